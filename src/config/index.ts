@@ -1,0 +1,2 @@
+export { loadConfig, validateConfig, ConfigError, envKeyToPath, envOverrides } from './load.js';
+export type { Config } from './schema.js';

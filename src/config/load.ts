@@ -1,0 +1,151 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+import { ConfigSchema, type Config } from './schema.js';
+import { projectRoot } from '../util/project-root.js';
+import { deepFreeze, deepMerge, isPlainObject, type PlainObject } from '../util/objects.js';
+
+export const ENV_PREFIX = 'HOMECORE_';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadOptions {
+  /** Override file (`--config`); falls back to env HOMECORE_CONFIG. */
+  configFile?: string | undefined;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+// ajv-formats is CommonJS: under nodenext its default import is `module.exports`, whose `.default` is the plugin.
+const addFormats = addFormatsModule.default;
+const ajv = new Ajv({ allErrors: true, strict: true });
+addFormats(ajv, ['uri']);
+const validate = ajv.compile<Config>(ConfigSchema);
+
+/** `cluster.apiWorkers` ← HOMECORE_CLUSTER__API_WORKERS. */
+export function envKeyToPath(key: string): string[] {
+  return key
+    .slice(ENV_PREFIX.length)
+    .split('__')
+    .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
+}
+
+export function envOverrides(env: NodeJS.ProcessEnv): { overrides: PlainObject; problems: string[] } {
+  const overrides: PlainObject = {};
+  const problems: string[] = [];
+  for (const [key, raw] of Object.entries(env)) {
+    if (!key.startsWith(ENV_PREFIX) || key === `${ENV_PREFIX}CONFIG` || raw === undefined) continue;
+    const path = envKeyToPath(key);
+    if (path.some((p) => p.length === 0)) {
+      problems.push(`${key}: malformed variable name`);
+      continue;
+    }
+    let value: unknown;
+    try {
+      value = parseYaml(raw);
+    } catch {
+      value = raw;
+    }
+    let node = overrides;
+    for (const seg of path.slice(0, -1)) {
+      const next = node[seg];
+      node = isPlainObject(next) ? next : (node[seg] = {});
+    }
+    node[path[path.length - 1] as string] = value;
+  }
+  return { overrides, problems };
+}
+
+function readYamlFile(file: string, problems: string[]): PlainObject {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    return {};
+  }
+  try {
+    const doc: unknown = parseYaml(text);
+    if (doc === null || doc === undefined) return {};
+    if (!isPlainObject(doc)) {
+      problems.push(`${file}: top level must be a mapping`);
+      return {};
+    }
+    return doc;
+  } catch (err) {
+    problems.push(`${file}: YAML syntax error: ${(err as Error).message.split('\n')[0]}`);
+    return {};
+  }
+}
+
+export function formatAjvErrors(errors: ErrorObject[] | null | undefined): string[] {
+  return (errors ?? []).map((e) => {
+    const where = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replaceAll('/', '.');
+    if (e.keyword === 'additionalProperties') {
+      return `${where === '(root)' ? '' : where + '.'}${String(e.params['additionalProperty'])}: unknown key`;
+    }
+    if (e.keyword === 'anyOf' || e.keyword === 'const') return `${where}: ${e.message ?? 'invalid'}`;
+    return `${where}: ${e.message ?? 'invalid'}`;
+  }).filter((line, i, all) => all.indexOf(line) === i);
+}
+
+/** Validates a merged raw object. Returns every problem found, not just the first. */
+export function validateConfig(raw: unknown): { config?: Config; problems: string[] } {
+  if (validate(raw)) return { config: raw, problems: [] };
+  // anyOf branches produce one line per failed branch; keep the useful ones.
+  const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'type' || !e.schemaPath.includes('anyOf'));
+  return { problems: formatAjvErrors(errors.length > 0 ? errors : validate.errors) };
+}
+
+/** Cross-key rules the schema cannot express. */
+function checkRules(config: Config): string[] {
+  const problems: string[] = [];
+  const ports = [config.http.apiPort, config.http.hfsPort, config.http.previewsPort, config.platformDb.rqlited.httpPort];
+  const dup = ports.filter((p, i) => p !== 0 && ports.indexOf(p) !== i);
+  if (dup.length > 0) problems.push(`ports: ${dup.join(', ')} used twice (http.*Port, platformDb.rqlited.httpPort)`);
+  if (config.cluster.restartBackoff.maxMs < config.cluster.restartBackoff.initialMs) {
+    problems.push('cluster.restartBackoff: maxMs must be ≥ initialMs');
+  }
+  if (!config.platform.publicUrl.endsWith('/')) problems.push('platform.publicUrl: must end with "/"');
+  if (config.core.url !== null && !config.core.url.endsWith('/')) problems.push('core.url: must end with "/"');
+  if (config.platform.mode === 'multi' && config.platform.domain === null) {
+    problems.push('platform.domain: required when platform.mode is multi');
+  }
+  if (config.storages.engine === 'mongodb' && config.storages.mongodb.url === null) {
+    problems.push('storages.mongodb.url: required when storages.engine is mongodb');
+  }
+  return problems;
+}
+
+/** Loads, validates and freezes the configuration. Throws ConfigError listing every problem. */
+export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  let merged = readYamlFile(join(projectRoot(), 'config', 'default.yml'), problems);
+  const overrideFile = options.configFile ?? env[`${ENV_PREFIX}CONFIG`];
+  if (overrideFile !== undefined && overrideFile !== '') {
+    merged = deepMerge(merged, readYamlFile(resolve(cwd, overrideFile), problems));
+  }
+  const fromEnv = envOverrides(env);
+  problems.push(...fromEnv.problems);
+  merged = deepMerge(merged, fromEnv.overrides);
+
+  const { config, problems: schemaProblems } = validateConfig(merged);
+  problems.push(...schemaProblems);
+  if (config !== undefined) problems.push(...checkRules(config));
+  if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
+
+  config.paths.varDir = resolve(cwd, config.paths.varDir);
+  if (config.platformDb.rqlited.binary !== null) {
+    config.platformDb.rqlited.binary = resolve(cwd, config.platformDb.rqlited.binary);
+  }
+  return deepFreeze(config);
+}

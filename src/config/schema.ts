@@ -1,0 +1,136 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The whole configuration, validated once at start (see load.ts).
+ * Every key is documented in config/default.yml; keep both in step.
+ * `additionalProperties: false` everywhere so a misspelt key is an error, not a silent default.
+ */
+const strict = { additionalProperties: false } as const;
+
+const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+const Ms = Type.Integer({ minimum: 0 });
+
+export const BackoffSchema = Type.Object(
+  {
+    initialMs: Type.Integer({ minimum: 1 }),
+    maxMs: Type.Integer({ minimum: 1 }),
+    factor: Type.Number({ minimum: 1 }),
+  },
+  strict,
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    // ── per-core ──────────────────────────────────────────────────────────
+    core: Type.Object(
+      {
+        id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
+        url: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+      },
+      strict,
+    ),
+    http: Type.Object(
+      {
+        bindAddress: Type.String({ minLength: 1 }),
+        apiPort: Port,
+        hfsPort: Port,
+        previewsPort: Port,
+        bodyLimitBytes: Type.Integer({ minimum: 1024 }),
+        requestTimeoutMs: Ms,
+      },
+      strict,
+    ),
+    cluster: Type.Object(
+      {
+        apiWorkers: Type.Integer({ minimum: 1, maximum: 64 }),
+        hfsWorkers: Type.Integer({ minimum: 0, maximum: 64 }),
+        previewsWorker: Type.Boolean(),
+        restartBackoff: BackoffSchema,
+        crashLoop: Type.Object(
+          { maxExits: Type.Integer({ minimum: 1 }), windowMs: Type.Integer({ minimum: 1 }) },
+          strict,
+        ),
+        drainMs: Ms,
+        shutdownTimeoutMs: Type.Integer({ minimum: 100 }),
+      },
+      strict,
+    ),
+    paths: Type.Object({ varDir: Type.String({ minLength: 1 }) }, strict),
+    storages: Type.Object(
+      {
+        engine: Type.Union([Type.Literal('postgresql'), Type.Literal('mongodb')]),
+        postgresql: Type.Object(
+          {
+            embedded: Type.Boolean(),
+            host: Type.String({ minLength: 1 }),
+            port: Port,
+            database: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,62}$' }),
+            user: Type.String({ minLength: 1 }),
+            password: Type.String(),
+            poolSize: Type.Integer({ minimum: 1, maximum: 500 }),
+            connectTimeoutMs: Ms,
+            statementTimeoutMs: Ms,
+          },
+          strict,
+        ),
+        mongodb: Type.Object(
+          { url: Type.Union([Type.String(), Type.Null()]), database: Type.String({ minLength: 1 }) },
+          strict,
+        ),
+      },
+      strict,
+    ),
+    platformDb: Type.Object(
+      {
+        rqlited: Type.Object(
+          {
+            binary: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            httpPort: Port,
+            raftAddress: Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }),
+            readyTimeoutMs: Type.Integer({ minimum: 100 }),
+            restartBackoff: BackoffSchema,
+          },
+          strict,
+        ),
+        requestTimeoutMs: Type.Integer({ minimum: 50 }),
+        retryBudgetMs: Ms,
+      },
+      strict,
+    ),
+    health: Type.Object(
+      { cacheMs: Type.Integer({ minimum: 0, maximum: 1000 }), checkTimeoutMs: Type.Integer({ minimum: 10 }) },
+      strict,
+    ),
+    logging: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+        ),
+      },
+      strict,
+    ),
+    // ── platform-wide (identical on every core) ──────────────────────────
+    platform: Type.Object(
+      {
+        mode: Type.Union([Type.Literal('single'), Type.Literal('multi')]),
+        dnsLess: Type.Boolean(),
+        domain: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        publicUrl: Type.String({ format: 'uri' }),
+      },
+      strict,
+    ),
+    service: Type.Object(
+      {
+        name: Type.String({ minLength: 1 }),
+        serial: Type.String({ minLength: 1 }),
+        home: Type.String(),
+        support: Type.String(),
+        terms: Type.String(),
+      },
+      strict,
+    ),
+  },
+  strict,
+);
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,30 @@
+/**
+ * Stable error ids and their HTTP status (Pryv API §1.4). Clients match on the id, never on the message.
+ * docs/errors.md lists the same table for app developers.
+ */
+export const ERROR_STATUS = {
+  'invalid-request-structure': 400,
+  'invalid-parameters-format': 400,
+  'invalid-item-id': 400,
+  'invalid-event-type': 400,
+  'invalid-operation': 400,
+  'unknown-referenced-resource': 400,
+  'missing-header': 400,
+  'invalid-credentials': 401,
+  'invalid-access-token': 401,
+  forbidden: 403,
+  'unknown-resource': 404,
+  'invalid-method': 404,
+  'item-already-exists': 409,
+  'stale-resource': 409,
+  'removed-method': 410,
+  'too-many-results': 413,
+  'unsupported-content-type': 415,
+  'wrong-core': 421,
+  'corrupted-data': 422,
+  'unavailable-method': 451,
+  'unexpected-error': 500,
+  'api-unavailable': 503,
+} as const;
+
+export type ErrorId = keyof typeof ERROR_STATUS;

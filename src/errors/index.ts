@@ -1,0 +1,3 @@
+export { ApiError } from './api-error.js';
+export { errors } from './factory.js';
+export { ERROR_STATUS, type ErrorId } from './ids.js';

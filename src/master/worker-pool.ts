@@ -1,0 +1,155 @@
+import cluster, { type Worker } from 'node:cluster';
+import { join } from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/logger.js';
+import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
+import { projectRoot } from '../util/project-root.js';
+import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from './ipc.js';
+
+interface RoleState {
+  role: WorkerRole;
+  wanted: number;
+  backoff: Backoff;
+  crashLoop: CrashLoopDetector;
+  failed: boolean;
+  pendingRestarts: number;
+}
+
+interface WorkerInfo {
+  role: WorkerRole;
+  startedAt: number;
+  ready: boolean;
+}
+
+/**
+ * Forks and supervises the cluster workers by role. A worker that exits unexpectedly is re-forked
+ * with exponential backoff; a role that exits more than `crashLoop.maxExits` times within
+ * `crashLoop.windowMs` is given up on, logged at fatal level, and reported to the other workers so
+ * their /ready answers 503.
+ */
+export class WorkerPool {
+  private readonly roles = new Map<WorkerRole, RoleState>();
+  private readonly workers = new Map<number, WorkerInfo>();
+  private readonly log: Logger;
+  private state: CoreState = { draining: false, failedRoles: [] };
+  private shuttingDown = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    logger: Logger,
+  ) {
+    this.log = logger.child({ component: 'workers' });
+    const c = config.cluster;
+    const wanted: [WorkerRole, number][] = [
+      ['api', c.apiWorkers],
+      ['hfs', c.hfsWorkers],
+      ['previews', c.previewsWorker ? 1 : 0],
+    ];
+    for (const [role, n] of wanted) {
+      if (n === 0) continue;
+      this.roles.set(role, {
+        role,
+        wanted: n,
+        backoff: new Backoff(c.restartBackoff),
+        crashLoop: new CrashLoopDetector(c.crashLoop),
+        failed: false,
+        pendingRestarts: 0,
+      });
+    }
+    cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
+    cluster.on('message', (worker, message: unknown) => {
+      if (!isWorkerMessage(message)) return;
+      const info = this.workers.get(worker.id);
+      if (info !== undefined) info.ready = true;
+      this.send(worker, { type: 'state', state: this.state });
+    });
+  }
+
+  /** Forks every worker and resolves once each has reported it listens. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    for (const r of this.roles.values()) for (let i = 0; i < r.wanted; i++) this.fork(r.role);
+    const deadline = Date.now() + timeoutMs;
+    while ([...this.workers.values()].some((w) => !w.ready)) {
+      if (Date.now() > deadline) throw new Error('workers did not start in time');
+      if ([...this.roles.values()].some((r) => r.failed)) throw new Error('a worker role crash-looped during start');
+      await sleep(50);
+    }
+  }
+
+  private fork(role: WorkerRole): void {
+    cluster.setupPrimary({ exec: join(projectRoot(), 'dist', 'workers', `${role}.js`), args: [], silent: false });
+    const worker = cluster.fork();
+    this.workers.set(worker.id, { role, startedAt: Date.now(), ready: false });
+    this.log.info({ workerRole: role, childPid: worker.process.pid, workerId: worker.id }, 'worker forked');
+  }
+
+  private onExit(worker: Worker, code: number | null, signal: string | null): void {
+    const info = this.workers.get(worker.id);
+    this.workers.delete(worker.id);
+    if (info === undefined || this.shuttingDown) return;
+    const r = this.roles.get(info.role);
+    if (r === undefined || r.failed) return;
+    const uptime = Date.now() - info.startedAt;
+    if (r.crashLoop.record()) {
+      r.failed = true;
+      this.log.fatal(
+        { workerRole: r.role, exits: r.crashLoop.recentExits, windowMs: this.config.cluster.crashLoop.windowMs },
+        'worker role is crash-looping: no longer re-forked; /ready answers 503 until the core is restarted',
+      );
+      this.setState({ failedRoles: [...this.state.failedRoles, r.role] });
+      return;
+    }
+    const delay = r.backoff.next(uptime);
+    this.log.error({ workerRole: r.role, childPid: worker.process.pid, code, signal, restartInMs: delay }, 'worker exited; re-forking');
+    r.pendingRestarts += 1;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      r.pendingRestarts -= 1;
+      if (!this.shuttingDown && !r.failed) this.fork(r.role);
+    }, delay);
+    this.timers.add(timer);
+  }
+
+  setState(patch: Partial<CoreState>): void {
+    this.state = { ...this.state, ...patch };
+    for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, { type: 'state', state: this.state });
+  }
+
+  get coreState(): CoreState {
+    return this.state;
+  }
+
+  private send(worker: Worker, message: MasterToWorker): void {
+    if (worker.isConnected()) worker.send(message, (err: Error | null) => {
+      if (err !== null) this.log.debug({ err: err.message }, 'IPC send failed (worker exiting)');
+    });
+  }
+
+  /** Asks every worker to close its servers (in-flight requests finish), then kills stragglers. */
+  async stop(timeoutMs: number): Promise<void> {
+    this.shuttingDown = true;
+    for (const t of this.timers) clearTimeout(t);
+    const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
+    for (const w of live) this.send(w, { type: 'shutdown' });
+    const deadline = Date.now() + timeoutMs;
+    while (live.some((w) => !w.isDead()) && Date.now() < deadline) await sleep(50);
+    for (const w of live) {
+      if (!w.isDead()) {
+        this.log.warn({ childPid: w.process.pid }, 'worker did not stop in time; killing');
+        w.process.kill('SIGKILL');
+      }
+    }
+    while (live.some((w) => !w.isDead())) await sleep(20);
+  }
+
+  /** Pids by role (used by operators' tooling and the tests). */
+  pids(): Record<WorkerRole, number[]> {
+    const out: Record<WorkerRole, number[]> = { api: [], hfs: [], previews: [] };
+    for (const w of Object.values(cluster.workers ?? {})) {
+      const info = w === undefined ? undefined : this.workers.get(w.id);
+      if (w?.process.pid !== undefined && info !== undefined) out[info.role].push(w.process.pid);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,133 @@
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Logger } from '../logging/logger.js';
+import { Backoff, sleep } from '../util/backoff.js';
+import { PlatformDbError, PlatformDbFatalError, PlatformDbUnavailableError } from './errors.js';
+import { interpretResponse, type QueryResult, type Row, type Statement, type WriteResult } from './response.js';
+
+export type ReadLevel = 'none' | 'weak' | 'linearizable' | 'strong';
+
+export interface RqliteClientOptions {
+  /** e.g. http://127.0.0.1:4001 — the local sidecar, always on loopback. */
+  url: string;
+  requestTimeoutMs: number;
+  /** Idempotent calls meeting "unavailable" are retried with backoff within this budget. */
+  retryBudgetMs: number;
+  logger: Logger;
+}
+
+export interface WriteOptions {
+  /** All statements applied atomically, or none. */
+  transaction?: boolean;
+  /** Only idempotent writes are retried after an unavailable / ambiguous failure. */
+  idempotent?: boolean;
+}
+
+/**
+ * rqlite HTTP API client: parameterized statements only, every failure shape mapped to a typed
+ * error (response.ts), bounded retries for idempotent work.
+ */
+export class RqliteClient {
+  private readonly pool: Pool;
+  private readonly log: Logger;
+
+  constructor(private readonly options: RqliteClientOptions) {
+    this.pool = new Pool(options.url, { connections: 8, pipelining: 1 });
+    this.log = options.logger.child({ component: 'platform:rqlite' });
+  }
+
+  async execute(statements: Statement[], options: WriteOptions = {}): Promise<WriteResult[]> {
+    const query = options.transaction === true ? '?transaction&timings=false' : '';
+    const call = (): Promise<WriteResult[]> => this.post(`/db/execute${query}`, statements, 'write');
+    return options.idempotent === true ? this.withRetry(call) : call();
+  }
+
+  /** Reads are idempotent: always retried within the budget. */
+  async query(statements: Statement[], level: ReadLevel = 'weak'): Promise<QueryResult[]> {
+    return this.withRetry(async () => {
+      const results = await this.post(`/db/query?associative&level=${level}`, statements, 'read');
+      return results.map((r) => ({ rows: (r as { rows?: Row[] }).rows ?? [] }));
+    });
+  }
+
+  async queryRows(sql: string, params: (string | number | boolean | null)[] = [], level: ReadLevel = 'weak'): Promise<Row[]> {
+    const [first] = await this.query([[sql, ...params]], level);
+    return first?.rows ?? [];
+  }
+
+  /** GET /readyz: true only when this node knows a reachable leader and its store is ready. */
+  async isReady(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+    try {
+      const res = await this.pool.request({
+        method: 'GET',
+        path: '/readyz',
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await res.body.text();
+      return { ok: res.statusCode === 200, detail: text.trim().replaceAll('\n', ' ') };
+    } catch (err) {
+      return { ok: false, detail: (err as Error).message };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private async post(path: string, body: Statement[], kind: 'read' | 'write'): Promise<WriteResult[]> {
+    const timeout = this.options.requestTimeoutMs;
+    let status: number;
+    let parsed: unknown;
+    try {
+      const res = await this.pool.request({
+        method: 'POST',
+        path,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        signal: AbortSignal.timeout(timeout),
+      });
+      status = res.statusCode;
+      const text = await res.body.text();
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    } catch (err) {
+      throw this.transportError(err, kind);
+    }
+    return interpretResponse(status, parsed, kind);
+  }
+
+  private transportError(err: unknown, kind: 'read' | 'write'): PlatformDbError {
+    const code = (err as { code?: string }).code ?? '';
+    // Refused: the request never reached rqlited, so even a write was not applied.
+    if (code === 'ECONNREFUSED' || err instanceof undiciErrors.ClientDestroyedError) {
+      return new PlatformDbUnavailableError(`rqlite unreachable: ${code || (err as Error).message}`);
+    }
+    if (kind === 'read') return new PlatformDbUnavailableError(`rqlite read failed: ${(err as Error).message}`);
+    // Timeout or reset after sending: the write may have been applied.
+    const e = new PlatformDbUnavailableError(`rqlite write outcome unknown: ${(err as Error).message}`);
+    Object.defineProperty(e, 'ambiguous', { value: true });
+    return e;
+  }
+
+  private async withRetry<T>(call: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.options.retryBudgetMs;
+    const backoff = new Backoff({ initialMs: 50, maxMs: 1000, factor: 2 });
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        if (!(err instanceof PlatformDbError) || !err.retriable || err instanceof PlatformDbFatalError) throw err;
+        const delay = backoff.next();
+        if (Date.now() + delay > deadline) throw err;
+        this.log.debug({ err: err.message, delay }, 'retrying platform DB call');
+        await sleep(delay);
+      }
+    }
+  }
+}

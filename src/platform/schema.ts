@@ -1,0 +1,64 @@
+import type { Statement } from './response.js';
+
+export interface PlatformMigration {
+  version: number;
+  name: string;
+  statements: Statement[];
+}
+
+/**
+ * Platform DB schema, shared by every core. Append only: a released migration never changes
+ * (expand/contract upgrades, notes §4.7).
+ */
+export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
+  {
+    version: 1,
+    name: 'initial',
+    statements: [
+      // Cores registry: placement picks the least-loaded available core of a hosting.
+      `CREATE TABLE cores (
+        id TEXT PRIMARY KEY,
+        url TEXT NOT NULL,
+        hosting TEXT NOT NULL,
+        available INTEGER NOT NULL DEFAULT 1,
+        user_count INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      'CREATE INDEX cores_hosting_available ON cores (hosting, available, user_count)',
+      // user → home core. Username uniqueness is this primary key.
+      `CREATE TABLE users (
+        username TEXT PRIMARY KEY,
+        core_id TEXT NOT NULL REFERENCES cores (id),
+        created_at INTEGER NOT NULL
+      )`,
+      'CREATE INDEX users_core ON users (core_id)',
+      // Platform-wide unique fields (email, custom unique account fields). Registration inserts the
+      // mapping and these rows in one transaction of plain INSERTs: a constraint error means "taken".
+      `CREATE TABLE unique_fields (
+        field TEXT NOT NULL,
+        value TEXT NOT NULL,
+        username TEXT NOT NULL,
+        PRIMARY KEY (field, value)
+      )`,
+      'CREATE INDEX unique_fields_username ON unique_fields (username)',
+      `CREATE TABLE invitations (
+        token TEXT PRIMARY KEY,
+        description TEXT NOT NULL DEFAULT '',
+        created_at INTEGER NOT NULL,
+        consumed_at INTEGER,
+        consumed_by TEXT
+      )`,
+      // TTL'd request states (access requests, …): any worker of any core answers a poll.
+      `CREATE TABLE request_states (
+        key TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      )`,
+      'CREATE INDEX request_states_expires ON request_states (expires_at)',
+    ],
+  },
+];
+
+export const PLATFORM_SCHEMA_VERSION = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,25 @@
+import pg from 'pg';
+import type { Config } from '../../../config/index.js';
+import type { Logger } from '../../../logging/logger.js';
+
+export type PgPool = pg.Pool;
+
+/** One pool per process; statement_timeout set server-side so a runaway query cannot pin a connection. */
+export function createPgPool(settings: Config['storages']['postgresql'], logger: Logger, max?: number): pg.Pool {
+  const log = logger.child({ component: 'storage:pg' });
+  const pool = new pg.Pool({
+    host: settings.host,
+    port: settings.port,
+    database: settings.database,
+    user: settings.user,
+    password: settings.password,
+    max: max ?? settings.poolSize,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs,
+    application_name: 'homecore',
+  });
+  // An idle client losing its server connection emits here; without a listener the process dies.
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection failed'));
+  return pool;
+}

@@ -1,0 +1,24 @@
+export interface DependencyHealth {
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * What every user-data engine (PostgreSQL, MongoDB) offers the core itself: schema lifecycle,
+ * ownership and health. Resource stores (streams, events, …) get interfaces of their own.
+ * test/conformance/storage-engine.suite.ts is the contract every engine must pass.
+ */
+export interface StorageEngine {
+  readonly name: 'postgresql' | 'mongodb';
+  /** Applies pending migrations once across processes; returns the versions applied. */
+  migrate(): Promise<number[]>;
+  /** Highest applied migration (0 = none). */
+  schemaVersion(): Promise<number>;
+  /** The version this code needs. */
+  readonly requiredSchemaVersion: number;
+  /** Marks the database as owned by `coreId`; throws if another core owns it. */
+  claim(coreId: string): Promise<void>;
+  /** Answers within `timeoutMs`: reachable, writable (not a read-only replica), schema up to date. */
+  health(timeoutMs: number): Promise<DependencyHealth>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,72 @@
+import { loadConfig, type Config } from '../config/index.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { Readiness } from '../health/readiness.js';
+import { buildApp } from '../http/app.js';
+import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
+import { RqliteClient } from '../platform/rqlite-client.js';
+import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+
+function portOf(config: Readonly<Config>, role: WorkerRole): number {
+  if (role === 'api') return config.http.apiPort;
+  if (role === 'hfs') return config.http.hfsPort;
+  return config.http.previewsPort;
+}
+
+/**
+ * One cluster worker: load config → build app → listen → follow the master's orders. Workers ignore
+ * SIGTERM/SIGINT (a terminal's Ctrl-C or a container stop reaches the whole process group): the
+ * master decides when to drain and close, so in-flight requests are never cut short.
+ */
+export async function runWorker(role: WorkerRole): Promise<void> {
+  const config = loadConfig();
+  const logger: Logger = createLogger({ level: config.logging.level, role });
+  let state: CoreState = { draining: false, failedRoles: [] };
+
+  const engine = new PostgresEngine(config.storages.postgresql, logger);
+  const platform = new RqliteClient({
+    url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
+    requestTimeoutMs: config.platformDb.requestTimeoutMs,
+    retryBudgetMs: config.platformDb.retryBudgetMs,
+    logger,
+  });
+  const timeout = config.health.checkTimeoutMs;
+  const readiness = new Readiness({
+    coreState: () => state,
+    dependencies: {
+      postgresql: () => engine.health(timeout),
+      platformDb: () => platform.isReady(timeout),
+    },
+    cacheMs: config.health.cacheMs,
+  });
+  const app = await buildApp({ config, logger, role, readiness });
+
+  let closing = false;
+  const close = async (reason: string, code: number): Promise<void> => {
+    if (closing) return;
+    closing = true;
+    logger.info({ reason }, 'worker closing');
+    const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
+    await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
+    await Promise.allSettled([engine.close(), platform.close()]);
+    clearTimeout(force);
+    process.exit(code);
+  };
+
+  process.on('SIGTERM', () => logger.debug('SIGTERM ignored: the master drives shutdown'));
+  process.on('SIGINT', () => logger.debug('SIGINT ignored: the master drives shutdown'));
+  process.on('message', (m: unknown) => {
+    if (!isMasterMessage(m)) return;
+    if (m.type === 'state') state = m.state;
+    else void close('master asked', 0);
+  });
+  // The master died (kill -9): nobody supervises us any more; leave rather than linger as an orphan.
+  process.on('disconnect', () => void close('master gone', 0));
+  process.on('unhandledRejection', (err) => {
+    logger.fatal({ err }, 'unhandled rejection');
+    void close('unhandled rejection', 1);
+  });
+
+  await app.listen({ port: portOf(config, role), host: config.http.bindAddress });
+  const ready: WorkerToMaster = { type: 'ready', role, port: portOf(config, role) };
+  process.send?.(ready);
+}

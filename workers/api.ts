@@ -1,0 +1,3 @@
+import { runWorker } from '../src/worker/run-worker.js';
+
+await runWorker('api');
