@@ -37,6 +37,26 @@ export function envKeyToPath(key: string): string[] {
     .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
 }
 
+/** JSON-schema types the config key at `path` accepts ('null' left out); [] for an unknown key. */
+function schemaTypesAt(path: string[]): string[] {
+  let node: unknown = ConfigSchema;
+  for (const seg of path) {
+    node = (node as { properties?: Record<string, unknown> }).properties?.[seg];
+    if (node === undefined) return [];
+  }
+  const types = (s: unknown): string[] => {
+    const { type, anyOf } = s as { type?: unknown; anyOf?: unknown[] };
+    if (Array.isArray(anyOf)) return anyOf.flatMap(types);
+    return typeof type === 'string' ? [type] : [];
+  };
+  return types(node).filter((t) => t !== 'null');
+}
+
+const takesOnlyStrings = (path: string[]): boolean => {
+  const types = schemaTypesAt(path);
+  return types.length > 0 && types.every((t) => t === 'string');
+};
+
 export function envOverrides(env: NodeJS.ProcessEnv): { overrides: PlainObject; problems: string[] } {
   const overrides: PlainObject = {};
   const problems: string[] = [];
@@ -53,6 +73,9 @@ export function envOverrides(env: NodeJS.ProcessEnv): { overrides: PlainObject; 
     } catch {
       value = raw;
     }
+    // YAML reads `2026112202` or `123456` as a number: for a key that only takes strings (service.serial,
+    // a password) that failed validation with "must be string", so keep the variable's text instead.
+    if ((typeof value === 'number' || typeof value === 'boolean') && takesOnlyStrings(path)) value = raw;
     let node = overrides;
     for (const seg of path.slice(0, -1)) {
       const next = node[seg];

@@ -110,6 +110,45 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     // ── platform-wide (identical on every core) ──────────────────────────
+    auth: Type.Object(
+      {
+        adminAccessKey: Type.Union([Type.String({ minLength: 16 }), Type.Null()]),
+        tokenSecret: Type.Union([Type.String({ minLength: 32 }), Type.Null()]),
+        sessionMaxAgeSeconds: Type.Integer({ minimum: 60 }),
+        trustedApps: Type.String(),
+        passwordResetTtlSeconds: Type.Integer({ minimum: 60 }),
+        passwordMinLength: Type.Integer({ minimum: 6, maximum: 100 }),
+        accessCacheMs: Type.Integer({ minimum: 0, maximum: 1000 }),
+      },
+      strict,
+    ),
+    access: Type.Object(
+      {
+        defaultAuthUrl: Type.String({ minLength: 1 }),
+        trustedAuthUrls: Type.Array(Type.String({ minLength: 1 })),
+        requestTtlSeconds: Type.Integer({ minimum: 60 }),
+      },
+      strict,
+    ),
+    registration: Type.Object(
+      {
+        reservedUsernames: Type.Array(Type.String()),
+        invitationTokens: Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.Null()]),
+        hosting: Type.String({ minLength: 1 }),
+        hostingName: Type.String({ minLength: 1 }),
+        region: Type.String({ minLength: 1 }),
+        zone: Type.String({ minLength: 1 }),
+      },
+      strict,
+    ),
+    limits: Type.Object(
+      {
+        batchMaxCalls: Type.Integer({ minimum: 1, maximum: 100_000 }),
+        queryMaxBytes: Type.Integer({ minimum: 256 }),
+        maxResultItems: Type.Integer({ minimum: 1 }),
+      },
+      strict,
+    ),
     platform: Type.Object(
       {
         mode: Type.Union([Type.Literal('single'), Type.Literal('multi')]),
@@ -126,6 +165,7 @@ export const ConfigSchema = Type.Object(
         home: Type.String(),
         support: Type.String(),
         terms: Type.String(),
+        eventTypes: Type.String(),
       },
       strict,
     ),

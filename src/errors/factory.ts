@@ -28,6 +28,9 @@ export const errors = {
   apiUnavailable(what: string, cause?: unknown): ApiError {
     return new ApiError('api-unavailable', `${what} is unavailable`, { cause });
   },
+  missingToken(): ApiError {
+    return new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
+  },
   unexpected(cause?: unknown): ApiError {
     return new ApiError('unexpected-error', 'An unexpected error occurred', { cause });
   },

@@ -8,6 +8,7 @@ export const ERROR_STATUS = {
   'invalid-item-id': 400,
   'invalid-event-type': 400,
   'invalid-operation': 400,
+  'invitationToken-invalid': 400,
   'unknown-referenced-resource': 400,
   'missing-header': 400,
   'invalid-credentials': 401,

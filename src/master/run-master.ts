@@ -8,6 +8,7 @@ import { migratePlatform } from '../platform/migrate.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { sleep } from '../util/backoff.js';
+import { loadSecrets } from '../secrets/core-secrets.js';
 import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
 import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
@@ -140,6 +141,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
 
 /** Platform and user-data migrations, run once by the master before any worker starts. */
 async function migrate(config: Readonly<Config>, logger: Logger, platform: RqliteClient): Promise<void> {
+  // Generated once here so workers only ever read them.
+  loadSecrets(config, { create: true });
   const owner = `${config.core.id}:${process.pid}`;
   await migratePlatform(platform, { owner, logger });
   await new CoresRepository(platform).upsert({

@@ -2,6 +2,9 @@ import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
 import { buildApp } from '../http/app.js';
+import { buildApiApp } from '../http/api-app.js';
+import { buildServices } from '../api/services.js';
+import { loadSecrets } from '../secrets/core-secrets.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
@@ -38,7 +41,10 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     },
     cacheMs: config.health.cacheMs,
   });
-  const app = await buildApp({ config, logger, role, readiness });
+  const services = role === 'api'
+    ? buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform })
+    : null;
+  const app = services === null ? await buildApp({ config, logger, role, readiness }) : await buildApiApp(services, readiness);
 
   let closing = false;
   const close = async (reason: string, code: number): Promise<void> => {
@@ -47,6 +53,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     logger.info({ reason }, 'worker closing');
     const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
+    await services?.close();
     await Promise.allSettled([engine.close(), platform.close()]);
     clearTimeout(force);
     process.exit(code);

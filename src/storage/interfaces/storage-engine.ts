@@ -6,7 +6,7 @@ export interface DependencyHealth {
 /**
  * What every user-data engine (PostgreSQL, MongoDB) offers the core itself: schema lifecycle,
  * ownership and health. Resource stores (streams, events, …) get interfaces of their own.
- * test/conformance/storage-engine.suite.ts is the contract every engine must pass.
+ * test/conformance/storage-engine.test.ts is the contract every engine must pass (test/conformance/engines.ts).
  */
 export interface StorageEngine {
   readonly name: 'postgresql' | 'mongodb';
@@ -20,5 +20,6 @@ export interface StorageEngine {
   claim(coreId: string): Promise<void>;
   /** Answers within `timeoutMs`: reachable, writable (not a read-only replica), schema up to date. */
   health(timeoutMs: number): Promise<DependencyHealth>;
+  /** Idempotent. */
   close(): Promise<void>;
 }

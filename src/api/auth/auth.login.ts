@@ -1,0 +1,42 @@
+import { Type } from '@sinclair/typebox';
+import { defineMethod } from '../method.js';
+import { ApiError } from '../../errors/index.js';
+import { verifyPassword } from '../../auth/crypto.js';
+import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
+import { apiEndpoint } from '../endpoints.js';
+import { openSession } from './sessions.js';
+
+const invalidCredentials = (): ApiError =>
+  // The SDK's callers match on this message (Pryv API §3.6).
+  new ApiError('invalid-credentials', 'The given username/password pair is invalid.');
+
+export default defineMethod({
+  id: 'auth.login',
+  auth: 'public',
+  params: Type.Object({
+    username: Type.Optional(Type.String()),
+    password: Type.Optional(Type.String()),
+    appId: Type.Optional(Type.String()),
+  }),
+  async handler(ctx, p) {
+    const user = ctx.user;
+    if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
+    if (p.username === undefined || p.password === undefined || p.appId === undefined) {
+      throw new ApiError('invalid-operation', 'username, password and appId are required.');
+    }
+    if (p.username.toLowerCase() !== user.username) {
+      throw new ApiError('invalid-operation', 'The username does not match the user of this endpoint.');
+    }
+    const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ctx.services.config.platform.publicUrl);
+    if (!isTrustedApp(rules, p.appId, ctx.origin ?? ctx.referer)) {
+      throw new ApiError('invalid-credentials', `The app "${p.appId}" is not trusted from this origin.`);
+    }
+    if (!(await verifyPassword(p.password, user.passwordHash))) throw invalidCredentials();
+    const session = await openSession(ctx.services, user, p.appId);
+    return {
+      token: session.token,
+      apiEndpoint: apiEndpoint(ctx.services.config, user.username, session.token),
+      preferredLanguage: user.language,
+    };
+  },
+});

@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox';
+import { defineMethod } from '../method.js';
+import { ApiError } from '../../errors/index.js';
+import { apiEndpoint } from '../endpoints.js';
+
+export default defineMethod({
+  id: 'getAccessInfo',
+  auth: 'access',
+  params: Type.Object({}),
+  async handler(ctx) {
+    const { user, access } = ctx;
+    if (user === null || access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
+    const { deleted: _d, ...fields } = access;
+    void _d;
+    return {
+      ...fields,
+      apiEndpoint: apiEndpoint(ctx.services.config, user.username, access.token),
+      user: { username: user.username },
+    };
+  },
+});

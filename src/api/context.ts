@@ -1,0 +1,66 @@
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { TokenVault } from '../auth/crypto.js';
+import type { CoreSecrets } from '../secrets/core-secrets.js';
+import type { Access, User } from '../domain/types.js';
+import type { UsersStore } from '../storage/interfaces/users-store.js';
+import type { AccessesStore } from '../storage/interfaces/accesses-store.js';
+import type { StreamsStore } from '../storage/interfaces/streams-store.js';
+import type { EventsStore } from '../storage/interfaces/events-store.js';
+import type { ProfileStore } from '../storage/interfaces/profile-store.js';
+import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
+import type { PlatformDb } from '../platform/platform-db.js';
+import type { AccessCache } from '../auth/access-cache.js';
+import type { EventTypes } from '../domain/event-types.js';
+
+export interface Stores {
+  users: UsersStore;
+  accesses: AccessesStore;
+  streams: StreamsStore;
+  events: EventsStore;
+  profile: ProfileStore;
+  /** Short-lived single-use records (password-reset tokens). */
+  keyValue: KeyValueStore;
+}
+
+/** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
+export interface Notifier {
+  emit(username: string, change: 'eventsChanged' | 'streamsChanged' | 'accessesChanged'): void;
+}
+
+/** Process-wide dependencies of every method, built once per worker. */
+export interface Services {
+  config: Readonly<Config>;
+  logger: Logger;
+  secrets: CoreSecrets;
+  vault: TokenVault;
+  stores: Stores;
+  platform: PlatformDb;
+  accessCache: AccessCache;
+  eventTypes: EventTypes;
+  notifier: Notifier;
+}
+
+/** One API call: who calls, for which user, from where. The same for HTTP, batch and Socket.IO. */
+export interface RequestContext {
+  services: Services;
+  /** The path user; null on routes outside `/{username}/`. */
+  user: User | null;
+  /** The caller's access; null for public methods called without a token. */
+  access: Access | null;
+  /** Free text after the token (`"<token> <callerId>"`), appended to tracking fields. */
+  callerId: string | null;
+  origin: string | null;
+  referer: string | null;
+  methodId: string;
+}
+
+/** The `createdBy` / `modifiedBy` value of a write by this caller. */
+export function authorOf(ctx: RequestContext): string {
+  const id = ctx.access?.id ?? 'system';
+  return ctx.callerId === null ? id : `${id} ${ctx.callerId}`;
+}
+
+export function nowSeconds(): number {
+  return Date.now() / 1000;
+}

@@ -1,0 +1,39 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { RequestContext } from './context.js';
+
+/**
+ * Who may call a method before its own rules run:
+ * - `public`: no token needed (login, password reset, service info);
+ * - `access`: any valid access of the path user; the handler applies the per-stream rules;
+ * - `personal`: personal accesses only (403 forbidden for others).
+ */
+export type MethodAuth = 'public' | 'access' | 'personal';
+
+export interface MethodDef<P extends TSchema = TSchema, R = unknown> {
+  /** Pryv method id, e.g. `streams.create`. Also used by batch calls and Socket.IO. */
+  id: string;
+  /** JSON Schema of the params (TypeBox). Unknown keys are refused unless the schema allows them. */
+  params: P;
+  auth: MethodAuth;
+  /** HTTP status of a success (201 for creations). */
+  successStatus?: number;
+  handler: (ctx: RequestContext, params: Static<P>) => Promise<R>;
+}
+
+/** Type-preserving helper so each method file reads `export default defineMethod({...})`. */
+export function defineMethod<P extends TSchema, R>(def: MethodDef<P, R>): MethodDef<P, R> {
+  return def;
+}
+
+/**
+ * A result streamed to HTTP clients (events.get): `head` keys first, then each array key written
+ * item by item. Batch and socket calls collect it into a plain object.
+ */
+export interface StreamedResult {
+  kind: 'streamed';
+  arrays: { key: string; items: AsyncIterable<unknown> }[];
+}
+
+export function isStreamed(r: unknown): r is StreamedResult {
+  return typeof r === 'object' && r !== null && (r as { kind?: unknown }).kind === 'streamed';
+}

@@ -1,0 +1,99 @@
+import type { TSchema } from '@sinclair/typebox';
+import { ApiError, errors } from '../errors/index.js';
+import type { RequestContext } from './context.js';
+import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
+import { checkParams, compileParams, type CompiledParams } from './validation.js';
+
+interface Registered {
+  def: MethodDef<TSchema, unknown>;
+  params: CompiledParams;
+}
+
+export type CallContext = Omit<RequestContext, 'methodId'>;
+
+/**
+ * The one table of API methods, shared by HTTP routes, batch calls and Socket.IO: the same
+ * validation, the same permission gate, the same handler whatever the transport.
+ */
+export class MethodRegistry {
+  private readonly methods = new Map<string, Registered>();
+  private readonly aliases = new Map<string, string>();
+
+  register(def: MethodDef<TSchema, unknown>): void {
+    if (this.methods.has(def.id)) throw new Error(`method ${def.id} registered twice`);
+    this.methods.set(def.id, { def, params: compileParams(def.params) });
+  }
+
+  alias(alias: string, id: string): void {
+    this.aliases.set(alias, id);
+  }
+
+  get(id: string): MethodDef<TSchema, unknown> | undefined {
+    return this.methods.get(this.aliases.get(id) ?? id)?.def;
+  }
+
+  ids(): string[] {
+    return [...this.methods.keys()];
+  }
+
+  /** Runs one method; `coerce` for params parsed from a query string. Throws ApiError. */
+  async call(ctx: CallContext, id: string, params: unknown, options: { coerce?: boolean } = {}): Promise<unknown> {
+    const entry = this.methods.get(this.aliases.get(id) ?? id);
+    if (entry === undefined) throw new ApiError('invalid-method', `Unknown method "${id}"`, { data: { method: id } });
+    const { def } = entry;
+    const p = params ?? {};
+    checkParams(entry.params, p, options.coerce === true);
+    const full: RequestContext = { ...ctx, methodId: def.id };
+    if (def.auth !== 'public') {
+      if (full.access === null) throw errors.missingToken();
+      if (def.auth === 'personal' && full.access.type !== 'personal') {
+        throw new ApiError('forbidden', 'This method needs a personal access.');
+      }
+    }
+    full.services.accessCache.recordCall(full, def.id);
+    return def.handler(full, p);
+  }
+
+  /** Batch (`POST /{username}/` and socket `callBatch`): sequential, each call's result or error. */
+  async callBatch(ctx: CallContext, calls: unknown, maxCalls: number): Promise<{ results: unknown[] }> {
+    if (!Array.isArray(calls)) throw errors.invalidRequestStructure('A batch call body must be an array of method calls.');
+    if (calls.length > maxCalls) {
+      throw new ApiError('too-many-results', `A batch may hold at most ${maxCalls} calls.`, { data: { limit: maxCalls } });
+    }
+    const results: unknown[] = [];
+    for (const call of calls) {
+      try {
+        if (typeof call !== 'object' || call === null || typeof (call as { method?: unknown }).method !== 'string') {
+          throw errors.invalidRequestStructure('Each batch call needs a "method" string and "params".');
+        }
+        const { method, params } = call as { method: string; params?: unknown };
+        if (method === 'callBatch') throw new ApiError('invalid-method', 'Batches cannot be nested.');
+        results.push(await collect(await this.call(ctx, method, params ?? {})));
+      } catch (err) {
+        results.push({ error: toApiError(err, ctx).toJSON() });
+      }
+    }
+    return { results };
+  }
+}
+
+/** A streamed result as a plain object (batch, socket). */
+export async function collect(result: unknown): Promise<unknown> {
+  if (!isStreamed(result)) return result;
+  const out: Record<string, unknown[]> = {};
+  for (const a of (result as StreamedResult).arrays) {
+    const items: unknown[] = [];
+    for await (const item of a.items) items.push(item);
+    out[a.key] = items;
+  }
+  return out;
+}
+
+export function toApiError(err: unknown, ctx: CallContext): ApiError {
+  if (err instanceof ApiError) {
+    if (err.httpStatus >= 500) ctx.services.logger.error({ err, cause: err.cause }, err.message);
+    return err;
+  }
+  ctx.services.logger.error({ err }, 'unexpected error in method');
+  return errors.unexpected(err);
+}

@@ -1,0 +1,34 @@
+import { ApiError } from '../errors/index.js';
+import type { User } from '../domain/types.js';
+import type { Services } from './context.js';
+
+export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9-]{3,58}[a-z0-9]$/;
+
+export function unknownUser(username: string): ApiError {
+  // SDK callers match on "Unknown user" (Pryv API §1.1).
+  return new ApiError('unknown-resource', `Unknown user "${username}"`, { data: { id: username } });
+}
+
+/**
+ * The path user, when this core is its home. A user homed on another core gets 421 wrong-core with
+ * that core's URL (multi-core only); an unknown one 404.
+ */
+export async function resolveUser(services: Services, username: string): Promise<User> {
+  const normalized = username.toLowerCase();
+  if (!USERNAME_PATTERN.test(normalized)) throw unknownUser(username);
+  const user = await services.stores.users.getByUsername(normalized);
+  if (user !== null) return user;
+  if (services.config.platform.mode === 'multi') {
+    const coreId = await services.platform.coreOf(normalized);
+    if (coreId !== null && coreId !== services.config.core.id) {
+      const core = (await services.platform.cores.list()).find((c) => c.id === coreId);
+      if (core !== undefined) {
+        throw new ApiError('wrong-core', `User "${normalized}" lives on another core.`, {
+          data: { coreUrl: core.url },
+          extra: { coreUrl: core.url },
+        });
+      }
+    }
+  }
+  throw unknownUser(username);
+}

@@ -1,0 +1,26 @@
+import type { Config } from '../../config/index.js';
+import { accessUrl, registerUrl } from '../endpoints.js';
+import { API_VERSION } from '../../http/meta.js';
+
+/** Service info (Pryv API §4.1): what the SDK reads to find every other URL. */
+export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
+  const api = config.platform.dnsLess || config.platform.domain === null
+    ? `${config.platform.publicUrl}{username}/`
+    : `https://{username}.${config.platform.domain}/`;
+  // High-frequency series routes are not served yet (issue #4): tell SDKs so they don't try.
+  const features: Record<string, boolean> = { noHF: true };
+  return {
+    serial: config.service.serial,
+    name: config.service.name,
+    api,
+    register: registerUrl(config),
+    access: accessUrl(config),
+    home: config.service.home,
+    support: config.service.support,
+    terms: config.service.terms,
+    eventTypes: config.service.eventTypes,
+    version: API_VERSION,
+    assets: { definitions: `${config.platform.publicUrl}www/assets/index.json` },
+    features,
+  };
+}

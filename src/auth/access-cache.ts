@@ -1,0 +1,79 @@
+import type { Logger } from '../logging/logger.js';
+import type { AccessesStore, StoredAccess } from '../storage/interfaces/accesses-store.js';
+
+interface Entry {
+  access: StoredAccess | null;
+  at: number;
+}
+
+interface Usage {
+  userId: string;
+  accessId: string;
+  lastUsed: number;
+  calls: Record<string, number>;
+}
+
+/**
+ * Per-worker cache of token → access lookups. Entries live at most `ttlMs` (≤ 1 s), so a deleted or
+ * expired access is refused by every worker within a second without any cross-worker messaging;
+ * the worker that made the change drops its entries at once.
+ * Usage (lastUsed, call counts) is accumulated here and written in one statement per access every
+ * few seconds instead of once per request.
+ */
+export class AccessCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly usage = new Map<string, Usage>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly store: AccessesStore,
+    private readonly ttlMs: number,
+    private readonly logger: Logger,
+    flushMs = 2000,
+  ) {
+    this.timer = setInterval(() => void this.flush(), flushMs);
+    this.timer.unref();
+  }
+
+  async find(userId: string, tokenHash: string): Promise<StoredAccess | null> {
+    const key = `${userId}\0${tokenHash}`;
+    const hit = this.entries.get(key);
+    const now = Date.now();
+    if (hit !== undefined && now - hit.at < this.ttlMs) return hit.access;
+    const access = await this.store.findByTokenHash(userId, tokenHash);
+    if (this.entries.size > 50_000) this.entries.clear();
+    this.entries.set(key, { access, at: now });
+    return access;
+  }
+
+  invalidateUser(userId: string): void {
+    for (const key of this.entries.keys()) if (key.startsWith(`${userId}\0`)) this.entries.delete(key);
+  }
+
+  recordCall(ctx: { user: { id: string } | null; access: { id: string } | null }, methodId: string): void {
+    if (ctx.user === null || ctx.access === null) return;
+    const key = `${ctx.user.id}\0${ctx.access.id}`;
+    let u = this.usage.get(key);
+    if (u === undefined) {
+      u = { userId: ctx.user.id, accessId: ctx.access.id, lastUsed: 0, calls: {} };
+      this.usage.set(key, u);
+    }
+    u.lastUsed = Date.now() / 1000;
+    u.calls[methodId] = (u.calls[methodId] ?? 0) + 1;
+  }
+
+  async flush(): Promise<void> {
+    const pending = [...this.usage.values()];
+    this.usage.clear();
+    for (const u of pending) {
+      await this.store.recordUsage(u.userId, u.accessId, u.lastUsed, u.calls).catch((err: Error) => {
+        this.logger.warn({ err: err.message }, 'could not record access usage');
+      });
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,37 @@
+import { ApiError } from '../errors/index.js';
+import type { Access, User } from '../domain/types.js';
+import type { Services } from '../api/context.js';
+import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
+
+export function invalidToken(): ApiError {
+  // The SDK matches on this message substring (Pryv API §1.2).
+  return new ApiError('invalid-access-token', 'Cannot find access from token.', { httpStatus: 403 });
+}
+
+/** The API form of a stored access; the token is unsealed only when the caller may see it. */
+export function toAccess(services: Services, stored: StoredAccess, knownToken?: string): Access {
+  const { tokenHash: _h, tokenSealed, ...rest } = stored;
+  void _h;
+  return { ...rest, token: knownToken ?? services.vault.decrypt(tokenSealed) };
+}
+
+/**
+ * Token → live access of `user`, or the API error the SDK expects: unknown or deleted → 403
+ * invalid-access-token; personal session idle for longer than sessionMaxAge → 403
+ * invalid-access-token; past `expires` → 403 forbidden.
+ */
+export async function authenticate(services: Services, user: User, token: string): Promise<Access> {
+  const stored = await services.accessCache.find(user.id, services.vault.lookupHash(token));
+  if (stored === null || stored.deleted !== null) throw invalidToken();
+  const now = Date.now() / 1000;
+  if (stored.type === 'personal') {
+    const lastActivity = Math.max(stored.lastUsed ?? 0, stored.created);
+    if (now - lastActivity > services.config.auth.sessionMaxAgeSeconds) {
+      throw new ApiError('invalid-access-token', 'Access session has expired.', { httpStatus: 403 });
+    }
+  }
+  if (stored.expires !== null && stored.expires < now) {
+    throw new ApiError('forbidden', 'Access has expired.', { data: { expired: stored.expires } });
+  }
+  return toAccess(services, stored, token);
+}

@@ -1,0 +1,78 @@
+import type { StreamsTree } from './streams-tree.js';
+import { isStreamPermission, type Access, type Level } from './types.js';
+
+const RANK: Record<Level, number> = { none: 0, read: 1, 'create-only': 2, contribute: 2, manage: 3 };
+
+/**
+ * What an access may do on each stream (Pryv API §2.5). The effective level on a stream is the one of
+ * the nearest permission on it or its closest ancestor (a child's permission overrides its parent's,
+ * upward or downward), else the `*` permission, else none. Personal accesses manage everything.
+ */
+export class AccessLogic {
+  private readonly levels = new Map<string, Level>();
+  private readonly star: Level | null;
+
+  constructor(
+    readonly access: Access,
+    private readonly tree: StreamsTree,
+  ) {
+    let star: Level | null = null;
+    for (const p of access.permissions) {
+      if (!isStreamPermission(p)) continue;
+      if (p.streamId === '*') star = p.level;
+      else this.levels.set(p.streamId, p.level);
+    }
+    this.star = star;
+  }
+
+  get isPersonal(): boolean {
+    return this.access.type === 'personal';
+  }
+
+  /** Effective level on a stream (existing or not yet created); null = no access. */
+  levelOn(streamId: string): Level | null {
+    if (this.isPersonal) return 'manage';
+    const chain = this.tree.has(streamId) ? this.tree.ancestry(streamId) : [streamId];
+    for (const id of chain) {
+      const l = this.levels.get(id);
+      if (l !== undefined) return l === 'none' ? null : l;
+    }
+    return this.star === 'none' ? null : this.star;
+  }
+
+  canReadEvents(streamId: string): boolean {
+    const l = this.levelOn(streamId);
+    return l !== null && l !== 'create-only';
+  }
+
+  canCreateEvents(streamId: string): boolean {
+    const l = this.levelOn(streamId);
+    return l !== null && RANK[l] >= RANK.contribute;
+  }
+
+  canUpdateEvents(streamId: string): boolean {
+    const l = this.levelOn(streamId);
+    return l === 'contribute' || l === 'manage';
+  }
+
+  canListStream(streamId: string): boolean {
+    return this.levelOn(streamId) !== null;
+  }
+
+  /** Manage a stream; `null` = the root (creating top-level streams needs manage on `*`). */
+  canManageStream(streamId: string | null): boolean {
+    if (this.isPersonal) return true;
+    if (streamId === null) return this.star === 'manage';
+    return this.levelOn(streamId) === 'manage';
+  }
+
+  /** Ids of existing streams whose events this access may read. */
+  readableStreamIds(): string[] {
+    return this.tree.all().filter((s) => this.canReadEvents(s.id)).map((s) => s.id);
+  }
+
+  feature(name: string): 'allowed' | 'forbidden' | undefined {
+    for (const p of this.access.permissions) if (!isStreamPermission(p) && p.feature === name) return p.setting;
+    return undefined;
+  }
+}

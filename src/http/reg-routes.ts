@@ -1,0 +1,115 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../api/context.js';
+import { parseRegistration, isReservedUsername } from '../api/users/registration-params.js';
+import { registerUser } from '../api/users/register-user.js';
+import { serviceInfo } from '../api/service/service-info.js';
+import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
+import { ApiError, errors } from '../errors/index.js';
+import { meta } from './meta.js';
+
+type Params = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };
+
+/** Registration and discovery (Pryv API §4): service info, user creation, checks, lookups. */
+export async function regRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const { services } = opts;
+  const { config } = services;
+  const withMeta = (body: Record<string, unknown>): Record<string, unknown> => ({ ...body, meta: meta(config.service.serial) });
+  const coreUrl = config.core.url ?? config.platform.publicUrl;
+
+  for (const url of ['/reg/service/info', '/service/info', '/service/infos']) {
+    app.get(url, async () => withMeta(serviceInfo(config)));
+  }
+  app.get('/:username/service/info', async (req: FastifyRequest<Params>) => {
+    await resolveUser(services, req.params['username'] ?? '');
+    return withMeta(serviceInfo(config));
+  });
+  app.get('/', async () => withMeta({ cheersFrom: `${config.service.name} API`, learnMoreAt: 'https://pryv.github.io/' }));
+
+  const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const params = parseRegistration(req.body, config);
+    const { user, apiEndpoint } = await registerUser(services, params, { openSession: true });
+    return reply.code(201).send(withMeta({ username: user.username, apiEndpoint }));
+  };
+  for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);
+
+  app.get('/reg/:username/check_username', async (req: FastifyRequest<Params>) => {
+    const username = (req.params['username'] ?? '').toLowerCase();
+    if (!USERNAME_PATTERN.test(username)) {
+      throw errors.invalidParametersFormat('Invalid username.', [{ code: 'username-invalid', message: 'invalid username', path: '#/username', param: 'username' }]);
+    }
+    if (isReservedUsername(username, config)) return withMeta({ reserved: true, reason: 'RESERVED_USER_NAME' });
+    return withMeta({ reserved: (await services.platform.coreOf(username)) !== null });
+  });
+  app.get('/reg/:email/check_email', async (req: FastifyRequest<Params>) => {
+    const email = (req.params['email'] ?? '').toLowerCase();
+    if ((await services.platform.usernameFor('email', email)) !== null) {
+      throw new ApiError('item-already-exists', 'That email is already taken.', { data: { email } });
+    }
+    return withMeta({ reserved: false });
+  });
+
+  app.get('/reg/cores', async (req: FastifyRequest<Params>) => {
+    const { username, email } = req.query;
+    if ((username === undefined) === (email === undefined)) {
+      throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);
+    }
+    if (username !== undefined) {
+      const coreId = await services.platform.coreOf(username.toLowerCase());
+      if (coreId === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
+      const core = (await services.platform.cores.list()).find((c) => c.id === coreId);
+      return withMeta({ core: { url: core?.url ?? coreUrl } });
+    }
+    // Unknown emails get this core's URL: the answer must not reveal whether an email is registered.
+    const owner = await services.platform.usernameFor('email', (email ?? '').toLowerCase());
+    const coreId = owner === null ? null : await services.platform.coreOf(owner);
+    const core = coreId === null ? undefined : (await services.platform.cores.list()).find((c) => c.id === coreId);
+    return withMeta({ core: { url: core?.url ?? coreUrl } });
+  });
+
+  app.get('/reg/hostings', async () => {
+    const r = config.registration;
+    const cores = (await services.platform.cores.list()).filter((c) => c.hosting === r.hosting && c.available);
+    const least = [...cores].sort((a, b) => a.userCount - b.userCount)[0];
+    return withMeta({
+      regions: {
+        [r.region]: {
+          name: r.region,
+          zones: {
+            [r.zone]: {
+              name: r.zone,
+              hostings: { [r.hosting]: { name: r.hostingName, available: cores.length > 0, availableCore: least?.url ?? coreUrl } },
+            },
+          },
+        },
+      },
+    });
+  });
+
+  const serverOf = async (username: string): Promise<string | null> => {
+    const coreId = await services.platform.coreOf(username.toLowerCase());
+    if (coreId === null) return null;
+    return (await services.platform.cores.list()).find((c) => c.id === coreId)?.url ?? coreUrl;
+  };
+  app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
+    const username = req.params['username'] ?? '';
+    const server = await serverOf(username);
+    // The SDK's userExists() reads this exact id (Pryv API §4.3).
+    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
+    return withMeta({ server, alias: username });
+  });
+  app.get('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
+    const username = req.params['username'] ?? '';
+    const server = await serverOf(username);
+    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
+    return reply.redirect(`${server}?username=${encodeURIComponent(username)}`, 302);
+  });
+  for (const [suffix, key] of [['uid', 'uid'], ['username', 'username']] as const) {
+    app.get(`/reg/:email/${suffix}`, async (req: FastifyRequest<Params>, reply) => {
+      const email = (req.params['email'] ?? '').toLowerCase();
+      const username = await services.platform.usernameFor('email', email);
+      if (username === null) return reply.code(404).send({ error: { id: 'unknown-email', message: 'Unknown email' } });
+      return withMeta({ [key]: username });
+    });
+  }
+  app.get('/www/assets/index.json', async () => ({ version: 1, name: config.service.name, assets: {} }));
+}

@@ -1,0 +1,79 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../api/context.js';
+import type { MethodRegistry } from '../api/registry.js';
+import { buildParams, type RouteSpec } from '../api/routes.js';
+import { resolveUser } from '../api/resolve-user.js';
+import { authenticate } from '../auth/authenticate.js';
+import { extractToken } from '../auth/extract-token.js';
+import type { Access, User } from '../domain/types.js';
+import { errors } from '../errors/index.js';
+import { parseQuery } from './query.js';
+import { respond } from './respond.js';
+
+type Req = FastifyRequest<{ Params: Record<string, string> }>;
+
+export interface UserApiOptions {
+  services: Services;
+  registry: MethodRegistry;
+  routes: RouteSpec[];
+}
+
+function header(req: FastifyRequest, name: string): string | null {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : null;
+}
+
+/** Resolves the caller's access when a token is given; public methods tolerate a bad one. */
+export async function callerAccess(
+  services: Services,
+  user: User,
+  req: FastifyRequest,
+  query: Record<string, unknown>,
+  isPublic: boolean,
+): Promise<{ access: Access | null; callerId: string | null }> {
+  const body = req.body as Record<string, unknown> | undefined;
+  const found = extractToken({
+    authorization: header(req, 'authorization') ?? undefined,
+    queryAuth: typeof query['auth'] === 'string' ? query['auth'] : undefined,
+    formAuth: typeof body?.['_auth'] === 'string' ? body['_auth'] : undefined,
+  });
+  if (found === null) return { access: null, callerId: null };
+  try {
+    return { access: await authenticate(services, user, found.token), callerId: found.callerId };
+  } catch (err) {
+    if (isPublic) return { access: null, callerId: null };
+    throw err;
+  }
+}
+
+/** Every `/{username}/…` route of the method table, plus the batch call on `POST /{username}/`. */
+export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions): Promise<void> {
+  const { services, registry } = opts;
+  const serial = services.config.service.serial;
+
+  const handle = (spec: RouteSpec | null) => async (req: Req, reply: FastifyReply) => {
+    const username = req.params['username'] ?? '';
+    const user = await resolveUser(services, username);
+    const query = parseQuery(req.url.split('?')[1] ?? '');
+    const def = spec === null ? null : registry.get(spec.method);
+    if (spec !== null && def === undefined) throw errors.unknownRoute(req.method, req.url);
+    const { access, callerId } = await callerAccess(services, user, req, query, def?.auth === 'public');
+    if (access !== null) reply.header('pryv-access-id', access.id);
+    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer') };
+    if (spec === null) {
+      if (access === null) throw errors.missingToken();
+      return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);
+    }
+    // `auth` is transport, not a method param.
+    const { auth: _auth, ...methodQuery } = query;
+    void _auth;
+    const params = buildParams(spec, req.params, methodQuery, req.body);
+    const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });
+    return respond(reply, def?.successStatus ?? 200, result, serial);
+  };
+
+  app.post('/:username', handle(null));
+  for (const spec of opts.routes) {
+    app.route({ method: spec.verb, url: `/:username${spec.path}`, handler: handle(spec) });
+  }
+}

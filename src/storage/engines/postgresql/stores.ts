@@ -1,0 +1,19 @@
+import type pg from 'pg';
+import type { Stores } from '../../../api/context.js';
+import { PgAccessesStore } from './accesses-store.js';
+import { PgEventsStore } from './events-store.js';
+import { PgKeyValueStore } from './key-value-store.js';
+import { PgProfileStore } from './profile-store.js';
+import { PgStreamsStore } from './streams-store.js';
+import { PgUsersStore } from './users-store.js';
+
+export function createPgStores(pool: pg.Pool): Stores {
+  return {
+    users: new PgUsersStore(pool),
+    accesses: new PgAccessesStore(pool),
+    streams: new PgStreamsStore(pool),
+    events: new PgEventsStore(pool),
+    profile: new PgProfileStore(pool),
+    keyValue: new PgKeyValueStore(pool),
+  };
+}

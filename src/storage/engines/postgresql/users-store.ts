@@ -1,0 +1,86 @@
+import type pg from 'pg';
+import type { User } from '../../../domain/types.js';
+import { DuplicateKeyError } from '../../interfaces/errors.js';
+import type { UsersStore } from '../../interfaces/users-store.js';
+import { isUniqueViolation, num } from './rows.js';
+
+interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  language: string;
+  password_hash: string;
+  created: number;
+  modified: number;
+}
+
+const toUser = (r: UserRow): User => ({
+  id: r.id,
+  username: r.username,
+  email: r.email,
+  language: r.language,
+  passwordHash: r.password_hash,
+  created: num(r.created),
+  modified: num(r.modified),
+});
+
+const COLUMNS: Record<string, string> = { email: 'email', language: 'language', passwordHash: 'password_hash', modified: 'modified' };
+
+export class PgUsersStore implements UsersStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async create(u: User): Promise<void> {
+    try {
+      await this.pool.query(
+        'INSERT INTO users (id, username, email, language, password_hash, created, modified) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [u.id, u.username, u.email, u.language, u.passwordHash, u.created, u.modified],
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateKeyError(err.constraint === 'users_email' ? 'email' : 'username');
+      throw err;
+    }
+  }
+
+  async getByUsername(username: string): Promise<User | null> {
+    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
+    return rows[0] === undefined ? null : toUser(rows[0]);
+  }
+
+  async getById(id: string): Promise<User | null> {
+    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
+    return rows[0] === undefined ? null : toUser(rows[0]);
+  }
+
+  async update(id: string, patch: Partial<Pick<User, 'email' | 'language' | 'passwordHash' | 'modified'>>): Promise<void> {
+    const keys = Object.keys(patch).filter((k) => COLUMNS[k] !== undefined);
+    if (keys.length === 0) return;
+    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
+    try {
+      await this.pool.query(`UPDATE users SET ${sets} WHERE id = $1`, [id, ...keys.map((k) => (patch as Record<string, unknown>)[k])]);
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateKeyError('email');
+      throw err;
+    }
+  }
+
+  async list(): Promise<User[]> {
+    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users ORDER BY username');
+    return rows.map(toUser);
+  }
+
+  async deleteCascade(id: string): Promise<void> {
+    // Tables referencing users use ON DELETE CASCADE.
+    await this.pool.query('DELETE FROM users WHERE id = $1', [id]);
+  }
+
+  async storageUsed(id: string): Promise<{ dbDocuments: number; attachedFiles: number }> {
+    const { rows } = await this.pool.query<{ docs: string | null }>(
+      `SELECT (SELECT coalesce(sum(pg_column_size(a.*)), 0) FROM accesses a WHERE a.user_id = $1)
+            + (SELECT coalesce(sum(pg_column_size(p.*)), 0) FROM profiles p WHERE p.user_id = $1)
+            + (SELECT coalesce(sum(pg_column_size(s.*)), 0) FROM streams s WHERE s.user_id = $1)
+            + (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e WHERE e.user_id = $1) AS docs`,
+      [id],
+    );
+    return { dbDocuments: Number(rows[0]?.docs ?? 0), attachedFiles: 0 };
+  }
+}

@@ -1,0 +1,40 @@
+import type { Event, ItemDeletion } from '../../domain/types.js';
+
+/**
+ * A resolved events query (domain/events-query.ts turns API params into this): stream ids are
+ * already expanded to concrete ids and filtered by permissions.
+ */
+export interface EventsQuery {
+  /** OR of clauses; an event matches a clause when it has a stream in `any`, one in each `all` set, none in `not`. */
+  streams: { any: string[]; all: string[][]; not: string[] }[] | null;
+  /** Exact types, or `class/` prefixes for `class/*`. */
+  types: { exact: string[]; prefixes: string[] } | null;
+  fromTime: number | null;
+  toTime: number | null;
+  running: boolean | null;
+  state: 'default' | 'trashed' | 'all';
+  modifiedSince: number | null;
+  sortAscending: boolean;
+  skip: number;
+  limit: number | null;
+}
+
+export interface EventsStore {
+  /** Streams the matching events in order, without loading them all in memory. */
+  find(userId: string, query: EventsQuery): AsyncIterable<Event>;
+  /**
+   * Same as `find`, but each event as its API JSON text, so events.get can write it to the response
+   * without a parse/serialize round trip. Attachments carry no per-access `readToken` here.
+   */
+  findJson(userId: string, query: EventsQuery): AsyncIterable<string>;
+  deletionsSince(userId: string, since: number): AsyncIterable<ItemDeletion>;
+  get(userId: string, id: string): Promise<Event | null>;
+  /** Throws DuplicateKeyError('id'). */
+  create(userId: string, event: Event): Promise<void>;
+  /** Replaces the stored event with `event` (same id). */
+  replace(userId: string, event: Event): Promise<void>;
+  /** Deletes for good and records the deletion. */
+  delete(userId: string, id: string, deleted: number): Promise<void>;
+  /** Events referencing any of `streamIds` (stream deletion rules). */
+  withStreams(userId: string, streamIds: string[]): Promise<Event[]>;
+}

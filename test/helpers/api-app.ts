@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { buildServices } from '../../src/api/services.js';
+import type { Services } from '../../src/api/context.js';
+import { buildApiApp } from '../../src/http/api-app.js';
+import { Readiness } from '../../src/health/readiness.js';
+import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
+import { RqliteClient } from '../../src/platform/rqlite-client.js';
+import { migratePlatform } from '../../src/platform/migrate.js';
+import { CoresRepository } from '../../src/platform/cores.js';
+import { registerUser } from '../../src/api/users/register-user.js';
+import { newId, newToken } from '../../src/auth/crypto.js';
+import type { Access, Permission, User } from '../../src/domain/types.js';
+import { createTestDatabase } from './pg-database.js';
+
+export interface TestUser {
+  user: User;
+  username: string;
+  password: string;
+  /** A personal (session) token. */
+  token: string;
+}
+
+export interface ApiTestApp {
+  app: FastifyInstance;
+  services: Services;
+  config: Readonly<Config>;
+  /** Registers a user through the real registration path; username random unless given. */
+  createUser(options?: { username?: string; password?: string; email?: string }): Promise<TestUser>;
+  /** Writes an app or shared access directly (for permission tests); returns it with its token. */
+  createAccess(u: TestUser, a: { type: 'app' | 'shared' | 'personal'; name?: string; permissions: Permission[]; expires?: number | null; createdBy?: string }): Promise<Access>;
+  close(): Promise<void>;
+}
+
+/** A random username valid for the API (5–60 lowercase chars). */
+export function randomUsername(prefix = 'u'): string {
+  return `${prefix}${randomBytes(6).toString('hex')}`;
+}
+
+/**
+ * The API worker's app on a fresh PostgreSQL database and the shared test rqlited (real services from
+ * the integration globalSetup), driven with `app.inject()`. Each call gets its own database.
+ */
+export async function createApiTestApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
+  const svc = inject('services');
+  const db = await createTestDatabase(svc.pg, svc.pgAdmin);
+  const varDir = mkdtempSync(join(tmpdir(), 'homecore-api-'));
+  const config = loadConfig({
+    env: {
+      HOMECORE_PATHS__VAR_DIR: varDir,
+      HOMECORE_CORE__ID: 'test-core',
+      HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
+      HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
+      HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+      HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(svc.rqliteUrl).port,
+      HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
+      HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
+      HOMECORE_LOGGING__LEVEL: 'silent',
+      ...env,
+    },
+  });
+  const logger = createLogger({ level: 'silent', role: 'test' });
+  const engine = new PostgresEngine(config.storages.postgresql, logger);
+  await engine.migrate();
+  const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
+  await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });
+  await new CoresRepository(rqlite).upsert({ id: config.core.id, url: config.platform.publicUrl, hosting: 'default', available: true });
+  const services = buildServices({
+    config,
+    logger,
+    secrets: { adminAccessKey: config.auth.adminAccessKey ?? '', tokenSecret: config.auth.tokenSecret ?? '' },
+    pool: engine.pool,
+    rqlite,
+  });
+  const readiness = new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 });
+  const app = await buildApiApp(services, readiness);
+  await app.ready();
+
+  return {
+    app,
+    services,
+    config,
+    async createUser(options = {}) {
+      const username = options.username ?? randomUsername();
+      const password = options.password ?? 'a-good-password';
+      const { user, apiEndpoint } = await registerUser(
+        services,
+        {
+          username,
+          password,
+          passwordHash: null,
+          email: options.email ?? `${username}@example.test`,
+          appId: 'test-app-id',
+          hosting: null,
+          language: 'en',
+          invitationToken: null,
+          referer: null,
+        },
+        { openSession: true },
+      );
+      const token = decodeURIComponent(new URL(apiEndpoint ?? '').username);
+      return { user, username, password, token };
+    },
+    async createAccess(u, a) {
+      const now = Date.now() / 1000;
+      const token = newToken();
+      const access: Access = {
+        id: newId(),
+        token,
+        type: a.type,
+        name: a.name ?? `access-${randomBytes(4).toString('hex')}`,
+        deviceName: null,
+        permissions: a.permissions,
+        expires: a.expires ?? null,
+        lastUsed: null,
+        calls: {},
+        clientData: null,
+        created: now,
+        createdBy: a.createdBy ?? 'test',
+        modified: now,
+        modifiedBy: 'test',
+        deleted: null,
+      };
+      const { token: _t, ...rest } = access;
+      void _t;
+      await services.stores.accesses.create(u.user.id, {
+        ...rest,
+        tokenHash: services.vault.lookupHash(token),
+        tokenSealed: services.vault.encrypt(token),
+      });
+      return access;
+    },
+    async close() {
+      await app.close();
+      await services.close();
+      await rqlite.close();
+      await engine.close();
+      await db.drop();
+      rmSync(varDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig, type Config } from '../../src/config/index.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { EmbeddedPostgresSidecar } from '../../src/master/embedded-postgres.js';
+import { resolveRqlited, rqlitedArgs } from '../../src/master/rqlited.js';
+import { Sidecar } from '../../src/master/sidecar.js';
+import { RqliteClient } from '../../src/platform/rqlite-client.js';
+import { sleep } from '../../src/util/backoff.js';
+import { freePort } from './free-port.js';
+
+export interface ServiceInfo {
+  pg: Config['storages']['postgresql'];
+  /** Superuser on the same server: creates and drops per-file databases. */
+  pgAdmin: Config['storages']['postgresql'];
+  rqliteUrl: string;
+  varDir: string;
+}
+
+/**
+ * Real PostgreSQL and rqlited for the integration tests, started with the same code the master uses.
+ * Throws (failing the run loudly) when either cannot start.
+ */
+export async function startTestServices(): Promise<{ info: ServiceInfo; stop: () => Promise<void> }> {
+  const varDir = mkdtempSync(join(tmpdir(), 'homecore-test-'));
+  // The unprivileged PostgreSQL user must be able to traverse it.
+  chmodSync(varDir, 0o755);
+  const [pgPort, httpPort, raftPort] = [await freePort(), await freePort(), await freePort()];
+  const config = loadConfig({
+    env: {
+      HOMECORE_PATHS__VAR_DIR: varDir,
+      HOMECORE_STORAGES__POSTGRESQL__PORT: String(pgPort),
+      HOMECORE_STORAGES__POSTGRESQL__DATABASE: 'homecore_test',
+      HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: String(httpPort),
+      HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `127.0.0.1:${raftPort}`,
+      HOMECORE_CORE__ID: 'test-core',
+      HOMECORE_LOGGING__LEVEL: 'warn',
+    },
+  });
+  const logger = createLogger({ level: 'warn', role: 'test-services' });
+  const rqlited = new Sidecar(
+    {
+      name: 'rqlited',
+      command: resolveRqlited(config).path,
+      args: rqlitedArgs(config),
+      pidFile: join(varDir, 'run', 'rqlited.pid'),
+      restartBackoff: config.platformDb.rqlited.restartBackoff,
+      stopSignal: 'SIGTERM',
+      stopTimeoutMs: 10_000,
+    },
+    logger,
+  );
+  const pg = new EmbeddedPostgresSidecar(config, logger);
+  const stop = async (): Promise<void> => {
+    await pg.stop();
+    await rqlited.stop();
+    rmSync(varDir, { recursive: true, force: true });
+  };
+  try {
+    rqlited.start();
+    const client = new RqliteClient({ url: `http://127.0.0.1:${httpPort}`, requestTimeoutMs: 2000, retryBudgetMs: 0, logger });
+    const deadline = Date.now() + 30_000;
+    while (!(await client.isReady(1000)).ok) {
+      if (Date.now() > deadline) throw new Error('rqlited did not become ready for the tests');
+      await sleep(100);
+    }
+    await client.close();
+    await pg.start();
+  } catch (err) {
+    await stop().catch(() => undefined);
+    throw err;
+  }
+  return { info: { pg: { ...config.storages.postgresql }, pgAdmin: pg.superuserSettings(), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
+}
