@@ -31,3 +31,24 @@ export function buildParams(spec: RouteSpec, pathParams: Record<string, string>,
       return { ...(typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}), ...path };
   }
 }
+
+/** Finds the route for a verb and a path under `/{username}` (used by the `_method` form override). */
+export function matchRoute(routes: RouteSpec[], verb: string, path: string): { spec: RouteSpec; params: Record<string, string> } | null {
+  const parts = path.split('/').filter((p) => p !== '');
+  for (const spec of routes) {
+    if (spec.verb !== verb) continue;
+    const pattern = spec.path.split('/').filter((p) => p !== '');
+    if (pattern.length !== parts.length) continue;
+    const params: Record<string, string> = {};
+    const ok = pattern.every((seg, i) => {
+      const part = parts[i] ?? '';
+      if (seg.startsWith(':')) {
+        params[seg.slice(1)] = decodeURIComponent(part);
+        return true;
+      }
+      return seg === part;
+    });
+    if (ok) return { spec, params };
+  }
+  return null;
+}

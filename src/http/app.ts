@@ -7,6 +7,7 @@ import type { WorkerRole } from '../master/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { API_VERSION } from './meta.js';
+import { rewriteForHost } from './host-routing.js';
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -33,6 +34,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    rewriteUrl: (req) => rewriteForHost(req.headers.host, req.url ?? '/', config),
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);

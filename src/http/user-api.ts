@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import type { MethodRegistry } from '../api/registry.js';
-import { buildParams, type RouteSpec } from '../api/routes.js';
+import { buildParams, matchRoute, type RouteSpec } from '../api/routes.js';
+import { formOverride } from './form-body.js';
 import { resolveUser } from '../api/resolve-user.js';
 import { authenticate } from '../auth/authenticate.js';
 import { extractToken } from '../auth/extract-token.js';
@@ -31,11 +32,10 @@ export async function callerAccess(
   query: Record<string, unknown>,
   isPublic: boolean,
 ): Promise<{ access: Access | null; callerId: string | null }> {
-  const body = req.body as Record<string, unknown> | undefined;
   const found = extractToken({
     authorization: header(req, 'authorization') ?? undefined,
     queryAuth: typeof query['auth'] === 'string' ? query['auth'] : undefined,
-    formAuth: typeof body?.['_auth'] === 'string' ? body['_auth'] : undefined,
+    formAuth: formOverride(req)?.auth ?? undefined,
   });
   if (found === null) return { access: null, callerId: null };
   try {
@@ -51,7 +51,19 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
   const { services, registry } = opts;
   const serial = services.config.service.serial;
 
-  const handle = (spec: RouteSpec | null) => async (req: Req, reply: FastifyReply) => {
+  /** `_method` in a form body (Pryv API §1.3): dispatch to the route of that verb and path. */
+  const overridden = (req: Req, spec: RouteSpec | null): { spec: RouteSpec | null; path: Record<string, string> } => {
+    const verb = formOverride(req)?.method ?? null;
+    if (verb === null || verb === req.method) return { spec, path: req.params };
+    const username = req.params['username'] ?? '';
+    const rest = (req.url.split('?')[0] ?? '').split('/').slice(2).join('/');
+    const m = matchRoute(opts.routes, verb, `/${rest}`);
+    if (m === null) throw errors.unknownRoute(verb, req.url);
+    return { spec: m.spec, path: { ...m.params, username } };
+  };
+
+  const handle = (routeSpec: RouteSpec | null) => async (req: Req, reply: FastifyReply) => {
+    const { spec, path } = overridden(req, routeSpec);
     const username = req.params['username'] ?? '';
     const user = await resolveUser(services, username);
     const query = parseQuery(req.url.split('?')[1] ?? '');
@@ -67,13 +79,24 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     // `auth` is transport, not a method param.
     const { auth: _auth, ...methodQuery } = query;
     void _auth;
-    const params = buildParams(spec, req.params, methodQuery, req.body);
+    const params = buildParams(spec, path, methodQuery, req.body);
     const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });
     return respond(reply, def?.successStatus ?? 200, result, serial);
   };
 
   app.post('/:username', handle(null));
+  const posts = new Set<string>();
   for (const spec of opts.routes) {
     app.route({ method: spec.verb, url: `/:username${spec.path}`, handler: handle(spec) });
+    if (spec.verb === 'POST') posts.add(spec.path);
+  }
+  // Form overrides may target paths that only have PUT/DELETE routes: accept a POST there too.
+  for (const spec of opts.routes) {
+    if (spec.verb === 'POST' || posts.has(spec.path)) continue;
+    posts.add(spec.path);
+    app.post(`/:username${spec.path}`, async (req: Req, reply) => {
+      if ((formOverride(req)?.method ?? null) === null) throw errors.unknownRoute('POST', req.url);
+      return handle(null)(req, reply);
+    });
   }
 }

@@ -1,0 +1,66 @@
+import type { TSchema } from '@sinclair/typebox';
+import type { MethodRegistry } from '../api/registry.js';
+import type { RouteSpec } from '../api/routes.js';
+import { API_VERSION } from './meta.js';
+
+type Json = Record<string, unknown>;
+
+const ERROR_RESPONSE = {
+  description: 'Error: `{error: {id, message, data?}, meta}` (docs/errors.md)',
+  content: { 'application/json': { schema: { type: 'object', required: ['error', 'meta'] } } },
+};
+
+function clean(schema: unknown): Json {
+  // TypeBox adds symbol keys only; JSON round trip keeps the plain JSON Schema.
+  return JSON.parse(JSON.stringify(schema)) as Json;
+}
+
+function queryParameters(schema: Json, exclude: Set<string>): Json[] {
+  const props = (schema['properties'] ?? {}) as Record<string, Json>;
+  const required = new Set((schema['required'] as string[] | undefined) ?? []);
+  return Object.entries(props)
+    .filter(([name]) => !exclude.has(name))
+    .map(([name, s]) => ({ name, in: 'query', required: required.has(name), schema: s }));
+}
+
+/**
+ * OpenAPI 3.1 document generated from the method table: the same schemas validate requests, so the
+ * document cannot drift from what the server accepts.
+ */
+export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], serverUrl: string): Json {
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const r of routes) {
+    const def = registry.get(r.method);
+    if (def === undefined) continue;
+    const schema = clean(def.params as TSchema);
+    const pathParams = [...r.path.matchAll(/:([A-Za-z]+)/g)].map((m) => m[1] ?? '');
+    const url = `/{username}${r.path.replace(/:([A-Za-z]+)/g, '{$1}')}`;
+    const parameters: Json[] = [
+      { name: 'username', in: 'path', required: true, schema: { type: 'string' } },
+      ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
+    ];
+    const op: Json = {
+      operationId: r.method,
+      tags: [r.method.split('.')[0] ?? 'api'],
+      security: def.auth === 'public' ? [] : [{ token: [] }],
+      responses: { [String(def.successStatus ?? 200)]: { description: 'Result object plus `meta`' }, default: ERROR_RESPONSE },
+    };
+    if (r.params === 'query' || r.params === 'path+query') {
+      parameters.push(...queryParameters(schema, new Set(pathParams)));
+    } else {
+      const body = r.params === 'update' ? ((schema['properties'] as Record<string, Json> | undefined)?.['update'] ?? {}) : schema;
+      op['requestBody'] = { required: r.params !== 'body', content: { 'application/json': { schema: body } } };
+    }
+    op['parameters'] = parameters;
+    paths[url] = { ...(paths[url] ?? {}), [r.verb.toLowerCase()]: op };
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'homecore (Pryv.io-compatible API)', version: API_VERSION },
+    servers: [{ url: serverUrl }],
+    components: {
+      securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Access token (bare, Bearer or Basic)' } },
+    },
+    paths,
+  };
+}
