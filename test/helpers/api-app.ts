@@ -31,6 +31,9 @@ export interface ApiTestApp {
   app: FastifyInstance;
   services: Services;
   config: Readonly<Config>;
+  /** The database pool and platform client behind `services` (to build a second "worker" on them). */
+  pool: import('pg').Pool;
+  rqlite: RqliteClient;
   /** Registers a user through the real registration path; username random unless given. */
   createUser(options?: { username?: string; password?: string; email?: string }): Promise<TestUser>;
   /** Writes an app or shared access directly (for permission tests); returns it with its token. */
@@ -86,6 +89,8 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     app,
     services,
     config,
+    pool: engine.pool,
+    rqlite,
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();
       const password = options.password ?? 'a-good-password';
