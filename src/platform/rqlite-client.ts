@@ -1,7 +1,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, sleep } from '../util/backoff.js';
-import { PlatformDbError, PlatformDbFatalError, PlatformDbUnavailableError } from './errors.js';
+import { PlatformDbAmbiguousError, PlatformDbError, PlatformDbFatalError, PlatformDbUnavailableError } from './errors.js';
 import { interpretResponse, type QueryResult, type Row, type Statement, type WriteResult } from './response.js';
 
 export type ReadLevel = 'none' | 'weak' | 'linearizable' | 'strong';
@@ -109,10 +109,10 @@ export class RqliteClient {
       return new PlatformDbUnavailableError(`rqlite unreachable: ${code || (err as Error).message}`);
     }
     if (kind === 'read') return new PlatformDbUnavailableError(`rqlite read failed: ${(err as Error).message}`);
-    // Timeout or reset after sending: the write may have been applied.
-    const e = new PlatformDbUnavailableError(`rqlite write outcome unknown: ${(err as Error).message}`);
-    Object.defineProperty(e, 'ambiguous', { value: true });
-    return e;
+    // Timeout or reset after sending: the write may have been applied. The ambiguous class (not an
+    // "unavailable" one patched with ambiguous=true) so callers' `instanceof PlatformDbAmbiguousError`
+    // sees it, as it does for rqlite's own 200 + "leadership lost while committing log".
+    return new PlatformDbAmbiguousError(`rqlite write outcome unknown: ${(err as Error).message}`);
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {

@@ -6,6 +6,19 @@ import { claimDatabase, migratePostgres } from './migrate.js';
 import { createPgPool } from './pool.js';
 import { PG_SCHEMA_VERSION } from './schema.js';
 
+/**
+ * Highest applied migration; 0 on a database never migrated. Two statements on purpose: PostgreSQL
+ * resolves every table a statement names before running it, so one
+ * `CASE WHEN to_regclass(…) IS NULL THEN 0 ELSE (SELECT … FROM schema_migrations) END` failed with
+ * "relation does not exist" on a fresh database instead of answering 0.
+ */
+async function readSchemaVersion(pool: pg.Pool): Promise<number> {
+  const { rows } = await pool.query<{ present: boolean }>(`SELECT to_regclass('schema_migrations') IS NOT NULL AS present`);
+  if (rows[0]?.present !== true) return 0;
+  const { rows: max } = await pool.query<{ v: number }>('SELECT coalesce(max(version), 0) AS v FROM schema_migrations');
+  return max[0]?.v ?? 0;
+}
+
 export class PostgresEngine implements StorageEngine {
   readonly name = 'postgresql' as const;
   readonly requiredSchemaVersion = PG_SCHEMA_VERSION;
@@ -26,12 +39,8 @@ export class PostgresEngine implements StorageEngine {
     return migratePostgres(this.pool, this.logger);
   }
 
-  async schemaVersion(): Promise<number> {
-    const { rows } = await this.pool.query<{ v: number | null }>(
-      `SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0
-              ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END AS v`,
-    );
-    return rows[0]?.v ?? 0;
+  schemaVersion(): Promise<number> {
+    return readSchemaVersion(this.pool);
   }
 
   claim(coreId: string): Promise<void> {
@@ -44,16 +53,13 @@ export class PostgresEngine implements StorageEngine {
       timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${timeoutMs} ms` }), timeoutMs);
     });
     const check = (async (): Promise<DependencyHealth> => {
-      const { rows } = await this.healthPool.query<{ ro: string; v: number }>(
-        `SELECT current_setting('transaction_read_only') AS ro,
-                CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0
-                ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END AS v`,
-      );
+      const { rows } = await this.healthPool.query<{ ro: string }>(`SELECT current_setting('transaction_read_only') AS ro`);
       const row = rows[0];
       if (row === undefined) return { ok: false, detail: 'empty answer' };
       if (row.ro !== 'off') return { ok: false, detail: 'read-only (standby or read-only transaction mode)' };
-      if (row.v < this.requiredSchemaVersion) {
-        return { ok: false, detail: `schema version ${row.v} < required ${this.requiredSchemaVersion}` };
+      const version = await readSchemaVersion(this.healthPool);
+      if (version < this.requiredSchemaVersion) {
+        return { ok: false, detail: `schema version ${version} < required ${this.requiredSchemaVersion}` };
       }
       return { ok: true, detail: 'writable' };
     })().catch((err: Error) => ({ ok: false, detail: err.message }));
@@ -64,7 +70,11 @@ export class PostgresEngine implements StorageEngine {
     }
   }
 
-  async close(): Promise<void> {
-    await Promise.all([this.pool.end(), this.healthPool.end()]);
+  private closing: Promise<void> | null = null;
+
+  /** Idempotent: a worker's SIGTERM path and fastify's onClose may both close it (pg throws on a second end()). */
+  close(): Promise<void> {
+    this.closing ??= Promise.all([this.pool.end(), this.healthPool.end()]).then(() => undefined);
+    return this.closing;
   }
 }
