@@ -130,9 +130,15 @@ export function validateConfig(raw: unknown): { config?: Config; problems: strin
 /** Cross-key rules the schema cannot express. */
 function checkRules(config: Config): string[] {
   const problems: string[] = [];
-  const ports = [config.http.apiPort, config.http.hfsPort, config.http.previewsPort, config.platformDb.rqlited.httpPort];
+  const raftPort = Number(config.platformDb.rqlited.raftAddress.split(':')[1]);
+  const ports = [config.http.apiPort, config.http.hfsPort, config.http.previewsPort, config.platformDb.rqlited.httpPort, raftPort];
+  if (config.storages.postgresql.embedded) ports.push(config.storages.postgresql.port);
   const dup = ports.filter((p, i) => p !== 0 && ports.indexOf(p) !== i);
-  if (dup.length > 0) problems.push(`ports: ${dup.join(', ')} used twice (http.*Port, platformDb.rqlited.httpPort)`);
+  if (dup.length > 0) {
+    problems.push(`ports: ${dup.join(', ')} used twice (http.*Port, platformDb.rqlited httpPort/raftAddress, embedded storages.postgresql.port)`);
+  }
+  const rb = config.platformDb.rqlited.restartBackoff;
+  if (rb.maxMs < rb.initialMs) problems.push('platformDb.rqlited.restartBackoff: maxMs must be ≥ initialMs');
   if (config.cluster.restartBackoff.maxMs < config.cluster.restartBackoff.initialMs) {
     problems.push('cluster.restartBackoff: maxMs must be ≥ initialMs');
   }

@@ -1,11 +1,14 @@
 import type { Config } from './schema.js';
 
 const SECRET_KEYS = /password|secret|token|key$/i;
+/** `scheme://user:pass@host` → credentials hidden (e.g. storages.mongodb.url). */
+const URL_CREDENTIALS = /^([a-z][a-z0-9+.-]*:\/\/)[^@/\s]+@/i;
 
 /** A printable copy of the config with secrets replaced (bin/check-config, logs). */
 export function redactConfig(config: Readonly<Config>): unknown {
   const walk = (v: unknown, key: string): unknown => {
     if (typeof v === 'string' && SECRET_KEYS.test(key) && v !== '') return '[redacted]';
+    if (typeof v === 'string' && URL_CREDENTIALS.test(v)) return v.replace(URL_CREDENTIALS, '$1[redacted]@');
     if (Array.isArray(v)) return v.map((x) => walk(x, key));
     if (typeof v === 'object' && v !== null) {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));

@@ -11,6 +11,8 @@ export interface ReadinessSources {
   /** Named dependency checks, each expected to answer within its own timeout. */
   dependencies: Record<string, () => Promise<DependencyHealth>>;
   cacheMs: number;
+  /** Backstop: a check still pending after this long counts as failed (default 2000 ms). */
+  checkTimeoutMs?: number;
   now?: () => number;
 }
 
@@ -51,9 +53,17 @@ export class Readiness {
         Object.entries(this.sources.dependencies).map(async ([name, check]) => {
           // Started inside a promise so a check that throws synchronously also becomes ok:false,
           // instead of rejecting the whole report (/ready would answer 500 without naming the check).
-          const result = await Promise.resolve()
+          // The race bounds a check that never settles: it must not hold every later /ready poll.
+          let timer: NodeJS.Timeout | undefined;
+          const limit = this.sources.checkTimeoutMs ?? 2000;
+          const timeout = new Promise<DependencyHealth>((resolve) => {
+            timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${limit} ms` }), limit);
+          });
+          const run = Promise.resolve()
             .then(() => check())
             .catch((err: Error) => ({ ok: false, detail: err.message }));
+          const result = await Promise.race([run, timeout]);
+          clearTimeout(timer);
           return [name, result] as const;
         }),
       );

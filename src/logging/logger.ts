@@ -22,6 +22,11 @@ export const REDACT_PATHS = [
   '*.oldPassword',
   '*.adminAccessKey',
   '*.resetToken',
+  // One more level: bodies logged inside an object (e.g. `{ body: { user: { password } } }`).
+  '*.*.password',
+  '*.*.token',
+  '*.*.newPassword',
+  '*.*.oldPassword',
   'req.query.auth',
 ];
 

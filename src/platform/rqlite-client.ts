@@ -36,7 +36,7 @@ export class RqliteClient {
   }
 
   async execute(statements: Statement[], options: WriteOptions = {}): Promise<WriteResult[]> {
-    const query = options.transaction === true ? '?transaction&timings=false' : '';
+    const query = options.transaction === true ? '?transaction' : '';
     const call = (): Promise<WriteResult[]> => this.post(`/db/execute${query}`, statements, 'write');
     return options.idempotent === true ? this.withRetry(call) : call();
   }

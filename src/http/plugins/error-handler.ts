@@ -3,7 +3,7 @@ import { ApiError, errors } from '../../errors/index.js';
 import { meta } from '../meta.js';
 
 /** Maps fastify's own error codes (bad JSON, body too large, …) to API errors. */
-function fromFastifyError(err: FastifyError, bodyLimit: number): ApiError | null {
+function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: string | undefined): ApiError | null {
   if (err.validation !== undefined) {
     const data = err.validation.map((v) => ({
       code: v.keyword,
@@ -21,7 +21,7 @@ function fromFastifyError(err: FastifyError, bodyLimit: number): ApiError | null
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return errors.tooLarge(bodyLimit);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return errors.unsupportedContentType(String(err.message.split(': ')[1] ?? 'unknown'));
+      return errors.unsupportedContentType(contentType ?? 'none');
     default:
       if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
         return errors.invalidRequestStructure(err.message);
@@ -37,7 +37,7 @@ function fromFastifyError(err: FastifyError, bodyLimit: number): ApiError | null
  */
 export function installErrorHandler(app: FastifyInstance, opts: { serial: string; bodyLimit: number }): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    let apiError = err instanceof ApiError ? err : fromFastifyError(err, opts.bodyLimit);
+    let apiError = err instanceof ApiError ? err : fromFastifyError(err, opts.bodyLimit, req.headers['content-type']);
     if (apiError === null) {
       req.log.error({ err }, 'unexpected error');
       apiError = errors.unexpected();

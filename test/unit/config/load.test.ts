@@ -201,8 +201,19 @@ describe('override file', () => {
 describe('cross-key rules', () => {
   it('rejects two ports that are the same', () => {
     const problems = problemsOf(() => load({ HOMECORE_HTTP__HFS_PORT: '3000' }));
-    expect(problems).toEqual(['ports: 3000 used twice (http.*Port, platformDb.rqlited.httpPort)']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^ports: 3000 used twice/);
     expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: '3001' }))[0]).toMatch(/^ports: 3001/);
+    // The Raft port and the embedded PostgreSQL port count too.
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: '127.0.0.1:3000' }))[0]).toMatch(/^ports: 3000/);
+    expect(problemsOf(() => load({ HOMECORE_STORAGES__POSTGRESQL__PORT: '4001' }))[0]).toMatch(/^ports: 4001/);
+    // An external PostgreSQL is another host's port: no clash.
+    expect(load({ HOMECORE_STORAGES__POSTGRESQL__PORT: '4001', HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false' }).storages.postgresql.port).toBe(4001);
+  });
+
+  it('rejects an rqlited restart backoff whose max is below its initial delay', () => {
+    const problems = problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__RESTART_BACKOFF__MAX_MS: '10' }));
+    expect(problems).toContain('platformDb.rqlited.restartBackoff: maxMs must be ≥ initialMs');
   });
 
   it('allows several ports set to 0 (OS-assigned)', () => {

@@ -26,3 +26,14 @@ describe('redactConfig', () => {
     expect(out.storages.postgresql['password']).toBe('');
   });
 });
+
+describe('redactConfig URL credentials', () => {
+  it('hides user:password in connection URLs', async () => {
+    const { loadConfig } = await import('../../../src/config/index.js');
+    const { redactConfig } = await import('../../../src/config/redact.js');
+    const config = loadConfig({ env: { HOMECORE_STORAGES__MONGODB__URL: 'mongodb://app:s3cret@db.example:27017/x' } });
+    const out = JSON.stringify(redactConfig(config));
+    expect(out).not.toContain('s3cret');
+    expect(out).toContain('mongodb://[redacted]@db.example:27017/x');
+  });
+});

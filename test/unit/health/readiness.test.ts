@@ -143,3 +143,20 @@ describe('Readiness', () => {
     expect(calls.rqlite).toBe(1);
   });
 });
+
+describe('Readiness backstop timeout', () => {
+  it('reports a check that never settles as failed instead of hanging /ready', async () => {
+    const { Readiness } = await import('../../../src/health/readiness.js');
+    const r = new Readiness({
+      coreState: () => ({ draining: false, failedRoles: [] }),
+      dependencies: { stuck: () => new Promise(() => undefined) },
+      cacheMs: 0,
+      checkTimeoutMs: 50,
+    });
+    const started = Date.now();
+    const report = await r.report();
+    expect(report.ready).toBe(false);
+    expect(report.checks['stuck']?.detail).toContain('no answer within 50 ms');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
