@@ -25,6 +25,9 @@ export const errors = {
       data: { limit },
     });
   },
+  uriTooLong(limit: number): ApiError {
+    return new ApiError('invalid-request-structure', `Request URL longer than ${limit} bytes`, { httpStatus: 414, data: { limit } });
+  },
   apiUnavailable(what: string, cause?: unknown): ApiError {
     return new ApiError('api-unavailable', `${what} is unavailable`, { cause });
   },

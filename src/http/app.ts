@@ -7,6 +7,7 @@ import type { WorkerRole } from '../master/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { API_VERSION } from './meta.js';
+import { errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
 
 export interface AppDeps {
@@ -34,11 +35,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // Node's own header limit answers 431 without a JSON body: keep it above our query limit so the
+    // limit below is the one that applies (and answers a proper API error).
+    http: { maxHeaderSize: config.limits.queryMaxBytes + 16_384 },
     rewriteUrl: (req) => rewriteForHost(req.headers.host, req.url ?? '/', config),
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);
     reply.header('x-request-id', req.id);
+  });
+  app.addHook('onRequest', async (req) => {
+    if ((req.url?.length ?? 0) > config.limits.queryMaxBytes) throw errors.uriTooLong(config.limits.queryMaxBytes);
   });
   installErrorHandler(app, { serial: config.service.serial, bodyLimit: config.http.bodyLimitBytes });
   await app.register(healthRoutes, { readiness: deps.readiness, role: deps.role });

@@ -93,6 +93,13 @@ describe('error handler', () => {
     const res = await app.inject({ method: 'POST', url: '/test/echo', headers: { 'content-type': 'application/x-nope' }, payload: 'x' });
     expect(res.statusCode).toBe(415);
     expect(res.json<ErrorBody>().error.id).toBe('unsupported-content-type');
+    expect(res.json<ErrorBody>().error.message).toContain('application/x-nope');
+  });
+
+  it('a URL longer than limits.queryMaxBytes → 414 with a JSON error, not a bare 431', async () => {
+    const res = await app.inject({ method: 'GET', url: `/test/api-error?q=${'x'.repeat(config.limits.queryMaxBytes)}` });
+    expect(res.statusCode).toBe(414);
+    expect(res.json<ErrorBody>().error).toMatchObject({ id: 'invalid-request-structure', data: { limit: config.limits.queryMaxBytes } });
   });
 
   it('a schema violation → 400 invalid-parameters-format with details', async () => {
