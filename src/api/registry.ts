@@ -83,7 +83,8 @@ export async function collect(result: unknown): Promise<unknown> {
   const out: Record<string, unknown[]> = {};
   for (const a of (result as StreamedResult).arrays) {
     const items: unknown[] = [];
-    for await (const item of a.items) items.push(item);
+    // Stores may yield stored JSON text (written as-is over HTTP); batch/socket callers get objects.
+    for await (const item of a.items) items.push(typeof item === 'string' ? (JSON.parse(item) as unknown) : item);
     out[a.key] = items;
   }
   return out;

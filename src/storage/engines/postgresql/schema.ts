@@ -123,6 +123,19 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX event_deletions_time ON event_deletions (user_id, deleted, id);
     `,
   },
+  {
+    version: 4,
+    name: 'events-stream-keys',
+    // Stream membership per user: the GIN on bare stream_ids walks every user's postings of a common
+    // id ("diary"); keys "<userId> <streamId>" keep the lookup to one user without btree_gin.
+    sql: `
+      CREATE FUNCTION event_stream_keys(user_id text, stream_ids text[]) RETURNS text[]
+        LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+        AS $fn$ SELECT ARRAY(SELECT user_id || ' ' || s FROM unnest(stream_ids) AS s) $fn$;
+      CREATE INDEX events_stream_keys ON events USING gin (event_stream_keys(user_id, stream_ids));
+      DROP INDEX events_stream_ids;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,0 +1,29 @@
+import { Type } from '@sinclair/typebox';
+import { errors } from '../../errors/index.js';
+import { authorOf, nowSeconds } from '../context.js';
+import { defineMethod } from '../method.js';
+import { forbidden, loadScope } from '../stream-scope.js';
+
+/** First call trashes; on a trashed event, deletes it for good (Pryv API §3.2). */
+export default defineMethod({
+  id: 'events.delete',
+  auth: 'access',
+  params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+  async handler(ctx, p) {
+    const { user, logic } = await loadScope(ctx);
+    const store = ctx.services.stores.events;
+    const current = await store.get(user.id, p.id);
+    if (current === null) throw errors.unknownResource('event', p.id);
+    if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Deleting event "${p.id}" is forbidden.`);
+    const now = nowSeconds();
+    if (!current.trashed) {
+      const event = { ...current, trashed: true, modified: now, modifiedBy: authorOf(ctx) };
+      await store.replace(user.id, event);
+      ctx.services.notifier.emit(user.username, 'eventsChanged');
+      return { event };
+    }
+    await store.delete(user.id, p.id, now);
+    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    return { eventDeletion: { id: p.id, deleted: now } };
+  },
+});

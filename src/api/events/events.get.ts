@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+import { buildEventsQuery } from '../../domain/events-query.js';
+import { nowSeconds } from '../context.js';
+import { defineMethod, type StreamedResult } from '../method.js';
+import { loadScope } from '../stream-scope.js';
+import { EventTypeFilterSchema } from './event-schemas.js';
+
+/**
+ * Starts the query before the response status is sent, so a storage failure still becomes a JSON
+ * error rather than a truncated 200.
+ */
+async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
+  const it = source[Symbol.asyncIterator]();
+  const first = await it.next();
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (first.done === true) return;
+      yield first.value;
+      yield* { [Symbol.asyncIterator]: () => it };
+    },
+  };
+}
+
+export default defineMethod({
+  id: 'events.get',
+  auth: 'access',
+  // Additional keys allowed: query strings also carry `auth` and the not yet supported content queries.
+  params: Type.Object({
+    streams: Type.Optional(Type.Unknown()),
+    types: Type.Optional(Type.Array(EventTypeFilterSchema)),
+    fromTime: Type.Optional(Type.Number()),
+    toTime: Type.Optional(Type.Number()),
+    running: Type.Optional(Type.Boolean()),
+    sortAscending: Type.Optional(Type.Boolean()),
+    skip: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ minimum: 0 })),
+    state: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('trashed'), Type.Literal('all')])),
+    modifiedSince: Type.Optional(Type.Number()),
+    includeDeletions: Type.Optional(Type.Boolean()),
+  }),
+  async handler(ctx, p): Promise<StreamedResult> {
+    const { user, tree, logic } = await loadScope(ctx);
+    const query = buildEventsQuery(p, { tree, logic }, nowSeconds());
+    const store = ctx.services.stores.events;
+    // Stored API JSON strings go straight to the response (src/http/respond.ts).
+    const arrays: StreamedResult['arrays'] = [{ key: 'events', items: await primed(store.findJson(user.id, query)) }];
+    if (p.includeDeletions === true && p.modifiedSince !== undefined) {
+      arrays.push({ key: 'eventDeletions', items: await primed(store.deletionsSince(user.id, p.modifiedSince)) });
+    }
+    return { kind: 'streamed', arrays };
+  },
+});

@@ -1,0 +1,21 @@
+import { Type } from '@sinclair/typebox';
+import { errors } from '../../errors/index.js';
+import { defineMethod } from '../method.js';
+import { forbidden, loadScope } from '../stream-scope.js';
+
+export default defineMethod({
+  id: 'events.getOne',
+  auth: 'access',
+  params: Type.Object({
+    id: Type.String({ minLength: 1 }),
+    includeHistory: Type.Optional(Type.Boolean()),
+  }),
+  async handler(ctx, p) {
+    const { user, logic } = await loadScope(ctx);
+    const event = await ctx.services.stores.events.get(user.id, p.id);
+    if (event === null) throw errors.unknownResource('event', p.id);
+    if (!event.streamIds.some((s) => logic.canReadEvents(s))) throw forbidden(`Reading event "${p.id}" is forbidden.`);
+    // No event history is kept: an empty one is the truthful answer.
+    return p.includeHistory === true ? { event, history: [] } : { event };
+  },
+});

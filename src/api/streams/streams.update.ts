@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import { mergeClientData } from '../../domain/event-rules.js';
+import { checkMove, checkParent, hasSiblingNamed } from '../../domain/stream-rules.js';
+import type { Stream } from '../../domain/types.js';
+import { ApiError, errors } from '../../errors/index.js';
+import { authorOf, nowSeconds } from '../context.js';
+import { defineMethod } from '../method.js';
+import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
+import { ClientDataSchema } from '../shared-schemas.js';
+import { flatStreamView } from './stream-view.js';
+
+export default defineMethod({
+  id: 'streams.update',
+  auth: 'access',
+  params: Type.Object({
+    id: Type.String({ minLength: 1 }),
+    update: Type.Object(
+      {
+        name: Type.Optional(Type.String({ minLength: 1 })),
+        parentId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+        clientData: Type.Optional(ClientDataSchema),
+        trashed: Type.Optional(Type.Boolean()),
+      },
+      { additionalProperties: false },
+    ),
+  }),
+  async handler(ctx, p) {
+    const { user, tree, logic } = await loadScope(ctx);
+    const current = tree.get(p.id);
+    if (current === undefined) throw errors.unknownResource('stream', p.id);
+    if (!logic.canManageStream(p.id)) throw forbidden(`Managing stream "${p.id}" is forbidden.`);
+    const u = p.update;
+    const parentId = u.parentId === undefined ? current.parentId : u.parentId;
+    if (parentId !== current.parentId) {
+      if (parentId === p.id) throw new ApiError('invalid-operation', 'A stream cannot be its own parent.', { data: { parentId } });
+      checkParent(tree, parentId);
+      checkMove(tree, p.id, parentId);
+      if (!logic.canManageStream(parentId)) throw forbidden('Moving the stream under this parent is forbidden.');
+    }
+    const name = u.name ?? current.name;
+    if ((name !== current.name || parentId !== current.parentId) && hasSiblingNamed(tree, parentId, name, p.id)) {
+      throw new ApiError('item-already-exists', `A sibling stream is already named "${name}".`, { data: { name } });
+    }
+    const patch: Partial<Stream> = { name, parentId, modified: nowSeconds(), modifiedBy: authorOf(ctx) };
+    if (u.clientData !== undefined) patch.clientData = mergeClientData(current.clientData, u.clientData);
+    if (u.trashed !== undefined) patch.trashed = u.trashed;
+    await ctx.services.stores.streams.update(user.id, p.id, patch).catch((err: unknown) => rethrowDuplicate(err, { id: p.id, name }));
+    ctx.services.notifier.emit(user.username, 'streamsChanged');
+    return { stream: flatStreamView({ ...current, ...patch }) };
+  },
+});

@@ -1,0 +1,184 @@
+import type pg from 'pg';
+import type { Event, ItemDeletion } from '../../../domain/types.js';
+import { DuplicateKeyError } from '../../interfaces/errors.js';
+import type { EventsQuery, EventsStore } from '../../interfaces/events-store.js';
+import { isUniqueViolation, num } from './rows.js';
+
+/**
+ * Layout (migrations 3–4): each event is one row holding its exact API JSON in `doc` plus the columns
+ * events.get filters and sorts on. `end_time` is `time + duration` (`time` for point events) and
+ * NULL for running events, so the §2.1 time-range test is two index-friendly comparisons.
+ */
+
+/** Rows fetched per round trip while streaming: bounded memory, few round trips. */
+const BATCH = 1000;
+
+/** Key order of the stored JSON, i.e. of the API form (undefined fields are dropped by JSON.stringify). */
+export function eventDoc(e: Event): string {
+  return JSON.stringify({
+    id: e.id,
+    time: e.time,
+    duration: e.duration,
+    streamIds: e.streamIds,
+    type: e.type,
+    content: e.content,
+    description: e.description,
+    clientData: e.clientData,
+    attachments: e.attachments,
+    trashed: e.trashed,
+    created: e.created,
+    createdBy: e.createdBy,
+    modified: e.modified,
+    modifiedBy: e.modifiedBy,
+  });
+}
+
+function endTime(e: Event): number | null {
+  if (e.duration === null) return null;
+  return e.time + (e.duration ?? 0);
+}
+
+const parseDoc = (doc: string): Event => JSON.parse(doc) as Event;
+
+/** Escapes LIKE wildcards so a `class/` prefix is matched literally. */
+const likePrefix = (p: string): string => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** SQL condition (on alias-less `events`) + its params for everything but sort and paging. */
+export function whereClause(userId: string, q: EventsQuery, now: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [userId];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const conds = ['user_id = $1'];
+  if (q.state === 'default') conds.push('NOT trashed');
+  else if (q.state === 'trashed') conds.push('trashed');
+  if (q.streams !== null) {
+    // `any` goes through the per-user GIN index (migration 4); the rest filters the rows it finds.
+    const keys = (ids: string[]): string[] => ids.map((id) => `${userId} ${id}`);
+    const clauses = q.streams.map((c) => {
+      const parts = [`event_stream_keys(user_id, stream_ids) && ${p(keys(c.any))}::text[]`];
+      for (const set of c.all) parts.push(`stream_ids && ${p(set)}::text[]`);
+      if (c.not.length > 0) parts.push(`NOT (stream_ids && ${p(c.not)}::text[])`);
+      return `(${parts.join(' AND ')})`;
+    });
+    conds.push(clauses.length === 0 ? 'false' : `(${clauses.join(' OR ')})`);
+  }
+  if (q.types !== null) {
+    const ors: string[] = [];
+    if (q.types.exact.length > 0) ors.push(`type = ANY(${p(q.types.exact)}::text[])`);
+    if (q.types.prefixes.length > 0) ors.push(`type LIKE ANY(${p(q.types.prefixes.map(likePrefix))}::text[])`);
+    conds.push(ors.length === 0 ? 'false' : `(${ors.join(' OR ')})`);
+  }
+  if (q.toTime !== null) conds.push(`time <= ${p(q.toTime)}`);
+  if (q.fromTime !== null) {
+    // A running event ends "now" (§2.1).
+    const from = p(q.fromTime);
+    conds.push(`(end_time >= ${from} OR (end_time IS NULL AND ${p(now)}::double precision >= ${from}))`);
+  }
+  if (q.running === true) conds.push('end_time IS NULL');
+  else if (q.running === false) conds.push('end_time IS NOT NULL');
+  if (q.modifiedSince !== null) conds.push(`modified > ${p(q.modifiedSince)}`);
+  return { sql: conds.join(' AND '), params };
+}
+
+export class PgEventsStore implements EventsStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async *find(userId: string, query: EventsQuery): AsyncIterable<Event> {
+    for await (const doc of this.findJson(userId, query)) yield parseDoc(doc);
+  }
+
+  /**
+   * Keyset batches on (time, id) rather than a server-side cursor: no connection stays pinned while
+   * a slow client reads the response, and each batch is one indexed range scan.
+   */
+  async *findJson(userId: string, query: EventsQuery): AsyncIterable<string> {
+    const { sql, params } = whereClause(userId, query, Date.now() / 1000);
+    const dir = query.sortAscending ? 'ASC' : 'DESC';
+    const after = query.sortAscending ? '>' : '<';
+    let remaining = query.limit ?? Number.POSITIVE_INFINITY;
+    let offset = query.skip;
+    let last: { time: number; id: string } | null = null;
+    while (remaining > 0) {
+      const size = Math.min(BATCH, remaining);
+      const batchParams = [...params];
+      let text = `SELECT id, time, doc FROM events WHERE ${sql}`;
+      if (last !== null) {
+        batchParams.push(last.time, last.id);
+        text += ` AND (time, id) ${after} ($${batchParams.length - 1}, $${batchParams.length})`;
+      }
+      text += ` ORDER BY time ${dir}, id ${dir} LIMIT ${size}`;
+      if (offset > 0) text += ` OFFSET ${offset}`;
+      offset = 0;
+      const { rows } = await this.pool.query<{ id: string; time: number; doc: string }>(text, batchParams);
+      for (const r of rows) yield r.doc;
+      const tail = rows[rows.length - 1];
+      if (rows.length < size || tail === undefined) return;
+      remaining -= rows.length;
+      last = { time: num(tail.time), id: tail.id };
+    }
+  }
+
+  async *deletionsSince(userId: string, since: number): AsyncIterable<ItemDeletion> {
+    let last: { deleted: number; id: string } | null = null;
+    for (;;) {
+      const params: unknown[] = [userId, since];
+      let text = 'SELECT id, deleted FROM event_deletions WHERE user_id = $1 AND deleted > $2';
+      if (last !== null) {
+        params.push(last.deleted, last.id);
+        text += ' AND (deleted, id) > ($3, $4)';
+      }
+      const { rows } = await this.pool.query<{ id: string; deleted: number }>(`${text} ORDER BY deleted, id LIMIT ${BATCH}`, params);
+      for (const r of rows) yield { id: r.id, deleted: num(r.deleted) };
+      const tail = rows[rows.length - 1];
+      if (rows.length < BATCH || tail === undefined) return;
+      last = { deleted: num(tail.deleted), id: tail.id };
+    }
+  }
+
+  async get(userId: string, id: string): Promise<Event | null> {
+    const { rows } = await this.pool.query<{ doc: string }>('SELECT doc FROM events WHERE user_id = $1 AND id = $2', [userId, id]);
+    return rows[0] === undefined ? null : parseDoc(rows[0].doc);
+  }
+
+  async create(userId: string, e: Event): Promise<void> {
+    try {
+      await this.pool.query(
+        `WITH revived AS (DELETE FROM event_deletions WHERE user_id = $1 AND id = $2)
+         INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e)],
+      );
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new DuplicateKeyError('id');
+      throw err;
+    }
+  }
+
+  async replace(userId: string, e: Event): Promise<void> {
+    await this.pool.query(
+      `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9
+       WHERE user_id = $1 AND id = $2`,
+      [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e)],
+    );
+  }
+
+  async delete(userId: string, id: string, deleted: number): Promise<void> {
+    // One statement, so the row and its deletion record change atomically without a transaction.
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM events WHERE user_id = $1 AND id = $2 RETURNING id)
+       INSERT INTO event_deletions (user_id, id, deleted) SELECT $1, id, $3 FROM gone
+       ON CONFLICT (user_id, id) DO UPDATE SET deleted = excluded.deleted`,
+      [userId, id, deleted],
+    );
+  }
+
+  async withStreams(userId: string, streamIds: string[]): Promise<Event[]> {
+    const { rows } = await this.pool.query<{ doc: string }>(
+      'SELECT doc FROM events WHERE user_id = $1 AND event_stream_keys(user_id, stream_ids) && $2::text[] ORDER BY time, id',
+      [userId, streamIds.map((id) => `${userId} ${id}`)],
+    );
+    return rows.map((r) => parseDoc(r.doc));
+  }
+}

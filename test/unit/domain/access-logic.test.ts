@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { AccessLogic } from '../../../src/domain/access-logic.js';
+import { StreamsTree } from '../../../src/domain/streams-tree.js';
+import type { Level } from '../../../src/domain/types.js';
+import { access, STREAMS } from './fixtures.js';
+
+const tree = new StreamsTree(STREAMS);
+const logic = (perms: [string, Level][], type: 'app' | 'shared' | 'personal' = 'app'): AccessLogic => new AccessLogic(access(type, perms), tree);
+
+describe('AccessLogic levels', () => {
+  it('personal accesses manage everything', () => {
+    expect(logic([], 'personal').levelOn('pulse')).toBe('manage');
+  });
+
+  it.each<[string, [string, Level][], string, Level | null]>([
+    ['no permission → none', [], 'health', null],
+    ['direct permission', [['heart', 'read']], 'heart', 'read'],
+    ['inherited from parent', [['health', 'contribute']], 'pulse', 'contribute'],
+    ['nearest ancestor wins (downgrade)', [['health', 'manage'], ['heart', 'read']], 'pulse', 'read'],
+    ['nearest ancestor wins (upgrade)', [['health', 'read'], ['heart', 'manage']], 'pulse', 'manage'],
+    ['parent not affected by child permission', [['heart', 'manage']], 'health', null],
+    ['* applies without a nearer permission', [['*', 'read']], 'notes', 'read'],
+    ['nearer permission beats *', [['*', 'manage'], ['work', 'read']], 'notes', 'read'],
+    ['none masks a subtree', [['*', 'read'], ['heart', 'none']], 'pulse', null],
+    ['none on * is no access', [['*', 'none']], 'work', null],
+    ['unknown stream falls back on *', [['*', 'contribute']], 'not-yet', 'contribute'],
+    ['create-only', [['work', 'create-only']], 'notes', 'create-only'],
+  ])('%s', (_name, perms, streamId, expected) => {
+    expect(logic(perms).levelOn(streamId)).toBe(expected);
+  });
+});
+
+describe('AccessLogic rules', () => {
+  type Row = [Level, { read: boolean; create: boolean; update: boolean; list: boolean; manage: boolean }];
+  it.each<Row>([
+    ['read', { read: true, create: false, update: false, list: true, manage: false }],
+    ['create-only', { read: false, create: true, update: false, list: true, manage: false }],
+    ['contribute', { read: true, create: true, update: true, list: true, manage: false }],
+    ['manage', { read: true, create: true, update: true, list: true, manage: true }],
+    ['none', { read: false, create: false, update: false, list: false, manage: false }],
+  ])('level %s', (level, can) => {
+    const l = logic([['work', level]]);
+    expect({
+      read: l.canReadEvents('notes'),
+      create: l.canCreateEvents('notes'),
+      update: l.canUpdateEvents('notes'),
+      list: l.canListStream('notes'),
+      manage: l.canManageStream('notes'),
+    }).toEqual(can);
+  });
+
+  it('root streams need manage on *', () => {
+    expect(logic([['*', 'manage']]).canManageStream(null)).toBe(true);
+    expect(logic([['*', 'contribute']]).canManageStream(null)).toBe(false);
+    expect(logic([['health', 'manage']]).canManageStream(null)).toBe(false);
+    expect(logic([], 'personal').canManageStream(null)).toBe(true);
+  });
+
+  it('readable stream ids exclude none masks and create-only', () => {
+    const l = logic([['health', 'read'], ['heart', 'none'], ['work', 'create-only']]);
+    expect(l.readableStreamIds().sort()).toEqual(['diary', 'health']);
+  });
+
+  it('reads feature permissions', () => {
+    const l = new AccessLogic(access('app', [{ feature: 'selfRevoke', setting: 'forbidden' }]), tree);
+    expect(l.feature('selfRevoke')).toBe('forbidden');
+    expect(l.feature('selfAudit')).toBeUndefined();
+  });
+});
