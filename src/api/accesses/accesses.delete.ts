@@ -1,0 +1,35 @@
+import { Type } from '@sinclair/typebox';
+import { defineMethod } from '../method.js';
+import { nowSeconds } from '../context.js';
+import { ApiError, errors } from '../../errors/index.js';
+import { canDeleteAccess, descendantsOf } from '../../domain/access-rules.js';
+import { AccessLogic } from '../../domain/access-logic.js';
+import { StreamsTree } from '../../domain/streams-tree.js';
+import { caller } from './shared.js';
+
+/**
+ * Pryv API §3.4 `accesses.delete`. Deleting an app or shared access also deletes the accesses it
+ * created (`relatedDeletions`); a personal one does not cascade. This worker forgets its cached
+ * token lookups at once; other workers' entries live at most `auth.accessCacheMs` (≤ 1 s).
+ */
+export default defineMethod({
+  id: 'accesses.delete',
+  auth: 'access',
+  params: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+  async handler(ctx, p) {
+    const { user, access } = caller(ctx);
+    const { accesses } = ctx.services.stores;
+    const target = await accesses.getById(user.id, p.id);
+    if (target === null || target.deleted !== null) throw errors.unknownResource('access', p.id);
+    // Deletion rights depend on the access type and features only, not on streams.
+    if (!canDeleteAccess(new AccessLogic(access, new StreamsTree([])), target)) {
+      throw new ApiError('forbidden', 'Your access token has insufficient permissions to delete this access.');
+    }
+    const related = target.type === 'personal' ? [] : descendantsOf(target.id, await accesses.list(user.id));
+    await accesses.markDeleted(user.id, [target.id, ...related], nowSeconds());
+    ctx.services.accessCache.invalidateUser(user.id);
+    ctx.services.notifier.emit(user.username, 'accessesChanged');
+    const accessDeletion = { id: target.id };
+    return related.length === 0 ? { accessDeletion } : { accessDeletion, relatedDeletions: related.map((id) => ({ id })) };
+  },
+});

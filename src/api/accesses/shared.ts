@@ -1,0 +1,67 @@
+import { Type } from '@sinclair/typebox';
+import { errors, ApiError } from '../../errors/index.js';
+import type { Access, User } from '../../domain/types.js';
+import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
+import type { RequestContext } from '../context.js';
+import { apiEndpoint } from '../endpoints.js';
+
+/** Shared pieces of the accesses.* methods: param schemas, the API form of an access, caller checks. */
+
+export const LevelSchema = Type.Union(
+  [Type.Literal('read'), Type.Literal('contribute'), Type.Literal('manage'), Type.Literal('create-only'), Type.Literal('none')],
+  { description: 'Pryv API §2.5 levels; anything else → 400 invalid-parameters-format.' },
+);
+
+export const FeaturePermissionSchema = Type.Object(
+  { feature: Type.String({ minLength: 1 }), setting: Type.Union([Type.Literal('allowed'), Type.Literal('forbidden')]) },
+  { additionalProperties: false },
+);
+
+/** A stream permission as sent to create/checkApp: `defaultName`/`name` serve app authorization only. */
+export const RequestedStreamPermissionSchema = Type.Object(
+  {
+    streamId: Type.String({ minLength: 1 }),
+    level: LevelSchema,
+    defaultName: Type.Optional(Type.String({ minLength: 1 })),
+    name: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const RequestedPermissionsSchema = Type.Array(Type.Union([RequestedStreamPermissionSchema, FeaturePermissionSchema]));
+
+export const ClientDataSchema = Type.Record(Type.String(), Type.Unknown());
+
+/** The caller of a method that needs a token (the registry already refused calls without one). */
+export function caller(ctx: RequestContext): { user: User; access: Access } {
+  if (ctx.user === null || ctx.access === null) throw errors.missingToken();
+  return { user: ctx.user, access: ctx.access };
+}
+
+/** accesses.get/getOne/create/update are refused to shared accesses (reference `AccessLogic.can`). */
+export function refuseShared(access: Access): void {
+  if (access.type === 'shared') throw new ApiError('forbidden', 'You cannot access this resource using a shared access token.');
+}
+
+export type ApiAccess = Omit<Access, 'calls' | 'deleted'> & { apiEndpoint: string };
+
+/**
+ * An access as the accesses.* methods return it: the token unsealed (it is encrypted at rest so that
+ * this listing can show it), `apiEndpoint` added; usage counters and `deleted` left out.
+ */
+export function toApiAccess(ctx: RequestContext, username: string, stored: StoredAccess): ApiAccess {
+  const { tokenHash: _h, tokenSealed, calls: _c, deleted: _d, ...rest } = stored;
+  void _h;
+  void _c;
+  void _d;
+  const token = ctx.services.vault.decrypt(tokenSealed);
+  return { ...rest, token, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
+}
+
+/** An entry of `accessDeletions`: the stored fields with `deleted`, no usage counters. */
+export function toAccessDeletion(ctx: RequestContext, stored: StoredAccess): Omit<Access, 'calls'> {
+  const { tokenHash: _h, tokenSealed, calls: _c, ...rest } = stored;
+  void _h;
+  void _c;
+  return { ...rest, token: ctx.services.vault.decrypt(tokenSealed) };
+}

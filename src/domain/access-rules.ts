@@ -1,0 +1,156 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { AccessLogic } from './access-logic.js';
+import type { StreamsTree } from './streams-tree.js';
+import { isStreamPermission, type Access, type FeaturePermission, type Level, type Permission } from './types.js';
+
+/**
+ * Rules about accesses themselves (Pryv API §2.5, §3.4): who may create or delete which access, and
+ * the comparisons of `accesses.checkApp`. Pure: callers load the accesses and the streams tree.
+ */
+
+const RANK: Record<Level, number> = { none: 0, read: 1, 'create-only': 2, contribute: 2, manage: 3 };
+
+/** Tokens a client may never choose (Pryv API §1.5). */
+export const RESERVED_TOKENS: ReadonlySet<string> = new Set(['null', 'undefined', '*']);
+
+/**
+ * `createdBy` may carry a caller id after a space (`"<accessId> <callerId>"`, §1.2): the creating
+ * access is the part before it.
+ */
+export function creatorOf(access: Pick<Access, 'createdBy'>): string {
+  const space = access.createdBy.indexOf(' ');
+  return space === -1 ? access.createdBy : access.createdBy.slice(0, space);
+}
+
+export function isExpired(access: Pick<Access, 'expires'>, now: number): boolean {
+  return access.expires !== null && access.expires < now;
+}
+
+/** Ids of the accesses `rootId` created, directly or through its children (the delete cascade). */
+export function descendantsOf(rootId: string, accesses: readonly Pick<Access, 'id' | 'createdBy'>[]): string[] {
+  const out: string[] = [];
+  const seen = new Set([rootId]);
+  let frontier = [rootId];
+  while (frontier.length > 0) {
+    const next = accesses.filter((a) => !seen.has(a.id) && frontier.includes(creatorOf(a))).map((a) => a.id);
+    for (const id of next) seen.add(id);
+    out.push(...next);
+    frontier = next;
+  }
+  return out;
+}
+
+/** P deletes any; any access itself unless selfRevoke is forbidden; A the ones it created. */
+export function canDeleteAccess(caller: AccessLogic, target: Pick<Access, 'id' | 'createdBy'>): boolean {
+  if (caller.isPersonal) return true;
+  if (target.id === caller.access.id) return caller.feature('selfRevoke') !== 'forbidden';
+  if (caller.access.type === 'shared') return false;
+  return creatorOf(target) === caller.access.id;
+}
+
+/** P sees every access; A itself and the accesses it created. */
+export function canSeeAccess(caller: Access, target: Pick<Access, 'id' | 'createdBy'>): boolean {
+  if (caller.type === 'personal') return true;
+  return target.id === caller.id || creatorOf(target) === caller.id;
+}
+
+/**
+ * Why an app access may not create `candidate`, or null when it may (§3.4): only shared accesses,
+ * with at least one stream permission, each at most the app's own effective level on that stream
+ * and never derived from a create-only grant; feature permissions no weaker than the app's own.
+ * A `none` entry only narrows, so it is always acceptable.
+ */
+export function appCreationRefusal(app: AccessLogic, candidate: { type: Access['type']; permissions: readonly Permission[] }): string | null {
+  if (candidate.type !== 'shared') return 'An app access can only create shared accesses.';
+  let streamPermissions = 0;
+  for (const p of candidate.permissions) {
+    if (isStreamPermission(p)) {
+      streamPermissions += 1;
+      if (p.level === 'none') continue;
+      const own = app.levelOn(p.streamId);
+      if (own === null || own === 'create-only' || RANK[own] < RANK[p.level]) {
+        return `The requested level "${p.level}" on stream "${p.streamId}" exceeds this access's own.`;
+      }
+    } else if (!featureAllowed(app, p)) {
+      return `The feature permission "${p.feature}: ${p.setting}" cannot be granted by this access.`;
+    }
+  }
+  return streamPermissions === 0 ? 'An app access can only create accesses with stream permissions.' : null;
+}
+
+function featureAllowed(app: AccessLogic, p: FeaturePermission): boolean {
+  const own = app.feature(p.feature);
+  switch (p.feature) {
+    case 'selfRevoke':
+      return own !== 'forbidden' || p.setting === 'forbidden';
+    case 'selfAudit':
+      return own === undefined || own === p.setting;
+    case 'secretSharing':
+      // Accepted either way; inheritPermissions() then enforces the app's own `forbidden`.
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** The permissions to store for an access created by `creator`: its `secretSharing: forbidden` passes down. */
+export function inheritPermissions(creator: AccessLogic, permissions: Permission[]): Permission[] {
+  if (creator.isPersonal || creator.feature('secretSharing') !== 'forbidden') return permissions;
+  return [
+    ...permissions.filter((p) => isStreamPermission(p) || p.feature !== 'secretSharing'),
+    { feature: 'secretSharing', setting: 'forbidden' },
+  ];
+}
+
+function permissionKey(p: Permission): string {
+  return isStreamPermission(p) ? `s\0${p.streamId}\0${p.level}` : `f\0${p.feature}\0${p.setting}`;
+}
+
+/** checkApp: the same permission pairs (order-free) and the same clientData (absent = null). */
+export function accessMatchesRequest(
+  access: Pick<Access, 'permissions' | 'clientData'>,
+  requested: readonly Permission[],
+  clientData: Record<string, unknown> | undefined,
+): boolean {
+  const a = access.permissions.map(permissionKey).sort();
+  const r = requested.map(permissionKey).sort();
+  return isDeepStrictEqual(a, r) && isDeepStrictEqual(access.clientData ?? null, clientData ?? null);
+}
+
+export interface RequestedStreamPermission {
+  streamId: string;
+  level: Level;
+  defaultName?: string;
+  name?: string;
+}
+export type RequestedPermission = RequestedStreamPermission | FeaturePermission;
+
+/** The stored pair of a requested permission: `defaultName` / `name` only drive app authorization. */
+export function toStoredPermission(p: RequestedPermission): Permission {
+  return 'streamId' in p ? { streamId: p.streamId, level: p.level } : { feature: p.feature, setting: p.setting };
+}
+
+/**
+ * checkApp's `checkedPermissions`: existing streams get `name` = their real name (defaultName
+ * dropped); missing ones keep a `defaultName`, suffixed ` (1)`, ` (2)`… when a root stream already
+ * has that name, in which case `adjusted` is true (→ the top-level `error`).
+ */
+export function checkPermissions(tree: StreamsTree, requested: readonly RequestedPermission[]): { checked: RequestedPermission[]; adjusted: boolean } {
+  const taken = new Set(tree.children(null).map((s) => s.name));
+  let adjusted = false;
+  const checked = requested.map((p): RequestedPermission => {
+    if (!('streamId' in p)) return { ...p };
+    const { defaultName, name: _n, ...base } = p;
+    void _n;
+    if (p.streamId === '*') return base;
+    const existing = tree.get(p.streamId);
+    if (existing !== undefined) return { ...base, name: existing.name };
+    const wanted = defaultName ?? p.streamId;
+    let candidate = wanted;
+    for (let n = 1; taken.has(candidate); n++) candidate = `${wanted} (${n})`;
+    if (candidate !== wanted) adjusted = true;
+    taken.add(candidate);
+    return { ...base, defaultName: candidate };
+  });
+  return { checked, adjusted };
+}
