@@ -12,6 +12,7 @@ import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
 import type { PlatformDb } from '../platform/platform-db.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
+import type { PasswordResetMailer } from './account/reset-mailer.js';
 
 export interface Stores {
   users: UsersStore;
@@ -39,6 +40,8 @@ export interface Services {
   accessCache: AccessCache;
   eventTypes: EventTypes;
   notifier: Notifier;
+  /** Delivers password-reset tokens (no-op until a mail transport is configured; tests capture). */
+  mailer: PasswordResetMailer;
 }
 
 /** One API call: who calls, for which user, from where. The same for HTTP, batch and Socket.IO. */

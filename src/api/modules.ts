@@ -1,10 +1,15 @@
 import type { ApiModule } from './module.js';
 import { MethodRegistry } from './registry.js';
 import type { RouteSpec } from './routes.js';
+import { accessesModule } from './accesses/index.js';
+import { accountModule } from './account/index.js';
 import { authModule } from './auth/index.js';
+import { eventsModule } from './events/index.js';
+import { profileModule } from './profile/index.js';
+import { streamsModule } from './streams/index.js';
 
 /** Every API resource module. A method is reachable over HTTP, batch and Socket.IO once listed here. */
-export const API_MODULES: ApiModule[] = [authModule];
+export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule];
 
 export function buildRegistry(modules: ApiModule[] = API_MODULES): { registry: MethodRegistry; routes: RouteSpec[] } {
   const registry = new MethodRegistry();

@@ -9,6 +9,7 @@ import type { RqliteClient } from '../platform/rqlite-client.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
 import { createPgStores } from '../storage/engines/postgresql/stores.js';
 import type { Notifier, Services } from './context.js';
+import { noPasswordResetMailer } from './account/reset-mailer.js';
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -39,6 +40,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     accessCache,
     eventTypes: new EventTypes(),
     notifier: deps.notifier ?? loggingNotifier(deps.logger),
+    mailer: noPasswordResetMailer,
     close: () => accessCache.close(),
   };
 }

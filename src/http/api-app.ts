@@ -6,6 +6,8 @@ import { buildApp } from './app.js';
 import { corsHooks } from './plugins/cors.js';
 import { formBodyParser } from './form-body.js';
 import { regRoutes } from './reg-routes.js';
+import { accessRequestRoutes } from './access-request-routes.js';
+import { systemRoutes } from './system-routes.js';
 import { userApiRoutes } from './user-api.js';
 import { openApiDocument } from './openapi.js';
 
@@ -16,6 +18,8 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   formBodyParser(app);
   const { registry, routes } = buildRegistry();
   await app.register(regRoutes, { services });
+  await app.register(accessRequestRoutes, { services });
+  await app.register(systemRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);
   app.get('/openapi.json', async () => openApi);
   await app.register(userApiRoutes, { services, registry, routes });

@@ -58,6 +58,9 @@ export function createLogger(settings: LoggerSettings): Logger {
 
 const SECRET_QUERY_KEYS = /([?&](?:auth|readToken|token|password|resetToken)=)[^&#]*/gi;
 
+/** Access-request keys in paths (`/reg/access/<key>`) let anyone poll for the granted token. */
+const SECRET_PATH_SEGMENTS = /(\/(?:reg\/)?access\/)[^/?#]+/gi;
+
 export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY_KEYS, '$1[redacted]');
+  return url.replace(SECRET_QUERY_KEYS, '$1[redacted]').replace(SECRET_PATH_SEGMENTS, '$1[redacted]');
 }

@@ -20,12 +20,16 @@ function taken(field: string): ApiError {
 export async function registerUser(
   services: Services,
   p: RegistrationParams,
-  options: { openSession: boolean },
+  options: {
+    openSession: boolean;
+    /** Admin creation (`/system/create-user`, Pryv API §8): no invitation token needed. */
+    skipInvitation?: boolean;
+  },
 ): Promise<{ user: User; apiEndpoint: string | null }> {
   const { config } = services;
   if (isReservedUsername(p.username, config)) throw taken('username');
   const invitations = config.registration.invitationTokens;
-  if (invitations !== null && (p.invitationToken === null || !invitations.includes(p.invitationToken))) {
+  if (options.skipInvitation !== true && invitations !== null && (p.invitationToken === null || !invitations.includes(p.invitationToken))) {
     throw new ApiError('invitationToken-invalid', 'Invalid invitation token.', { data: { param: 'invitationToken' } });
   }
   if (p.hosting !== null && p.hosting !== config.registration.hosting) {

@@ -14,7 +14,7 @@ export interface RegistrationParams {
   referer: string | null;
 }
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
+export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
 
 interface Problem {
   code: string;

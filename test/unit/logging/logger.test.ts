@@ -80,6 +80,10 @@ describe('redactUrl', () => {
     ['/a/att/1?readToken=rt#frag', '/a/att/1?readToken=[redacted]#frag'],
     ['/reset?resetToken=r&password=p&token=t', '/reset?resetToken=[redacted]&password=[redacted]&token=[redacted]'],
     ['/a/events?auth=', '/a/events?auth=[redacted]'],
+    ['/reg/access/AbCdEf0123456789', '/reg/access/[redacted]'],
+    ['/access/AbCdEf0123456789?x=1', '/access/[redacted]?x=1'],
+    ['/alice/accesses/abc', '/alice/accesses/abc'],
+    ['/alice/access-info', '/alice/access-info'],
   ])('%s → %s', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });

@@ -1,0 +1,12 @@
+import { Type } from '@sinclair/typebox';
+import { defineMethod } from '../method.js';
+import { accountOf, pathUser } from './account-rules.js';
+
+export default defineMethod({
+  id: 'account.get',
+  auth: 'personal',
+  params: Type.Object({}),
+  async handler(ctx) {
+    return { account: await accountOf(ctx.services, pathUser(ctx)) };
+  },
+});
