@@ -13,6 +13,7 @@ import type { PlatformDb } from '../platform/platform-db.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
 import type { PasswordResetMailer } from './account/reset-mailer.js';
+import { baseAccessId } from '../domain/access-ids.js';
 
 export interface Stores {
   users: UsersStore;
@@ -60,7 +61,8 @@ export interface RequestContext {
 
 /** The `createdBy` / `modifiedBy` value of a write by this caller. */
 export function authorOf(ctx: RequestContext): string {
-  const id = ctx.access?.id ?? 'system';
+  // The base id (without `:<serial>`): tracking must keep pointing at the access across updates.
+  const id = ctx.access === null ? 'system' : baseAccessId(ctx.access.id);
   return ctx.callerId === null ? id : `${id} ${ctx.callerId}`;
 }
 

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { AccessesStore, StoredAccess } from '../storage/interfaces/accesses-store.js';
+import { baseAccessId } from '../domain/access-ids.js';
 
 interface Entry {
   access: StoredAccess | null;
@@ -52,10 +53,12 @@ export class AccessCache {
 
   recordCall(ctx: { user: { id: string } | null; access: { id: string } | null }, methodId: string): void {
     if (ctx.user === null || ctx.access === null) return;
-    const key = `${ctx.user.id}\0${ctx.access.id}`;
+    // Usage belongs to the access across its versions: stored under the base id.
+    const accessId = baseAccessId(ctx.access.id);
+    const key = `${ctx.user.id}\0${accessId}`;
     let u = this.usage.get(key);
     if (u === undefined) {
-      u = { userId: ctx.user.id, accessId: ctx.access.id, lastUsed: 0, calls: {} };
+      u = { userId: ctx.user.id, accessId, lastUsed: 0, calls: {} };
       this.usage.set(key, u);
     }
     u.lastUsed = Date.now() / 1000;

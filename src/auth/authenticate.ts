@@ -2,17 +2,22 @@ import { ApiError } from '../errors/index.js';
 import type { Access, User } from '../domain/types.js';
 import type { Services } from '../api/context.js';
 import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
+import { apiAccessId } from '../domain/access-ids.js';
 
 export function invalidToken(): ApiError {
   // The SDK matches on this message substring (Pryv API §1.2).
   return new ApiError('invalid-access-token', 'Cannot find access from token.', { httpStatus: 403 });
 }
 
-/** The API form of a stored access; the token is unsealed only when the caller may see it. */
+/**
+ * The API form of a stored access: its id as the API shows it (`<id>:<serial>` once updated, so
+ * getAccessInfo and the `Pryv-Access-Id` header name the current version); the token is unsealed
+ * only when the caller may see it.
+ */
 export function toAccess(services: Services, stored: StoredAccess, knownToken?: string): Access {
-  const { tokenHash: _h, tokenSealed, ...rest } = stored;
+  const { tokenHash: _h, tokenSealed, serial, ...rest } = stored;
   void _h;
-  return { ...rest, token: knownToken ?? services.vault.decrypt(tokenSealed) };
+  return { ...rest, id: apiAccessId(stored.id, serial), token: knownToken ?? services.vault.decrypt(tokenSealed) };
 }
 
 /**

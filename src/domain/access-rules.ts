@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AccessLogic } from './access-logic.js';
+import { baseAccessId, sameAccess } from './access-ids.js';
 import type { StreamsTree } from './streams-tree.js';
 import { isStreamPermission, type Access, type FeaturePermission, type Level, type Permission } from './types.js';
 
@@ -15,11 +16,17 @@ export const RESERVED_TOKENS: ReadonlySet<string> = new Set(['null', 'undefined'
 
 /**
  * `createdBy` may carry a caller id after a space (`"<accessId> <callerId>"`, §1.2): the creating
- * access is the part before it.
+ * access is the part before it, as a base id (a composite `<id>:<serial>` written by a versioned
+ * caller still links to the same access, src/domain/access-ids.ts).
  */
 export function creatorOf(access: Pick<Access, 'createdBy'>): string {
   const space = access.createdBy.indexOf(' ');
-  return space === -1 ? access.createdBy : access.createdBy.slice(0, space);
+  return baseAccessId(space === -1 ? access.createdBy : access.createdBy.slice(0, space));
+}
+
+/** `candidate` was created by the access `creatorId` (any version of it). */
+export function isCreatedBy(candidate: Pick<Access, 'createdBy'>, creatorId: string): boolean {
+  return creatorOf(candidate) === baseAccessId(creatorId);
 }
 
 export function isExpired(access: Pick<Access, 'expires'>, now: number): boolean {
@@ -43,15 +50,52 @@ export function descendantsOf(rootId: string, accesses: readonly Pick<Access, 'i
 /** P deletes any; any access itself unless selfRevoke is forbidden; A the ones it created. */
 export function canDeleteAccess(caller: AccessLogic, target: Pick<Access, 'id' | 'createdBy'>): boolean {
   if (caller.isPersonal) return true;
-  if (target.id === caller.access.id) return caller.feature('selfRevoke') !== 'forbidden';
+  if (sameAccess(target.id, caller.access.id)) return caller.feature('selfRevoke') !== 'forbidden';
   if (caller.access.type === 'shared') return false;
-  return creatorOf(target) === caller.access.id;
+  return isCreatedBy(target, caller.access.id);
 }
 
 /** P sees every access; A itself and the accesses it created. */
 export function canSeeAccess(caller: Access, target: Pick<Access, 'id' | 'createdBy'>): boolean {
   if (caller.type === 'personal') return true;
-  return target.id === caller.id || creatorOf(target) === caller.id;
+  return sameAccess(target.id, caller.id) || isCreatedBy(target, caller.id);
+}
+
+/**
+ * Why `caller` may not update `target`, or null when it may (§3.4 update): nobody updates a personal
+ * access or itself, an app only the shared accesses it created, a shared access nothing. The new
+ * values are checked separately (appCreationRefusal, the expiry rule).
+ */
+export function accessUpdateRefusal(caller: Access, target: Pick<Access, 'id' | 'type' | 'createdBy'>): string | null {
+  if (caller.type === 'shared') return 'A shared access cannot update accesses.';
+  if (target.type === 'personal') return 'Personal accesses cannot be updated.';
+  if (sameAccess(target.id, caller.id)) return 'An access cannot update itself.';
+  if (caller.type === 'personal') return null;
+  return target.type === 'shared' && isCreatedBy(target, caller.id) ? null : 'An app access can only update the shared accesses it created.';
+}
+
+/**
+ * Stream permissions of `permissions` that `app` could not grant: a level above its own effective
+ * level on that stream, or any level derived from a create-only grant. `none` only narrows.
+ */
+export function exceedingStreamPermissions(app: AccessLogic, permissions: readonly Permission[]): string[] {
+  const out: string[] = [];
+  for (const p of permissions) {
+    if (!isStreamPermission(p) || p.level === 'none') continue;
+    const own = app.levelOn(p.streamId);
+    if (own === null || own === 'create-only' || RANK[own] < RANK[p.level]) out.push(p.streamId);
+  }
+  return out;
+}
+
+/**
+ * Ids of `children` (the live accesses an app created) that the app, once narrowed to `app`'s
+ * permissions and `expires`, could not have created: §3.4 refuses such an update (offendingChildren).
+ */
+export function orphanedChildren(app: AccessLogic, expires: number | null, children: readonly Pick<Access, 'id' | 'permissions' | 'expires'>[]): string[] {
+  return children
+    .filter((c) => exceedingStreamPermissions(app, c.permissions).length > 0 || (expires !== null && (c.expires === null || c.expires > expires)))
+    .map((c) => c.id);
 }
 
 /**
@@ -62,20 +106,14 @@ export function canSeeAccess(caller: Access, target: Pick<Access, 'id' | 'create
  */
 export function appCreationRefusal(app: AccessLogic, candidate: { type: Access['type']; permissions: readonly Permission[] }): string | null {
   if (candidate.type !== 'shared') return 'An app access can only create shared accesses.';
-  let streamPermissions = 0;
+  const exceeding = exceedingStreamPermissions(app, candidate.permissions)[0];
+  if (exceeding !== undefined) return `The requested level on stream "${exceeding}" exceeds this access's own.`;
   for (const p of candidate.permissions) {
-    if (isStreamPermission(p)) {
-      streamPermissions += 1;
-      if (p.level === 'none') continue;
-      const own = app.levelOn(p.streamId);
-      if (own === null || own === 'create-only' || RANK[own] < RANK[p.level]) {
-        return `The requested level "${p.level}" on stream "${p.streamId}" exceeds this access's own.`;
-      }
-    } else if (!featureAllowed(app, p)) {
+    if (!isStreamPermission(p) && !featureAllowed(app, p)) {
       return `The feature permission "${p.feature}: ${p.setting}" cannot be granted by this access.`;
     }
   }
-  return streamPermissions === 0 ? 'An app access can only create accesses with stream permissions.' : null;
+  return candidate.permissions.some(isStreamPermission) ? null : 'An app access can only create accesses with stream permissions.';
 }
 
 function featureAllowed(app: AccessLogic, p: FeaturePermission): boolean {

@@ -340,16 +340,6 @@ describe('accesses.checkApp', () => {
   });
 });
 
-describe('accesses.update', () => {
-  it('answers 400 invalid-operation until accesses are versioned', async () => {
-    const u = await t.createUser();
-    const a = (await call(u, u.token, 'POST', '/accesses', { name: 'x', permissions: [] })).json().access;
-    const res = await call(u, u.token, 'PUT', `/accesses/${a.id}`, { name: 'y' });
-    expect(res.statusCode).toBe(400);
-    expect(res.json().error.id).toBe('invalid-operation');
-  });
-});
-
 describe('batch', () => {
   it('reaches the accesses methods with the same rules', async () => {
     const u = await t.createUser();

@@ -59,7 +59,7 @@ export default defineMethod({
       id: newId(), type: p.type, name: p.name, deviceName, permissions, expires, lastUsed: null, calls: {},
       clientData: p.clientData ?? null, created: now, createdBy: author, modified: now, modifiedBy: author, deleted: null,
     };
-    const stored: StoredAccess = { ...created, tokenHash, tokenSealed: ctx.services.vault.encrypt(token) };
+    const stored: StoredAccess = { ...created, tokenHash, tokenSealed: ctx.services.vault.encrypt(token), serial: 0 };
     try {
       await accesses.create(user.id, stored);
     } catch (err) {

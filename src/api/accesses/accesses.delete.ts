@@ -1,16 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { nowSeconds } from '../context.js';
-import { ApiError, errors } from '../../errors/index.js';
+import { ApiError } from '../../errors/index.js';
 import { canDeleteAccess, descendantsOf } from '../../domain/access-rules.js';
 import { AccessLogic } from '../../domain/access-logic.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import { caller } from './shared.js';
+import { currentApiId, lookupAccess, requireCurrentOrBare } from './versions.js';
 
 /**
  * Pryv API §3.4 `accesses.delete`. Deleting an app or shared access also deletes the accesses it
  * created (`relatedDeletions`); a personal one does not cascade. This worker forgets its cached
- * token lookups at once; other workers' entries live at most `auth.accessCacheMs` (≤ 1 s).
+ * token lookups at once; other workers' entries live at most `auth.accessCacheMs` (≤ 1 s). The id
+ * may be bare or the current `<id>:<serial>`; an older version's id is stale (409).
  */
 export default defineMethod({
   id: 'accesses.delete',
@@ -19,17 +21,20 @@ export default defineMethod({
   async handler(ctx, p) {
     const { user, access } = caller(ctx);
     const { accesses } = ctx.services.stores;
-    const target = await accesses.getById(user.id, p.id);
-    if (target === null || target.deleted !== null) throw errors.unknownResource('access', p.id);
+    const found = await lookupAccess(ctx, user.id, p.id);
+    const target = found.current;
     // Deletion rights depend on the access type and features only, not on streams.
     if (!canDeleteAccess(new AccessLogic(access, new StreamsTree([])), target)) {
       throw new ApiError('forbidden', 'Your access token has insufficient permissions to delete this access.');
     }
-    const related = target.type === 'personal' ? [] : descendantsOf(target.id, await accesses.list(user.id));
+    requireCurrentOrBare(p.id, found);
+    const live = target.type === 'personal' ? [] : await accesses.list(user.id);
+    const related = descendantsOf(target.id, live);
     await accesses.markDeleted(user.id, [target.id, ...related], nowSeconds());
     ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
-    const accessDeletion = { id: target.id };
-    return related.length === 0 ? { accessDeletion } : { accessDeletion, relatedDeletions: related.map((id) => ({ id })) };
+    const accessDeletion = { id: currentApiId(target) };
+    const apiIds = new Map(live.map((a) => [a.id, currentApiId(a)]));
+    return related.length === 0 ? { accessDeletion } : { accessDeletion, relatedDeletions: related.map((id) => ({ id: apiIds.get(id) ?? id })) };
   },
 });

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { nowSeconds } from '../context.js';
-import { creatorOf, isExpired } from '../../domain/access-rules.js';
+import { isCreatedBy, isExpired } from '../../domain/access-rules.js';
 import { caller, refuseShared, toAccessDeletion, toApiAccess } from './shared.js';
 
 /** Pryv API §3 `accesses.get`: P lists every access, A the ones it created, S nothing (403). */
@@ -19,7 +19,7 @@ export default defineMethod({
     const { user, access } = caller(ctx);
     refuseShared(access);
     const all = await ctx.services.stores.accesses.list(user.id, { includeDeletions: p.includeDeletions });
-    const visible = access.type === 'personal' ? all : all.filter((a) => creatorOf(a) === access.id);
+    const visible = access.type === 'personal' ? all : all.filter((a) => isCreatedBy(a, access.id));
     const now = nowSeconds();
     const live = visible.filter((a) => a.deleted === null && (p.includeExpired || !isExpired(a, now)));
     const accesses = live.map((a) => toApiAccess(ctx, user.username, a));

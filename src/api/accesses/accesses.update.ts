@@ -1,25 +1,54 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
-import { caller } from './shared.js';
+import { authorOf, nowSeconds } from '../context.js';
+import { ApiError, errors } from '../../errors/index.js';
+import { accessUpdateRefusal } from '../../domain/access-rules.js';
+import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
+import { loadScope } from '../stream-scope.js';
+import { caller, refuseShared, toApiAccess, toVersionDoc } from './shared.js';
+import { AccessUpdateSchema, nameTaken, refuseNameClash, refuseOrphaning, resolvePatch } from './update-rules.js';
+import { lookupAccess, requireCurrentVersion, staleResource } from './versions.js';
 
 /**
- * Pryv API §3.4 `accesses.update` (v2, phase 2) needs versioned accesses (a serial per access and a
- * history of past versions for composite `<id>:<serial>` ids and 409 stale-resource), which the
- * accesses store does not keep yet. Until it does, the method answers a clear 400 instead of
- * applying a partial version of the rules.
+ * Pryv API §3.4 `accesses.update` (v2, phase 2). `id` must name the current version (the bare id
+ * only while never updated) else 409 stale-resource. Each update keeps the replaced version in the
+ * history and bumps the serial in one compare-and-set write, so of two updates from the same
+ * version exactly one wins. The token is unchanged; the result carries the new `<id>:<serial>`.
+ * `accessUpdated` (§6) is not emitted: the notifier only carries the coarse `accessesChanged`.
  */
 export default defineMethod({
   id: 'accesses.update',
   auth: 'access',
-  params: Type.Object(
-    { id: Type.String({ minLength: 1 }), update: Type.Record(Type.String(), Type.Unknown()) },
-    { additionalProperties: false },
-  ),
-  async handler(ctx) {
-    caller(ctx);
-    throw new ApiError('invalid-operation', 'accesses.update is not available on this server yet: delete the access and create a new one.', {
-      data: { method: 'accesses.update' },
+  params: Type.Object({ id: Type.String({ minLength: 1 }), update: AccessUpdateSchema }, { additionalProperties: false }),
+  async handler(ctx, p) {
+    const { user, access } = caller(ctx);
+    refuseShared(access);
+    const found = await lookupAccess(ctx, user.id, p.id);
+    const target = found.current;
+    const refusal = accessUpdateRefusal(access, target);
+    if (refusal !== null) throw new ApiError('forbidden', `Your access token has insufficient permissions to update this access. ${refusal}`);
+    requireCurrentVersion(p.id, found);
+    const { logic, tree } = await loadScope(ctx);
+    const now = nowSeconds();
+    const patch = resolvePatch(logic, target, p.update, now, authorOf(ctx));
+    await refuseOrphaning(ctx, user.id, target, patch, tree, now);
+    await refuseNameClash(ctx, user.id, target, patch);
+    const { accesses } = ctx.services.stores;
+    const updated = await accesses.updateVersioned(user.id, target.id, target.serial, patch, { doc: toVersionDoc(target), replaced: now }).catch((err: unknown) => {
+      // Lost a race with a concurrent rename: the unique index is the real guard.
+      if (err instanceof DuplicateKeyError) {
+        throw nameTaken(target.type, patch.name ?? target.name, patch.deviceName === undefined ? target.deviceName : patch.deviceName);
+      }
+      throw err;
     });
+    if (updated === null) {
+      // Lost the compare-and-set: updated or deleted meanwhile.
+      const latest = await accesses.getById(user.id, target.id);
+      if (latest === null || latest.deleted !== null) throw errors.unknownResource('access', p.id);
+      throw staleResource(p.id, latest.serial);
+    }
+    ctx.services.accessCache.invalidateUser(user.id);
+    ctx.services.notifier.emit(user.username, 'accessesChanged');
+    return { access: toApiAccess(ctx, user.username, updated) };
   },
 });

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { errors, ApiError } from '../../errors/index.js';
 import type { Access, User } from '../../domain/types.js';
-import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
+import type { AccessVersionDoc, StoredAccess } from '../../storage/interfaces/accesses-store.js';
+import { apiAccessId, baseAccessId } from '../../domain/access-ids.js';
 import type { RequestContext } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
 
@@ -30,6 +31,14 @@ export const RequestedStreamPermissionSchema = Type.Object(
 
 export const RequestedPermissionsSchema = Type.Array(Type.Union([RequestedStreamPermissionSchema, FeaturePermissionSchema]));
 
+/** Permissions as stored and as accesses.update takes them (no stream creation on update). */
+export const PermissionsSchema = Type.Array(
+  Type.Union([
+    Type.Object({ streamId: Type.String({ minLength: 1 }), level: LevelSchema }, { additionalProperties: false }),
+    FeaturePermissionSchema,
+  ]),
+);
+
 export const ClientDataSchema = Type.Record(Type.String(), Type.Unknown());
 
 /** The caller of a method that needs a token (the registry already refused calls without one). */
@@ -43,25 +52,31 @@ export function refuseShared(access: Access): void {
   if (access.type === 'shared') throw new ApiError('forbidden', 'You cannot access this resource using a shared access token.');
 }
 
+
 export type ApiAccess = Omit<Access, 'calls' | 'deleted'> & { apiEndpoint: string };
 
-/**
- * An access as the accesses.* methods return it: the token unsealed (it is encrypted at rest so that
- * this listing can show it), `apiEndpoint` added; usage counters and `deleted` left out.
- */
-export function toApiAccess(ctx: RequestContext, username: string, stored: StoredAccess): ApiAccess {
-  const { tokenHash: _h, tokenSealed, calls: _c, deleted: _d, ...rest } = stored;
+/** The fields of the version an access is at, as the API shows them, minus token and usage counters. */
+export function toVersionDoc(stored: StoredAccess): AccessVersionDoc {
+  const { tokenHash: _h, tokenSealed: _t, calls: _c, deleted: _d, serial, ...rest } = stored;
   void _h;
+  void _t;
   void _c;
   void _d;
-  const token = ctx.services.vault.decrypt(tokenSealed);
-  return { ...rest, token, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
+  return { ...rest, id: apiAccessId(stored.id, serial) };
+}
+
+/**
+ * An access as the accesses.* methods return it: its API id (src/domain/access-ids.ts), the token
+ * unsealed (it is encrypted at rest so that this listing can show it), `apiEndpoint` added; usage
+ * counters and `deleted` left out. A past version (`doc`) is shown with the token of `stored`: an
+ * update never changes the token.
+ */
+export function toApiAccess(ctx: RequestContext, username: string, stored: StoredAccess, doc: AccessVersionDoc = toVersionDoc(stored)): ApiAccess {
+  const token = ctx.services.vault.decrypt(stored.tokenSealed);
+  return { ...doc, token, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
 }
 
 /** An entry of `accessDeletions`: the stored fields with `deleted`, no usage counters. */
 export function toAccessDeletion(ctx: RequestContext, stored: StoredAccess): Omit<Access, 'calls'> {
-  const { tokenHash: _h, tokenSealed, calls: _c, ...rest } = stored;
-  void _h;
-  void _c;
-  return { ...rest, token: ctx.services.vault.decrypt(tokenSealed) };
+  return { ...toVersionDoc(stored), deleted: stored.deleted, token: ctx.services.vault.decrypt(stored.tokenSealed) };
 }

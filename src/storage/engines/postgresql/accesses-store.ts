@@ -1,6 +1,13 @@
 import type pg from 'pg';
 import type { Access, Permission } from '../../../domain/types.js';
-import type { AccessesStore, StoredAccess } from '../../interfaces/accesses-store.js';
+import type {
+  AccessesStore,
+  AccessVersion,
+  AccessVersionDoc,
+  AccessVersionPatch,
+  NewStoredAccess,
+  StoredAccess,
+} from '../../interfaces/accesses-store.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import { isUniqueViolation, num, numOrNull } from './rows.js';
 
@@ -21,6 +28,7 @@ interface AccessRow {
   modified: number;
   modified_by: string;
   deleted: number | null;
+  serial: number;
 }
 
 const toAccess = (r: AccessRow): StoredAccess => ({
@@ -40,6 +48,7 @@ const toAccess = (r: AccessRow): StoredAccess => ({
   modified: num(r.modified),
   modifiedBy: r.modified_by,
   deleted: numOrNull(r.deleted),
+  serial: num(r.serial),
 });
 
 const COLUMNS: Record<string, string> = {
@@ -55,10 +64,21 @@ const COLUMNS: Record<string, string> = {
 };
 const JSON_COLUMNS = new Set(['permissions', 'clientData']);
 
+/** `col = $n, …` for the known keys of `patch`, numbered from `first`. */
+function setClause(patch: object, first: number): { sets: string; values: unknown[] } {
+  const keys = Object.entries(patch).filter(([k, v]) => COLUMNS[k] !== undefined && v !== undefined).map(([k]) => k);
+  const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + first}`).join(', ');
+  const values = keys.map((k) => {
+    const v = (patch as Record<string, unknown>)[k];
+    return JSON_COLUMNS.has(k) && v !== null ? JSON.stringify(v) : v;
+  });
+  return { sets, values };
+}
+
 export class PgAccessesStore implements AccessesStore {
   constructor(private readonly pool: pg.Pool) {}
 
-  async create(userId: string, a: StoredAccess): Promise<void> {
+  async create(userId: string, a: NewStoredAccess): Promise<void> {
     try {
       await this.pool.query(
         `INSERT INTO accesses (user_id, id, token_hash, token_sealed, type, name, device_name, permissions, expires,
@@ -104,19 +124,59 @@ export class PgAccessesStore implements AccessesStore {
   }
 
   async update(userId: string, id: string, patch: Partial<StoredAccess>): Promise<void> {
-    const keys = Object.keys(patch).filter((k) => COLUMNS[k] !== undefined);
-    if (keys.length === 0) return;
-    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 3}`).join(', ');
-    const values = keys.map((k) => {
-      const v = (patch as Record<string, unknown>)[k];
-      return JSON_COLUMNS.has(k) && v !== null ? JSON.stringify(v) : v;
-    });
+    const { sets, values } = setClause(patch, 3);
+    if (sets === '') return;
     try {
       await this.pool.query(`UPDATE accesses SET ${sets} WHERE user_id = $1 AND id = $2`, [userId, id, ...values]);
     } catch (err) {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('name');
       throw err;
     }
+  }
+
+  async updateVersioned(
+    userId: string,
+    id: string,
+    expectedSerial: number,
+    patch: AccessVersionPatch,
+    previous: { doc: AccessVersionDoc; replaced: number },
+  ): Promise<StoredAccess | null> {
+    const { sets, values } = setClause(patch, 4);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      // The WHERE on serial is the compare-and-set: a concurrent update from the same version waits
+      // on the row lock, then re-checks the WHERE against the committed row and matches nothing.
+      const { rows } = await client.query<AccessRow>(
+        `UPDATE accesses SET ${sets}, serial = serial + 1
+         WHERE user_id = $1 AND id = $2 AND serial = $3 AND deleted IS NULL RETURNING *`,
+        [userId, id, expectedSerial, ...values],
+      );
+      const row = rows[0];
+      if (row === undefined) {
+        await client.query('ROLLBACK');
+        return null;
+      }
+      await client.query('INSERT INTO access_history (user_id, id, serial, doc, replaced) VALUES ($1, $2, $3, $4, $5)', [
+        userId, id, expectedSerial, JSON.stringify(previous.doc), previous.replaced,
+      ]);
+      await client.query('COMMIT');
+      return toAccess(row);
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (isUniqueViolation(err) && err.constraint === 'accesses_name') throw new DuplicateKeyError('name');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async history(userId: string, id: string): Promise<AccessVersion[]> {
+    const { rows } = await this.pool.query<{ serial: number; doc: AccessVersionDoc; replaced: number }>(
+      'SELECT serial, doc, replaced FROM access_history WHERE user_id = $1 AND id = $2 ORDER BY serial DESC',
+      [userId, id],
+    );
+    return rows.map((r) => ({ serial: num(r.serial), doc: r.doc, replaced: num(r.replaced) }));
   }
 
   async markDeleted(userId: string, ids: string[], deleted: number): Promise<void> {

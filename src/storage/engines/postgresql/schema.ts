@@ -136,6 +136,24 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       DROP INDEX events_stream_ids;
     `,
   },
+  {
+    version: 5,
+    name: 'access-versions',
+    // Pryv API §3.4 update (v2): `serial` counts an access's updates (shown as `<id>:<serial>` once
+    // > 0); each replaced version is kept as the API showed it (no token, no usage counters).
+    sql: `
+      ALTER TABLE accesses ADD COLUMN serial integer NOT NULL DEFAULT 0;
+      CREATE TABLE access_history (
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        id text NOT NULL,
+        serial integer NOT NULL,
+        doc jsonb NOT NULL,
+        replaced double precision NOT NULL,
+        PRIMARY KEY (user_id, id, serial),
+        FOREIGN KEY (user_id, id) REFERENCES accesses (user_id, id) ON DELETE CASCADE
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
