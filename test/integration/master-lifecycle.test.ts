@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { boundPorts, isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
+
+/**
+ * The master as operators run it (`node dist/bin/master.js`): start-up, drain on SIGTERM, and recovery
+ * after a `kill -9` of the master (docs/operations.md). Needs a build: `tsc -p tsconfig.json`.
+ */
+
+interface ReadyBody { status: string; failing: { check: string; detail: string }[] }
+
+const cores: CoreProcess[] = [];
+async function core(opts: Parameters<typeof startCore>[0] = {}): Promise<CoreProcess> {
+  const c = await startCore(opts);
+  cores.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  const failures: unknown[] = [];
+  for (const c of cores.splice(0)) await c.kill().catch((err: unknown) => failures.push(err));
+  if (failures.length > 0) throw failures[0];
+});
+
+/** Local addresses (IPv4 dotted, IPv6 raw hex) of the sockets listening on `port` (Linux /proc/net/tcp*). */
+function listenAddresses(port: number): string[] {
+  const out: string[] = [];
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(file, 'utf8').split('\n').slice(1)) {
+      const [, local, , state] = line.trim().split(/\s+/);
+      if (local === undefined || state !== '0A') continue;
+      const [addr = '', hexPort = ''] = local.split(':');
+      if (Number.parseInt(hexPort, 16) !== port) continue;
+      out.push(addr.length === 8 ? (addr.match(/../g) ?? []).reverse().map((b) => Number.parseInt(b, 16)).join('.') : addr);
+    }
+  }
+  return out;
+}
+
+function uids(pid: number): number[] {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:')) ?? '';
+  return line.split(/\s+/).slice(1).filter((v) => v !== '').map(Number);
+}
+
+// One core at a time: each forks ~8 processes on a 2-core machine.
+describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
+  it('starts every worker with the embedded PostgreSQL; health, readiness and 404 on every port', { timeout: 90_000 }, async () => {
+    const c = await core({ embeddedPg: true });
+    await c.waitReady(60_000);
+
+    const pids = c.workerPids();
+    expect({ api: pids.api.length, hfs: pids.hfs.length, previews: pids.previews.length }).toEqual({ api: 2, hfs: 1, previews: 1 });
+    for (const port of c.publicPorts) {
+      const ready = await c.status(port, '/ready');
+      expect(ready.status, `GET /ready on ${port}: ${ready.text}`).toBe(200);
+      expect((ready.body as ReadyBody).failing).toEqual([]);
+      expect((await c.status(port, '/health')).status, `GET /health on ${port}`).toBe(200);
+      for (const path of ['/health', '/ready']) {
+        const head = await c.status(port, path, 'HEAD');
+        expect(head.status, `HEAD ${path} on ${port}`).toBe(200);
+        expect(head.text).toBe('');
+      }
+      const unknown = await c.status(port, '/no/such/route');
+      expect(unknown.status).toBe(404);
+      expect(unknown.body).toMatchObject({
+        error: { id: 'unknown-resource' },
+        meta: { apiVersion: expect.any(String), serverTime: expect.any(Number), serial: expect.any(String) },
+      });
+    }
+
+    // initdb and the server ran as an unprivileged user although the master runs as root.
+    const postgres = c.postgresPid();
+    expect(postgres, c.tail()).not.toBeNull();
+    const pgUids = uids(postgres ?? 0);
+    expect(pgUids).toHaveLength(4);
+    for (const uid of pgUids) expect(uid).not.toBe(0);
+
+    // rqlite's HTTP API has no authentication: loopback only.
+    expect(listenAddresses(c.ports.rqliteHttp)).toEqual(['127.0.0.1']);
+  });
+
+  it('SIGTERM: /ready 503 while /health 200 during the drain, then exit 0 with no process or port left', { timeout: 120_000 }, async () => {
+    const drainMs = 3000;
+    const c = await core({ embeddedPg: true, env: { HOMECORE_CLUSTER__DRAIN_MS: String(drainMs) } });
+    await c.waitReady(60_000);
+    const tree = c.treePids();
+    const workers = Object.values(c.workerPids()).flat();
+    expect(workers).toHaveLength(4);
+    for (const pid of [c.pid, ...workers, c.rqlitedPid(), c.postgresPid()]) expect(tree).toContain(pid);
+
+    const signalledAt = Date.now();
+    c.signal('SIGTERM');
+    const draining = await c.waitFor('/ready = 503 on the API port', async () => {
+      const r = await c.status(c.ports.api, '/ready');
+      return r.status === 503 ? (r.body as ReadyBody) : null;
+    }, 2000, 50);
+    expect(draining.failing.map((f) => f.check)).toContain('draining');
+    for (const port of c.publicPorts) {
+      expect((await c.status(port, '/ready')).status, `/ready on ${port} while draining`).toBe(503);
+      expect((await c.status(port, '/health')).status, `/health on ${port} while draining`).toBe(200);
+    }
+    // Still serving late in the drain: the load balancer has the whole drainMs to notice.
+    await c.waitFor('late in the drain', () => Date.now() - signalledAt >= drainMs - 800, drainMs);
+    expect((await c.status(c.ports.api, '/health')).status).toBe(200);
+
+    expect(await c.waitExit(30_000)).toBe(0);
+    expect(Date.now() - signalledAt).toBeGreaterThanOrEqual(drainMs);
+    expect(tree.filter(isRunning), c.tail()).toEqual([]);
+    expect(await boundPorts(c.allPorts), c.tail()).toEqual([]);
+    expect(c.logs.some((l) => /"msg":"stopped"/.test(l)), c.tail()).toBe(true);
+  });
+
+  it('a master started over a stale pid file reaps the orphaned rqlited and serves again', { timeout: 150_000 }, async () => {
+    const first = await core();
+    await first.waitReady(60_000);
+    const oldWorkers = Object.values(first.workerPids()).flat();
+    const oldRqlited = first.rqlitedPid();
+    expect(oldWorkers).toHaveLength(4);
+    expect(oldRqlited).not.toBeNull();
+
+    first.signal('SIGKILL');
+    expect(await first.waitExit(5000)).toBeNull();
+    // Workers notice the IPC channel closing and leave; rqlited has no such link and stays.
+    await first.waitFor('the old workers to exit', () => oldWorkers.every((p) => !isRunning(p)), 15_000);
+    expect(isRunning(oldRqlited ?? 0), 'orphaned rqlited still running before the new master starts').toBe(true);
+    const masterPidFile = join(first.varDir, 'run', 'master.pid');
+    expect(readFileSync(masterPidFile, 'utf8').trim()).toBe(String(first.pid));
+
+    const second = await core({ takeOver: first });
+    await second.waitReady(60_000);
+    expect(isRunning(oldRqlited ?? 0)).toBe(false);
+    expect(second.rqlitedPid()).not.toBeNull();
+    expect(second.rqlitedPid()).not.toBe(oldRqlited);
+    expect(oldWorkers.filter(isRunning)).toEqual([]);
+    expect(readFileSync(masterPidFile, 'utf8').trim()).toBe(String(second.pid));
+    const warnings = second.entries().filter((e) => e['level'] === 40).map((e) => String(e['msg']));
+    expect(warnings, second.tail()).toContain('stopped an rqlited left by a previous master');
+    expect(warnings).toContain('stale master pid file: previous master did not stop cleanly');
+  });
+});
