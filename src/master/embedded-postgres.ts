@@ -93,7 +93,7 @@ export class EmbeddedPostgresSidecar {
     const user = await osUser();
     // A postgres left running by a killed master still holds the data dir: stop it first.
     const stale = await reapStale(join(this.dataDir, 'postmaster.pid'), /postgres/, { signal: 'SIGINT' });
-    if (stale !== null) log.warn({ pid: stale }, 'stopped a PostgreSQL left by a previous master');
+    if (stale !== null) log.warn({ stalePid: stale }, 'stopped a PostgreSQL left by a previous master');
 
     if (!existsSync(join(this.dataDir, 'PG_VERSION'))) {
       mkdirSync(this.dataDir, { recursive: true, mode: 0o700 });

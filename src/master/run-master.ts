@@ -30,9 +30,9 @@ async function takeOver(config: Readonly<Config>, log: Logger): Promise<void> {
   if (previous !== null && previous !== process.pid && isAlive(previous) && /master/.test(commandLine(previous) ?? '')) {
     throw new Error(`another master (pid ${previous}) runs on ${config.paths.varDir}`);
   }
-  if (previous !== null) log.warn({ pid: previous }, 'stale master pid file: previous master did not stop cleanly');
+  if (previous !== null) log.warn({ stalePid: previous }, 'stale master pid file: previous master did not stop cleanly');
   const rq = await reapStale(join(runDir(config), 'rqlited.pid'), /rqlited/);
-  if (rq !== null) log.warn({ pid: rq }, 'stopped an rqlited left by a previous master');
+  if (rq !== null) log.warn({ stalePid: rq }, 'stopped an rqlited left by a previous master');
   writePid(masterPidFile, process.pid);
 }
 

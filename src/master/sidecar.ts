@@ -64,6 +64,9 @@ export class Sidecar extends EventEmitter<SidecarEvents> {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // Own process group: a Ctrl-C or a group-wide SIGTERM (systemd, `timeout`) reaches the master,
+      // which drains first and stops the sidecars last; they must not die with the first signal.
+      detached: true,
       uid: spec.uid,
       gid: spec.gid,
     });

@@ -70,9 +70,14 @@ export class WorkerPool {
   async start(timeoutMs = 60_000): Promise<void> {
     for (const r of this.roles.values()) for (let i = 0; i < r.wanted; i++) this.fork(r.role);
     const deadline = Date.now() + timeoutMs;
-    while ([...this.workers.values()].some((w) => !w.ready)) {
+    // Ready = every role has its wanted number of listening workers; a role that crash-looped
+    // meanwhile fails the start (its workers are gone, so "all present are ready" is not enough).
+    const allReady = (): boolean =>
+      [...this.roles.values()].every((r) => [...this.workers.values()].filter((w) => w.role === r.role && w.ready).length >= r.wanted);
+    while (!allReady()) {
+      const failed = [...this.roles.values()].filter((r) => r.failed).map((r) => r.role);
+      if (failed.length > 0) throw new Error(`worker role(s) ${failed.join(', ')} crash-looped during start`);
       if (Date.now() > deadline) throw new Error('workers did not start in time');
-      if ([...this.roles.values()].some((r) => r.failed)) throw new Error('a worker role crash-looped during start');
       await sleep(50);
     }
   }

@@ -66,8 +66,8 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     if (m.type === 'state') state = m.state;
     else void close('master asked', 0);
   });
-  // The master died (kill -9): nobody supervises us any more; leave rather than linger as an orphan.
-  process.on('disconnect', () => void close('master gone', 0));
+  // If the master dies (kill -9), Node's cluster code exits this worker on IPC disconnect by itself:
+  // no orphan keeps serving unsupervised.
   process.on('unhandledRejection', (err) => {
     logger.fatal({ err }, 'unhandled rejection');
     void close('unhandled rejection', 1);

@@ -111,6 +111,51 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
     expect(c.logs.some((l) => /"msg":"stopped"/.test(l)), c.tail()).toBe(true);
   });
 
+  it('Ctrl-C to the whole process group: sidecars outlive the drain and are stopped last, exit 0', { timeout: 120_000 }, async () => {
+    const drainMs = 2500;
+    const c = await core({ env: { HOMECORE_CLUSTER__DRAIN_MS: String(drainMs) } });
+    await c.waitReady(60_000);
+    const rqlited = c.rqlitedPid();
+    expect(rqlited).not.toBeNull();
+    const tree = c.treePids();
+    // What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
+    process.kill(-c.pid, 'SIGINT');
+    await c.waitFor('/ready = 503', async () => ((await c.status(c.ports.api, '/ready')).status === 503 ? true : null), 2000, 50);
+    await new Promise((r) => setTimeout(r, drainMs / 2));
+    // Mid-drain, the platform DB sidecar is still the same process and /health still answers.
+    expect(isRunning(rqlited ?? -1), c.tail()).toBe(true);
+    expect(c.rqlitedPid()).toBe(rqlited);
+    expect((await c.status(c.ports.api, '/health')).status).toBe(200);
+    expect(await c.waitExit(30_000)).toBe(0);
+    expect(tree.filter(isRunning), c.tail()).toEqual([]);
+    expect(c.logs.some((l) => /sidecar died/.test(l)), c.tail()).toBe(false);
+  });
+
+  it('refuses to start when a role crash-loops during start, leaving nothing running', { timeout: 90_000 }, async () => {
+    const { createServer } = await import('node:net');
+    const { freePort } = await import('../helpers/free-port.js');
+    // Occupy the previews port before the master gets there: every previews worker fails to listen.
+    const port = await freePort();
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      const c = await core({
+        env: {
+          HOMECORE_HTTP__PREVIEWS_PORT: String(port),
+          HOMECORE_CLUSTER__CRASH_LOOP__MAX_EXITS: '2',
+          HOMECORE_CLUSTER__RESTART_BACKOFF__INITIAL_MS: '50',
+          HOMECORE_CLUSTER__RESTART_BACKOFF__MAX_MS: '100',
+        },
+      });
+      const code = await c.waitExit(60_000);
+      expect(code, c.tail()).toBe(1);
+      expect(c.logs.some((l) => /previews crash-looped during start/.test(l)), c.tail()).toBe(true);
+      expect(c.treePids().filter((pid) => pid !== c.pid && isRunning(pid)), c.tail()).toEqual([]);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+  });
+
   it('a master started over a stale pid file reaps the orphaned rqlited and serves again', { timeout: 150_000 }, async () => {
     const first = await core();
     await first.waitReady(60_000);
