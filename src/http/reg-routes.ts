@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import { parseRegistration, isReservedUsername } from '../api/users/registration-params.js';
 import { registerUser } from '../api/users/register-user.js';
+import { FORWARDED_HEADER, forwardRegistration, placeUser } from '../api/users/placement.js';
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -27,7 +28,13 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
 
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const params = parseRegistration(req.body, config);
-    const { user, apiEndpoint } = await registerUser(services, params, { openSession: true });
+    const by = req.headers[FORWARDED_HEADER];
+    const placement = await placeUser(services, params.hosting, typeof by === 'string' ? by : null);
+    if (!placement.local) {
+      const relayed = await forwardRegistration(services, placement, req.body);
+      return reply.code(relayed.status).send(relayed.body);
+    }
+    const { user, apiEndpoint } = await registerUser(services, { ...params, hosting: null }, { openSession: true });
     return reply.code(201).send(withMeta({ username: user.username, apiEndpoint }));
   };
   for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);

@@ -148,7 +148,7 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
   await new CoresRepository(platform).upsert({
     id: config.core.id,
     url: config.core.url ?? config.platform.publicUrl,
-    hosting: 'default',
+    hosting: config.registration.hosting,
     available: true,
   });
   const engine = new PostgresEngine(config.storages.postgresql, logger, { poolSize: 2 });

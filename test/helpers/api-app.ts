@@ -73,7 +73,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
   await engine.migrate();
   const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
   await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });
-  await new CoresRepository(rqlite).upsert({ id: config.core.id, url: config.platform.publicUrl, hosting: 'default', available: true });
+  await new CoresRepository(rqlite).upsert({ id: config.core.id, url: config.platform.publicUrl, hosting: config.registration.hosting, available: true });
   const services = buildServices({
     config,
     logger,

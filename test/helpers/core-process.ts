@@ -28,6 +28,8 @@ export interface StartCoreOptions {
   embeddedPg?: boolean;
   /** Extra HOMECORE_* variables (values are YAML scalars). */
   env?: Record<string, string>;
+  /** Variables that depend on the ports picked for this core (e.g. platform.publicUrl). */
+  envFor?: (ports: CorePorts) => Record<string, string>;
   /** Start on the var dir, ports and database of this (dead) core; it then owns them. */
   takeOver?: CoreProcess;
 }
@@ -368,6 +370,7 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
     HOMECORE_LOGGING__LEVEL: 'info',
     ...res.pgEnv,
     ...opts.env,
+    ...opts.envFor?.(res.ports),
   });
   // detached: own process group, so cleanup finds workers and sidecars even once the master is gone.
   const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pryv from 'pryv';
+import { startCore, type CoreProcess } from '../helpers/core-process.js';
+import { randomUsername } from '../helpers/api-app.js';
+
+/**
+ * The official `pryv` SDK, unchanged, against a whole core (master, 2 API workers, rqlited,
+ * PostgreSQL) started like `bin/start` does: what apps built on the SDK will meet.
+ */
+let core: CoreProcess;
+let serviceInfoUrl: string;
+
+beforeAll(async () => {
+  core = await startCore({
+    envFor: (ports) => ({
+      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
+      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
+    }),
+  });
+  await core.waitReady(60_000);
+  serviceInfoUrl = `${core.urls.api}/reg/service/info`;
+}, 90_000);
+
+afterAll(async () => {
+  await core?.kill();
+});
+
+async function newUser(): Promise<{ service: pryv.Service; username: string; password: string; conn: pryv.Connection }> {
+  const service = new pryv.Service(serviceInfoUrl);
+  const username = randomUsername('sdk');
+  const password = 'sdk-password-1';
+  await service.createUser({ username, password, email: `${username}@example.test`, hosting: 'auto', appId: 'sdk-e2e-app' });
+  const conn = await service.login(username, password, 'sdk-e2e-app');
+  return { service, username, password, conn };
+}
+
+describe('pryv SDK end to end', () => {
+  it('Service: reads service info and hostings, creates a user, logs in', async () => {
+    const service = new pryv.Service(serviceInfoUrl);
+    const info = await service.info();
+    expect(info.name).toBe('homecore');
+    expect(info.api).toBe(`${core.urls.api}/{username}/`);
+    expect(await service.supportsHF()).toBe(false);
+    const { username, conn } = await newUser();
+    expect(await conn.username()).toBe(username);
+    expect(await service.userExists(username)).toBe(true);
+  }, 60_000);
+
+  it('Connection: accessInfo, batch api, streams round trip', async () => {
+    const { username, conn } = await newUser();
+    const info = await conn.accessInfo();
+    expect(info).toMatchObject({ type: 'personal', name: 'sdk-e2e-app', user: { username } });
+    const [created, child, listed] = await conn.api([
+      { method: 'streams.create', params: { id: 'health', name: 'Health' } },
+      { method: 'streams.create', params: { id: 'weight', name: 'Weight', parentId: 'health' } },
+      { method: 'streams.get', params: {} },
+    ]);
+    expect(created.stream.id).toBe('health');
+    expect(child.stream.parentId).toBe('health');
+    expect(listed.streams.map((s: { id: string }) => s.id)).toContain('health');
+    expect(listed.streams.find((s: { id: string }) => s.id === 'health').children.map((s: { id: string }) => s.id)).toEqual(['weight']);
+    const one = await conn.apiOne('streams.update', { id: 'weight', update: { name: 'Body weight' } }, 'stream');
+    expect(one.name).toBe('Body weight');
+  }, 60_000);
+
+  it('Connection: streamed events.get, with includeDeletions', async () => {
+    const { conn } = await newUser();
+    await conn.apiOne('streams.create', { id: 'notes', name: 'Notes' }, 'stream');
+    const t0 = Date.now() / 1000 - 100;
+    const calls = Array.from({ length: 120 }, (_, i) => ({
+      method: 'events.create',
+      params: { streamIds: ['notes'], type: 'note/txt', content: `note ${i}`, time: t0 + i / 10 },
+    }));
+    const results = await conn.api(calls);
+    expect(results.every((r: { event?: unknown }) => r.event !== undefined)).toBe(true);
+    const victim = results[0].event.id as string;
+    await conn.apiOne('events.delete', { id: victim }, 'event');
+    await conn.apiOne('events.delete', { id: victim }, 'eventDeletion');
+
+    const seen: { id: string }[] = [];
+    const res = await conn.getEventsStreamed({ streams: ['notes'], fromTime: t0 - 1, toTime: t0 + 100, limit: 1000 }, (e: { id: string }) => seen.push(e));
+    expect(res.eventsCount).toBe(119);
+    expect(seen).toHaveLength(119);
+    expect(seen.map((e) => e.id)).not.toContain(victim);
+
+    const withDeletions: { id: string; deleted?: number }[] = [];
+    const res2 = await conn.getEventsStreamed({ modifiedSince: t0 - 1000, includeDeletions: true }, (e: { id: string; deleted?: number }) => withDeletions.push(e));
+    expect(res2.eventDeletionsCount).toBe(1);
+    const deletion = withDeletions.find((e) => e.id === victim);
+    expect(deletion?.deleted).toBeTypeOf('number');
+  }, 60_000);
+
+  it('accesses round trip: create a shared access, use it, revoke it', async () => {
+    const { conn } = await newUser();
+    await conn.apiOne('streams.create', { id: 'shared-stream', name: 'Shared' }, 'stream');
+    const access = await conn.apiOne('accesses.create', { name: 'for-doctor', permissions: [{ streamId: 'shared-stream', level: 'read' }] }, 'access');
+    expect(access.apiEndpoint).toContain(`${access.token}@`);
+    const doctor = new pryv.Connection(access.apiEndpoint);
+    const info = await doctor.accessInfo();
+    expect(info).toMatchObject({ type: 'shared', name: 'for-doctor' });
+    await expect(doctor.apiOne('streams.create', { id: 'x', name: 'X', parentId: 'shared-stream' }, 'stream')).rejects.toThrow(/forbidden/);
+    const listed = await conn.apiOne('accesses.get', {}, 'accesses');
+    expect(listed.map((a: { id: string }) => a.id)).toContain(access.id);
+    await doctor.revoke();
+    // Another API worker may hold the token in its cache for at most auth.accessCacheMs.
+    await new Promise((r) => setTimeout(r, 1100));
+    // The SDK hands back the error body here rather than throwing.
+    const after = (await doctor.accessInfo()) as unknown as { error?: { id: string; message: string } };
+    expect(after.error).toMatchObject({ id: 'invalid-access-token', message: 'Cannot find access from token.' });
+  }, 60_000);
+
+  it('login errors carry the messages SDK callers match on', async () => {
+    const { service, username } = await newUser();
+    await expect(service.login(username, 'wrong-password', 'sdk-e2e-app')).rejects.toThrow(/The given username\/password pair is invalid/);
+    await expect(service.login(randomUsername('nobody'), 'x', 'sdk-e2e-app')).rejects.toThrow(/Unknown user/);
+  }, 60_000);
+});
