@@ -23,6 +23,8 @@ export interface Stores {
   profile: ProfileStore;
   /** Short-lived single-use records (password-reset tokens). */
   keyValue: KeyValueStore;
+  /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
+  transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */

@@ -40,11 +40,14 @@ export default defineMethod({
     const inSubtree = new Set(subtree);
     const fates = events.map((e) => ({ e, fate: eventFateOnStreamDeletion(e.streamIds, inSubtree, stream.parentId, p.mergeEventsWithParent === true) }));
     const author = authorOf(ctx);
-    for (const { e, fate } of fates) {
-      if (fate.action === 'deleted') await stores.events.delete(user.id, e.id, now);
-      else await stores.events.replace(user.id, { ...e, streamIds: fate.streamIds, modified: now, modifiedBy: author });
-    }
-    await stores.streams.delete(user.id, subtree, now);
+    // All or nothing: a failure half-way must not leave events pointing at deleted streams.
+    await stores.transaction(async (tx) => {
+      await tx.events.deleteMany(user.id, fates.filter((f) => f.fate.action === 'deleted').map((f) => f.e.id), now);
+      for (const { e, fate } of fates) {
+        if (fate.action !== 'deleted') await tx.events.replace(user.id, { ...e, streamIds: fate.streamIds, modified: now, modifiedBy: author });
+      }
+      await tx.streams.delete(user.id, subtree, now);
+    });
     notifier.emit(user.username, 'streamsChanged');
     if (fates.length > 0) notifier.emit(user.username, 'eventsChanged');
     return {

@@ -35,6 +35,8 @@ export interface EventsStore {
   replace(userId: string, event: Event): Promise<void>;
   /** Deletes for good and records the deletion. */
   delete(userId: string, id: string, deleted: number): Promise<void>;
+  /** Same for several events, in one statement. */
+  deleteMany(userId: string, ids: string[], deleted: number): Promise<void>;
   /** Events referencing any of `streamIds` (stream deletion rules). */
   withStreams(userId: string, streamIds: string[]): Promise<Event[]>;
 }

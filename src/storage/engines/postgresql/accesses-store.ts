@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Access, Permission } from '../../../domain/types.js';
 import type {
   AccessesStore,
@@ -10,6 +9,7 @@ import type {
 } from '../../interfaces/accesses-store.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import { isUniqueViolation, num, numOrNull } from './rows.js';
+import { inTransaction, type Db } from './db.js';
 
 interface AccessRow {
   id: string;
@@ -76,7 +76,7 @@ function setClause(patch: object, first: number): { sets: string; values: unknow
 }
 
 export class PgAccessesStore implements AccessesStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async create(userId: string, a: NewStoredAccess): Promise<void> {
     try {
@@ -142,32 +142,25 @@ export class PgAccessesStore implements AccessesStore {
     previous: { doc: AccessVersionDoc; replaced: number },
   ): Promise<StoredAccess | null> {
     const { sets, values } = setClause(patch, 4);
-    const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      // The WHERE on serial is the compare-and-set: a concurrent update from the same version waits
-      // on the row lock, then re-checks the WHERE against the committed row and matches nothing.
-      const { rows } = await client.query<AccessRow>(
-        `UPDATE accesses SET ${sets}, serial = serial + 1
-         WHERE user_id = $1 AND id = $2 AND serial = $3 AND deleted IS NULL RETURNING *`,
-        [userId, id, expectedSerial, ...values],
-      );
-      const row = rows[0];
-      if (row === undefined) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      await client.query('INSERT INTO access_history (user_id, id, serial, doc, replaced) VALUES ($1, $2, $3, $4, $5)', [
-        userId, id, expectedSerial, JSON.stringify(previous.doc), previous.replaced,
-      ]);
-      await client.query('COMMIT');
-      return toAccess(row);
+      return await inTransaction(this.pool, async (client) => {
+        // The WHERE on serial is the compare-and-set: a concurrent update from the same version waits
+        // on the row lock, then re-checks the WHERE against the committed row and matches nothing.
+        const { rows } = await client.query<AccessRow>(
+          `UPDATE accesses SET ${sets}, serial = serial + 1
+           WHERE user_id = $1 AND id = $2 AND serial = $3 AND deleted IS NULL RETURNING *`,
+          [userId, id, expectedSerial, ...values],
+        );
+        const row = rows[0];
+        if (row === undefined) return null;
+        await client.query('INSERT INTO access_history (user_id, id, serial, doc, replaced) VALUES ($1, $2, $3, $4, $5)', [
+          userId, id, expectedSerial, JSON.stringify(previous.doc), previous.replaced,
+        ]);
+        return toAccess(row);
+      });
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
       if (isUniqueViolation(err) && err.constraint === 'accesses_name') throw new DuplicateKeyError('name');
       throw err;
-    } finally {
-      client.release();
     }
   }
 

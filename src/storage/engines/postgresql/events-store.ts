@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { Event, ItemDeletion } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { EventsQuery, EventsStore } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
+import type { Db } from './db.js';
 
 /**
  * Layout (migrations 3–4): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -83,7 +83,7 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
 }
 
 export class PgEventsStore implements EventsStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async *find(userId: string, query: EventsQuery): AsyncIterable<Event> {
     for await (const doc of this.findJson(userId, query)) yield parseDoc(doc);
@@ -165,12 +165,17 @@ export class PgEventsStore implements EventsStore {
   }
 
   async delete(userId: string, id: string, deleted: number): Promise<void> {
-    // One statement, so the row and its deletion record change atomically without a transaction.
+    await this.deleteMany(userId, [id], deleted);
+  }
+
+  async deleteMany(userId: string, ids: string[], deleted: number): Promise<void> {
+    if (ids.length === 0) return;
+    // One statement, so the rows and their deletion records change atomically without a transaction.
     await this.pool.query(
-      `WITH gone AS (DELETE FROM events WHERE user_id = $1 AND id = $2 RETURNING id)
+      `WITH gone AS (DELETE FROM events WHERE user_id = $1 AND id = ANY($2) RETURNING id)
        INSERT INTO event_deletions (user_id, id, deleted) SELECT $1, id, $3 FROM gone
        ON CONFLICT (user_id, id) DO UPDATE SET deleted = excluded.deleted`,
-      [userId, id, deleted],
+      [userId, ids, deleted],
     );
   }
 

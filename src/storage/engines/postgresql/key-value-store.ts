@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { KeyValueStore } from '../../interfaces/key-value-store.js';
+import type { Db } from './db.js';
 
 export class PgKeyValueStore implements KeyValueStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async put(key: string, value: unknown, expiresAt: number): Promise<void> {
     await this.pool.query(

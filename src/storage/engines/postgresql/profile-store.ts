@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { ProfileStore } from '../../interfaces/profile-store.js';
+import type { Db } from './db.js';
 
 export class PgProfileStore implements ProfileStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async get(userId: string, profileId: string): Promise<Record<string, unknown>> {
     const { rows } = await this.pool.query<{ data: Record<string, unknown> }>(

@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Stores } from '../../../api/context.js';
 import { PgAccessesStore } from './accesses-store.js';
 import { PgEventsStore } from './events-store.js';
@@ -6,8 +5,9 @@ import { PgKeyValueStore } from './key-value-store.js';
 import { PgProfileStore } from './profile-store.js';
 import { PgStreamsStore } from './streams-store.js';
 import { PgUsersStore } from './users-store.js';
+import { inTransaction, type Db } from './db.js';
 
-export function createPgStores(pool: pg.Pool): Stores {
+export function createPgStores(pool: Db): Stores {
   return {
     users: new PgUsersStore(pool),
     accesses: new PgAccessesStore(pool),
@@ -15,5 +15,6 @@ export function createPgStores(pool: pg.Pool): Stores {
     events: new PgEventsStore(pool),
     profile: new PgProfileStore(pool),
     keyValue: new PgKeyValueStore(pool),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client))),
   };
 }

@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { ItemDeletion, Stream } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { StreamsStore } from '../../interfaces/streams-store.js';
 import { isUniqueViolation, num } from './rows.js';
+import { inTransaction, type Db } from './db.js';
 
 interface StreamRow {
   id: string;
@@ -42,7 +42,7 @@ function duplicate(err: { constraint?: string }): DuplicateKeyError {
 }
 
 export class PgStreamsStore implements StreamsStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async all(userId: string): Promise<Stream[]> {
     const { rows } = await this.pool.query<StreamRow>('SELECT * FROM streams WHERE user_id = $1', [userId]);
@@ -86,22 +86,14 @@ export class PgStreamsStore implements StreamsStore {
   }
 
   async delete(userId: string, ids: string[], deleted: number): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query('DELETE FROM streams WHERE user_id = $1 AND id = ANY($2)', [userId, ids]);
       await client.query(
         `INSERT INTO stream_deletions (user_id, id, deleted) SELECT $1, unnest($2::text[]), $3
          ON CONFLICT (user_id, id) DO UPDATE SET deleted = excluded.deleted`,
         [userId, ids, deleted],
       );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK');
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async deletionsSince(userId: string, since: number): Promise<ItemDeletion[]> {

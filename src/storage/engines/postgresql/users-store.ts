@@ -1,8 +1,8 @@
-import type pg from 'pg';
 import type { User } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UsersStore } from '../../interfaces/users-store.js';
 import { isUniqueViolation, num } from './rows.js';
+import type { Db } from './db.js';
 
 interface UserRow {
   id: string;
@@ -27,7 +27,7 @@ const toUser = (r: UserRow): User => ({
 const COLUMNS: Record<string, string> = { email: 'email', language: 'language', passwordHash: 'password_hash', modified: 'modified' };
 
 export class PgUsersStore implements UsersStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(private readonly pool: Db) {}
 
   async create(u: User): Promise<void> {
     try {
