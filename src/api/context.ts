@@ -14,6 +14,8 @@ import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
 import type { PasswordResetMailer } from './account/reset-mailer.js';
 import { baseAccessId } from '../domain/access-ids.js';
+import type { ChangeKind } from '../notifications/messages.js';
+import type { NotificationBus } from '../notifications/bus.js';
 
 export interface Stores {
   users: UsersStore;
@@ -29,7 +31,7 @@ export interface Stores {
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
 export interface Notifier {
-  emit(username: string, change: 'eventsChanged' | 'streamsChanged' | 'accessesChanged'): void;
+  emit(username: string, change: ChangeKind, payload?: Record<string, unknown>): void;
 }
 
 /** Process-wide dependencies of every method, built once per worker. */
@@ -43,6 +45,8 @@ export interface Services {
   accessCache: AccessCache;
   eventTypes: EventTypes;
   notifier: Notifier;
+  /** Where notifications arrive on this worker, whichever worker made the change. */
+  bus: NotificationBus;
   /** Delivers password-reset tokens (no-op until a mail transport is configured; tests capture). */
   mailer: PasswordResetMailer;
 }

@@ -68,7 +68,7 @@ export class MethodRegistry {
         }
         const { method, params } = call as { method: string; params?: unknown };
         if (method === 'callBatch') throw new ApiError('invalid-method', 'Batches cannot be nested.');
-        results.push(await collect(await this.call(ctx, method, params ?? {})));
+        results.push(await collect(await this.call(ctx, method, params ?? {}), ctx.services.config.limits.maxResultItems));
       } catch (err) {
         results.push({ error: toApiError(err, ctx).toJSON() });
       }
@@ -78,13 +78,24 @@ export class MethodRegistry {
 }
 
 /** A streamed result as a plain object (batch, socket). */
-export async function collect(result: unknown): Promise<unknown> {
+/**
+ * A streamed result as a plain object (batch, socket), which must fit in memory: more than
+ * `maxItems` items → 413 too-many-results (HTTP clients get the same data streamed, unbounded).
+ */
+export async function collect(result: unknown, maxItems: number): Promise<unknown> {
   if (!isStreamed(result)) return result;
   const out: Record<string, unknown[]> = {};
   for (const a of (result as StreamedResult).arrays) {
     const items: unknown[] = [];
     // Stores may yield stored JSON text (written as-is over HTTP); batch/socket callers get objects.
-    for await (const item of a.items) items.push(typeof item === 'string' ? (JSON.parse(item) as unknown) : item);
+    for await (const item of a.items) {
+      if (items.length >= maxItems) {
+        throw new ApiError('too-many-results', `More than ${maxItems} items: use paging (skip/limit) or a plain HTTP call, which streams.`, {
+          data: { limit: maxItems },
+        });
+      }
+      items.push(typeof item === 'string' ? (JSON.parse(item) as unknown) : item);
+    }
     out[a.key] = items;
   }
   return out;

@@ -24,7 +24,7 @@ export function buildParams(spec: RouteSpec, pathParams: Record<string, string>,
     case 'body':
       return body ?? {};
     case 'update':
-      return { id: path['id'], update: body ?? {} };
+      return path['id'] === undefined ? { update: body ?? {} } : { id: path['id'], update: body ?? {} };
     case 'path+query':
       return { ...query, ...path };
     case 'path+body':

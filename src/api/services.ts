@@ -9,6 +9,7 @@ import type { RqliteClient } from '../platform/rqlite-client.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
 import { createPgStores } from '../storage/engines/postgresql/stores.js';
 import type { Notifier, Services } from './context.js';
+import { NotificationBus } from '../notifications/bus.js';
 import { noPasswordResetMailer } from './account/reset-mailer.js';
 
 export interface ServicesDeps {
@@ -18,18 +19,20 @@ export interface ServicesDeps {
   pool: pg.Pool;
   rqlite: RqliteClient;
   notifier?: Notifier;
+  /** Defaults to a process-local bus (one worker / tests). */
+  bus?: NotificationBus;
 }
 
-/** Notifications are wired to Socket.IO and webhooks later; until then a change is only logged. */
-function loggingNotifier(logger: Logger): Notifier {
-  const log = logger.child({ component: 'notifications' });
-  return { emit: (username, change) => log.debug({ username, change }, 'change') };
+/** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
+function busNotifier(bus: NotificationBus): Notifier {
+  return { emit: (username, change, payload) => bus.publish(payload === undefined ? { username, change } : { username, change, payload }) };
 }
 
 /** Everything a method needs, built once per worker (and per test app). */
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
   const stores = createPgStores(deps.pool);
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
+  const bus = deps.bus ?? new NotificationBus(null);
   return {
     config: deps.config,
     logger: deps.logger,
@@ -39,7 +42,8 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     platform: new PlatformDb(deps.rqlite),
     accessCache,
     eventTypes: new EventTypes(),
-    notifier: deps.notifier ?? loggingNotifier(deps.logger),
+    bus,
+    notifier: deps.notifier ?? busNotifier(bus),
     mailer: noPasswordResetMailer,
     close: () => accessCache.close(),
   };

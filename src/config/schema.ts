@@ -119,6 +119,7 @@ export const ConfigSchema = Type.Object(
         passwordResetTtlSeconds: Type.Integer({ minimum: 60 }),
         passwordMinLength: Type.Integer({ minimum: 6, maximum: 100 }),
         accessCacheMs: Type.Integer({ minimum: 0, maximum: 1000 }),
+        userDeletionBy: Type.Array(Type.Union([Type.Literal('adminKey'), Type.Literal('personalToken')]), { minItems: 1, uniqueItems: true }),
       },
       strict,
     ),

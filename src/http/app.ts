@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Readiness } from '../health/readiness.js';
 import type { WorkerRole } from '../master/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
-import { API_VERSION } from './meta.js';
-import { errors } from '../errors/index.js';
+import { API_VERSION, meta } from './meta.js';
+import { ApiError, errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
+
+/** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
+const MAX_PARAM_LENGTH = 500;
 
 export interface AppDeps {
   config: Readonly<Config>;
@@ -34,11 +37,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
-    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: MAX_PARAM_LENGTH },
     // Node's own header limit answers 431 without a JSON body: keep it above our query limit so the
     // limit below is the one that applies (and answers a proper API error).
     http: { maxHeaderSize: config.limits.queryMaxBytes + 16_384 },
     rewriteUrl: (req) => rewriteForHost(req.headers.host, req.url ?? '/', config),
+    // Errors raised by the router itself (bad URL encoding, over-long path segment) get the API's
+    // error envelope too, never fastify's own body.
+    frameworkErrors: (err, _req, reply) => {
+      const e =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ApiError('invalid-request-structure', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`, { httpStatus: 414 })
+          : errors.invalidRequestStructure('Malformed URL.');
+      void (reply as unknown as FastifyReply).code(e.httpStatus).send({ error: e.toJSON(), meta: meta(config.service.serial) });
+    },
   });
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import { parseRegistration, isReservedUsername } from '../api/users/registration-params.js';
 import { registerUser } from '../api/users/register-user.js';
-import { FORWARDED_HEADER, forwardRegistration, placeUser } from '../api/users/placement.js';
+import { FORWARDED_HEADER, forwardRegistration, placeUser, verifyPlacement } from '../api/users/placement.js';
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -24,14 +24,30 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     await resolveUser(services, req.params['username'] ?? '');
     return withMeta(serviceInfo(config));
   });
-  app.get('/', async () => withMeta({ cheersFrom: `${config.service.name} API`, learnMoreAt: 'https://pryv.github.io/' }));
+  const cheers = (): Record<string, unknown> => withMeta({ cheersFrom: `${config.service.name} API`, learnMoreAt: 'https://pryv.github.io/' });
+  app.get('/', async () => cheers());
+  // The user's API root (no auth): answers for existing users only, like every user route.
+  app.get('/:username', async (req: FastifyRequest<Params>) => {
+    await resolveUser(services, req.params['username'] ?? '');
+    return cheers();
+  });
+
+  // Methods removed from the API answer 410 rather than a bare 404 (Pryv API §1.4).
+  const removed = async (): Promise<never> => {
+    throw new ApiError('removed-method', 'This method has been removed from the API.');
+  };
+  for (const path of ['/:username/auth/who-am-i', '/:username/events/start', '/:username/events/stop', '/reg/:username/username/check', '/reg/:email/email/check']) {
+    app.all(path, removed);
+  }
+  for (const path of ['/:username/followed-slices', '/:username/followed-slices/*']) app.all(path, removed);
 
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const params = parseRegistration(req.body, config);
     const by = req.headers[FORWARDED_HEADER];
-    const placement = await placeUser(services, params.hosting, typeof by === 'string' ? by : null);
+    const placedBy = verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
+    const placement = await placeUser(services, params.hosting, placedBy);
     if (!placement.local) {
-      const relayed = await forwardRegistration(services, placement, req.body);
+      const relayed = await forwardRegistration(services, placement, req.body, params.username);
       return reply.code(relayed.status).send(relayed.body);
     }
     const { user, apiEndpoint } = await registerUser(services, { ...params, hosting: null }, { openSession: true });

@@ -97,7 +97,11 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
       if (!leftover) throw err;
       user = null;
     }
-    if (!admin && user !== null) await assertPersonalTokenOf(services, user, req);
+    if (!admin) {
+      // Self-deletion with a personal token is opt-in (auth.userDeletionBy, Pryv API §4.5).
+      if (user === null || !config.auth.userDeletionBy.includes('personalToken')) throw hidden(req);
+      await assertPersonalTokenOf(services, user, req);
+    }
     if (user !== null) {
       await services.stores.users.deleteCascade(user.id);
       services.accessCache.invalidateUser(user.id);

@@ -1,3 +1,5 @@
+import { isChangeMessage, type ChangeMessage } from '../notifications/messages.js';
+
 /** Typed messages between the master and its cluster workers. */
 export type WorkerRole = 'api' | 'hfs' | 'previews';
 
@@ -8,14 +10,26 @@ export interface CoreState {
   failedRoles: WorkerRole[];
 }
 
-export type MasterToWorker = { type: 'state'; state: CoreState } | { type: 'shutdown' };
+export type MasterToWorker =
+  | { type: 'state'; state: CoreState }
+  | { type: 'shutdown' }
+  /** A change notification relayed to every worker (src/notifications/bus.ts). */
+  | { type: 'notify'; message: ChangeMessage };
 
-export type WorkerToMaster = { type: 'ready'; role: WorkerRole; port: number };
+export type WorkerToMaster = { type: 'ready'; role: WorkerRole; port: number } | { type: 'notify'; message: ChangeMessage };
+
+function typeOf(m: unknown): unknown {
+  return typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
+}
 
 export function isMasterMessage(m: unknown): m is MasterToWorker {
-  return typeof m === 'object' && m !== null && ((m as { type?: unknown }).type === 'state' || (m as { type?: unknown }).type === 'shutdown');
+  const t = typeOf(m);
+  if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
+  return t === 'state' || t === 'shutdown';
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerToMaster {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'ready';
+  const t = typeOf(m);
+  if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
+  return t === 'ready';
 }

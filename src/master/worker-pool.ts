@@ -60,6 +60,11 @@ export class WorkerPool {
     cluster.on('exit', (worker, code, signal) => this.onExit(worker, code, signal));
     cluster.on('message', (worker, message: unknown) => {
       if (!isWorkerMessage(message)) return;
+      if (message.type === 'notify') {
+        // Relayed to every worker, the sender included: each delivers to the sockets it holds.
+        for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, message);
+        return;
+      }
       const info = this.workers.get(worker.id);
       if (info !== undefined) info.ready = true;
       this.send(worker, { type: 'state', state: this.state });

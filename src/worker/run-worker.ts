@@ -5,6 +5,7 @@ import { buildApp } from '../http/app.js';
 import { buildApiApp } from '../http/api-app.js';
 import { buildServices } from '../api/services.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
+import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
@@ -41,8 +42,9 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     },
     cacheMs: config.health.cacheMs,
   });
+  const bus = NotificationBus.forProcess();
   const services = role === 'api'
-    ? buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform })
+    ? buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus })
     : null;
   const app = services === null ? await buildApp({ config, logger, role, readiness }) : await buildApiApp(services, readiness);
 
@@ -64,6 +66,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   process.on('message', (m: unknown) => {
     if (!isMasterMessage(m)) return;
     if (m.type === 'state') state = m.state;
+    else if (m.type === 'notify') bus.deliver(m.message);
     else void close('master asked', 0);
   });
   // If the master dies (kill -9), Node's cluster code exits this worker on IPC disconnect by itself:

@@ -50,7 +50,10 @@ describe('accesses.update by a personal access', () => {
     const emit = vi.spyOn(t.services.notifier, 'emit');
     const res = await update(u, u.token, shared.id, { name: 'renamed', permissions: [perm('work', 'contribute')], clientData: { v: 2 } });
     expect(res.statusCode).toBe(200);
-    expect(emit.mock.calls).toEqual([[u.username, 'accessesChanged']]);
+    expect(emit.mock.calls).toEqual([
+      [u.username, 'accessesChanged'],
+      [u.username, 'accessUpdated', { type: 'access-updated', accessId: `${shared.id}:1`, serial: 1 }],
+    ]);
     emit.mockRestore();
     const v1 = res.json().access;
     expect(v1).toMatchObject({ id: `${shared.id}:1`, token: shared.token, name: 'renamed', permissions: [perm('work', 'contribute')], clientData: { v: 2 } });

@@ -95,3 +95,61 @@ describe('API conventions', () => {
     expect(ops).toEqual(expect.arrayContaining(['auth.login', 'getAccessInfo']));
   });
 });
+
+describe('API roots, removed methods and CORS on every answer', () => {
+  it('GET /{username}/ answers cheersFrom for an existing user and 404 otherwise', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `/${u.username}/` });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ cheersFrom: expect.any(String), meta: { apiVersion: '2.0.0' } });
+    expect((await t.app.inject({ method: 'GET', url: '/nosuchuser1/' })).statusCode).toBe(404);
+  });
+
+  it.each(['/auth/who-am-i', '/events/start', '/followed-slices', '/followed-slices/abc'])('answers 410 removed-method on %s', async (path) => {
+    const res = await t.app.inject({ method: 'GET', url: `/${u.username}${path}`, headers: { authorization: u.token } });
+    expect(res.statusCode).toBe(410);
+    expect(res.json().error.id).toBe('removed-method');
+  });
+
+  it('sends the CORS allow headers on ordinary answers too', async () => {
+    const res = await t.app.inject({ method: 'GET', url: `/${u.username}/access-info`, headers: { authorization: u.token } });
+    expect(res.headers['access-control-allow-methods']).toContain('GET');
+    expect(res.headers['access-control-allow-headers']).toContain('Authorization');
+    expect(res.headers['access-control-max-age']).toBe('31536000');
+  });
+});
+
+describe('unknown parameters', () => {
+  it.each([
+    ['events.get with the removed tags filter', '/events?tags=a', 'tags'],
+    ['events.get with content queries (not supported)', '/events?content=%5B%5D', 'content'],
+    ['streams.get with a typo', '/streams?parentID=x', 'parentID'],
+    ['access-info with anything', '/access-info?x=1', 'x'],
+  ])('refuses %s with 400 naming the parameter', async (_n, path, param) => {
+    const res = await t.app.inject({ method: 'GET', url: `/${u.username}${path}`, headers: { authorization: u.token } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.id).toBe('invalid-parameters-format');
+    expect(res.json().error.data.map((d: { param: string }) => d.param)).toContain(param);
+  });
+});
+
+describe('result size in batch calls', () => {
+  it('answers too-many-results (in that call’s entry) when a collected result exceeds limits.maxResultItems', async () => {
+    const small = await createApiTestApp({ HOMECORE_LIMITS__MAX_RESULT_ITEMS: '3' });
+    try {
+      const v = await small.createUser();
+      const h = { authorization: v.token };
+      await small.app.inject({ method: 'POST', url: `/${v.username}/streams`, headers: h, payload: { id: 's', name: 'S' } });
+      const calls = Array.from({ length: 5 }, (_, i) => ({ method: 'events.create', params: { streamIds: ['s'], type: 'count/generic', content: i } }));
+      await small.app.inject({ method: 'POST', url: `/${v.username}/`, headers: h, payload: calls });
+      const res = await small.app.inject({ method: 'POST', url: `/${v.username}/`, headers: h, payload: [{ method: 'events.get', params: { limit: 10 } }, { method: 'events.get', params: { limit: 2 } }] });
+      const [big, ok] = res.json().results;
+      expect(big.error).toMatchObject({ id: 'too-many-results', data: { limit: 3 } });
+      expect(ok.events).toHaveLength(2);
+      // Over HTTP the same query streams without that limit.
+      const http = await small.app.inject({ method: 'GET', url: `/${v.username}/events?limit=10`, headers: h });
+      expect(http.json().events).toHaveLength(5);
+    } finally {
+      await small.close();
+    }
+  });
+});

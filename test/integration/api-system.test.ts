@@ -5,7 +5,8 @@ import { hashPassword } from '../../src/auth/crypto.js';
 let t: ApiTestApp;
 let ADMIN: string;
 beforeAll(async () => {
-  t = await createApiTestApp();
+  // Self-deletion with a personal token enabled here; the default (admin key only) is tested below.
+  t = await createApiTestApp({ HOMECORE_AUTH__USER_DELETION_BY: '[adminKey, personalToken]' });
   ADMIN = t.services.secrets.adminAccessKey;
 });
 afterAll(async () => {
@@ -142,6 +143,18 @@ describe('DELETE /users/{username}', () => {
     if (id !== null) expect(res.json().error.id).toBe(id);
     const mapped = (await t.app.inject({ method: 'GET', url: `/reg/cores?username=${u.username}` })).statusCode;
     expect(mapped).toBe(status === 200 ? 404 : 200);
+  });
+
+  it('by default refuses a personal token (admin key only) with 404', async () => {
+    const strict = await createApiTestApp();
+    try {
+      const u = await strict.createUser();
+      const res = await strict.app.inject({ method: 'DELETE', url: `/users/${u.username}`, headers: { authorization: u.token } });
+      expect(res.statusCode).toBe(404);
+      expect(await strict.services.stores.users.getById(u.user.id)).not.toBeNull();
+    } finally {
+      await strict.close();
+    }
   });
 
   it('answers 404 for an unknown user', async () => {

@@ -156,6 +156,33 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
     }
   });
 
+  it('a second signal during the drain forces an immediate exit, still leaving no process behind', { timeout: 90_000 }, async () => {
+    const c = await core({ env: { HOMECORE_CLUSTER__DRAIN_MS: '20000' } });
+    await c.waitReady(60_000);
+    const tree = c.treePids();
+    c.signal('SIGTERM');
+    await c.waitFor('/ready = 503', async () => ((await c.status(c.ports.api, '/ready')).status === 503 ? true : null), 2000, 50);
+    const second = Date.now();
+    c.signal('SIGTERM');
+    const code = await c.waitExit(10_000);
+    expect(code, c.tail()).toBe(1);
+    expect(Date.now() - second).toBeLessThan(5000);
+    await c.waitFor('every process gone', () => (tree.every((pid) => !isRunning(pid)) ? true : null), 5000);
+  });
+
+  it('refuses multi-core mode with an rqlited that does not check Raft client certificates', { timeout: 60_000 }, async () => {
+    const manifest = JSON.parse(readFileSync(join(process.cwd(), '.tools', 'rqlited', 'manifest.json'), 'utf8')) as { multiCoreSafe: boolean };
+    const c = await core({ env: { HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test' } });
+    if (manifest.multiCoreSafe) {
+      // A safe build (release archive or Go build) is allowed to start in multi-core mode.
+      await c.waitReady(60_000);
+      return;
+    }
+    expect(await c.waitExit(30_000), c.tail()).toBe(1);
+    expect(c.logs.join('\n')).toMatch(/does not check Raft client certificates: refusing to start/);
+    expect(c.rqlitedPid()).toBeNull();
+  });
+
   it('a master started over a stale pid file reaps the orphaned rqlited and serves again', { timeout: 150_000 }, async () => {
     const first = await core();
     await first.waitReady(60_000);

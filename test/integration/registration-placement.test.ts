@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
+import { placementProof } from '../../src/api/users/placement.js';
 
 /** Placement (Pryv API §4.2): least-loaded available core of the hosting; other cores get the call forwarded. */
 const suffix = randomBytes(4).toString('hex');
@@ -63,7 +64,7 @@ describe('registration placement', () => {
     expect(res.json()).toMatchObject({ username, apiEndpoint: `${farUrl}${username}/`, meta: { from: 'far' } });
     expect(received).toHaveLength(1);
     expect(received[0]?.body['username']).toBe(username);
-    expect(received[0]?.headers['x-homecore-placed-by']).toBe(SELF);
+    expect(received[0]?.headers['x-homecore-placed-by']).toBe(placementProof(t.services, SELF, username));
     // Nothing was written here: the chosen core registers the user itself.
     expect(await t.services.platform.coreOf(username)).toBeNull();
     expect(await t.services.stores.users.getByUsername(username)).toBeNull();
@@ -71,9 +72,18 @@ describe('registration placement', () => {
 
   it('keeps a call another core already placed here, whatever the load', async () => {
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': FAR });
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, username) });
     expect(res.statusCode).toBe(201);
     expect(await t.services.platform.coreOf(username)).toBe(SELF);
+  });
+
+  it('ignores a forged placement header: placement still runs', async () => {
+    const before = received.length;
+    const username = randomUsername('pl');
+    const res = await register(username, { 'x-homecore-placed-by': `${FAR}:not-a-valid-mac` });
+    expect(res.statusCode).toBe(201);
+    expect(received).toHaveLength(before + 1);
+    expect(await t.services.platform.coreOf(username)).toBeNull();
   });
 
   it('skips cores marked unavailable', async () => {

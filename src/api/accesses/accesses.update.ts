@@ -14,7 +14,7 @@ import { lookupAccess, requireCurrentVersion, staleResource } from './versions.j
  * only while never updated) else 409 stale-resource. Each update keeps the replaced version in the
  * history and bumps the serial in one compare-and-set write, so of two updates from the same
  * version exactly one wins. The token is unchanged; the result carries the new `<id>:<serial>`.
- * `accessUpdated` (§6) is not emitted: the notifier only carries the coarse `accessesChanged`.
+ * Emits `accessesChanged` and `accessUpdated` (with the new composite id and serial, Pryv API §6).
  */
 export default defineMethod({
   id: 'accesses.update',
@@ -49,6 +49,8 @@ export default defineMethod({
     }
     ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
-    return { access: toApiAccess(ctx, user.username, updated) };
+    const result = toApiAccess(ctx, user.username, updated);
+    ctx.services.notifier.emit(user.username, 'accessUpdated', { type: 'access-updated', accessId: result.id, serial: updated.serial });
+    return { access: result };
   },
 });

@@ -5,7 +5,7 @@ import { accountOf, pathUser } from './account-rules.js';
 export default defineMethod({
   id: 'account.get',
   auth: 'personal',
-  params: Type.Object({}),
+  params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     return { account: await accountOf(ctx.services, pathUser(ctx)) };
   },

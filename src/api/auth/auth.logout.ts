@@ -5,7 +5,7 @@ import { ApiError } from '../../errors/index.js';
 export default defineMethod({
   id: 'auth.logout',
   auth: 'personal',
-  params: Type.Object({}),
+  params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user, access } = ctx;
     if (user === null || access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });

@@ -6,7 +6,7 @@ import { apiEndpoint } from '../endpoints.js';
 export default defineMethod({
   id: 'getAccessInfo',
   auth: 'access',
-  params: Type.Object({}),
+  params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user, access } = ctx;
     if (user === null || access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });

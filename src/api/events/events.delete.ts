@@ -8,7 +8,7 @@ import { forbidden, loadScope } from '../stream-scope.js';
 export default defineMethod({
   id: 'events.delete',
   auth: 'access',
-  params: Type.Object({ id: Type.String({ minLength: 1 }) }),
+  params: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, logic } = await loadScope(ctx);
     const store = ctx.services.stores.events;

@@ -37,7 +37,7 @@ export default defineMethod({
     state: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('trashed'), Type.Literal('all')])),
     modifiedSince: Type.Optional(Type.Number()),
     includeDeletions: Type.Optional(Type.Boolean()),
-  }),
+  }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
     const { user, tree, logic } = await loadScope(ctx);
     const query = buildEventsQuery(p, { tree, logic }, nowSeconds());

@@ -9,7 +9,7 @@ export default defineMethod({
   params: Type.Object({
     id: Type.String({ minLength: 1 }),
     includeHistory: Type.Optional(Type.Boolean()),
-  }),
+  }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, logic } = await loadScope(ctx);
     const event = await ctx.services.stores.events.get(user.id, p.id);

@@ -5,7 +5,7 @@ import { appProfileId, profileCaller } from './profile-sets.js';
 export default defineMethod({
   id: 'profile.getApp',
   auth: 'access',
-  params: Type.Object({}),
+  params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user, access } = profileCaller(ctx);
     return { profile: await ctx.services.stores.profile.get(user.id, appProfileId(access)) };

@@ -5,7 +5,7 @@ import { profileCaller } from './profile-sets.js';
 export default defineMethod({
   id: 'profile.getPublic',
   auth: 'access',
-  params: Type.Object({}),
+  params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user } = profileCaller(ctx);
     return { profile: await ctx.services.stores.profile.get(user.id, 'public') };

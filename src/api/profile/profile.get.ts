@@ -9,7 +9,7 @@ import { ProfileId, profileCaller } from './profile-sets.js';
 export default defineMethod({
   id: 'profile.get',
   auth: 'personal',
-  params: Type.Object({ id: Type.Optional(ProfileId) }),
+  params: Type.Object({ id: Type.Optional(ProfileId) }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user } = profileCaller(ctx);
     return { profile: await ctx.services.stores.profile.get(user.id, p.id ?? 'private') };

@@ -9,7 +9,7 @@ import { ProfileChanges, profileCaller } from './profile-sets.js';
 export default defineMethod({
   id: 'profile.updatePublic',
   auth: 'personal',
-  params: Type.Object({ update: ProfileChanges }),
+  params: Type.Object({ update: ProfileChanges }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user } = profileCaller(ctx);
     return { profile: await ctx.services.stores.profile.update(user.id, 'public', p.update) };

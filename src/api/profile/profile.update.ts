@@ -9,7 +9,7 @@ import { ProfileChanges, ProfileId, profileCaller } from './profile-sets.js';
 export default defineMethod({
   id: 'profile.update',
   auth: 'personal',
-  params: Type.Object({ id: Type.Optional(ProfileId), update: ProfileChanges }),
+  params: Type.Object({ id: Type.Optional(ProfileId), update: ProfileChanges }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user } = profileCaller(ctx);
     return { profile: await ctx.services.stores.profile.update(user.id, p.id ?? 'private', p.update) };

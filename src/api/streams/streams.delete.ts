@@ -16,7 +16,7 @@ export default defineMethod({
   params: Type.Object({
     id: Type.String({ minLength: 1 }),
     mergeEventsWithParent: Type.Optional(Type.Boolean()),
-  }),
+  }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, tree, logic } = await loadScope(ctx);
     const { stores, notifier } = ctx.services;

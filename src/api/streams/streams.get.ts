@@ -12,7 +12,7 @@ export default defineMethod({
     parentId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     state: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('all')])),
     includeDeletionsSince: Type.Optional(Type.Number()),
-  }),
+  }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, tree, logic } = await loadScope(ctx);
     const visible = (s: Stream): boolean => (p.state === 'all' || !s.trashed) && logic.canListStream(s.id);

@@ -1,9 +1,25 @@
 import { request } from 'undici';
 import { ApiError } from '../../errors/index.js';
+import { safeEqual } from '../../auth/crypto.js';
 import type { Services } from '../context.js';
 
-/** Marks a registration already placed by another core: the receiver registers it locally. */
+/**
+ * Marks a registration already placed by another core: `<coreId>:<mac>`, the MAC keyed with the
+ * platform's token secret over the core id and username, so a client cannot forge it to bypass
+ * placement.
+ */
 export const FORWARDED_HEADER = 'x-homecore-placed-by';
+
+export function placementProof(services: Services, coreId: string, username: string): string {
+  return `${coreId}:${services.vault.mac('placement', `${coreId}\0${username.toLowerCase()}`)}`;
+}
+
+/** The placing core's id when the header is authentic, else null (then placement runs as usual). */
+export function verifyPlacement(services: Services, header: string | null, username: string): string | null {
+  if (header === null) return null;
+  const coreId = header.split(':')[0] ?? '';
+  return coreId !== '' && safeEqual(header, placementProof(services, coreId, username)) ? coreId : null;
+}
 
 export type Placement = { local: true } | { local: false; coreId: string; url: string };
 
@@ -29,11 +45,12 @@ export async function forwardRegistration(
   services: Services,
   target: { coreId: string; url: string },
   body: unknown,
+  username: string,
 ): Promise<{ status: number; body: unknown }> {
   try {
     const res = await request(new URL('users', target.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: services.config.core.id },
+      headers: { 'content-type': 'application/json', [FORWARDED_HEADER]: placementProof(services, services.config.core.id, username) },
       body: JSON.stringify(body),
       headersTimeout: 15_000,
       bodyTimeout: 15_000,

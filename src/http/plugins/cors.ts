@@ -10,14 +10,12 @@ export function corsHooks(app: FastifyInstance): void {
     reply.header('access-control-allow-origin', typeof origin === 'string' ? origin : '*');
     reply.header('access-control-allow-credentials', 'true');
     reply.header('access-control-expose-headers', 'API-Version, Pryv-Access-Id');
-    if (req.method === 'OPTIONS') {
-      const method = req.headers['access-control-request-method'];
-      const headers = req.headers['access-control-request-headers'];
-      reply.header('access-control-allow-methods', typeof method === 'string' ? method : 'POST, GET, PUT, DELETE, OPTIONS');
-      reply.header('access-control-allow-headers', typeof headers === 'string' ? headers : 'Authorization, Content-Type');
-      reply.header('access-control-max-age', '31536000');
-      return reply.code(200).send();
-    }
+    const method = req.headers['access-control-request-method'];
+    const headers = req.headers['access-control-request-headers'];
+    reply.header('access-control-allow-methods', typeof method === 'string' ? method : 'POST, GET, PUT, DELETE, OPTIONS');
+    reply.header('access-control-allow-headers', typeof headers === 'string' ? headers : 'Authorization, Content-Type');
+    reply.header('access-control-max-age', '31536000');
+    if (req.method === 'OPTIONS') return reply.code(200).send();
     return undefined;
   });
 }

@@ -184,3 +184,26 @@ describe('health routes', () => {
     state.failedRoles = [];
   });
 });
+
+describe('router errors', () => {
+  it('an over-long path segment gets a JSON 414 with the API envelope', async () => {
+    const { buildApp } = await import('../../../src/http/app.js');
+    const { Readiness } = await import('../../../src/health/readiness.js');
+    const routed = await buildApp({
+      config,
+      logger,
+      role: 'api',
+      readiness: new Readiness({ coreState: () => state, dependencies: {}, cacheMs: 0 }),
+    });
+    routed.get('/:username/x', async () => ({ ok: true }));
+    await routed.ready();
+    const res = await routed.inject({ method: 'GET', url: `/${'a'.repeat(600)}/x` });
+    expect(res.statusCode).toBe(414);
+    expect(res.json<ErrorBody>().error.id).toBe('invalid-request-structure');
+    expect(res.json<ErrorBody>().meta.apiVersion).toBe(API_VERSION);
+    const bad = await routed.inject({ method: 'GET', url: '/%E0%A4%A/x' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json<ErrorBody>().error.id).toBe('invalid-request-structure');
+    await routed.close();
+  });
+});
