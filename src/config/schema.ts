@@ -109,6 +109,44 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    attachments: Type.Object(
+      {
+        dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        maxSizeBytes: Type.Integer({ minimum: 1 }),
+        maxFilesPerRequest: Type.Integer({ minimum: 1, maximum: 1000 }),
+      },
+      strict,
+    ),
+    previews: Type.Object(
+      {
+        cacheDir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        cacheMaxAgeSeconds: Type.Integer({ minimum: 60 }),
+        cleanupIntervalSeconds: Type.Integer({ minimum: 60 }),
+        maxInputBytes: Type.Integer({ minimum: 1024 }),
+        maxInputPixels: Type.Integer({ minimum: 1 }),
+        timeoutMs: Type.Integer({ minimum: 100 }),
+      },
+      strict,
+    ),
+    series: Type.Object(
+      {
+        maxPointsPerRequest: Type.Integer({ minimum: 1 }),
+        metadataUpdateDelayMs: Type.Integer({ minimum: 0 }),
+      },
+      strict,
+    ),
+    webhooks: Type.Object(
+      {
+        minIntervalMs: Type.Integer({ minimum: 0 }),
+        maxRetries: Type.Integer({ minimum: 0 }),
+        runsSize: Type.Integer({ minimum: 1 }),
+        requestTimeoutMs: Type.Integer({ minimum: 100 }),
+        retryBaseDelayMs: Type.Integer({ minimum: 1 }),
+        allowedHosts: Type.Array(Type.String({ minLength: 1 })),
+        maxPerAccess: Type.Integer({ minimum: 1 }),
+      },
+      strict,
+    ),
     // ── platform-wide (identical on every core) ──────────────────────────
     auth: Type.Object(
       {
