@@ -1,8 +1,7 @@
 import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
-import { buildApp } from '../http/app.js';
-import { buildApiApp } from '../http/api-app.js';
+import { buildRoleApp } from '../http/role-apps.js';
 import { buildServices } from '../api/services.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { NotificationBus } from '../notifications/bus.js';
@@ -43,10 +42,9 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     cacheMs: config.health.cacheMs,
   });
   const bus = NotificationBus.forProcess();
-  const services = role === 'api'
-    ? buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus })
-    : null;
-  const app = services === null ? await buildApp({ config, logger, role, readiness }) : await buildApiApp(services, readiness);
+  // Every role serves authenticated routes (API, series, previews): same services, same rules.
+  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus });
+  const app = await buildRoleApp(role, services, readiness);
 
   let closing = false;
   const close = async (reason: string, code: number): Promise<void> => {
@@ -55,7 +53,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     logger.info({ reason }, 'worker closing');
     const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
-    await services?.close();
+    await services.close();
     await Promise.allSettled([engine.close(), platform.close()]);
     clearTimeout(force);
     process.exit(code);
