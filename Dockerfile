@@ -57,7 +57,7 @@ fi
 if [ -z "$RQLITED_SHA256" ]; then
   echo "WARNING: RQLITED_SHA256 not set; the image's rqlited (sha256 $sha) is not checked against a tested one" >&2
 fi
-if [ "$RQLITED_REQUIRE_MULTICORE_SAFE" = "true" ] && ! grep -q '"multiCoreSafe": true' .tools/rqlited/manifest.json; then
+if [ "$RQLITED_REQUIRE_MULTICORE_SAFE" = "true" ] && ! grep -Eq '"multiCoreSafe": *true' .tools/rqlited/manifest.json; then
   echo "RQLITED_REQUIRE_MULTICORE_SAFE=true but this rqlited is single-core only (docs/rqlited.md)" >&2
   exit 1
 fi
