@@ -9,7 +9,10 @@ import type { StreamsStore } from '../storage/interfaces/streams-store.js';
 import type { EventsStore } from '../storage/interfaces/events-store.js';
 import type { ProfileStore } from '../storage/interfaces/profile-store.js';
 import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
+import type { SeriesStore } from '../storage/interfaces/series-store.js';
+import type { WebhooksStore } from '../storage/interfaces/webhooks-store.js';
 import type { PlatformDb } from '../platform/platform-db.js';
+import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
 import type { PasswordResetMailer } from './account/reset-mailer.js';
@@ -25,6 +28,9 @@ export interface Stores {
   profile: ProfileStore;
   /** Short-lived single-use records (password-reset tokens). */
   keyValue: KeyValueStore;
+  /** High-frequency series points (Pryv API §5). */
+  series: SeriesStore;
+  webhooks: WebhooksStore;
   /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }
@@ -44,6 +50,8 @@ export interface Services {
   platform: PlatformDb;
   accessCache: AccessCache;
   eventTypes: EventTypes;
+  /** Attached files on disk (`attachments.dir`). */
+  attachments: AttachmentFiles;
   notifier: Notifier;
   /** Where notifications arrive on this worker, whichever worker made the change. */
   bus: NotificationBus;
@@ -63,6 +71,8 @@ export interface RequestContext {
   origin: string | null;
   referer: string | null;
   methodId: string;
+  /** Files of a multipart request (events.create, events.update), staged on disk; absent otherwise. */
+  uploads?: readonly StagedUpload[];
 }
 
 /** The `createdBy` / `modifiedBy` value of a write by this caller. */

@@ -11,6 +11,8 @@ import { createPgStores } from '../storage/engines/postgresql/stores.js';
 import type { Notifier, Services } from './context.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { noPasswordResetMailer } from './account/reset-mailer.js';
+import { AttachmentFiles, attachmentsDirOf } from '../storage/files/attachment-files.js';
+import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -42,6 +44,8 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     platform: new PlatformDb(deps.rqlite),
     accessCache,
     eventTypes: new EventTypes(),
+    // Previews are derived from attachments: they go with their event or user.
+    attachments: new AttachmentFiles(attachmentsDirOf(deps.config), [new PreviewCache(previewsCacheDirOf(deps.config))]),
     bus,
     notifier: deps.notifier ?? busNotifier(bus),
     mailer: noPasswordResetMailer,

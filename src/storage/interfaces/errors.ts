@@ -5,3 +5,19 @@ export class DuplicateKeyError extends Error {
     super(`duplicate ${key}`);
   }
 }
+
+/** The engine cannot reach its database (connection refused or lost, server shutting down): a 503, not a bug. */
+export class StorageUnavailableError extends Error {
+  override name = 'StorageUnavailableError';
+  constructor(cause: unknown) {
+    super(`storage unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** A write names a parent item that no longer exists (e.g. series points for a deleted holder event). */
+export class MissingReferenceError extends Error {
+  override name = 'MissingReferenceError';
+  constructor(readonly key: string) {
+    super(`missing referenced ${key}`);
+  }
+}

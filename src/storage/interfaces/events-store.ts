@@ -19,14 +19,21 @@ export interface EventsQuery {
   limit: number | null;
 }
 
+/** A stored event as its API JSON text. */
+export interface EventJson {
+  doc: string;
+  hasAttachments: boolean;
+}
+
 export interface EventsStore {
   /** Streams the matching events in order, without loading them all in memory. */
   find(userId: string, query: EventsQuery): AsyncIterable<Event>;
   /**
    * Same as `find`, but each event as its API JSON text, so events.get can write it to the response
-   * without a parse/serialize round trip. Attachments carry no per-access `readToken` here.
+   * without a parse/serialize round trip. Attachments carry no per-access `readToken` here:
+   * `hasAttachments` tells which events need them added (the others are written as they are).
    */
-  findJson(userId: string, query: EventsQuery): AsyncIterable<string>;
+  findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson>;
   deletionsSince(userId: string, since: number): AsyncIterable<ItemDeletion>;
   get(userId: string, id: string): Promise<Event | null>;
   /** Throws DuplicateKeyError('id'). */

@@ -1,13 +1,14 @@
 import type { Event, ItemDeletion } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { EventsQuery, EventsStore } from '../../interfaces/events-store.js';
+import type { EventJson, EventsQuery, EventsStore } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import type { Db } from './db.js';
 
 /**
- * Layout (migrations 3–4): each event is one row holding its exact API JSON in `doc` plus the columns
+ * Layout (migrations 3–4, 8): each event is one row holding its exact API JSON in `doc` plus the columns
  * events.get filters and sorts on. `end_time` is `time + duration` (`time` for point events) and
  * NULL for running events, so the §2.1 time-range test is two index-friendly comparisons.
+ * `attached_bytes` is the total size of its attached files, NULL when it has none.
  */
 
 /** Rows fetched per round trip while streaming: bounded memory, few round trips. */
@@ -36,6 +37,12 @@ export function eventDoc(e: Event): string {
 function endTime(e: Event): number | null {
   if (e.duration === null) return null;
   return e.time + (e.duration ?? 0);
+}
+
+/** NULL when the event has no attachments (a file may be empty, so 0 would not say it). */
+function attachedBytes(e: Event): number | null {
+  if (e.attachments === undefined || e.attachments.length === 0) return null;
+  return e.attachments.reduce((sum, a) => sum + a.size, 0);
 }
 
 const parseDoc = (doc: string): Event => JSON.parse(doc) as Event;
@@ -86,14 +93,14 @@ export class PgEventsStore implements EventsStore {
   constructor(private readonly pool: Db) {}
 
   async *find(userId: string, query: EventsQuery): AsyncIterable<Event> {
-    for await (const doc of this.findJson(userId, query)) yield parseDoc(doc);
+    for await (const { doc } of this.findJson(userId, query)) yield parseDoc(doc);
   }
 
   /**
    * Keyset batches on (time, id) rather than a server-side cursor: no connection stays pinned while
    * a slow client reads the response, and each batch is one indexed range scan.
    */
-  async *findJson(userId: string, query: EventsQuery): AsyncIterable<string> {
+  async *findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson> {
     const { sql, params } = whereClause(userId, query, Date.now() / 1000);
     const dir = query.sortAscending ? 'ASC' : 'DESC';
     const after = query.sortAscending ? '>' : '<';
@@ -103,7 +110,7 @@ export class PgEventsStore implements EventsStore {
     while (remaining > 0) {
       const size = Math.min(BATCH, remaining);
       const batchParams = [...params];
-      let text = `SELECT id, time, doc FROM events WHERE ${sql}`;
+      let text = `SELECT id, time, doc, attached_bytes IS NOT NULL AS has_attachments FROM events WHERE ${sql}`;
       if (last !== null) {
         batchParams.push(last.time, last.id);
         text += ` AND (time, id) ${after} ($${batchParams.length - 1}, $${batchParams.length})`;
@@ -111,8 +118,8 @@ export class PgEventsStore implements EventsStore {
       text += ` ORDER BY time ${dir}, id ${dir} LIMIT ${size}`;
       if (offset > 0) text += ` OFFSET ${offset}`;
       offset = 0;
-      const { rows } = await this.pool.query<{ id: string; time: number; doc: string }>(text, batchParams);
-      for (const r of rows) yield r.doc;
+      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(text, batchParams);
+      for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };
       const tail = rows[rows.length - 1];
       if (rows.length < size || tail === undefined) return;
       remaining -= rows.length;
@@ -146,9 +153,9 @@ export class PgEventsStore implements EventsStore {
     try {
       await this.pool.query(
         `WITH revived AS (DELETE FROM event_deletions WHERE user_id = $1 AND id = $2)
-         INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e)],
+         INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
       );
     } catch (err) {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('id');
@@ -158,9 +165,10 @@ export class PgEventsStore implements EventsStore {
 
   async replace(userId: string, e: Event): Promise<void> {
     await this.pool.query(
-      `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9
+      `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9,
+         attached_bytes = $10
        WHERE user_id = $1 AND id = $2`,
-      [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e)],
+      [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
     );
   }
 

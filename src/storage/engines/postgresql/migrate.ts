@@ -24,9 +24,11 @@ export async function migratePostgres(
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const { rows } = await client.query<{ v: number | null }>('SELECT max(version) AS v FROM schema_migrations');
-    const current = rows[0]?.v ?? 0;
-    for (const m of migrations.filter((x) => x.version > current)) {
+    // Every version not applied yet, not only those above the highest: migrations written in parallel
+    // may land out of order (7 merged before 6), and a database already at 7 must still get 6.
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
+    const done = new Set(rows.map((r) => r.version));
+    for (const m of migrations.filter((x) => !done.has(x.version))) {
       await client.query('BEGIN');
       try {
         await client.query(m.sql);

@@ -154,6 +154,119 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'webhooks',
+    // Pryv API §2.6, §3.5. The signing secret is sealed like tokens. One webhook_deliveries row per
+    // webhook with something to send: `messages` accumulates (coalesced), `sending` is what a claimed
+    // call carries; `claim` + `lease_until` keep a call with one delivery loop at a time, and
+    // `due_at` holds both the minIntervalMs spacing and the retry backoff, so both survive restarts.
+    sql: `
+      CREATE TABLE webhooks (
+        user_id text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        id text NOT NULL,
+        access_id text NOT NULL,
+        url text NOT NULL,
+        secret_sealed text NOT NULL,
+        state text NOT NULL,
+        scopes jsonb,
+        run_count integer NOT NULL DEFAULT 0,
+        fail_count integer NOT NULL DEFAULT 0,
+        current_retries integer NOT NULL DEFAULT 0,
+        max_retries integer NOT NULL,
+        min_interval_ms integer NOT NULL,
+        runs jsonb NOT NULL DEFAULT '[]'::jsonb,
+        last_run jsonb NOT NULL,
+        boot_at double precision,
+        created double precision NOT NULL,
+        created_by text NOT NULL,
+        modified double precision NOT NULL,
+        modified_by text NOT NULL,
+        PRIMARY KEY (user_id, id),
+        FOREIGN KEY (user_id, access_id) REFERENCES accesses (user_id, id) ON DELETE CASCADE
+      );
+      CREATE UNIQUE INDEX webhooks_access_url ON webhooks (user_id, access_id, url);
+      CREATE INDEX webhooks_active ON webhooks (user_id) WHERE state = 'active';
+      CREATE TABLE webhook_deliveries (
+        user_id text NOT NULL,
+        webhook_id text NOT NULL,
+        messages text[] NOT NULL DEFAULT '{}',
+        sending text[],
+        due_at double precision NOT NULL,
+        claim text,
+        lease_until double precision,
+        PRIMARY KEY (user_id, webhook_id),
+        FOREIGN KEY (user_id, webhook_id) REFERENCES webhooks (user_id, id) ON DELETE CASCADE
+      );
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (due_at);
+    `,
+  },
+  {
+    version: 7,
+    name: 'series-chunks',
+    // High-frequency series (Pryv API §5, docs/architecture.md#high-frequency-series). Points are kept
+    // in chunks of up to ~1000: one row holds the JSON text of its points (`[dt,v…],[dt,v…]`, written
+    // as-is into reads) and its deltaTime range. Chunks of one series never overlap, so a range read
+    // is one index range scan and a 1000-point write is one row. The primary key is the
+    // (user, event, deltaTime) index of range reads; the foreign key drops a holder's points with it.
+    // series_put() appends under a per-series advisory lock in one round trip, or answers false when
+    // the new points fall inside stored chunks (the engine then merges them in a transaction).
+    // `points` is stored uncompressed (EXTERNAL): pglz costs more CPU per read and write than the
+    // disk it saves is worth at the target rates, and this PostgreSQL build has no lz4.
+    sql: `
+      CREATE TABLE series_chunks (
+        user_id text NOT NULL,
+        event_id text NOT NULL,
+        t_min double precision NOT NULL,
+        t_max double precision NOT NULL,
+        n integer NOT NULL,
+        points text NOT NULL,
+        PRIMARY KEY (user_id, event_id, t_min),
+        FOREIGN KEY (user_id, event_id) REFERENCES events (user_id, id) ON DELETE CASCADE
+      ) WITH (fillfactor = 90);
+      ALTER TABLE series_chunks ALTER COLUMN points SET STORAGE EXTERNAL;
+      CREATE FUNCTION series_put(
+        p_user text, p_event text, p_t_min double precision[], p_t_max double precision[],
+        p_n integer[], p_points text[], p_chunk_points integer
+      ) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+      DECLARE
+        v_lo double precision := p_t_min[1];
+        v_hi double precision := p_t_max[cardinality(p_t_max)];
+        v_min double precision;
+        v_max double precision;
+        v_n integer;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended(p_user || ' ' || p_event, 0));
+        -- Statements of a VOLATILE function take fresh snapshots: this sees every chunk committed by
+        -- writers that held the lock before. Chunks are disjoint, so the last one starting at or
+        -- before v_hi is the only one that can overlap [v_lo, v_hi].
+        SELECT c.t_min, c.t_max, c.n INTO v_min, v_max, v_n FROM series_chunks c
+          WHERE c.user_id = p_user AND c.event_id = p_event AND c.t_min <= v_hi
+          ORDER BY c.t_min DESC LIMIT 1;
+        IF FOUND AND v_max >= v_lo THEN
+          RETURN false;
+        END IF;
+        IF FOUND AND cardinality(p_n) = 1 AND v_n + p_n[1] <= p_chunk_points THEN
+          -- Small writes fill the chunk before them instead of adding tiny rows.
+          UPDATE series_chunks c SET t_max = v_hi, n = c.n + p_n[1], points = c.points || ',' || p_points[1]
+            WHERE c.user_id = p_user AND c.event_id = p_event AND c.t_min = v_min;
+        ELSE
+          INSERT INTO series_chunks (user_id, event_id, t_min, t_max, n, points)
+            SELECT p_user, p_event, u.a, u.b, u.c, u.d FROM unnest(p_t_min, p_t_max, p_n, p_points) AS u (a, b, c, d);
+        END IF;
+        RETURN true;
+      END
+      $fn$;
+    `,
+  },
+  {
+    version: 8,
+    name: 'event-attachments',
+    // Total bytes of an event's attached files (Pryv API §2.2), NULL when it has none: the sum of
+    // storageUsed.attachedFiles, and the flag that tells events.get which stored docs need per-access
+    // readTokens added (the others are written out untouched).
+    sql: `ALTER TABLE events ADD COLUMN attached_bytes bigint`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -3,8 +3,10 @@ import { PgAccessesStore } from './accesses-store.js';
 import { PgEventsStore } from './events-store.js';
 import { PgKeyValueStore } from './key-value-store.js';
 import { PgProfileStore } from './profile-store.js';
+import { PgSeriesStore } from './series-store.js';
 import { PgStreamsStore } from './streams-store.js';
 import { PgUsersStore } from './users-store.js';
+import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 
 export function createPgStores(pool: Db): Stores {
@@ -15,6 +17,8 @@ export function createPgStores(pool: Db): Stores {
     events: new PgEventsStore(pool),
     profile: new PgProfileStore(pool),
     keyValue: new PgKeyValueStore(pool),
+    series: new PgSeriesStore(pool),
+    webhooks: new PgWebhooksStore(pool),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client))),
   };
 }

@@ -74,13 +74,14 @@ export class PgUsersStore implements UsersStore {
   }
 
   async storageUsed(id: string): Promise<{ dbDocuments: number; attachedFiles: number }> {
-    const { rows } = await this.pool.query<{ docs: string | null }>(
+    const { rows } = await this.pool.query<{ docs: string | null; files: string | null }>(
       `SELECT (SELECT coalesce(sum(pg_column_size(a.*)), 0) FROM accesses a WHERE a.user_id = $1)
             + (SELECT coalesce(sum(pg_column_size(p.*)), 0) FROM profiles p WHERE p.user_id = $1)
             + (SELECT coalesce(sum(pg_column_size(s.*)), 0) FROM streams s WHERE s.user_id = $1)
-            + (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e WHERE e.user_id = $1) AS docs`,
+            + (SELECT coalesce(sum(pg_column_size(e.*)), 0) FROM events e WHERE e.user_id = $1) AS docs,
+              (SELECT coalesce(sum(e.attached_bytes), 0) FROM events e WHERE e.user_id = $1) AS files`,
       [id],
     );
-    return { dbDocuments: Number(rows[0]?.docs ?? 0), attachedFiles: 0 };
+    return { dbDocuments: Number(rows[0]?.docs ?? 0), attachedFiles: Number(rows[0]?.files ?? 0) };
   }
 }

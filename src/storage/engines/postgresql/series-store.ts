@@ -1,0 +1,233 @@
+import { MissingReferenceError } from '../../interfaces/errors.js';
+import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/series-store.js';
+import { inTransaction, type Db } from './db.js';
+import { num } from './rows.js';
+import { guardAvailability } from './unavailable.js';
+
+/**
+ * Layout (migration 7): points in disjoint chunks of up to CHUNK_POINTS, one row each, holding the
+ * chunk's rows as JSON text. Appends (the usual case: sensors write forward in time) cost one
+ * `series_put()` round trip; points landing inside stored chunks are merged here, under the same
+ * per-series advisory lock, rewriting only the chunks they fall in.
+ */
+
+/** Target points per chunk: a 1000-point write is one row; edge chunks of a range read stay cheap to filter. */
+export const CHUNK_POINTS = 1000;
+/** Chunks fetched per round trip while reading (≈ 100 000 points). */
+const READ_BATCH = 100;
+
+interface Chunk {
+  tMin: number;
+  tMax: number;
+  rows: string[];
+}
+
+const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))`;
+
+/** Splits ascending rows into chunks of at most `max` points, of even sizes. */
+export function toChunks(deltaTimes: number[], rows: string[], max = CHUNK_POINTS): Chunk[] {
+  const parts = Math.max(1, Math.ceil(rows.length / max));
+  const size = Math.ceil(rows.length / parts);
+  const out: Chunk[] = [];
+  for (let i = 0; i < rows.length; i += size) {
+    const end = Math.min(i + size, rows.length);
+    out.push({ tMin: deltaTimes[i] ?? 0, tMax: deltaTimes[end - 1] ?? 0, rows: rows.slice(i, end) });
+  }
+  return out;
+}
+
+function chunkParams(chunks: Chunk[]): [number[], number[], number[], string[]] {
+  return [chunks.map((c) => c.tMin), chunks.map((c) => c.tMax), chunks.map((c) => c.rows.length), chunks.map((c) => c.rows.join(','))];
+}
+
+/** Stored chunk text → its rows as [deltaTime, JSON text]. */
+function parseRows(points: string): [number, string][] {
+  return (JSON.parse(`[${points}]`) as unknown[][]).map((r) => [Number(r[0]), JSON.stringify(r)]);
+}
+
+/**
+ * The rows of stored chunk text with from ≤ deltaTime < to, as a slice of that text: a scan for the
+ * top-level `[…]` rows (minding strings and nested values) reading only each row's first number, ~10×
+ * cheaper than parsing and re-serialising the chunk. Rows are ascending, so the scan stops past `to`.
+ */
+export function sliceRows(text: string, from: number, to: number): string {
+  let depth = 0;
+  let inString = false;
+  let start = -1;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i += 1;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b) {
+      if (depth === 0) start = i;
+      depth += 1;
+    } else if (c === 0x5d) {
+      depth -= 1;
+      if (depth !== 0) continue;
+      let j = start + 1;
+      while (j < i && text.charCodeAt(j) !== 0x2c) j += 1;
+      const dt = Number(text.slice(start + 1, j));
+      if (dt >= to) break;
+      if (dt >= from) {
+        if (first === -1) first = start;
+        last = i + 1;
+      }
+    }
+  }
+  return first === -1 ? '' : text.slice(first, last);
+}
+
+/** Ascending merge; on equal deltaTimes the incoming row replaces the stored one. */
+export function mergeRows(stored: [number, string][], incoming: [number, string][]): [number, string][] {
+  const out: [number, string][] = [];
+  let i = 0;
+  let j = 0;
+  while (i < stored.length || j < incoming.length) {
+    const a = stored[i];
+    const b = incoming[j];
+    if (b === undefined || (a !== undefined && a[0] < b[0])) {
+      out.push(a as [number, string]);
+      i += 1;
+    } else {
+      if (a !== undefined && a[0] === b[0]) i += 1;
+      out.push(b);
+      j += 1;
+    }
+  }
+  return out;
+}
+
+export class PgSeriesStore implements SeriesStore {
+  constructor(private readonly db: Db) {}
+
+  async write(userId: string, entries: SeriesWrite[]): Promise<void> {
+    // A fixed lock order (by event id) so concurrent multi-series batches cannot deadlock.
+    const list = entries.filter((e) => e.rows.length > 0).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    const only = list[0];
+    if (only === undefined) return;
+    await guardAvailability(async () => {
+      if (list.length === 1) {
+        // Autocommit: lock, check and insert in one round trip; merge in a transaction only if needed.
+        if (await this.put(this.db, userId, only)) return;
+        await inTransaction(this.db, (c) => this.merge(c, userId, only));
+        return;
+      }
+      await inTransaction(this.db, async (c) => {
+        for (const e of list) if (!(await this.put(c, userId, e))) await this.merge(c, userId, e);
+      });
+    }).catch((err: unknown) => {
+      // The holder was deleted between the caller's check and this write (foreign key).
+      if ((err as { code?: unknown }).code === '23503') throw new MissingReferenceError('eventId');
+      throw err;
+    });
+  }
+
+  /** Appends when the points overlap no stored chunk; false otherwise (nothing written). */
+  private async put(db: Db, userId: string, e: SeriesWrite): Promise<boolean> {
+    const [tMin, tMax, n, points] = chunkParams(toChunks(e.deltaTimes, e.rows));
+    const { rows } = await db.query<{ ok: boolean }>('SELECT series_put($1, $2, $3, $4, $5, $6, $7) AS ok', [
+      userId,
+      e.eventId,
+      tMin,
+      tMax,
+      n,
+      points,
+      CHUNK_POINTS,
+    ]);
+    return rows[0]?.ok === true;
+  }
+
+  /** Inside a transaction: merges the points into the chunks they fall in; the rest become new chunks. */
+  private async merge(db: Db, userId: string, e: SeriesWrite): Promise<void> {
+    await db.query(LOCK, [userId, e.eventId]);
+    const lo = e.deltaTimes[0] ?? 0;
+    const hi = e.deltaTimes[e.deltaTimes.length - 1] ?? 0;
+    const { rows: spans } = await db.query<{ t_min: number; t_max: number }>(
+      `SELECT t_min, t_max FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $4
+         AND t_min >= coalesce((SELECT t_min FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $3
+                                ORDER BY t_min DESC LIMIT 1), '-Infinity'::float8)
+       ORDER BY t_min`,
+      [userId, e.eventId, lo, hi],
+    );
+    // Each new point goes to the stored chunk whose range holds it (keyed by its t_min), or to the
+    // gap it falls in (keyed by the index of the chunk after that gap).
+    const into = new Map<number, [number, string][]>();
+    const gaps = new Map<number, [number, string][]>();
+    let j = 0;
+    e.deltaTimes.forEach((dt, i) => {
+      while (j < spans.length && num(spans[j]?.t_max) < dt) j += 1;
+      const span = spans[j];
+      const inChunk = span !== undefined && num(span.t_min) <= dt;
+      const [target, key] = inChunk ? [into, num(span.t_min)] : [gaps, j];
+      const list = target.get(key) ?? [];
+      list.push([dt, e.rows[i] ?? '']);
+      target.set(key, list);
+    });
+    const chunks: Chunk[] = [];
+    if (into.size > 0) {
+      const { rows: stored } = await db.query<{ t_min: number; points: string }>(
+        'DELETE FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min = ANY($3::float8[]) RETURNING t_min, points',
+        [userId, e.eventId, [...into.keys()]],
+      );
+      for (const s of stored) {
+        const merged = mergeRows(parseRows(s.points), into.get(num(s.t_min)) ?? []);
+        // A chunk may grow to twice the target before it is split, so overwrites do not fragment it.
+        const max = merged.length > 2 * CHUNK_POINTS ? CHUNK_POINTS : merged.length;
+        chunks.push(...toChunks(merged.map((r) => r[0]), merged.map((r) => r[1]), max));
+      }
+    }
+    for (const run of gaps.values()) chunks.push(...toChunks(run.map((r) => r[0]), run.map((r) => r[1])));
+    const [tMin, tMax, n, points] = chunkParams(chunks);
+    await db.query(
+      `INSERT INTO series_chunks (user_id, event_id, t_min, t_max, n, points)
+       SELECT $1, $2, u.a, u.b, u.c, u.d FROM unnest($3::float8[], $4::float8[], $5::int[], $6::text[]) AS u (a, b, c, d)`,
+      [userId, e.eventId, tMin, tMax, n, points],
+    );
+  }
+
+  async *read(userId: string, eventId: string, range: SeriesRange): AsyncIterable<string> {
+    const from = range.from ?? Number.NEGATIVE_INFINITY;
+    const to = range.to ?? Number.POSITIVE_INFINITY;
+    let after: number | null = null;
+    for (;;) {
+      const params: unknown[] = [userId, eventId, from, to];
+      let sql = 'SELECT t_min, t_max, points FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
+      if (after === null) {
+        // Start at the chunk holding `from` (chunks are disjoint): an index seek, not a scan from 0.
+        sql += ` AND t_min >= coalesce((SELECT t_min FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $3
+                                        ORDER BY t_min DESC LIMIT 1), '-Infinity'::float8)`;
+      } else {
+        params.push(after);
+        sql += ' AND t_min > $5';
+      }
+      const { rows } = await guardAvailability(() =>
+        this.db.query<{ t_min: number; t_max: number; points: string }>(`${sql} ORDER BY t_min LIMIT ${READ_BATCH}`, params),
+      );
+      for (const r of rows) {
+        if (num(r.t_min) >= from && num(r.t_max) < to) {
+          yield r.points;
+          continue;
+        }
+        const inside = sliceRows(r.points, from, to);
+        if (inside !== '') yield inside;
+      }
+      const tail = rows[rows.length - 1];
+      if (rows.length < READ_BATCH || tail === undefined) return;
+      after = num(tail.t_min);
+    }
+  }
+
+  async maxDeltaTime(userId: string, eventId: string): Promise<number | null> {
+    const { rows } = await guardAvailability(() =>
+      this.db.query<{ t_max: number }>('SELECT t_max FROM series_chunks WHERE user_id = $1 AND event_id = $2 ORDER BY t_min DESC LIMIT 1', [
+        userId,
+        eventId,
+      ]),
+    );
+    return rows[0] === undefined ? null : num(rows[0].t_max);
+  }
+}

@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { isAbsolute, join, resolve, sep } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../../config/index.js';
+
+/**
+ * Attached files on disk (Pryv API §2.2, issue #4): `{dir}/{userId}/{eventId}/{fileId}`, nothing
+ * else. Paths are built from those three ids only, each checked against SEGMENT and the result
+ * checked to stay under `dir`: a client-chosen name never reaches the filesystem. Uploads are
+ * streamed to `{dir}/.staging/` first (same filesystem, so moving them in place is one rename, also
+ * on a NAS mount) with their SHA-256 computed on the way.
+ */
+
+/** What user ids, event ids (minted or legacy `c…`) and file ids look like; no dots, no slashes. */
+const SEGMENT = /^[a-z0-9][a-z0-9-]{0,99}$/;
+const STAGING = '.staging';
+
+/** A file received but not yet attached to an event. */
+export interface StagedFile {
+  stagingPath: string;
+  size: number;
+  /** SHA-256 of the bytes, base64. */
+  sha256: string;
+}
+
+/** An upload as the API received it: the staged bytes plus what the client said about them. */
+export interface StagedUpload extends StagedFile {
+  fileName: string;
+  type: string;
+}
+
+/** Files derived from attachments elsewhere (preview cache): dropped with their event or user. */
+export interface DerivedFiles {
+  removeEvent(userId: string, eventId: string): Promise<void>;
+  removeUser(userId: string): Promise<void>;
+}
+
+export class InvalidFilePathError extends Error {}
+
+/** `attachments.dir`, null = `{varDir}/attachments`; a relative path is relative to `varDir`. */
+export function attachmentsDirOf(config: Readonly<Config>): string {
+  const dir = config.attachments.dir;
+  if (dir === null) return join(config.paths.varDir, 'attachments');
+  return isAbsolute(dir) ? dir : resolve(config.paths.varDir, dir);
+}
+
+/** Byte count and SHA-256 of what flows through. */
+class Meter extends Transform {
+  readonly hash = createHash('sha256');
+  size = 0;
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null, data?: Buffer) => void): void {
+    this.size += chunk.length;
+    this.hash.update(chunk);
+    cb(null, chunk);
+  }
+}
+
+export class AttachmentFiles {
+  readonly root: string;
+
+  constructor(root: string, private readonly derived: DerivedFiles[] = []) {
+    this.root = resolve(root);
+  }
+
+  /** Absolute path of a file (or of an event's / user's directory with fewer ids), validated. */
+  pathOf(...ids: string[]): string {
+    for (const id of ids) if (!SEGMENT.test(id)) throw new InvalidFilePathError(`not a valid file path segment: ${JSON.stringify(id)}`);
+    const full = resolve(this.root, ...ids);
+    if (!full.startsWith(this.root + sep)) throw new InvalidFilePathError('path outside the attachments directory');
+    return full;
+  }
+
+  /** Streams `source` to a new staging file; the caller commits or discards it. Removed on failure. */
+  async stage(source: Readable): Promise<StagedFile> {
+    const dir = join(this.root, STAGING);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const stagingPath = join(dir, randomBytes(16).toString('hex'));
+    const meter = new Meter();
+    try {
+      await pipeline(source, meter, createWriteStream(stagingPath, { flags: 'wx', mode: 0o600 }));
+    } catch (err) {
+      await rm(stagingPath, { force: true });
+      throw err;
+    }
+    return { stagingPath, size: meter.size, sha256: meter.hash.digest('base64') };
+  }
+
+  /** Moves a staged file to its place. */
+  async commit(staged: StagedFile, userId: string, eventId: string, fileId: string): Promise<void> {
+    const target = this.pathOf(userId, eventId, fileId);
+    await mkdir(this.pathOf(userId, eventId), { recursive: true, mode: 0o700 });
+    await rename(staged.stagingPath, target);
+  }
+
+  /** Removes staging files that were not committed (already moved ones are gone: no error). */
+  async discard(staged: readonly StagedFile[]): Promise<void> {
+    await Promise.all(staged.map((s) => rm(s.stagingPath, { force: true })));
+  }
+
+  /** The file as a stream with its size, or null if it is not on disk. */
+  async open(userId: string, eventId: string, fileId: string): Promise<{ stream: Readable; size: number } | null> {
+    const path = this.pathOf(userId, eventId, fileId);
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    // Size from the open handle, so it describes exactly the bytes the stream will read.
+    const { size } = await handle.stat();
+    return { stream: createReadStream(path, { fd: handle, start: 0 }), size };
+  }
+
+  /** One file; the event's derived files go too (previews are remade on demand). */
+  async remove(userId: string, eventId: string, fileId: string): Promise<void> {
+    await rm(this.pathOf(userId, eventId, fileId), { force: true });
+    await Promise.all(this.derived.map((d) => d.removeEvent(userId, eventId)));
+  }
+
+  /** An event deleted for good: its files and anything derived from them. */
+  async removeEvent(userId: string, eventId: string): Promise<void> {
+    await rm(this.pathOf(userId, eventId), { recursive: true, force: true });
+    await Promise.all(this.derived.map((d) => d.removeEvent(userId, eventId)));
+  }
+
+  /** A deleted user: every file of theirs. */
+  async removeUser(userId: string): Promise<void> {
+    await rm(this.pathOf(userId), { recursive: true, force: true });
+    await Promise.all(this.derived.map((d) => d.removeUser(userId)));
+  }
+}

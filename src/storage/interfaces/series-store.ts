@@ -1,0 +1,34 @@
+/**
+ * High-frequency series points (Pryv API §5), kept per holder event. A point is stored as the JSON
+ * text of its flatJSON row in the holder's field order, `[deltaTime,v1,v2,…]`, so reads can write
+ * stored text straight into the answer.
+ */
+export interface SeriesWrite {
+  eventId: string;
+  /** Ascending and distinct. */
+  deltaTimes: number[];
+  /** `rows[i]` = JSON text of the point at `deltaTimes[i]` (its first element is that deltaTime). */
+  rows: string[];
+}
+
+export interface SeriesRange {
+  /** Inclusive; null = from the first point. */
+  from: number | null;
+  /** Exclusive; null = unbounded. */
+  to: number | null;
+}
+
+export interface SeriesStore {
+  /**
+   * Writes every entry in one transaction: all of them or none. A point at a deltaTime the series
+   * already holds replaces it. Concurrent writers to one series are serialised by the engine.
+   */
+  write(userId: string, entries: SeriesWrite[]): Promise<void>;
+  /**
+   * The points in `range`, ascending, as pieces of JSON text: each piece is one or more comma-joined
+   * rows (`[0,1.5],[1,1.6]`), never empty, so the pieces joined with `,` form the `points` array body.
+   */
+  read(userId: string, eventId: string, range: SeriesRange): AsyncIterable<string>;
+  /** The largest stored deltaTime of a series; null when it holds no point. */
+  maxDeltaTime(userId: string, eventId: string): Promise<number | null>;
+}
