@@ -4,15 +4,27 @@ import type { Readiness } from '../health/readiness.js';
 import type { WorkerRole } from '../master/ipc.js';
 import { buildApiApp } from './api-app.js';
 import { buildApp } from './app.js';
+import { corsHooks } from './plugins/cors.js';
+import { seriesRoutes } from './series-routes.js';
 
-/** HFS worker (:4000): health plus the high-frequency series routes. */
+/** HFS worker (:4000): health plus the high-frequency series routes (Pryv API §5), also served on the API port. */
 export async function buildHfsApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
-  return buildApp({ config: services.config, logger: services.logger, role: 'hfs', readiness });
+  const app = await buildApp({ config: services.config, logger: services.logger, role: 'hfs', readiness });
+  corsHooks(app);
+  // HFS liveness as the reference HFS answers it (§5); /health and /ready come with buildApp.
+  app.get('/system/status', async () => ({ status: 'ok' }));
+  await app.register(seriesRoutes, { services });
+  return app;
 }
 
-/** Previews worker (:3001): health plus image previews. */
+/** Previews worker (:3001): health plus image previews (Pryv API §7), the only place they are produced. */
 export async function buildPreviewsApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
-  return buildApp({ config: services.config, logger: services.logger, role: 'previews', readiness });
+  const app = await buildApp({ config: services.config, logger: services.logger, role: 'previews', readiness });
+  corsHooks(app);
+  // Loaded here only: sharp (libvips) stays out of the API and HFS workers' memory.
+  const { previewsRoutes } = await import('./previews-routes.js');
+  await app.register(previewsRoutes, { services });
+  return app;
 }
 
 /** The app a worker of `role` serves. */

@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vi
 import type { Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
+import { migratePostgres } from '../../src/storage/engines/postgresql/migrate.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/storage/engines/postgresql/schema.js';
 import { freePort } from '../helpers/free-port.js';
 import { createTestDatabase } from '../helpers/pg-database.js';
@@ -158,5 +159,17 @@ describe('PostgresEngine.health', () => {
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     }
+  });
+});
+
+describe('PostgresEngine migrations written in parallel', () => {
+  it('a version merged after a higher one already applied is still applied', async () => {
+    const settings = await freshDatabase();
+    const e = engine(settings);
+    // A database migrated while version 6 did not exist yet (7 landed first).
+    const without6 = PG_MIGRATIONS.filter((m) => m.version !== 6);
+    expect(await migratePostgres(e.pool, logger, without6)).toEqual(without6.map((m) => m.version));
+    expect(await e.migrate()).toEqual([6]);
+    expect(await e.migrate()).toEqual([]);
   });
 });

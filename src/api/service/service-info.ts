@@ -7,8 +7,9 @@ export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
   const api = config.platform.dnsLess || config.platform.domain === null
     ? `${config.platform.publicUrl}{username}/`
     : `https://{username}.${config.platform.domain}/`;
-  // High-frequency series routes are not served yet (issue #4): tell SDKs so they don't try.
-  const features: Record<string, boolean> = { noHF: true };
+  // No `noHF`: the series routes are served on the API port itself (src/http/series-routes.ts), not
+  // only by HFS workers, so HF is available wherever this code runs, even with cluster.hfsWorkers 0.
+  const features: Record<string, boolean> = {};
   return {
     serial: config.service.serial,
     name: config.service.name,

@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { errors } from '../../errors/index.js';
+import { checkParams, compileParams } from '../validation.js';
+import { loadHolders, type SeriesContext, type SeriesDeps } from './holders.js';
+
+const QUERY = compileParams(
+  Type.Object({ fromDeltaTime: Type.Optional(Type.Number()), toDeltaTime: Type.Optional(Type.Number()) }, { additionalProperties: false }),
+);
+
+export interface SeriesPoints {
+  fields: string[];
+  /** Pieces of the `points` array body (see SeriesStore.read). */
+  pieces: AsyncIterable<string>;
+}
+
+/**
+ * `GET /{username}/events/{id}/series` (Pryv API §5): raw points with fromDeltaTime ≤ deltaTime <
+ * toDeltaTime (unbounded by default, §9 row 22), ascending.
+ */
+export async function getPoints(ctx: SeriesContext, deps: SeriesDeps, eventId: string, query: Record<string, unknown>): Promise<SeriesPoints> {
+  checkParams(QUERY, query, true);
+  const { fromDeltaTime: from, toDeltaTime: to } = query as { fromDeltaTime?: number; toDeltaTime?: number };
+  for (const [param, v] of [['fromDeltaTime', from], ['toDeltaTime', to]] as const) {
+    if (v !== undefined && !Number.isFinite(v)) {
+      throw errors.invalidParametersFormat('The parameters format is invalid.', [{ code: 'type', message: 'must be a finite number', path: `#/${param}`, param }]);
+    }
+  }
+  const holder = (await loadHolders(ctx, [eventId], 'read')).get(eventId);
+  if (holder === undefined) throw errors.unknownResource('event', eventId);
+  return {
+    fields: deps.layouts.of(holder.type).fields,
+    pieces: ctx.services.stores.series.read(ctx.user.id, eventId, { from: from ?? null, to: to ?? null }),
+  };
+}

@@ -1,0 +1,93 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Services } from '../api/context.js';
+import { resolveUser } from '../api/resolve-user.js';
+import { HolderUpdater } from '../api/series/holder-updater.js';
+import type { SeriesContext, SeriesDeps } from '../api/series/holders.js';
+import { seriesStoreCall } from '../api/series/holders.js';
+import { addBatch } from '../api/series/series.batch.js';
+import { addPoints } from '../api/series/series.add.js';
+import { getPoints } from '../api/series/series.get.js';
+import { SeriesLayouts } from '../domain/series-format.js';
+import { ApiError } from '../errors/index.js';
+import { meta } from './meta.js';
+import { parseQuery } from './query.js';
+import { callerAccess } from './user-api.js';
+
+type Req = FastifyRequest<{ Params: Record<string, string> }>;
+
+/**
+ * The high-frequency series routes (Pryv API §5), registered on both the HFS workers' app and the
+ * API app: the SDK posts to `{apiEndpoint}events/{id}/series`, i.e. the API port. Both serve these
+ * same handlers in-process rather than the API port forwarding to an HFS worker: no extra hop, no
+ * 502 path, one code path; the HFS port stays for deployments that route series traffic apart.
+ */
+export async function seriesRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
+  const { services } = opts;
+  const serial = services.config.service.serial;
+  const deps: SeriesDeps = {
+    layouts: new SeriesLayouts(services.eventTypes),
+    updater: new HolderUpdater(services, services.config.series.metadataUpdateDelayMs),
+  };
+  // Pending holder updates are written before the app (and the pool after it) closes.
+  app.addHook('onClose', async () => deps.updater.flush());
+
+  /** User, then token (§5: no token → 401 missing-header; §9 row 28: on reads and writes alike). */
+  const context = async (req: Req, reply: FastifyReply, methodId: string): Promise<{ ctx: SeriesContext; query: Record<string, unknown> }> => {
+    const user = await resolveUser(services, req.params['username'] ?? '');
+    const { auth: _auth, ...query } = parseQuery(req.url.split('?')[1] ?? '');
+    const { access, callerId } = await callerAccess(services, user, req, { auth: _auth }, false);
+    if (access === null) {
+      throw new ApiError('missing-header', 'Missing access token: send it in the Authorization header or the "auth" query parameter.', {
+        httpStatus: 401,
+      });
+    }
+    reply.header('pryv-access-id', access.id);
+    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : null;
+    const referer = typeof req.headers.referer === 'string' ? req.headers.referer : null;
+    const ctx: SeriesContext = { services, user, access, callerId, origin, referer, methodId };
+    services.accessCache.recordCall(ctx, methodId);
+    return { ctx, query };
+  };
+  const ok = (reply: FastifyReply): FastifyReply => reply.code(200).send({ status: 'ok', meta: meta(serial) });
+
+  app.post('/:username/events/:id/series', async (req: Req, reply) => {
+    const { ctx } = await context(req, reply, 'series.add');
+    await addPoints(ctx, deps, req.params['id'] ?? '', req.body);
+    return ok(reply);
+  });
+
+  app.post('/:username/series/batch', async (req: Req, reply) => {
+    const { ctx } = await context(req, reply, 'series.batch');
+    await addBatch(ctx, deps, req.body);
+    return ok(reply);
+  });
+
+  app.get('/:username/events/:id/series', async (req: Req, reply) => {
+    const { ctx, query } = await context(req, reply, 'series.get');
+    const { fields, pieces } = await getPoints(ctx, deps, req.params['id'] ?? '', query);
+    // The first batch is read before the status is sent, so a store outage is still a clean 503.
+    const it = pieces[Symbol.asyncIterator]();
+    const first = await seriesStoreCall(() => it.next());
+    const head = `{"format":"flatJSON","fields":${JSON.stringify(fields)},"points":[`;
+    return reply
+      .code(200)
+      .type('application/json; charset=utf-8')
+      .send(Readable.from(pointsJson(head, first, it, serial)));
+  });
+}
+
+/** `head`, the pieces comma-joined, then `],"meta":…}`, written in ~64 KiB chunks. */
+async function* pointsJson(head: string, first: IteratorResult<string>, rest: AsyncIterator<string>, serial: string): AsyncGenerator<string> {
+  let chunk = head;
+  let n = 0;
+  for (let r = first; r.done !== true; r = await rest.next()) {
+    chunk += n === 0 ? r.value : `,${r.value}`;
+    n += 1;
+    if (chunk.length > 65_536) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  yield `${chunk}],"meta":${JSON.stringify(meta(serial))}}`;
+}
