@@ -13,6 +13,13 @@ export interface RouteSpec {
   path: string;
   method: string;
   params: ParamSource;
+  /**
+   * Multipart bodies (Pryv API §3.2), files going to the method as `ctx.uploads`:
+   * - `with-event`: JSON or multipart with exactly one non-file part, the params (events.create);
+   * - `files-only`: multipart of files only, no params in the body (add files to an event).
+   * Absent: multipart refused with 415.
+   */
+  uploads?: 'with-event' | 'files-only';
 }
 
 export function buildParams(spec: RouteSpec, pathParams: Record<string, string>, query: Record<string, unknown>, body: unknown): unknown {

@@ -28,6 +28,12 @@ export const errors = {
   uriTooLong(limit: number): ApiError {
     return new ApiError('invalid-request-structure', `Request URL longer than ${limit} bytes`, { httpStatus: 414, data: { limit } });
   },
+  fileTooLarge(limit: number): ApiError {
+    return new ApiError('invalid-request-structure', `Attached file larger than ${limit} bytes`, { httpStatus: 413, data: { limit } });
+  },
+  corruptedData(message: string, data?: unknown, cause?: unknown): ApiError {
+    return new ApiError('corrupted-data', message, { data, cause });
+  },
   apiUnavailable(what: string, cause?: unknown): ApiError {
     return new ApiError('api-unavailable', `${what} is unavailable`, { cause });
   },

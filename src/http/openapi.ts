@@ -29,6 +29,7 @@ function queryParameters(schema: Json, exclude: Set<string>): Json[] {
  */
 export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], serverUrl: string): Json {
   const paths: Record<string, Record<string, Json>> = {};
+  const operationIds = new Set<string>();
   for (const r of routes) {
     const def = registry.get(r.method);
     if (def === undefined) continue;
@@ -39,8 +40,11 @@ export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], s
       { name: 'username', in: 'path', required: true, schema: { type: 'string' } },
       ...pathParams.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } })),
     ];
+    // One method may have two routes (events.update: PUT, and POST with files): ids must stay unique.
+    const operationId = operationIds.has(r.method) ? `${r.method}.${r.verb.toLowerCase()}` : r.method;
+    operationIds.add(operationId);
     const op: Json = {
-      operationId: r.method,
+      operationId,
       tags: [r.method.split('.')[0] ?? 'api'],
       security: def.auth === 'public' ? [] : [{ token: [] }],
       responses: { [String(def.successStatus ?? 200)]: { description: 'Result object plus `meta`' }, default: ERROR_RESPONSE },
@@ -49,7 +53,11 @@ export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], s
       parameters.push(...queryParameters(schema, new Set(pathParams)));
     } else {
       const body = r.params === 'update' ? ((schema['properties'] as Record<string, Json> | undefined)?.['update'] ?? {}) : schema;
-      op['requestBody'] = { required: r.params !== 'body', content: { 'application/json': { schema: body } } };
+      const json = { 'application/json': { schema: body } };
+      // Pryv API §3.2: files as multipart parts (with-event: plus one part holding the params as JSON).
+      const multipart = { 'multipart/form-data': { schema: { type: 'object', additionalProperties: { type: 'string', format: 'binary' } } } };
+      const content = r.uploads === 'files-only' ? multipart : r.uploads === 'with-event' ? { ...json, ...multipart } : json;
+      op['requestBody'] = { required: r.params !== 'body' || r.uploads === 'files-only', content };
     }
     op['parameters'] = parameters;
     paths[url] = { ...(paths[url] ?? {}), [r.verb.toLowerCase()]: op };

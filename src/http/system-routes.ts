@@ -19,14 +19,14 @@ const PASSWORD_HASH = /^scrypt\$\d+\$\d+\$\d+\$[\w-]+\$[\w-]+$/;
  * `Authorization: <admin key>`, exact value, constant-time compare (Pryv API §8, §9 #25). The key
  * is never logged: the request serializer logs method and URL only, and nothing here logs headers.
  */
-function isAdmin(services: Services, req: FastifyRequest): boolean {
+export function isAdmin(services: Services, req: FastifyRequest): boolean {
   const given = req.headers.authorization;
   const key = services.secrets.adminAccessKey;
   return typeof given === 'string' && key.length >= 16 && safeEqual(given, key);
 }
 
 /** A refused admin call looks exactly like an unknown route: no hint that it exists. */
-const hidden = (req: FastifyRequest): ApiError => errors.unknownRoute(req.method, req.url);
+export const hidden = (req: FastifyRequest): ApiError => errors.unknownRoute(req.method, req.url);
 
 /** Usage summary of `/system/user-info` from the accesses' call counters (reference shape). */
 async function userInfo(services: Services, user: User): Promise<Record<string, unknown>> {
@@ -105,6 +105,8 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
     if (user !== null) {
       await services.stores.users.deleteCascade(user.id);
       services.accessCache.invalidateUser(user.id);
+      // Attached files and previews (Pryv API §4.5); a failure leaves orphans, logged, not a half-deleted user.
+      await services.attachments.removeUser(user.id).catch((err: unknown) => req.log.warn({ err }, 'could not remove the files of a deleted user'));
     }
     await services.platform.unregisterUser(username);
     return withMeta({ userDeletion: { username } });

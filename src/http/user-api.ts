@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fastifyMultipart from '@fastify/multipart';
 import type { Services } from '../api/context.js';
 import type { MethodRegistry } from '../api/registry.js';
 import { buildParams, matchRoute, type RouteSpec } from '../api/routes.js';
@@ -10,6 +11,7 @@ import type { Access, User } from '../domain/types.js';
 import { errors } from '../errors/index.js';
 import { parseQuery } from './query.js';
 import { respond } from './respond.js';
+import { receiveMultipart, type ReceivedMultipart } from './uploads.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 
@@ -46,10 +48,25 @@ export async function callerAccess(
   }
 }
 
+/**
+ * The body of a route that takes files (Pryv API §3.2): multipart is read here, once the caller's
+ * token is known to be valid, so an anonymous client cannot fill the disk; multipart elsewhere is 415.
+ */
+async function multipartBody(services: Services, req: Req, spec: RouteSpec | null, access: Access | null): Promise<ReceivedMultipart | null> {
+  const multipart = req.isMultipart();
+  if (multipart && spec?.uploads === undefined) throw errors.unsupportedContentType('multipart/form-data');
+  if (!multipart && spec?.uploads === 'files-only') throw errors.unsupportedContentType(req.headers['content-type'] ?? 'none');
+  if (!multipart || spec?.uploads === undefined) return null;
+  if (access === null) throw errors.missingToken();
+  return receiveMultipart(req, services.attachments, services.config, spec.uploads);
+}
+
 /** Every `/{username}/…` route of the method table, plus the batch call on `POST /{username}/`. */
 export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions): Promise<void> {
   const { services, registry } = opts;
   const serial = services.config.service.serial;
+  // Multipart parsing stays in this plugin's scope; bodies are read by multipartBody() only.
+  await app.register(fastifyMultipart);
 
   /** `_method` in a form body (Pryv API §1.3): dispatch to the route of that verb and path. */
   const overridden = (req: Req, spec: RouteSpec | null): { spec: RouteSpec | null; path: Record<string, string> } => {
@@ -71,7 +88,8 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     if (spec !== null && def === undefined) throw errors.unknownRoute(req.method, req.url);
     const { access, callerId } = await callerAccess(services, user, req, query, def?.auth === 'public');
     if (access !== null) reply.header('pryv-access-id', access.id);
-    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer') };
+    const received = await multipartBody(services, req, spec, access);
+    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), uploads: received?.uploads };
     if (spec === null) {
       if (access === null) throw errors.missingToken();
       return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);
@@ -79,9 +97,14 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     // `auth` is transport, not a method param.
     const { auth: _auth, ...methodQuery } = query;
     void _auth;
-    const params = buildParams(spec, path, methodQuery, req.body);
-    const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });
-    return respond(reply, def?.successStatus ?? 200, result, serial);
+    const params = buildParams(spec, path, methodQuery, received === null ? req.body : received.json);
+    try {
+      const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });
+      return respond(reply, def?.successStatus ?? 200, result, serial);
+    } finally {
+      // Files the method did not take (refused call) leave the staging area.
+      if (received !== null) await services.attachments.discard(received.uploads);
+    }
   };
 
   app.post('/:username', handle(null));

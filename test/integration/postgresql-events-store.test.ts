@@ -116,7 +116,7 @@ describe('PgEventsStore', () => {
 
   it('yields stored JSON text ready for the response', async () => {
     const docs: string[] = [];
-    for await (const d of store.findJson(USER, { ...Q, types: { exact: ['mass/kg'], prefixes: [] } })) docs.push(d);
+    for await (const d of store.findJson(USER, { ...Q, types: { exact: ['mass/kg'], prefixes: [] } })) docs.push(d.doc);
     expect(docs).toHaveLength(1);
     expect(JSON.parse(docs[0] ?? '')).toMatchObject({ id: 'point', content: 70 });
   });

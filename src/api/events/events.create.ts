@@ -6,6 +6,7 @@ import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
 import { EventIdSchema, WritableEventFields as F } from './event-schemas.js';
+import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 
 export default defineMethod({
   id: 'events.create',
@@ -34,8 +35,11 @@ export default defineMethod({
     const resolved = resolveContent(ctx.services.eventTypes, p.type, p.content);
     const now = nowSeconds();
     const author = authorOf(ctx);
+    const id = p.id ?? newId();
+    // Multipart create (§3.2): the staged files move in place first; a failed insert takes them back.
+    const attachments = await commitUploads(ctx, user.id, id);
     const event: Event = {
-      id: p.id ?? newId(),
+      id,
       streamIds,
       type: p.type,
       time: p.time ?? now,
@@ -43,15 +47,18 @@ export default defineMethod({
       content: resolved.content,
       description: p.description,
       clientData: p.clientData,
-      attachments: undefined,
+      attachments: attachments.length > 0 ? attachments : undefined,
       trashed: p.trashed ?? false,
       created: now,
       createdBy: author,
       modified: now,
       modifiedBy: author,
     };
-    await ctx.services.stores.events.create(user.id, event).catch((err: unknown) => rethrowDuplicate(err, { id: event.id }));
+    await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
+      await removeFiles(ctx, user.id, id, attachments);
+      rethrowDuplicate(err, { id });
+    });
     ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event };
+    return { event: withReadTokens(ctx, event) };
   },
 });

@@ -3,6 +3,7 @@ import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
+import { removeEventFiles, withReadTokens } from './attachments.js';
 
 /** First call trashes; on a trashed event, deletes it for good (Pryv API §3.2). */
 export default defineMethod({
@@ -20,9 +21,11 @@ export default defineMethod({
       const event = { ...current, trashed: true, modified: now, modifiedBy: authorOf(ctx) };
       await store.replace(user.id, event);
       ctx.services.notifier.emit(user.username, 'eventsChanged');
-      return { event };
+      return { event: withReadTokens(ctx, event) };
     }
     await store.delete(user.id, p.id, now);
+    // After the row: a failure here leaves orphan files, never an event pointing at missing ones.
+    if (current.attachments !== undefined && current.attachments.length > 0) await removeEventFiles(ctx, user.id, p.id);
     ctx.services.notifier.emit(user.username, 'eventsChanged');
     return { eventDeletion: { id: p.id, deleted: now } };
   },

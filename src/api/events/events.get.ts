@@ -4,6 +4,9 @@ import { nowSeconds } from '../context.js';
 import { defineMethod, type StreamedResult } from '../method.js';
 import { loadScope } from '../stream-scope.js';
 import { EventTypeFilterSchema } from './event-schemas.js';
+import { docWithReadTokens } from './attachments.js';
+import type { EventJson } from '../../storage/interfaces/events-store.js';
+import type { RequestContext } from '../context.js';
 
 /**
  * Starts the query before the response status is sent, so a storage failure still becomes a JSON
@@ -19,6 +22,11 @@ async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
       yield* { [Symbol.asyncIterator]: () => it };
     },
   };
+}
+
+/** Stored JSON as is, except events with attachments, which get the caller's read tokens (§2.2). */
+async function* docs(ctx: RequestContext, rows: AsyncIterable<EventJson>): AsyncIterable<string> {
+  for await (const r of rows) yield docWithReadTokens(ctx, r.doc, r.hasAttachments);
 }
 
 export default defineMethod({
@@ -43,7 +51,7 @@ export default defineMethod({
     const query = buildEventsQuery(p, { tree, logic }, nowSeconds());
     const store = ctx.services.stores.events;
     // Stored API JSON strings go straight to the response (src/http/respond.ts).
-    const arrays: StreamedResult['arrays'] = [{ key: 'events', items: await primed(store.findJson(user.id, query)) }];
+    const arrays: StreamedResult['arrays'] = [{ key: 'events', items: await primed(docs(ctx, store.findJson(user.id, query))) }];
     if (p.includeDeletions === true && p.modifiedSince !== undefined) {
       arrays.push({ key: 'eventDeletions', items: await primed(store.deletionsSince(user.id, p.modifiedSince)) });
     }

@@ -6,6 +6,7 @@ import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { PROTECTED_EVENT_FIELDS, WritableEventFields as F } from './event-schemas.js';
+import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 
 // Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
 const protectedFields = {
@@ -62,8 +63,11 @@ export default defineMethod({
       content = resolved.content;
       if (resolved.duration !== undefined) duration = resolved.duration;
     }
+    // Files of a multipart `POST /events/{id}` (§3.2, "add files"), appended to the existing ones.
+    const newFiles = await commitUploads(ctx, user.id, current.id);
     const event: Event = {
       ...current,
+      attachments: newFiles.length > 0 ? [...(current.attachments ?? []), ...newFiles] : current.attachments,
       streamIds,
       type,
       time: u.time ?? current.time,
@@ -75,8 +79,11 @@ export default defineMethod({
       modified: nowSeconds(),
       modifiedBy: authorOf(ctx),
     };
-    await ctx.services.stores.events.replace(user.id, event);
+    await ctx.services.stores.events.replace(user.id, event).catch(async (err: unknown) => {
+      await removeFiles(ctx, user.id, current.id, newFiles);
+      throw err;
+    });
     ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event };
+    return { event: withReadTokens(ctx, event) };
   },
 });

@@ -1,17 +1,23 @@
 import { asAny, type ApiModule } from '../module.js';
 import eventsCreate from './events.create.js';
 import eventsDelete from './events.delete.js';
+import eventsDeleteAttachment from './events.deleteAttachment.js';
 import eventsGet from './events.get.js';
 import eventsGetOne from './events.getOne.js';
 import eventsUpdate from './events.update.js';
 
 export const eventsModule: ApiModule = {
-  methods: [asAny(eventsGet), asAny(eventsGetOne), asAny(eventsCreate), asAny(eventsUpdate), asAny(eventsDelete)],
+  methods: [asAny(eventsGet), asAny(eventsGetOne), asAny(eventsCreate), asAny(eventsUpdate), asAny(eventsDelete), asAny(eventsDeleteAttachment)],
   routes: [
     { verb: 'GET', path: '/events', method: 'events.get', params: 'query' },
     { verb: 'GET', path: '/events/:id', method: 'events.getOne', params: 'path+query' },
-    { verb: 'POST', path: '/events', method: 'events.create', params: 'body' },
+    { verb: 'POST', path: '/events', method: 'events.create', params: 'body', uploads: 'with-event' },
+    { verb: 'POST', path: '/events/:id', method: 'events.update', params: 'update', uploads: 'files-only' },
     { verb: 'PUT', path: '/events/:id', method: 'events.update', params: 'update' },
     { verb: 'DELETE', path: '/events/:id', method: 'events.delete', params: 'path+query' },
+    { verb: 'DELETE', path: '/events/:id/:fileId', method: 'events.deleteAttachment', params: 'path+query' },
   ],
+  // Attachment downloads (events.getAttachment) are raw bytes, not a method result: src/http/attachment-routes.ts.
+  // The docs' id for adding files; the reference routes it as events.update (Pryv API §9 #15).
+  aliases: { 'events.addAttachment': 'events.update' },
 };

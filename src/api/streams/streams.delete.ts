@@ -5,6 +5,7 @@ import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { flatStreamView } from './stream-view.js';
+import { removeEventFiles } from '../events/attachments.js';
 
 /**
  * First call trashes; on a trashed stream, deletes it with its descendants and applies the
@@ -48,6 +49,10 @@ export default defineMethod({
       }
       await tx.streams.delete(user.id, subtree, now);
     });
+    // After the commit: files of the events deleted for good (a failure leaves orphans, not dangling records).
+    for (const { e, fate } of fates) {
+      if (fate.action === 'deleted' && (e.attachments?.length ?? 0) > 0) await removeEventFiles(ctx, user.id, e.id);
+    }
     notifier.emit(user.username, 'streamsChanged');
     if (fates.length > 0) notifier.emit(user.username, 'eventsChanged');
     return {
