@@ -24,9 +24,12 @@ export function toAccess(services: Services, stored: StoredAccess, knownToken?: 
  * Token → live access of `user`, or the API error the SDK expects: unknown or deleted → 403
  * invalid-access-token; personal session idle for longer than sessionMaxAge → 403
  * invalid-access-token; past `expires` → 403 forbidden.
+ * `fresh` reads the store past this worker's cache: Socket.IO re-checks after an access change made
+ * on another worker, whose revocation this worker's cache may not see for `auth.accessCacheMs`.
  */
-export async function authenticate(services: Services, user: User, token: string): Promise<Access> {
-  const stored = await services.accessCache.find(user.id, services.vault.lookupHash(token));
+export async function authenticate(services: Services, user: User, token: string, options: { fresh?: boolean } = {}): Promise<Access> {
+  const hash = services.vault.lookupHash(token);
+  const stored = options.fresh === true ? await services.stores.accesses.findByTokenHash(user.id, hash) : await services.accessCache.find(user.id, hash);
   if (stored === null || stored.deleted !== null) throw invalidToken();
   const now = Date.now() / 1000;
   if (stored.type === 'personal') {
