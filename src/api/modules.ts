@@ -7,9 +7,10 @@ import { authModule } from './auth/index.js';
 import { eventsModule } from './events/index.js';
 import { profileModule } from './profile/index.js';
 import { streamsModule } from './streams/index.js';
+import { webhooksModule } from './webhooks/index.js';
 
 /** Every API resource module. A method is reachable over HTTP, batch and Socket.IO once listed here. */
-export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule];
+export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule, webhooksModule];
 
 export function buildRegistry(modules: ApiModule[] = API_MODULES): { registry: MethodRegistry; routes: RouteSpec[] } {
   const registry = new MethodRegistry();

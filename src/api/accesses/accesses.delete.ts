@@ -30,7 +30,12 @@ export default defineMethod({
     requireCurrentOrBare(p.id, found);
     const live = target.type === 'personal' ? [] : await accesses.list(user.id);
     const related = descendantsOf(target.id, live);
-    await accesses.markDeleted(user.id, [target.id, ...related], nowSeconds());
+    // Their webhooks go with them, in the same transaction (Pryv API §3.4 delete).
+    const ids = [target.id, ...related];
+    await ctx.services.stores.transaction(async (tx) => {
+      await tx.accesses.markDeleted(user.id, ids, nowSeconds());
+      await tx.webhooks.deleteForAccesses(user.id, ids);
+    });
     ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
     const accessDeletion = { id: currentApiId(target) };

@@ -1,0 +1,312 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { signatureIsValid, sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
+import { buildServices } from '../../src/api/services.js';
+import { buildApiApp } from '../../src/http/api-app.js';
+import { Readiness } from '../../src/health/readiness.js';
+import { createLogger } from '../../src/logging/logger.js';
+import type { Access } from '../../src/domain/types.js';
+
+/**
+ * Webhook delivery (Pryv API §3.5, issue #5) through real sockets: receivers are node:http servers on
+ * 127.0.0.1, allow-listed (webhooks.allowedHosts) except in "refused destinations".
+ */
+
+const MIN_INTERVAL_MS = 1000;
+const RETRY_BASE_MS = 150;
+const ENV = {
+  HOMECORE_WEBHOOKS__MIN_INTERVAL_MS: String(MIN_INTERVAL_MS),
+  HOMECORE_WEBHOOKS__RETRY_BASE_DELAY_MS: String(RETRY_BASE_MS),
+  HOMECORE_WEBHOOKS__MAX_RETRIES: '3',
+  HOMECORE_WEBHOOKS__REQUEST_TIMEOUT_MS: '800',
+};
+const ALLOW_LOOPBACK = { HOMECORE_WEBHOOKS__ALLOWED_HOSTS: '["127.0.0.1"]' };
+
+let t: ApiTestApp;
+const receivers: Receiver[] = [];
+beforeAll(async () => {
+  t = await createApiTestApp({ ...ENV, ...ALLOW_LOOPBACK });
+});
+afterEach(async () => {
+  // Each test's webhooks go, so a later app start (boot message) or change never calls them.
+  await t.pool.query('DELETE FROM webhooks');
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const r = await startReceiver(answer);
+  receivers.push(r);
+  return r;
+}
+
+type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE';
+const callOn = (a: ApiTestApp, u: TestUser, token: string, method: Verb, path: string, payload?: object) =>
+  a.app.inject({ method, url: `/${u.username}${path}`, headers: { authorization: token }, ...(payload === undefined ? {} : { payload }) });
+
+interface Ctx {
+  a: ApiTestApp;
+  u: TestUser;
+  app: Access;
+}
+async function user(a: ApiTestApp = t): Promise<Ctx> {
+  const u = await a.createUser();
+  const res = await callOn(a, u, u.token, 'POST', '/streams', { id: 'diary', name: 'Diary' });
+  expect(res.statusCode).toBe(201);
+  return { a, u, app: await a.createAccess(u, { type: 'app', permissions: [{ streamId: 'diary', level: 'manage' }] }) };
+}
+async function hook(c: Ctx, url: string, extra: object = {}): Promise<{ id: string; secret: string }> {
+  const res = await callOn(c.a, c.u, c.app.token, 'POST', '/webhooks', { url, ...extra });
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json().webhook;
+}
+async function newEvent(c: Ctx): Promise<string> {
+  const res = await callOn(c.a, c.u, c.u.token, 'POST', '/events', { streamIds: ['diary'], type: 'note/txt', content: 'hi' });
+  expect(res.statusCode).toBe(201);
+  return res.json().event.id;
+}
+async function newStream(c: Ctx): Promise<void> {
+  expect((await callOn(c.a, c.u, c.u.token, 'POST', '/streams', { name: `s-${Math.random()}`, parentId: 'diary' })).statusCode).toBe(201);
+}
+async function stored(c: Ctx, id: string) {
+  const w = await c.a.services.stores.webhooks.get(c.u.user.id, id);
+  if (w === null) throw new Error(`webhook ${id} is gone`);
+  return w;
+}
+async function pendingRows(a: ApiTestApp, id: string): Promise<{ messages: string[]; sending: string[] | null }[]> {
+  return (await a.pool.query('SELECT messages, sending FROM webhook_deliveries WHERE webhook_id = $1', [id])).rows;
+}
+/** Another API worker on the same database (and, unless given, its own notification bus). */
+async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
+  const services = buildServices({
+    config: a.config,
+    logger: createLogger({ level: 'silent', role: 'test' }),
+    secrets: { adminAccessKey: a.config.auth.adminAccessKey ?? '', tokenSecret: a.config.auth.tokenSecret ?? '' },
+    pool: a.pool,
+    rqlite: a.rqlite,
+    ...(bus === undefined ? {} : { bus }),
+  });
+  const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
+  await app.ready();
+  return { app, close: async () => (await app.close(), await services.close()) };
+}
+
+describe('delivery', () => {
+  it('posts the change, signed with the secret of webhooks.create, and records the run', async () => {
+    const r = await receiver();
+    const c = await user();
+    const h = await hook(c, r.url);
+    await newEvent(c);
+    const got = await waitFor('the call', () => r.calls[0]);
+    expect(got.messages).toEqual(['eventsChanged']);
+    expect(got.meta).toEqual({ apiVersion: expect.any(String), serverTime: expect.any(Number), serial: t.config.service.serial });
+    expect(got.headers['content-type']).toBe('application/json');
+    expect(got.headers['homecore-webhook-id']).toBe(h.id);
+    expect(signatureIsValid(h.secret, got.headers['homecore-signature'], got.body)).toBe(true);
+    expect(signatureIsValid(h.secret, got.headers['homecore-signature'], got.body.replace('eventsChanged', 'streamsChanged'))).toBe(false);
+    const w = await waitFor('the run', async () => ((await stored(c, h.id)).runCount === 1 ? stored(c, h.id) : undefined));
+    expect(w).toMatchObject({ state: 'active', failCount: 0, currentRetries: 0, lastRun: { status: 200 } });
+    expect(w.runs).toEqual([w.lastRun]);
+    expect(await pendingRows(t, h.id)).toEqual([]);
+  });
+
+  it('batches the changes of one minIntervalMs into one call', async () => {
+    const r = await receiver();
+    const c = await user();
+    await hook(c, r.url);
+    const eventId = await newEvent(c);
+    await waitFor('the first call', () => r.calls[0]);
+    await newEvent(c);
+    await newStream(c);
+    expect((await callOn(c.a, c.u, c.u.token, 'PUT', `/events/${eventId}`, { content: 'changed' })).statusCode).toBe(200);
+    const second = await waitFor('the second call', () => r.calls[1]);
+    expect(second.messages).toEqual(['eventsChanged', 'streamsChanged']);
+    expect(second.at - (r.calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(MIN_INTERVAL_MS - 10);
+    await sleep(MIN_INTERVAL_MS + 300);
+    expect(r.calls).toHaveLength(2);
+  });
+
+  it('sends a scoped webhook the keys of the matching scopes, and nothing for other changes', async () => {
+    const r = await receiver();
+    const c = await user();
+    await hook(c, r.url, { scopes: { tree: { kind: 'streams' }, alsoTree: { kind: 'streams', query: {} } } });
+    await newEvent(c);
+    await newStream(c);
+    expect((await waitFor('the call', () => r.calls[0])).messages).toEqual(['tree', 'alsoTree']);
+    await sleep(300);
+    expect(r.calls).toHaveLength(1);
+  });
+
+  it('retries with growing delays, then turns the webhook inactive after maxRetries failures', async () => {
+    const r = await receiver(() => 500);
+    const c = await user();
+    const h = await hook(c, r.url);
+    // minIntervalMs below the backoff, so the gaps show the backoff alone.
+    await t.pool.query('UPDATE webhooks SET min_interval_ms = 50 WHERE id = $1', [h.id]);
+    await newEvent(c);
+    const w = await waitFor('deactivation', async () => ((await stored(c, h.id)).state === 'inactive' ? stored(c, h.id) : undefined));
+    expect(r.calls).toHaveLength(3);
+    expect(w).toMatchObject({ runCount: 3, failCount: 3, currentRetries: 3, maxRetries: 3 });
+    expect(w.runs.map((run) => run.status)).toEqual([500, 500, 500]);
+    expect(r.calls.every((call) => call.messages.join() === 'eventsChanged')).toBe(true);
+    const [a, b, d] = r.calls.map((call) => call.at) as [number, number, number];
+    expect(b - a).toBeGreaterThanOrEqual(RETRY_BASE_MS - 10);
+    expect(d - b).toBeGreaterThanOrEqual(2 * RETRY_BASE_MS - 10);
+    expect(await pendingRows(t, h.id)).toEqual([]);
+    // Inactive: changes are not queued.
+    await newEvent(c);
+    await sleep(400);
+    expect(r.calls).toHaveLength(3);
+    // Reactivated: a fresh retry budget and calls again.
+    const on = await callOn(c.a, c.u, c.app.token, 'PUT', `/webhooks/${h.id}`, { state: 'active' });
+    expect(on.json().webhook).toMatchObject({ state: 'active', currentRetries: 0 });
+    await newEvent(c);
+    await waitFor('a call after reactivation', () => r.calls[3]);
+  });
+
+  it('counts a call that gets no answer within requestTimeoutMs as a failure (status 0)', async () => {
+    const r = await receiver(() => 'hang');
+    const c = await user();
+    const h = await hook(c, r.url);
+    await newEvent(c);
+    const w = await waitFor('the failed run', async () => ((await stored(c, h.id)).runCount >= 1 ? stored(c, h.id) : undefined), 5000);
+    expect(w).toMatchObject({ failCount: 1, currentRetries: 1, lastRun: { status: 0 } });
+    expect(r.calls.length).toBeGreaterThanOrEqual(1);
+  });
+
+  it('does not follow redirects: a 302 is a failure and its target is never called', async () => {
+    const target = await receiver();
+    const r = await receiver((_n, res) => {
+      res.writeHead(302, { location: target.url });
+      return 302;
+    });
+    const c = await user();
+    const h = await hook(c, r.url);
+    await newEvent(c);
+    const w = await waitFor('the run', async () => ((await stored(c, h.id)).runCount >= 1 ? stored(c, h.id) : undefined));
+    expect(w).toMatchObject({ failCount: 1, currentRetries: 1, lastRun: { status: 302 } });
+    await sleep(300);
+    expect(target.calls).toEqual([]);
+  });
+
+  it('sends a delivery once when two API workers run the loop on one database', async () => {
+    const r = await receiver((_n, res) => {
+      // Slow answer: the second loop has every chance to try the same delivery meanwhile.
+      setTimeout(() => res.writeHead(200).end(), 300);
+      return 'hang';
+    });
+    // Started before the webhook exists, so its boot message concerns nothing here.
+    const other = await secondApp(t, t.services.bus);
+    try {
+      const c = await user();
+      const h = await hook(c, r.url);
+      await newEvent(c);
+      await waitFor('the call', () => r.calls[0]);
+      await sleep(MIN_INTERVAL_MS + 500);
+      expect(r.calls).toHaveLength(1);
+      expect((await stored(c, h.id)).runCount).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('durability', () => {
+  it('keeps a retry sequence across a restart: the new app sends the pending delivery (with the boot message)', async () => {
+    const tr = await createApiTestApp({ ...ENV, ...ALLOW_LOOPBACK });
+    let restarted = false;
+    const r = await receiver(() => (restarted ? 200 : 503));
+    let next: Awaited<ReturnType<typeof secondApp>> | null = null;
+    try {
+      const c = await user(tr);
+      const h = await hook(c, r.url);
+      // A long retry budget: however slow this machine, the stop lands in the middle of the sequence.
+      await tr.pool.query('UPDATE webhooks SET max_retries = 100, min_interval_ms = 50 WHERE id = $1', [h.id]);
+      await newEvent(c);
+      await waitFor('a failed run', async () => (await stored(c, h.id)).currentRetries >= 1);
+      await tr.app.close();
+      const failures = r.calls.length;
+      const pending = await pendingRows(tr, h.id);
+      expect(pending).toEqual([{ messages: ['eventsChanged'], sending: null }]);
+      expect((await stored(c, h.id)).currentRetries).toBe(failures);
+      await sleep(600);
+      expect(r.calls).toHaveLength(failures);
+
+      restarted = true;
+      next = await secondApp(tr);
+      const sent = await waitFor('the delivery after restart', () => r.calls[failures]);
+      expect([...sent.messages].sort()).toEqual(['eventsChanged', 'webhooksServiceBoot']);
+      expect(signatureIsValid(h.secret, sent.headers['homecore-signature'], sent.body)).toBe(true);
+      const w = await waitFor('the run', async () => ((await stored(c, h.id)).currentRetries === 0 ? stored(c, h.id) : undefined));
+      expect(w).toMatchObject({ state: 'active', runCount: failures + 1, failCount: failures, lastRun: { status: 200 } });
+      expect(await pendingRows(tr, h.id)).toEqual([]);
+    } finally {
+      await next?.close();
+      await tr.close();
+    }
+  });
+});
+
+describe('refused destinations', () => {
+  it('refuses loopback, metadata and names resolving to loopback without an allow-list, at creation and at delivery', async () => {
+    const tn = await createApiTestApp(ENV);
+    const r = await receiver();
+    try {
+      const c = await user(tn);
+      for (const url of [r.url, 'http://169.254.169.254/latest/meta-data/', `http://localhost:${r.port}/hook`]) {
+        const res = await callOn(tn, c.u, c.app.token, 'POST', '/webhooks', { url });
+        expect(res.statusCode, url).toBe(400);
+        expect(res.json().error).toMatchObject({ id: 'invalid-parameters-format', data: [{ param: 'url', code: 'url-refused' }] });
+      }
+      // As if the allow-list had changed, or the name resolved elsewhere at creation (DNS rebinding):
+      // the check at connection time still refuses, after resolution for the name.
+      const now = Date.now() / 1000;
+      const ids = ['abcdefghijklmnopqrstuvw1', 'abcdefghijklmnopqrstuvw2'];
+      for (const [i, url] of [r.url, `http://localhost:${r.port}/hook`].entries()) {
+        await tn.services.stores.webhooks.create(c.u.user.id, {
+          id: ids[i] ?? '', accessId: c.app.id, url, secretSealed: tn.services.vault.encrypt('whsec_x'), state: 'active', scopes: null,
+          runCount: 0, failCount: 0, currentRetries: 0, maxRetries: 3, minIntervalMs: 1000, runs: [], lastRun: { status: 0, timestamp: 0 },
+          created: now, createdBy: c.app.id, modified: now, modifiedBy: c.app.id,
+        });
+      }
+      await newEvent(c);
+      for (const id of ids) {
+        const w = await waitFor(`the run of ${id}`, async () => ((await stored(c, id)).runCount >= 1 ? stored(c, id) : undefined));
+        expect(w).toMatchObject({ failCount: 1, lastRun: { status: 0 } });
+      }
+      expect(r.calls).toEqual([]);
+    } finally {
+      await tn.close();
+    }
+  });
+});
+
+describe('access deletion', () => {
+  it('removes the webhooks of the deleted access and of the accesses it created, with their pending deliveries', async () => {
+    const r = await receiver();
+    const c = await user();
+    const mine = await hook(c, r.url);
+    const child = await callOn(t, c.u, c.app.token, 'POST', '/accesses', { name: 'child', permissions: [{ streamId: 'diary', level: 'read' }] });
+    expect(child.statusCode).toBe(201);
+    const childHook = await callOn(t, c.u, child.json().access.token, 'POST', '/webhooks', { url: r.url });
+    expect(childHook.statusCode).toBe(201);
+    const otherApp = await t.createAccess(c.u, { type: 'app', permissions: [{ streamId: 'diary', level: 'read' }] });
+    const kept = (await callOn(t, c.u, otherApp.token, 'POST', '/webhooks', { url: r.url })).json().webhook;
+    // A delivery waiting far ahead for the webhook of the deleted access.
+    await t.pool.query(`UPDATE webhooks SET min_interval_ms = 600000, last_run = jsonb_build_object('status', 200, 'timestamp', $2::float8) WHERE id = $1`, [
+      mine.id, Date.now() / 1000,
+    ]);
+    await newEvent(c);
+    await waitFor('the pending delivery', async () => (await pendingRows(t, mine.id)).length === 1);
+
+    const del = await callOn(t, c.u, c.u.token, 'DELETE', `/accesses/${c.app.id}`);
+    expect(del.statusCode).toBe(200);
+    expect(del.json().relatedDeletions).toEqual([{ id: child.json().access.id }]);
+    const left = (await callOn(t, c.u, c.u.token, 'GET', '/webhooks')).json().webhooks.map((w: { id: string }) => w.id);
+    expect(left).toEqual([kept.id]);
+    expect(await pendingRows(t, mine.id)).toEqual([]);
+    expect(await t.services.stores.webhooks.get(c.u.user.id, childHook.json().webhook.id)).toBeNull();
+  });
+});
