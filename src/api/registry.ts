@@ -1,5 +1,6 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
+import { dependencyError } from '../errors/dependency.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
 import { checkParams, compileParams, type CompiledParams } from './validation.js';
@@ -77,7 +78,6 @@ export class MethodRegistry {
   }
 }
 
-/** A streamed result as a plain object (batch, socket). */
 /**
  * A streamed result as a plain object (batch, socket), which must fit in memory: more than
  * `maxItems` items → 413 too-many-results (HTTP clients get the same data streamed, unbounded).
@@ -105,6 +105,11 @@ export function toApiError(err: unknown, ctx: CallContext): ApiError {
   if (err instanceof ApiError) {
     if (err.httpStatus >= 500) ctx.services.logger.error({ err, cause: err.cause }, err.message);
     return err;
+  }
+  const outage = dependencyError(err);
+  if (outage !== null) {
+    ctx.services.logger.error({ err: (err as Error).message }, outage.message);
+    return outage;
   }
   ctx.services.logger.error({ err }, 'unexpected error in method');
   return errors.unexpected(err);

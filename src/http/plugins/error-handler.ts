@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errors } from '../../errors/index.js';
 import { meta } from '../meta.js';
+import { dependencyError } from '../../errors/dependency.js';
 
 /** Maps fastify's own error codes (bad JSON, body too large, …) to API errors. */
 function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: string | undefined): ApiError | null {
@@ -37,7 +38,7 @@ function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: str
  */
 export function installErrorHandler(app: FastifyInstance, opts: { serial: string; bodyLimit: number }): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
-    let apiError = err instanceof ApiError ? err : fromFastifyError(err, opts.bodyLimit, req.headers['content-type']);
+    let apiError = err instanceof ApiError ? err : (dependencyError(err) ?? fromFastifyError(err, opts.bodyLimit, req.headers['content-type']));
     if (apiError === null) {
       req.log.error({ err }, 'unexpected error');
       apiError = errors.unexpected();

@@ -1,0 +1,19 @@
+import { PlatformDbError } from '../platform/errors.js';
+import { StorageUnavailableError } from '../storage/interfaces/errors.js';
+import { isUnavailable } from '../storage/engines/postgresql/unavailable.js';
+import { ApiError } from './api-error.js';
+
+/**
+ * A dependency outage (PostgreSQL unreachable or shutting down, platform DB without a leader or
+ * timing out) as the API error clients should see: 503 api-unavailable, worth a retry — never a 500.
+ * Bad statements and constraint violations are not outages and stay unexpected errors.
+ */
+export function dependencyError(err: unknown): ApiError | null {
+  if (err instanceof StorageUnavailableError || isUnavailable(err)) {
+    return new ApiError('api-unavailable', 'The user-data store is unavailable; retry later.', { cause: err });
+  }
+  if (err instanceof PlatformDbError && err.retriable) {
+    return new ApiError('api-unavailable', 'The platform database is unavailable; retry later.', { cause: err });
+  }
+  return null;
+}
