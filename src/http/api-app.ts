@@ -9,9 +9,17 @@ import { regRoutes } from './reg-routes.js';
 import { accessRequestRoutes } from './access-request-routes.js';
 import { systemRoutes } from './system-routes.js';
 import { userApiRoutes } from './user-api.js';
+import { seriesRoutes } from './series-routes.js';
+import { attachmentRoutes } from './attachment-routes.js';
+import { previewsForwardRoutes } from './previews-forward.js';
 import { openApiDocument } from './openapi.js';
+import { attachSocketServer } from '../notifications/socket-server.js';
+import { webhookDeliveryHooks } from '../webhooks/delivery.js';
 
-/** The API worker's app: health, CORS, registration/discovery and every `/{username}/…` method. */
+/**
+ * The API worker's app: health, CORS, registration/discovery, every `/{username}/…` method, and
+ * Socket.IO on the same HTTP server (closed with the app).
+ */
 export async function buildApiApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
   const app = await buildApp({ config: services.config, logger: services.logger, role: 'api', readiness });
   corsHooks(app);
@@ -23,5 +31,13 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);
   app.get('/openapi.json', async () => openApi);
   await app.register(userApiRoutes, { services, registry, routes });
+  // Attachment downloads (raw bytes, readToken auth) and previews forwarded to the previews worker.
+  await app.register(attachmentRoutes, { services });
+  await app.register(previewsForwardRoutes, { services });
+  // HF series on the API port too (the SDK posts to {apiEndpoint}events/{id}/series): same handlers as the HFS workers.
+  await app.register(seriesRoutes, { services });
+  attachSocketServer(app, services, registry);
+  // Webhook calls go out from API workers only (docs/operations.md "Webhooks").
+  webhookDeliveryHooks(app, services);
   return app;
 }

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pryv from 'pryv';
 import { startCore, type CoreProcess } from '../helpers/core-process.js';
@@ -40,7 +42,8 @@ describe('pryv SDK end to end', () => {
     const info = await service.info();
     expect(info.name).toBe('homecore');
     expect(info.api).toBe(`${core.urls.api}/{username}/`);
-    expect(await service.supportsHF()).toBe(false);
+    // The API port serves the series routes itself (issue #4).
+    expect(await service.supportsHF()).toBe(true);
     const { username, conn } = await newUser();
     expect(await conn.username()).toBe(username);
     expect(await service.userExists(username)).toBe(true);
@@ -107,6 +110,49 @@ describe('pryv SDK end to end', () => {
     // The SDK hands back the error body here rather than throwing.
     const after = (await doctor.accessInfo()) as unknown as { error?: { id: string; message: string } };
     expect(after.error).toMatchObject({ id: 'invalid-access-token', message: 'Cannot find access from token.' });
+  }, 60_000);
+
+  it('high-frequency series: addPointsToHFEvent on the API endpoint, read back with get', async () => {
+    const { conn } = await newUser();
+    await conn.apiOne('streams.create', { id: 'heart', name: 'Heart' }, 'stream');
+    const holder = await conn.apiOne('events.create', { streamIds: ['heart'], type: 'series:frequency/bpm' }, 'event');
+    expect(holder.content.fields).toEqual(['deltaTime', 'value']);
+    const res = await conn.addPointsToHFEvent(holder.id, ['deltaTime', 'value'], [[0, 60], [1, 61], [2, 63], [1, 62]]);
+    expect(res.status).toBe('ok');
+    const read = await conn.get(`events/${holder.id}/series`, { fromDeltaTime: 1 });
+    expect(read).toMatchObject({ format: 'flatJSON', fields: ['deltaTime', 'value'], points: [[1, 62], [2, 63]] });
+    // The holder's duration follows the data within series.metadataUpdateDelayMs.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await conn.apiOne('events.getOne', { id: holder.id }, 'event')).duration).toBe(2);
+  }, 60_000);
+
+  it('createEventWithFileFromBuffer, then byte-identical downloads by readToken and by header', async () => {
+    const { conn, username } = await newUser();
+    await conn.apiOne('streams.create', { id: 'files', name: 'Files' }, 'stream');
+    const bytes = randomBytes(300_000);
+    const created = await conn.createEventWithFileFromBuffer({ streamIds: ['files'], type: 'file/attached' }, bytes, 'data é.bin');
+    const event = created.event as { id: string; attachments: { id: string; fileName: string; size: number; readToken: string; integrity: string }[] };
+    const file = event.attachments[0];
+    expect(file).toMatchObject({ fileName: 'data é.bin', size: bytes.length, readToken: expect.any(String) });
+    const base = `${core.urls.api}/${username}/events/${event.id}/${file?.id}`;
+    const byToken = await fetch(`${base}?readToken=${encodeURIComponent(file?.readToken ?? '')}`);
+    expect(byToken.status).toBe(200);
+    expect(Buffer.from(await byToken.arrayBuffer()).equals(bytes)).toBe(true);
+    expect(byToken.headers.get('digest')).toBe(`SHA-256=${file?.integrity.slice('sha256-'.length)}`);
+    const byHeader = await fetch(`${base}/data.bin`, { headers: { authorization: conn.token ?? '' } });
+    expect(Buffer.from(await byHeader.arrayBuffer()).equals(bytes)).toBe(true);
+    expect((await fetch(`${base}?auth=${conn.token ?? ''}`)).status).toBe(401);
+  }, 60_000);
+
+  it('a picture preview through the API port, produced by the previews worker', async () => {
+    const { conn, username } = await newUser();
+    await conn.apiOne('streams.create', { id: 'pics', name: 'Pictures' }, 'stream');
+    const png = await sharp({ create: { width: 600, height: 300, channels: 3, background: '#225588' } }).png().toBuffer();
+    const created = await conn.createEventWithFileFromBuffer({ streamIds: ['pics'], type: 'picture/attached' }, png, 'pic.png');
+    const res = await fetch(`${core.urls.api}/${username}/events/${created.event.id}.jpg?w=300`, { headers: { authorization: conn.token ?? '' } });
+    expect(res.status).toBe(200);
+    const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 256]);
   }, 60_000);
 
   it('login errors carry the messages SDK callers match on', async () => {
