@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -33,6 +33,24 @@ async function osUser(): Promise<{ uid: number; gid: number } | null> {
     await exec('groupadd', ['-f', SUPERUSER]);
     await exec('useradd', ['-g', SUPERUSER, '-M', '-s', '/usr/sbin/nologin', SUPERUSER]);
     return { uid: await id('-u'), gid: await id('-g') };
+  }
+}
+
+/**
+ * As root, PostgreSQL runs as the unprivileged `postgres` user, which must be able to reach the var
+ * dir: a checkout under /root (0700) fails deep inside initdb otherwise. Say so up front.
+ */
+export function assertTraversable(path: string, fix = 'set paths.varDir (HOMECORE_PATHS__VAR_DIR) to a directory outside it, e.g. /var/lib/homecore'): void {
+  let dir = dirname(path);
+  for (;;) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `the embedded PostgreSQL runs as the "postgres" user, which cannot traverse ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}): ${fix}`,
+      );
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
   }
 }
 
@@ -91,6 +109,10 @@ export class EmbeddedPostgresSidecar {
     const settings = this.config.storages.postgresql;
     const log = this.logger.child({ component: 'embedded-postgres' });
     const user = await osUser();
+    if (user !== null) {
+      assertTraversable(this.config.paths.varDir);
+      assertTraversable((await binaries()).postgres, 'install homecore outside it (e.g. under /opt or /srv), or use an external PostgreSQL (storages.postgresql.embedded: false)');
+    }
     // A postgres left running by a killed master still holds the data dir: stop it first.
     const stale = await reapStale(join(this.dataDir, 'postmaster.pid'), /postgres/, { signal: 'SIGINT' });
     if (stale !== null) log.warn({ stalePid: stale }, 'stopped a PostgreSQL left by a previous master');
