@@ -47,8 +47,10 @@ export class WebhookDelivery {
 
   start(): void {
     this.unsubscribe = this.deps.bus.subscribe((m) => this.onChange(m));
-    this.track(this.deps.stores.webhooks.enqueueBoot(BOOT_MESSAGE, Date.now() / 1000, BOOT_DEDUP_S));
-    this.schedule(0);
+    // Claims start once the boot message is queued, so it rides with any delivery still pending from
+    // before the restart instead of racing it.
+    const boot = this.deps.stores.webhooks.enqueueBoot(BOOT_MESSAGE, Date.now() / 1000, BOOT_DEDUP_S);
+    this.track(boot.finally(() => this.schedule(0)));
   }
 
   /** Stops claiming, lets calls under way finish and record their outcome, then closes connections. */
