@@ -5,10 +5,11 @@ import { isUniqueViolation, num } from './rows.js';
 import type { Db } from './db.js';
 
 /**
- * Layout (migrations 3–4, 8): each event is one row holding its exact API JSON in `doc` plus the columns
+ * Layout (migrations 3–4, 8–9): each event is one row holding its exact API JSON in `doc` plus the columns
  * events.get filters and sorts on. `end_time` is `time + duration` (`time` for point events) and
- * NULL for running events, so the §2.1 time-range test is two index-friendly comparisons.
- * `attached_bytes` is the total size of its attached files, NULL when it has none.
+ * NULL for running events, so the §2.1 time-range test is a few index-bounded comparisons.
+ * `attached_bytes` is the total size of its attached files, NULL when it has none. `stream_keys`
+ * (generated) holds "<userId> <streamId>" per stream, for the GIN index of stream filters.
  */
 
 /** Rows fetched per round trip while streaming: bounded memory, few round trips. */
@@ -61,10 +62,11 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
   if (q.state === 'default') conds.push('NOT trashed');
   else if (q.state === 'trashed') conds.push('trashed');
   if (q.streams !== null) {
-    // `any` goes through the per-user GIN index (migration 4); the rest filters the rows it finds.
+    // `any` goes through the per-user GIN index on stream_keys (migrations 4, 9); the rest filters
+    // the rows it finds.
     const keys = (ids: string[]): string[] => ids.map((id) => `${userId} ${id}`);
     const clauses = q.streams.map((c) => {
-      const parts = [`event_stream_keys(user_id, stream_ids) && ${p(keys(c.any))}::text[]`];
+      const parts = [`stream_keys && ${p(keys(c.any))}::text[]`];
       for (const set of c.all) parts.push(`stream_ids && ${p(set)}::text[]`);
       if (c.not.length > 0) parts.push(`NOT (stream_ids && ${p(c.not)}::text[])`);
       return `(${parts.join(' AND ')})`;
@@ -79,9 +81,16 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
   }
   if (q.toTime !== null) conds.push(`time <= ${p(q.toTime)}`);
   if (q.fromTime !== null) {
-    // A running event ends "now" (§2.1).
+    // In range when it ends at or after fromTime; a running event ends "now" (§2.1). `end_time >=
+    // from` alone bounds no index (any older event may be a long period), so every row of the user
+    // before toTime was read. Split into three index-bounded cases (migration 9): events starting at
+    // or after fromTime (events_time), periods ending at or after it (events_periods, a partial
+    // index: periods are few), running events (events_running). Same rows as `end_time >= from`.
     const from = p(q.fromTime);
-    conds.push(`(end_time >= ${from} OR (end_time IS NULL AND ${p(now)}::double precision >= ${from}))`);
+    conds.push(
+      `((time >= ${from} AND end_time IS NOT NULL) OR (end_time > time AND end_time >= ${from})` +
+        ` OR (end_time IS NULL AND ${p(now)}::double precision >= ${from}))`,
+    );
   }
   if (q.running === true) conds.push('end_time IS NULL');
   else if (q.running === false) conds.push('end_time IS NOT NULL');
@@ -145,18 +154,21 @@ export class PgEventsStore implements EventsStore {
   }
 
   async get(userId: string, id: string): Promise<Event | null> {
-    const { rows } = await this.pool.query<{ doc: string }>('SELECT doc FROM events WHERE user_id = $1 AND id = $2', [userId, id]);
+    // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
+    const { rows } = await this.pool.query<{ doc: string }>({ name: 'events-get', text: 'SELECT doc FROM events WHERE user_id = $1 AND id = $2', values: [userId, id] });
     return rows[0] === undefined ? null : parseDoc(rows[0].doc);
   }
 
   async create(userId: string, e: Event): Promise<void> {
     try {
-      await this.pool.query(
-        `WITH revived AS (DELETE FROM event_deletions WHERE user_id = $1 AND id = $2)
+      // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
+      await this.pool.query({
+        name: 'events-create',
+        text: `WITH revived AS (DELETE FROM event_deletions WHERE user_id = $1 AND id = $2)
          INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
-      );
+        values: [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('id');
       throw err;
@@ -189,7 +201,7 @@ export class PgEventsStore implements EventsStore {
 
   async withStreams(userId: string, streamIds: string[]): Promise<Event[]> {
     const { rows } = await this.pool.query<{ doc: string }>(
-      'SELECT doc FROM events WHERE user_id = $1 AND event_stream_keys(user_id, stream_ids) && $2::text[] ORDER BY time, id',
+      'SELECT doc FROM events WHERE user_id = $1 AND stream_keys && $2::text[] ORDER BY time, id',
       [userId, streamIds.map((id) => `${userId} ${id}`)],
     );
     return rows.map((r) => parseDoc(r.doc));

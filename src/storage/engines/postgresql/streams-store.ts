@@ -45,7 +45,8 @@ export class PgStreamsStore implements StreamsStore {
   constructor(private readonly pool: Db) {}
 
   async all(userId: string): Promise<Stream[]> {
-    const { rows } = await this.pool.query<StreamRow>('SELECT * FROM streams WHERE user_id = $1', [userId]);
+    // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
+    const { rows } = await this.pool.query<StreamRow>({ name: 'streams-all', text: 'SELECT * FROM streams WHERE user_id = $1', values: [userId] });
     return rows.map(toStream);
   }
 

@@ -42,7 +42,8 @@ export class PgUsersStore implements UsersStore {
   }
 
   async getByUsername(username: string): Promise<User | null> {
-    const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
+    // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
+    const { rows } = await this.pool.query<UserRow>({ name: 'users-by-username', text: 'SELECT * FROM users WHERE username = $1', values: [username] });
     return rows[0] === undefined ? null : toUser(rows[0]);
   }
 

@@ -128,16 +128,19 @@ export class PgWebhooksStore implements WebhooksStore {
   }
 
   async enqueue(username: string, message: string, scopeKind: string | null, now: number): Promise<number> {
-    const { rowCount } = await this.db.query(
-      `INSERT INTO webhook_deliveries (user_id, webhook_id, messages, due_at)
+    // Runs on every change, mostly for users without webhooks: planning it cost ~0.35 ms each time.
+    // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
+    const { rowCount } = await this.db.query({
+      name: 'webhooks-enqueue',
+      text: `INSERT INTO webhook_deliveries (user_id, webhook_id, messages, due_at)
        ${PENDING_FROM('$2::text', '$4::double precision')}
        FROM webhooks w JOIN users u ON u.id = w.user_id
        WHERE u.username = $1 AND w.state = 'active'
          AND ($3::text IS NULL OR w.scopes IS NULL
               OR EXISTS (SELECT 1 FROM jsonb_each(w.scopes) AS s(k, v) WHERE coalesce(s.v ->> 'kind', 'events') = $3))
        ${UPSERT}`,
-      [username, message, scopeKind, now],
-    );
+      values: [username, message, scopeKind, now],
+    });
     return rowCount ?? 0;
   }
 
