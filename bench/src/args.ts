@@ -1,0 +1,109 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** API base of a running core (`http://host:port/`); null = start a fresh core. */
+  url: string | null;
+  /** PostgreSQL URL for the pgbench yardstick when --url is used (the bench knows its own core's). */
+  pgUrl: string | null;
+  duration: number;
+  warmup: number;
+  connections: number;
+  threads: number;
+  /** Scenario ids matching this regular expression run; null = all. */
+  only: RegExp | null;
+  apiWorkers: number | null;
+  logLevel: string | null;
+  /** --cpu-prof on every core process; the profiles land in bench/results/<date>-cpuprofiles/. */
+  cpuProf: boolean;
+  /** pg_stat_statements per scenario (embedded PostgreSQL restarted with it preloaded). */
+  pgStats: boolean;
+  skipYardsticks: boolean;
+  /** Waits for the 1-min load average to drop under this before starting (0 = do not wait). */
+  waitQuiet: number;
+  waitQuietMinutes: number;
+  keepCore: boolean;
+  out: string | null;
+  quick: boolean;
+}
+
+export const USAGE = `bench/run [options]
+
+  --url <base>          use a running core (API base, e.g. http://127.0.0.1:3000/) instead of starting one
+  --pg-url <url>        with --url: PostgreSQL of that core, for the pgbench yardstick (else skipped)
+  --duration <s>        seconds per scenario (default 15)
+  --quick               3 s per scenario, 1 s warm-up: checks the tooling, not the numbers
+  --warmup <s>          unrecorded run before each scenario (default 2; quick: 1)
+  --connections <n>     wrk connections (default 10; scenarios may set their own)
+  --threads <n>         wrk threads (default 1: enough for ~50k req/s, see docs/benchmarks.md)
+  --only <regexp>       only the scenarios whose id matches (yardsticks still run unless --no-yardsticks)
+  --api-workers <n>     cluster.apiWorkers of the started core (default: the config default)
+  --log-level <level>   logging.level of the started core (default: the config default)
+  --cpu-prof            run the started core with --cpu-prof (profiles kept next to the results)
+  --pg-stats            preload pg_stat_statements in the started core's PostgreSQL; top statements per scenario
+  --no-yardsticks       skip the fastify and pgbench yardsticks
+  --wait-quiet <load>   first wait until the 1-min load average is below <load>, re-checking every minute
+                        for up to --wait-minutes, then run anyway (default 0.7; quick: 0 = no wait)
+  --wait-minutes <n>    default 20
+  --keep-core           leave the started core running at the end (prints its URL and var dir)
+  --out <name>          results file name without extension (default: the start date-time)
+`;
+
+function num(v: string | undefined, name: string, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected a number, got "${v}"`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      url: { type: 'string' },
+      'pg-url': { type: 'string' },
+      duration: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      threads: { type: 'string' },
+      only: { type: 'string' },
+      'api-workers': { type: 'string' },
+      'log-level': { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      'pg-stats': { type: 'boolean', default: false },
+      'no-yardsticks': { type: 'boolean', default: false },
+      'wait-quiet': { type: 'string' },
+      'wait-minutes': { type: 'string' },
+      'keep-core': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help === true) return 'help';
+  const quick = values.quick === true;
+  let url = values.url ?? null;
+  if (url !== null && !url.endsWith('/')) url += '/';
+  const threads = num(values.threads, 'threads', 1);
+  const connections = num(values.connections, 'connections', 10);
+  if (threads < 1 || connections < threads) throw new Error('--threads must be ≥ 1 and ≤ --connections');
+  return {
+    url,
+    pgUrl: values['pg-url'] ?? null,
+    duration: num(values.duration, 'duration', quick ? 3 : 15),
+    warmup: num(values.warmup, 'warmup', quick ? 1 : 2),
+    connections,
+    threads,
+    only: values.only === undefined ? null : new RegExp(values.only),
+    apiWorkers: values['api-workers'] === undefined ? null : num(values['api-workers'], 'api-workers', 2),
+    logLevel: values['log-level'] ?? null,
+    cpuProf: values['cpu-prof'] === true,
+    pgStats: values['pg-stats'] === true,
+    skipYardsticks: values['no-yardsticks'] === true,
+    waitQuiet: num(values['wait-quiet'], 'wait-quiet', quick ? 0 : 0.7),
+    waitQuietMinutes: num(values['wait-minutes'], 'wait-minutes', 20),
+    keepCore: values['keep-core'] === true,
+    out: values.out ?? null,
+    quick,
+  };
+}
