@@ -395,3 +395,18 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
   live.add(created);
   return created;
 }
+
+/**
+ * A ready core whose public URL is its own API port, as apps and SDKs see it (service info, API
+ * endpoints): what `bin/start` gives on the default ports.
+ */
+export async function startPublicCore(): Promise<CoreProcess> {
+  const core = await startCore({
+    envFor: (ports) => ({
+      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
+      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
+    }),
+  });
+  await core.waitReady(60_000);
+  return core;
+}

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pryv from 'pryv';
-import { startCore, type CoreProcess } from '../helpers/core-process.js';
+import { startPublicCore, type CoreProcess } from '../helpers/core-process.js';
 import { randomUsername } from '../helpers/api-app.js';
 
 /**
@@ -13,13 +13,7 @@ let core: CoreProcess;
 let serviceInfoUrl: string;
 
 beforeAll(async () => {
-  core = await startCore({
-    envFor: (ports) => ({
-      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
-      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
-    }),
-  });
-  await core.waitReady(60_000);
+  core = await startPublicCore();
   serviceInfoUrl = `${core.urls.api}/reg/service/info`;
 }, 90_000);
 

@@ -3,7 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import pryv from 'pryv';
 import extendPryvSocketIO from '@pryv/socket.io';
 import extendPryvMonitor from '@pryv/monitor';
-import { startCore, type CoreProcess } from '../helpers/core-process.js';
+import { startPublicCore, type CoreProcess } from '../helpers/core-process.js';
 import { randomUsername } from '../helpers/api-app.js';
 
 /**
@@ -22,13 +22,7 @@ let serviceInfoUrl: string;
 const opened: Socket[] = [];
 
 beforeAll(async () => {
-  core = await startCore({
-    envFor: (ports) => ({
-      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
-      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
-    }),
-  });
-  await core.waitReady(60_000);
+  core = await startPublicCore();
   serviceInfoUrl = `${core.urls.api}/reg/service/info`;
 }, 90_000);
 afterEach(() => {
