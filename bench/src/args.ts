@@ -29,7 +29,7 @@ export interface BenchOptions {
 export const USAGE = `bench/run [options]
 
   --url <base>          use a running core (API base, e.g. http://127.0.0.1:3000/) instead of starting one
-  --pg-url <url>        with --url: PostgreSQL of that core, for the pgbench yardstick (else skipped)
+  --pg-url <url>        with --url: PostgreSQL of that core, for VACUUM ANALYZE after seeding and pgbench (else skipped)
   --duration <s>        seconds per scenario (default 15)
   --quick               3 s per scenario, 1 s warm-up: checks the tooling, not the numbers
   --warmup <s>          unrecorded run before each scenario (default 2; quick: 1)

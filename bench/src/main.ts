@@ -15,7 +15,7 @@ import { load, machineFacts, versions } from './machine.ts';
 import { PgStats } from './pg-stats.ts';
 import { descendants, roleOf, type CpuGroups } from './procs.ts';
 import { renderMarkdown, verdict, type BenchReport, type ScenarioOutcome } from './report.ts';
-import { SCENARIOS } from './scenarios.ts';
+import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed, type Seed } from './seed.ts';
 import { runWrk } from './wrk.ts';
 import { fastifyYardstick, pgbenchYardstick, type PgTarget } from './yardsticks.ts';
@@ -79,6 +79,33 @@ async function streamCount(s: Seed): Promise<number> {
   const count = (list: unknown): number =>
     Array.isArray(list) ? list.reduce((n: number, x: unknown) => n + 1 + count((x as { children?: unknown }).children), 0) : 0;
   return count((body as { streams?: unknown }).streams);
+}
+
+interface RunContext { o: BenchOptions; data: Seed; scriptDir: string; groups: () => CpuGroups; stats: PgStats | null }
+
+/** Warm-up, then the measured wrk run, with pg_stat_statements reset before and read after it. */
+async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: RunContext): Promise<ScenarioOutcome> {
+  const connections = sc.connections ?? o.connections;
+  const outcome: ScenarioOutcome = { id: sc.id, group: sc.group, title: sc.title, detail: sc.detail, goal: sc.goal, connections, result: null, unavailable: null, streamsAtStart: null, pgTop: null };
+  const first = await sc.requests(data);
+  if (!Array.isArray(first)) {
+    outcome.unavailable = first.unavailable;
+    log(`${sc.id}: ${first.unavailable}`);
+    return outcome;
+  }
+  const run = { url: sc.url(data), duration: o.duration, connections, threads: o.threads, timeoutS: sc.timeoutS ?? 10 };
+  if (o.warmup > 0) await runWrk({ ...run, requests: first, duration: o.warmup }, scriptDir, `${sc.id}-warmup`, groups);
+  // Asked again: some scenarios make fresh holders per wrk run.
+  const requests = await sc.requests(data);
+  if (!Array.isArray(requests)) throw new Error(`${sc.id} became unavailable after its warm-up`);
+  outcome.streamsAtStart = await streamCount(data);
+  await stats?.reset();
+  outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
+  outcome.pgTop = (await stats?.top()) ?? null;
+  const r = outcome.result;
+  log(`${sc.id}: ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, cpu ${JSON.stringify(r.cpu.perGroup)} outside ${r.cpu.outside} machine ${r.cpu.machine} % steal ${r.cpu.steal} % → ${verdict(outcome)}`);
+  if (r.sample !== '') log(`  first error answer: ${r.sample.slice(0, 200)}`);
+  return outcome;
 }
 
 async function main(): Promise<void> {
@@ -182,27 +209,7 @@ async function main(): Promise<void> {
     const stats = o.pgStats && core !== null ? new PgStats({ ...core.pg, user: 'postgres', password: core.superuserPassword() }) : null;
     await stats?.open();
     for (const sc of SCENARIOS) {
-      if (o.only !== null && !o.only.test(sc.id)) continue;
-      const connections = sc.connections ?? o.connections;
-      const outcome: ScenarioOutcome = { id: sc.id, group: sc.group, title: sc.title, detail: sc.detail, goal: sc.goal, connections, result: null, unavailable: null, streamsAtStart: null, pgTop: null };
-      report.scenarios.push(outcome);
-      const first = await sc.requests(data);
-      if (!Array.isArray(first)) {
-        outcome.unavailable = first.unavailable;
-        log(`${sc.id}: ${first.unavailable}`);
-        continue;
-      }
-      const run = { url: sc.url(data), duration: o.duration, connections, threads: o.threads, timeoutS: sc.timeoutS ?? 10 };
-      if (o.warmup > 0) await runWrk({ ...run, requests: first, duration: o.warmup }, scriptDir, `${sc.id}-warmup`, groups);
-      const requests = await sc.requests(data);
-      if (!Array.isArray(requests)) throw new Error(`${sc.id} became unavailable after its warm-up`);
-      outcome.streamsAtStart = await streamCount(data);
-      await stats?.reset();
-      outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
-      outcome.pgTop = (await stats?.top()) ?? null;
-      const r = outcome.result;
-      log(`${sc.id}: ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, cpu ${JSON.stringify(r.cpu.perGroup)} outside ${r.cpu.outside} machine ${r.cpu.machine} % steal ${r.cpu.steal} % → ${verdict(outcome)}`);
-      if (r.sample !== '') log(`  first error answer: ${r.sample.slice(0, 200)}`);
+      if (o.only === null || o.only.test(sc.id)) report.scenarios.push(await runScenario(sc, { o, data, scriptDir, groups, stats }));
     }
     await stats?.close();
 

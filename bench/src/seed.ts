@@ -83,7 +83,7 @@ async function seedUser(apiUrl: string, username: string, now: number): Promise<
   const streamIds = layout.map((s) => s.id);
   const eventIds: string[] = [];
   const step = (DAYS * 86_400) / EVENTS_PER_USER;
-  // Batches of 1000 calls (the batch limit), sent 5 at a time: seeding is not what is measured.
+  // Batches of 1000 calls (the batch limit), all sent at once: seeding is not what is measured.
   const batches: Promise<unknown[]>[] = [];
   for (let from = 0; from < EVENTS_PER_USER; from += 1000) {
     const calls = [];
