@@ -21,8 +21,8 @@ export async function resolveUser(services: Services, username: string): Promise
   if (services.config.platform.mode === 'multi') {
     const coreId = await services.platform.coreOf(normalized);
     if (coreId !== null && coreId !== services.config.core.id) {
-      const core = (await services.platform.cores.list()).find((c) => c.id === coreId);
-      if (core !== undefined) {
+      const core = await services.platform.cores.get(coreId);
+      if (core !== null) {
         throw new ApiError('wrong-core', `User "${normalized}" lives on another core.`, {
           data: { coreUrl: core.url },
           extra: { coreUrl: core.url },

@@ -79,13 +79,12 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     if (username !== undefined) {
       const coreId = await services.platform.coreOf(username.toLowerCase());
       if (coreId === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
-      const core = (await services.platform.cores.list()).find((c) => c.id === coreId);
-      return withMeta({ core: { url: core?.url ?? coreUrl } });
+      return withMeta({ core: { url: (await services.platform.cores.get(coreId))?.url ?? coreUrl } });
     }
     // Unknown emails get this core's URL: the answer must not reveal whether an email is registered.
     const owner = await services.platform.usernameFor('email', (email ?? '').toLowerCase());
     const coreId = owner === null ? null : await services.platform.coreOf(owner);
-    const core = coreId === null ? undefined : (await services.platform.cores.list()).find((c) => c.id === coreId);
+    const core = coreId === null ? null : await services.platform.cores.get(coreId);
     return withMeta({ core: { url: core?.url ?? coreUrl } });
   });
 
@@ -111,7 +110,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const serverOf = async (username: string): Promise<string | null> => {
     const coreId = await services.platform.coreOf(username.toLowerCase());
     if (coreId === null) return null;
-    return (await services.platform.cores.list()).find((c) => c.id === coreId)?.url ?? coreUrl;
+    return (await services.platform.cores.get(coreId))?.url ?? coreUrl;
   };
   app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';

@@ -1,3 +1,4 @@
+import type { Row } from './response.js';
 import type { RqliteClient } from './rqlite-client.js';
 
 export interface CoreRecord {
@@ -7,6 +8,14 @@ export interface CoreRecord {
   available: boolean;
   userCount: number;
 }
+
+const toCore = (r: Row): CoreRecord => ({
+  id: String(r['id']),
+  url: String(r['url']),
+  hosting: String(r['hosting']),
+  available: Number(r['available']) === 1,
+  userCount: Number(r['user_count']),
+});
 
 /** The cores registry in the platform DB. */
 export class CoresRepository {
@@ -29,12 +38,12 @@ export class CoresRepository {
 
   async list(): Promise<CoreRecord[]> {
     const rows = await this.client.queryRows('SELECT id, url, hosting, available, user_count FROM cores ORDER BY id', [], 'linearizable');
-    return rows.map((r) => ({
-      id: String(r['id']),
-      url: String(r['url']),
-      hosting: String(r['hosting']),
-      available: Number(r['available']) === 1,
-      userCount: Number(r['user_count']),
-    }));
+    return rows.map(toCore);
+  }
+
+  /** One core by id (routing a user to its home core reads just that row). */
+  async get(id: string): Promise<CoreRecord | null> {
+    const rows = await this.client.queryRows('SELECT id, url, hosting, available, user_count FROM cores WHERE id = ?', [id], 'linearizable');
+    return rows[0] === undefined ? null : toCore(rows[0]);
   }
 }
