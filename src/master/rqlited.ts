@@ -38,7 +38,7 @@ export function assertModeSupported(config: Readonly<Config>, binary: RqlitedBin
   if (config.platform.mode === 'multi' && !binary.multiCoreSafe) {
     throw new Error(
       `platform.mode is multi but rqlited ${binary.version} (${binary.source}) does not check Raft client ` +
-        'certificates: refusing to start. Install rqlited >= 8.43.3 (pinned 9.4.5, see docs/rqlited.md).',
+        'certificates: refusing to start. Install rqlited >= 8.43.3 (pinned 8.43.4, see docs/rqlited.md).',
     );
   }
 }
