@@ -25,6 +25,19 @@ export function forbidden(message: string, data?: unknown): ApiError {
   return new ApiError('forbidden', message, data === undefined ? {} : { data });
 }
 
+/**
+ * A method acting on the whole subtree of `streamId` (delete, move) needs manage on every stream of
+ * it: a `none` mask (or a lower grant) below refuses it with 403 forbidden, naming the masked
+ * streams, which are the caller's own permissions (AccessLogic.unmanageableBelow, issue #16).
+ */
+export function refuseMaskedSubtree(logic: AccessLogic, streamId: string, action: 'Deleting' | 'Moving'): void {
+  const masked = logic.unmanageableBelow(streamId);
+  if (masked.length === 0) return;
+  throw forbidden(`${action} stream "${streamId}" is forbidden: this access cannot manage the stream(s) ${masked.map((id) => `"${id}"`).join(', ')} below it.`, {
+    maskedStreams: masked,
+  });
+}
+
 /** DuplicateKeyError → 409 item-already-exists with the clashing key (§1.4); anything else rethrown. */
 export function rethrowDuplicate(err: unknown, values: Record<string, unknown>): never {
   if (err instanceof DuplicateKeyError) {

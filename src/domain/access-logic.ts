@@ -14,7 +14,7 @@ export class AccessLogic {
 
   constructor(
     readonly access: Access,
-    private readonly tree: StreamsTree,
+    readonly tree: StreamsTree,
   ) {
     let star: Level | null = null;
     for (const p of access.permissions) {
@@ -64,6 +64,24 @@ export class AccessLogic {
     if (this.isPersonal) return true;
     if (streamId === null) return this.star === 'manage';
     return this.levelOn(streamId) === 'manage';
+  }
+
+  /**
+   * Streams below `streamId` this access may not manage (a `none` mask or a lower child grant), as
+   * the topmost of each such subtree. Each one carries an explicit permission of this access (a
+   * level only changes down the tree where a permission says so), so naming them reveals nothing
+   * the caller does not already hold. A method acting on a whole subtree (delete, move) is refused
+   * when this is not empty (issue #16).
+   */
+  unmanageableBelow(streamId: string): string[] {
+    if (this.isPersonal) return [];
+    return this.tree
+      .subtree(streamId)
+      .filter((id) => id !== streamId && !this.canManageStream(id))
+      .filter((id) => {
+        const parentId = this.tree.get(id)?.parentId ?? null;
+        return parentId === null || this.canManageStream(parentId);
+      });
   }
 
   /** Ids of existing streams whose events this access may read. */

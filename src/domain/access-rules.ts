@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { AccessLogic } from './access-logic.js';
+import { AccessLogic } from './access-logic.js';
 import { baseAccessId, sameAccess } from './access-ids.js';
 import type { StreamsTree } from './streams-tree.js';
 import { isStreamPermission, type Access, type FeaturePermission, type Level, type Permission } from './types.js';
@@ -74,6 +74,12 @@ export function accessUpdateRefusal(caller: Access, target: Pick<Access, 'id' | 
   return target.type === 'shared' && isCreatedBy(target, caller.id) ? null : 'An app access can only update the shared accesses it created.';
 }
 
+/** `granted` is more than `own` allows to pass on: above it, or anything derived from create-only. */
+function exceeds(own: Level | null, granted: Level | null): boolean {
+  if (granted === null || granted === 'none') return false;
+  return own === null || own === 'create-only' || RANK[own] < RANK[granted];
+}
+
 /**
  * Stream permissions of `permissions` that `app` could not grant: a level above its own effective
  * level on that stream, or any level derived from a create-only grant. `none` only narrows.
@@ -81,11 +87,33 @@ export function accessUpdateRefusal(caller: Access, target: Pick<Access, 'id' | 
 export function exceedingStreamPermissions(app: AccessLogic, permissions: readonly Permission[]): string[] {
   const out: string[] = [];
   for (const p of permissions) {
-    if (!isStreamPermission(p) || p.level === 'none') continue;
-    const own = app.levelOn(p.streamId);
-    if (own === null || own === 'create-only' || RANK[own] < RANK[p.level]) out.push(p.streamId);
+    if (isStreamPermission(p) && exceeds(app.levelOn(p.streamId), p.level)) out.push(p.streamId);
   }
   return out;
+}
+
+/**
+ * The streams an access with `permissions` would get more on than `app` has, through inheritance:
+ * `app` grants `read` on A but holds `none` (or a lower level) on A/secret, while the new access
+ * would read A/secret through its `read` on A (issue #16). Answers the topmost stream of each such
+ * subtree, which always carries one of the two accesses' own permissions. A mask on a stream that
+ * does not exist yet must be carried as such: where it will be created is not known.
+ */
+export function revealedMasks(app: AccessLogic, permissions: readonly Permission[]): string[] {
+  if (app.isPersonal) return [];
+  const tree = app.tree;
+  const candidate = new AccessLogic({ ...app.access, type: 'shared', permissions: [...permissions] }, tree);
+  const offends = (id: string): boolean => exceeds(app.levelOn(id), candidate.levelOn(id));
+  const out = tree.all().filter((s) => offends(s.id) && (s.parentId === null || !tree.has(s.parentId) || !offends(s.parentId))).map((s) => s.id);
+  const own = new Map(permissions.filter(isStreamPermission).map((p) => [p.streamId, p.level]));
+  const granted = permissions.filter(isStreamPermission).map((p) => p.level);
+  for (const p of app.access.permissions) {
+    if (!isStreamPermission(p) || p.streamId === '*' || tree.has(p.streamId)) continue;
+    const carried = own.get(p.streamId);
+    const reachable = carried === undefined ? granted : [carried];
+    if (reachable.some((l) => exceeds(p.level, l))) out.push(p.streamId);
+  }
+  return [...new Set(out)].sort();
 }
 
 /**
@@ -93,27 +121,44 @@ export function exceedingStreamPermissions(app: AccessLogic, permissions: readon
  * permissions and `expires`, could not have created: §3.4 refuses such an update (offendingChildren).
  */
 export function orphanedChildren(app: AccessLogic, expires: number | null, children: readonly Pick<Access, 'id' | 'permissions' | 'expires'>[]): string[] {
+  const exceeding = (c: Pick<Access, 'permissions'>): boolean =>
+    exceedingStreamPermissions(app, c.permissions).length > 0 || revealedMasks(app, c.permissions).length > 0;
   return children
-    .filter((c) => exceedingStreamPermissions(app, c.permissions).length > 0 || (expires !== null && (c.expires === null || c.expires > expires)))
+    .filter((c) => exceeding(c) || (expires !== null && (c.expires === null || c.expires > expires)))
     .map((c) => c.id);
+}
+
+/** Why an access may not be created or given some permissions; `data` goes into the 403. */
+export interface Refusal {
+  message: string;
+  data?: { maskedStreams: string[] };
 }
 
 /**
  * Why an app access may not create `candidate`, or null when it may (§3.4): only shared accesses,
  * with at least one stream permission, each at most the app's own effective level on that stream
- * and never derived from a create-only grant; feature permissions no weaker than the app's own.
- * A `none` entry only narrows, so it is always acceptable.
+ * and never derived from a create-only grant; no stream reachable through them on which the app
+ * itself has less (its `none` masks must be carried, issue #16); feature permissions no weaker
+ * than the app's own. A `none` entry only narrows, so it is always acceptable.
  */
-export function appCreationRefusal(app: AccessLogic, candidate: { type: Access['type']; permissions: readonly Permission[] }): string | null {
-  if (candidate.type !== 'shared') return 'An app access can only create shared accesses.';
+export function appCreationRefusal(app: AccessLogic, candidate: { type: Access['type']; permissions: readonly Permission[] }): Refusal | null {
+  if (candidate.type !== 'shared') return { message: 'An app access can only create shared accesses.' };
   const exceeding = exceedingStreamPermissions(app, candidate.permissions)[0];
-  if (exceeding !== undefined) return `The requested level on stream "${exceeding}" exceeds this access's own.`;
+  if (exceeding !== undefined) return { message: `The requested level on stream "${exceeding}" exceeds this access's own.` };
+  const masked = revealedMasks(app, candidate.permissions);
+  if (masked.length > 0) {
+    const list = masked.map((id) => `"${id}"`).join(', ');
+    return {
+      message: `The requested permissions would reach stream(s) ${list}, on which this access has less (e.g. "none"): give the new access the same permissions on them.`,
+      data: { maskedStreams: masked },
+    };
+  }
   for (const p of candidate.permissions) {
     if (!isStreamPermission(p) && !featureAllowed(app, p)) {
-      return `The feature permission "${p.feature}: ${p.setting}" cannot be granted by this access.`;
+      return { message: `The feature permission "${p.feature}: ${p.setting}" cannot be granted by this access.` };
     }
   }
-  return candidate.permissions.some(isStreamPermission) ? null : 'An app access can only create accesses with stream permissions.';
+  return candidate.permissions.some(isStreamPermission) ? null : { message: 'An app access can only create accesses with stream permissions.' };
 }
 
 function featureAllowed(app: AccessLogic, p: FeaturePermission): boolean {

@@ -131,3 +131,103 @@ describe('permission matrix', () => {
     expect(await attempt(tokens.get(`${type}/${row}`) ?? '', op, target)).toBe(allowed);
   });
 });
+
+/**
+ * `none` masks below a subtree (issue #16): a method acting on a stream's whole subtree, or an access
+ * created from one, must not reach what the caller was never allowed to see. Fresh tree per case:
+ *
+ *   A ─┬─ secret ── deep        the caller: manage on A and B, `none` on secret
+ *      └─ open
+ *   B                           one event in each stream, written by the personal token
+ */
+interface MaskSetup {
+  owner: TestUser;
+  caller: string;
+  events: Map<string, string>;
+}
+interface MaskCase {
+  name: string;
+  type: 'app' | 'shared';
+  /** The calls under test; the last one's answer is checked. */
+  act: (s: MaskSetup) => Promise<{ statusCode: number; json(): { error?: { id: string; data?: { maskedStreams?: string[] } } } }>;
+  status: number;
+  maskedStreams?: string[];
+  /** Streams whose event must still be there, unchanged in its streams, afterwards. */
+  untouched: string[];
+}
+
+const as = (owner: TestUser, token: string, method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, payload?: object) =>
+  t.app.inject({ method, url: `/${owner.username}${path}`, headers: { authorization: token }, ...(payload === undefined ? {} : { payload }) });
+const MASK: Permission[] = [{ streamId: 'A', level: 'manage' }, { streamId: 'secret', level: 'none' }, { streamId: 'B', level: 'manage' }];
+const deleteTwice = async (s: MaskSetup, id: string, query = '') => {
+  expect((await as(s.owner, s.caller, 'DELETE', `/streams/${id}${query}`)).statusCode).toBe(200);
+  return as(s.owner, s.caller, 'DELETE', `/streams/${id}${query}`);
+};
+
+const MASK_CASES: MaskCase[] = [
+  { name: 'accesses.create read on A without the mask', type: 'app', status: 403, maskedStreams: ['secret'], untouched: [],
+    act: (s) => as(s.owner, s.caller, 'POST', '/accesses', { name: 'leak', permissions: [{ streamId: 'A', level: 'read' }] }) },
+  { name: 'accesses.create read on A carrying the mask', type: 'app', status: 201, untouched: [],
+    act: (s) => as(s.owner, s.caller, 'POST', '/accesses', { name: 'ok', permissions: [{ streamId: 'A', level: 'read' }, { streamId: 'secret', level: 'none' }] }) },
+  { name: 'accesses.update widening a child to A without the mask', type: 'app', status: 403, maskedStreams: ['secret'], untouched: [],
+    act: async (s) => {
+      const child = (await as(s.owner, s.caller, 'POST', '/accesses', { name: 'child', permissions: [{ streamId: 'open', level: 'read' }] })).json();
+      return as(s.owner, s.caller, 'PUT', `/accesses/${(child as { access: { id: string } }).access.id}`, { permissions: [{ streamId: 'A', level: 'read' }] });
+    } },
+  { name: 'streams.delete A (events deleted)', type: 'app', status: 403, maskedStreams: ['secret'], untouched: ['A', 'secret', 'deep', 'open'],
+    act: (s) => deleteTwice(s, 'A', '?mergeEventsWithParent=false') },
+  { name: 'streams.delete A (events merged)', type: 'app', status: 403, maskedStreams: ['secret'], untouched: ['A', 'secret', 'deep', 'open'],
+    act: (s) => deleteTwice(s, 'A', '?mergeEventsWithParent=true') },
+  { name: 'streams.delete A by a shared access', type: 'shared', status: 403, maskedStreams: ['secret'], untouched: ['A', 'secret', 'deep', 'open'],
+    act: (s) => deleteTwice(s, 'A', '?mergeEventsWithParent=false') },
+  { name: 'streams.delete open (no mask below)', type: 'app', status: 200, untouched: ['A', 'secret', 'deep', 'B'],
+    act: (s) => deleteTwice(s, 'open', '?mergeEventsWithParent=false') },
+  { name: 'streams.update moving A under B', type: 'app', status: 403, maskedStreams: ['secret'], untouched: ['A', 'secret', 'deep'],
+    act: (s) => as(s.owner, s.caller, 'PUT', '/streams/A', { parentId: 'B' }) },
+  { name: 'streams.update moving open under B (no mask below)', type: 'app', status: 200, untouched: ['A', 'secret', 'deep'],
+    act: (s) => as(s.owner, s.caller, 'PUT', '/streams/open', { parentId: 'B' }) },
+];
+
+async function maskSetup(type: 'app' | 'shared'): Promise<MaskSetup> {
+  const owner = await t.createUser();
+  for (const [id, parentId] of [['A', null], ['secret', 'A'], ['deep', 'secret'], ['open', 'A'], ['B', null]] as const) {
+    expect((await as(owner, owner.token, 'POST', '/streams', { id, name: id, parentId })).statusCode).toBe(201);
+  }
+  const events = new Map<string, string>();
+  for (const id of ['A', 'secret', 'deep', 'open', 'B']) {
+    events.set(id, (await as(owner, owner.token, 'POST', '/events', { streamIds: [id], type: 'note/txt', content: id })).json().event.id);
+  }
+  return { owner, events, caller: (await t.createAccess(owner, { type, permissions: MASK })).token };
+}
+
+describe('none masks below a subtree (issue #16)', () => {
+  it.each(MASK_CASES)('$type: $name → $status', async (c) => {
+    const s = await maskSetup(c.type);
+    const res = await c.act(s);
+    expect(res.statusCode, JSON.stringify(res.json())).toBe(c.status);
+    if (c.status === 403) expect(res.json().error).toMatchObject({ id: 'forbidden', data: { maskedStreams: c.maskedStreams } });
+    for (const id of c.untouched) {
+      const got = await as(s.owner, s.owner.token, 'GET', `/events/${s.events.get(id) ?? ''}`);
+      expect(got.statusCode, `event in ${id}`).toBe(200);
+      expect(got.json().event.streamIds).toEqual([id]);
+    }
+  });
+
+  it('a shared access created with the mask reads A but not what is masked below it', async () => {
+    const s = await maskSetup('app');
+    const made = await as(s.owner, s.caller, 'POST', '/accesses', { name: 'masked', permissions: [{ streamId: 'A', level: 'read' }, { streamId: 'secret', level: 'none' }] });
+    const shared = made.json().access.token as string;
+    const listed = await as(s.owner, shared, 'GET', `/events?streams=${encodeURIComponent('["A"]')}&limit=100`);
+    expect((listed.json().events as { id: string }[]).map((e) => e.id).sort()).toEqual([s.events.get('A'), s.events.get('open')].sort());
+    expect((await as(s.owner, shared, 'GET', `/events/${s.events.get('secret') ?? ''}`)).statusCode).toBe(403);
+  });
+
+  it('narrowing an app with a mask its child would not carry is refused (offendingChildren)', async () => {
+    const s = await maskSetup('app');
+    const app = await t.createAccess(s.owner, { type: 'app', permissions: [{ streamId: 'A', level: 'manage' }] });
+    const child = (await as(s.owner, app.token, 'POST', '/accesses', { name: 'child', permissions: [{ streamId: 'A', level: 'read' }] })).json().access;
+    const res = await as(s.owner, s.owner.token, 'PUT', `/accesses/${app.id}`, { permissions: [{ streamId: 'A', level: 'manage' }, { streamId: 'secret', level: 'none' }] });
+    expect(res.statusCode, res.body).toBe(400);
+    expect(res.json().error).toMatchObject({ id: 'invalid-operation', data: { offendingChildren: [child.id] } });
+  });
+});

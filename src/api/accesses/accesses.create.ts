@@ -37,7 +37,9 @@ export default defineMethod({
     const { user, access, logic, tree } = await loadScope(ctx);
     const permissions = inheritPermissions(logic, p.permissions.map(toStoredPermission));
     const refusal = logic.isPersonal ? null : appCreationRefusal(logic, { type: p.type, permissions });
-    if (refusal !== null) throw forbidden(`Your access token has insufficient permissions to create this new access. ${refusal}`);
+    if (refusal !== null) {
+      throw new ApiError('forbidden', `Your access token has insufficient permissions to create this new access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
+    }
     const now = nowSeconds();
     const token = p.token === undefined ? newToken() : checkToken(p.token);
     const tokenHash = ctx.services.vault.lookupHash(token);

@@ -49,7 +49,9 @@ export function resolvePatch(caller: AccessLogic, target: StoredAccess, update: 
   if (update.permissions !== undefined) {
     const permissions = inheritPermissions(caller, update.permissions);
     const refusal = caller.isPersonal ? null : appCreationRefusal(caller, { type: target.type, permissions });
-    if (refusal !== null) throw new ApiError('forbidden', `Your access token has insufficient permissions to update this access. ${refusal}`);
+    if (refusal !== null) {
+      throw new ApiError('forbidden', `Your access token has insufficient permissions to update this access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
+    }
     patch.permissions = permissions;
   }
   if (update.expireAfter !== undefined || update.expires !== undefined) {

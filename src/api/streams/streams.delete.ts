@@ -3,7 +3,7 @@ import { eventFateOnStreamDeletion } from '../../domain/stream-rules.js';
 import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
-import { forbidden, loadScope } from '../stream-scope.js';
+import { forbidden, loadScope, refuseMaskedSubtree } from '../stream-scope.js';
 import { flatStreamView } from './stream-view.js';
 import { removeEventFiles } from '../events/attachments.js';
 
@@ -31,6 +31,7 @@ export default defineMethod({
       notifier.emit(user.username, 'streamsChanged');
       return { stream: flatStreamView({ ...stream, ...patch }) };
     }
+    refuseMaskedSubtree(logic, p.id, 'Deleting');
     const subtree = tree.subtree(p.id);
     const events = await stores.events.withStreams(user.id, subtree);
     if (events.length > 0 && p.mergeEventsWithParent === undefined) {

@@ -5,7 +5,7 @@ import type { Stream } from '../../domain/types.js';
 import { ApiError, errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
-import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
+import { forbidden, loadScope, refuseMaskedSubtree, rethrowDuplicate } from '../stream-scope.js';
 import { ClientDataSchema } from '../shared-schemas.js';
 import { flatStreamView } from './stream-view.js';
 
@@ -36,6 +36,8 @@ export default defineMethod({
       checkParent(tree, parentId);
       checkMove(tree, p.id, parentId);
       if (!logic.canManageStream(parentId)) throw forbidden('Moving the stream under this parent is forbidden.');
+      // A move changes what every other access inherits below it: not for streams the caller cannot manage.
+      refuseMaskedSubtree(logic, p.id, 'Moving');
     }
     const name = u.name ?? current.name;
     if ((name !== current.name || parentId !== current.parentId) && hasSiblingNamed(tree, parentId, name, p.id)) {

@@ -61,6 +61,15 @@ describe('AccessLogic rules', () => {
     expect(l.readableStreamIds().sort()).toEqual(['diary', 'health']);
   });
 
+  it('names the topmost streams below one that it may not manage (issue #16)', () => {
+    expect(logic([['health', 'manage'], ['heart', 'none']]).unmanageableBelow('health')).toEqual(['heart']);
+    expect(logic([['health', 'manage'], ['heart', 'read'], ['pulse', 'none']]).unmanageableBelow('health')).toEqual(['heart']);
+    expect(logic([['health', 'manage'], ['pulse', 'none']]).unmanageableBelow('health')).toEqual(['pulse']);
+    expect(logic([['health', 'manage'], ['heart', 'none'], ['pulse', 'manage']]).unmanageableBelow('health')).toEqual(['heart']);
+    expect(logic([['health', 'manage'], ['work', 'none']]).unmanageableBelow('health')).toEqual([]);
+    expect(logic([], 'personal').unmanageableBelow('health')).toEqual([]);
+  });
+
   it('reads feature permissions', () => {
     const l = new AccessLogic(access('app', [{ feature: 'selfRevoke', setting: 'forbidden' }]), tree);
     expect(l.feature('selfRevoke')).toBe('forbidden');

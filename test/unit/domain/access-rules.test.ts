@@ -29,8 +29,26 @@ describe('appCreationRefusal', () => {
     ['a stream it cannot reach', [['health', 'manage']], 'shared', [{ streamId: 'work', level: 'read' }], false],
     ['a masked descendant', [['health', 'manage'], ['heart', 'none']], 'shared', [{ streamId: 'pulse', level: 'read' }], false],
     ['* without its own *', [['health', 'manage']], 'shared', [{ streamId: '*', level: 'read' }], false],
+    // Issue #16: what the creator cannot see below a granted stream stays hidden from the new access.
+    ['a masked descendant reached through its parent', [['health', 'manage'], ['heart', 'none']], 'shared', [{ streamId: 'health', level: 'read' }], false],
+    ['the same mask carried', [['health', 'manage'], ['heart', 'none']], 'shared', [{ streamId: 'health', level: 'read' }, { streamId: 'heart', level: 'none' }], true],
+    ['a masked subtree re-granted below', [['health', 'manage'], ['heart', 'none'], ['pulse', 'read']], 'shared',
+      [{ streamId: 'health', level: 'read' }, { streamId: 'heart', level: 'none' }, { streamId: 'pulse', level: 'read' }], true],
+    ['a lower child grant reached through its parent', [['health', 'manage'], ['heart', 'read']], 'shared', [{ streamId: 'health', level: 'manage' }], false],
+    ['a lower child grant kept', [['health', 'manage'], ['heart', 'read']], 'shared', [{ streamId: 'health', level: 'manage' }, { streamId: 'heart', level: 'read' }], true],
+    ['a create-only child reached by read', [['health', 'contribute'], ['heart', 'create-only']], 'shared', [{ streamId: 'health', level: 'read' }], false],
+    ['a mask reached through *', [['*', 'read'], ['work', 'none']], 'shared', [{ streamId: '*', level: 'read' }], false],
+    ['a mask carried under *', [['*', 'read'], ['work', 'none']], 'shared', [{ streamId: '*', level: 'read' }, { streamId: 'work', level: 'none' }], true],
+    ['a mask on a stream not created yet', [['health', 'manage'], ['future', 'none']], 'shared', [{ streamId: 'health', level: 'read' }], false],
+    ['that mask carried', [['health', 'manage'], ['future', 'none']], 'shared', [{ streamId: 'health', level: 'read' }, { streamId: 'future', level: 'none' }], true],
   ])('%s → allowed=%s', (_n, own, type, permissions, allowed) => {
     expect(appCreationRefusal(app(own), { type, permissions }) === null).toBe(allowed);
+  });
+
+  it('names the topmost masked streams, which are the access\'s own permissions', () => {
+    const logic = app([['*', 'read'], ['health', 'manage'], ['heart', 'none'], ['work', 'none'], ['future', 'none']]);
+    const refusal = appCreationRefusal(logic, { type: 'shared', permissions: [{ streamId: '*', level: 'read' }] });
+    expect(refusal?.data).toEqual({ maskedStreams: ['future', 'heart', 'work'] });
   });
 
   it.each<[string, Permission[], Permission, boolean]>([
