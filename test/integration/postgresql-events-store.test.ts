@@ -121,14 +121,33 @@ describe('PgEventsStore', () => {
     expect(JSON.parse(docs[0] ?? '')).toMatchObject({ id: 'point', content: 70 });
   });
 
-  it('replaces an event and updates the indexed columns', async () => {
+  it('updates an event and its indexed columns', async () => {
     const e = event('movable', { time: 5000, streamIds: ['x'] });
     await store.create(USER, e);
-    await store.replace(USER, { ...e, streamIds: ['y'], duration: null, modified: 99 });
+    await store.update(USER, e.id, (cur) => ({ ...cur, streamIds: ['y'], duration: null, modified: 99 }));
     expect(await ids({ streams: [{ any: ['y'], all: [], not: [] }] })).toEqual(['movable']);
     expect(await ids({ streams: [{ any: ['x'], all: [], not: [] }] })).toEqual([]);
     expect(await ids({ running: true, modifiedSince: 98 })).toEqual(['movable']);
     expect(await store.withStreams(USER, ['y', 'zz'])).toMatchObject([{ id: 'movable', streamIds: ['y'] }]);
+  });
+
+  it('update(): null for a missing event; a change that throws writes nothing', async () => {
+    expect(await store.update(USER, 'nope', (e) => e)).toBeNull();
+    await store.create(USER, event('guarded', { content: 'before' }));
+    await expect(store.update(USER, 'guarded', () => {
+      throw new Error('refused');
+    })).rejects.toThrow('refused');
+    await expect(store.update(USER, 'guarded', (e) => ({ ...e, id: 'other' }))).rejects.toThrow();
+    expect((await store.get(USER, 'guarded'))?.content).toBe('before');
+    expect(await store.update(OTHER, 'guarded', (e) => e)).toBeNull();
+  });
+
+  it('update(): concurrent read-modify-writes of one event are serialized, none lost (issue #16)', async () => {
+    await store.create(USER, event('counter', { clientData: { n: 0 } }));
+    const bump = (e: Event): Event => ({ ...e, clientData: { n: Number(e.clientData?.['n']) + 1 } });
+    const results = await Promise.all(Array.from({ length: 30 }, () => store.update(USER, 'counter', bump)));
+    expect(results.map((r) => Number(r?.after.clientData?.['n'])).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    expect((await store.get(USER, 'counter'))?.clientData).toEqual({ n: 30 });
   });
 
   it('records deletions in order and forgets them when the id is re-created', async () => {

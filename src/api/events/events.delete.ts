@@ -18,10 +18,11 @@ export default defineMethod({
     if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Deleting event "${p.id}" is forbidden.`);
     const now = nowSeconds();
     if (!current.trashed) {
-      const event = { ...current, trashed: true, modified: now, modifiedBy: authorOf(ctx) };
-      await store.replace(user.id, event);
+      // Atomic (issue #16): a concurrent events.update is neither lost nor undoes the trashing.
+      const updated = await store.update(user.id, p.id, (e) => ({ ...e, trashed: true, modified: now, modifiedBy: authorOf(ctx) }));
+      if (updated === null) throw errors.unknownResource('event', p.id);
       ctx.services.notifier.emit(user.username, 'eventsChanged');
-      return { event: withReadTokens(ctx, event) };
+      return { event: withReadTokens(ctx, updated.after) };
     }
     await store.delete(user.id, p.id, now);
     // After the row: a failure here leaves orphan files, never an event pointing at missing ones.

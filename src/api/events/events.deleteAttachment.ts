@@ -1,5 +1,4 @@
 import { Type } from '@sinclair/typebox';
-import type { Event } from '../../domain/types.js';
 import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
@@ -13,23 +12,19 @@ export default defineMethod({
   params: Type.Object({ id: Type.String({ minLength: 1 }), fileId: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, logic } = await loadScope(ctx);
-    const store = ctx.services.stores.events;
-    const current = await store.get(user.id, p.id);
-    if (current === null) throw errors.unknownResource('event', p.id);
-    if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
-    const file = current.attachments?.find((a) => a.id === p.fileId);
-    if (file === undefined) throw errors.unknownResource('attachment', p.fileId);
-    const rest = (current.attachments ?? []).filter((a) => a !== file);
-    const event: Event = {
-      ...current,
-      attachments: rest.length > 0 ? rest : undefined,
-      modified: nowSeconds(),
-      modifiedBy: authorOf(ctx),
-    };
-    await store.replace(user.id, event);
+    // Atomic read-modify-write (issue #16): a concurrent add or delete of another file is kept.
+    const updated = await ctx.services.stores.events.update(user.id, p.id, (current) => {
+      if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
+      const file = current.attachments?.find((a) => a.id === p.fileId);
+      if (file === undefined) throw errors.unknownResource('attachment', p.fileId);
+      const rest = (current.attachments ?? []).filter((a) => a !== file);
+      return { ...current, attachments: rest.length > 0 ? rest : undefined, modified: nowSeconds(), modifiedBy: authorOf(ctx) };
+    });
+    if (updated === null) throw errors.unknownResource('event', p.id);
+    const removedFile = updated.before.attachments?.find((a) => a.id === p.fileId);
     // After the row: a failure here leaves an orphan file, never an attachment without its file.
-    await removeFiles(ctx, user.id, current.id, [file]);
+    if (removedFile !== undefined) await removeFiles(ctx, user.id, p.id, [removedFile]);
     ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event: withReadTokens(ctx, event) };
+    return { event: withReadTokens(ctx, updated.after) };
   },
 });

@@ -44,46 +44,57 @@ export default defineMethod({
     const u = p.update;
     const refused = PROTECTED_EVENT_FIELDS.filter((k) => u[k] !== undefined);
     if (refused.length > 0) throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
-    const current = await ctx.services.stores.events.get(user.id, p.id);
-    if (current === null) throw errors.unknownResource('event', p.id);
-    if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
-    const streamIds = u.streamIds === undefined ? current.streamIds : uniqueIds(u.streamIds);
-    const added = streamIds.filter((s) => !current.streamIds.includes(s));
-    const removed = current.streamIds.filter((s) => !streamIds.includes(s));
-    checkEventStreams(tree, streamIds, added);
-    const denied = [...added, ...removed].filter((s) => !logic.canUpdateEvents(s));
-    if (denied.length > 0) throw forbidden(`Moving the event in or out of ${denied.join(', ')} is forbidden.`, { streamIds: denied });
-    const type = u.type ?? current.type;
-    checkTypeChange(current.type, type);
-    let content = current.content;
-    let duration = u.duration === undefined ? current.duration : u.duration;
-    if (u.content !== undefined || type !== current.type) {
-      // A series event's content is the server's: only a type change recomputes it.
-      const resolved = resolveContent(ctx.services.eventTypes, type, u.content !== undefined || isSeriesType(type) ? u.content : current.content);
-      content = resolved.content;
-      if (resolved.duration !== undefined) duration = resolved.duration;
-    }
+    const store = ctx.services.stores.events;
+    // Checked before any file moves; checked again under the store's lock, on the event as it then is.
+    const found = await store.get(user.id, p.id);
+    if (found === null) throw errors.unknownResource('event', p.id);
+    if (!found.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
     // Files of a multipart `POST /events/{id}` (§3.2, "add files"), appended to the existing ones.
-    const newFiles = await commitUploads(ctx, user.id, current.id);
-    const event: Event = {
-      ...current,
-      attachments: newFiles.length > 0 ? [...(current.attachments ?? []), ...newFiles] : current.attachments,
-      streamIds,
-      type,
-      time: u.time ?? current.time,
-      duration,
-      content,
-      description: u.description === undefined ? current.description : u.description,
-      clientData: u.clientData === undefined ? current.clientData : mergeClientData(current.clientData, u.clientData),
-      trashed: u.trashed ?? current.trashed,
-      modified: nowSeconds(),
-      modifiedBy: authorOf(ctx),
+    const newFiles = await commitUploads(ctx, user.id, found.id);
+    const author = authorOf(ctx);
+    const change = (current: Event): Event => {
+      if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
+      const streamIds = u.streamIds === undefined ? current.streamIds : uniqueIds(u.streamIds);
+      const added = streamIds.filter((s) => !current.streamIds.includes(s));
+      const removed = current.streamIds.filter((s) => !streamIds.includes(s));
+      checkEventStreams(tree, streamIds, added);
+      const denied = [...added, ...removed].filter((s) => !logic.canUpdateEvents(s));
+      if (denied.length > 0) throw forbidden(`Moving the event in or out of ${denied.join(', ')} is forbidden.`, { streamIds: denied });
+      const type = u.type ?? current.type;
+      checkTypeChange(current.type, type);
+      let content = current.content;
+      let duration = u.duration === undefined ? current.duration : u.duration;
+      if (u.content !== undefined || type !== current.type) {
+        // A series event's content is the server's: only a type change recomputes it.
+        const resolved = resolveContent(ctx.services.eventTypes, type, u.content !== undefined || isSeriesType(type) ? u.content : current.content);
+        content = resolved.content;
+        if (resolved.duration !== undefined) duration = resolved.duration;
+      }
+      return {
+        ...current,
+        attachments: newFiles.length > 0 ? [...(current.attachments ?? []), ...newFiles] : current.attachments,
+        streamIds,
+        type,
+        time: u.time ?? current.time,
+        duration,
+        content,
+        description: u.description === undefined ? current.description : u.description,
+        clientData: u.clientData === undefined ? current.clientData : mergeClientData(current.clientData, u.clientData),
+        trashed: u.trashed ?? current.trashed,
+        modified: nowSeconds(),
+        modifiedBy: author,
+      };
     };
-    await ctx.services.stores.events.replace(user.id, event).catch(async (err: unknown) => {
-      await removeFiles(ctx, user.id, current.id, newFiles);
+    // One atomic read-modify-write (issue #16): concurrent updates each apply on the previous result.
+    const updated = await store.update(user.id, p.id, change).catch(async (err: unknown) => {
+      await removeFiles(ctx, user.id, found.id, newFiles);
       throw err;
     });
+    if (updated === null) {
+      await removeFiles(ctx, user.id, found.id, newFiles);
+      throw errors.unknownResource('event', p.id);
+    }
     ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event: withReadTokens(ctx, event) };
+    return { event: withReadTokens(ctx, updated.after) };
   },
 });

@@ -60,11 +60,17 @@ export class HolderUpdater {
   private async apply(p: Pending): Promise<void> {
     const { stores } = this.services;
     const max = await stores.series.maxDeltaTime(p.user.id, p.eventId);
-    const event = await stores.events.get(p.user.id, p.eventId);
-    if (event === null) return;
-    // A running holder (duration null) stays running.
-    const duration = event.duration === null ? null : Math.max(event.duration ?? 0, max ?? 0);
-    await stores.events.replace(p.user.id, { ...event, duration, modified: nowSeconds(), modifiedBy: p.author });
+    // Atomic (issue #16): only `duration` and the tracking fields change, computed on the event as
+    // stored at that moment, so a user's update made since is kept. `max` read before the lock only
+    // grows, and the duration never shrinks here, so a late flush cannot undo a newer one.
+    const updated = await stores.events.update(p.user.id, p.eventId, (event) => ({
+      ...event,
+      // A running holder (duration null) stays running.
+      duration: event.duration === null ? null : Math.max(event.duration ?? 0, max ?? 0),
+      modified: nowSeconds(),
+      modifiedBy: p.author,
+    }));
+    if (updated === null) return;
     this.services.notifier.emit(p.user.username, 'eventsChanged');
   }
 }

@@ -40,25 +40,34 @@ export default defineMethod({
       ]);
     }
     const inSubtree = new Set(subtree);
-    const fates = events.map((e) => ({ e, fate: eventFateOnStreamDeletion(e.streamIds, inSubtree, stream.parentId, p.mergeEventsWithParent === true) }));
+    const fateOf = (streamIds: string[]) => eventFateOnStreamDeletion(streamIds, inSubtree, stream.parentId, p.mergeEventsWithParent === true);
+    const fates = events.map((e) => ({ id: e.id, fate: fateOf(e.streamIds) }));
     const author = authorOf(ctx);
-    // All or nothing: a failure half-way must not leave events pointing at deleted streams.
+    // All or nothing: a failure half-way must not leave events pointing at deleted streams. Each
+    // kept event is rewritten atomically on its state at that moment (issue #16): a concurrent
+    // events.update is kept, and one that left it only in the subtree gets it deleted after all.
     await stores.transaction(async (tx) => {
-      await tx.events.deleteMany(user.id, fates.filter((f) => f.fate.action === 'deleted').map((f) => f.e.id), now);
-      for (const { e, fate } of fates) {
-        if (fate.action !== 'deleted') await tx.events.replace(user.id, { ...e, streamIds: fate.streamIds, modified: now, modifiedBy: author });
+      for (const f of fates) {
+        if (f.fate.action === 'deleted') continue;
+        const updated = await tx.events.update(user.id, f.id, (e) => {
+          const fate = fateOf(e.streamIds);
+          return fate.action === 'deleted' ? e : { ...e, streamIds: fate.streamIds, modified: now, modifiedBy: author };
+        });
+        if (updated !== null && fateOf(updated.before.streamIds).action === 'deleted') f.fate = fateOf(updated.before.streamIds);
       }
+      await tx.events.deleteMany(user.id, fates.filter((f) => f.fate.action === 'deleted').map((f) => f.id), now);
       await tx.streams.delete(user.id, subtree, now);
     });
     // After the commit: files of the events deleted for good (a failure leaves orphans, not dangling records).
-    for (const { e, fate } of fates) {
-      if (fate.action === 'deleted' && (e.attachments?.length ?? 0) > 0) await removeEventFiles(ctx, user.id, e.id);
+    const withFiles = new Set(events.filter((e) => (e.attachments?.length ?? 0) > 0).map((e) => e.id));
+    for (const f of fates) {
+      if (f.fate.action === 'deleted' && withFiles.has(f.id)) await removeEventFiles(ctx, user.id, f.id);
     }
     notifier.emit(user.username, 'streamsChanged');
     if (fates.length > 0) notifier.emit(user.username, 'eventsChanged');
     return {
       streamDeletion: { id: p.id, deleted: now },
-      updatedEvents: fates.map(({ e, fate }) => ({ id: e.id, action: fate.action })),
+      updatedEvents: fates.map((f) => ({ id: f.id, action: f.fate.action })),
     };
   },
 });

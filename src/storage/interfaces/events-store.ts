@@ -25,6 +25,9 @@ export interface EventJson {
   hasAttachments: boolean;
 }
 
+/** A pure function from the stored event to its new state (see EventsStore.update). */
+export type EventChange = (current: Event) => Event;
+
 export interface EventsStore {
   /** Streams the matching events in order, without loading them all in memory. */
   find(userId: string, query: EventsQuery): AsyncIterable<Event>;
@@ -38,8 +41,14 @@ export interface EventsStore {
   get(userId: string, id: string): Promise<Event | null>;
   /** Throws DuplicateKeyError('id'). */
   create(userId: string, event: Event): Promise<void>;
-  /** Replaces the stored event with `event` (same id). */
-  replace(userId: string, event: Event): Promise<void>;
+  /**
+   * Atomic read-modify-write of one event (issue #16, no lost updates): `change` receives the event
+   * as stored and returns its new state (same id), or throws to abort with nothing written.
+   * Concurrent updates of one event are serialized, so each sees the previous one's result. `change`
+   * must be synchronous and free of side effects: an engine may call it more than once (optimistic
+   * retry), and only the last call's result is stored. Null when the event does not exist.
+   */
+  update(userId: string, id: string, change: EventChange): Promise<{ before: Event; after: Event } | null>;
   /** Deletes for good and records the deletion. */
   delete(userId: string, id: string, deleted: number): Promise<void>;
   /** Same for several events, in one statement. */

@@ -1,8 +1,8 @@
 import type { Event, ItemDeletion } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { EventJson, EventsQuery, EventsStore } from '../../interfaces/events-store.js';
+import type { EventChange, EventJson, EventsQuery, EventsStore } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
-import type { Db } from './db.js';
+import { inTransaction, type Db } from './db.js';
 
 /**
  * Layout (migrations 3–4, 8–9): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -175,13 +175,31 @@ export class PgEventsStore implements EventsStore {
     }
   }
 
-  async replace(userId: string, e: Event): Promise<void> {
-    await this.pool.query(
-      `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9,
-         attached_bytes = $10
-       WHERE user_id = $1 AND id = $2`,
-      [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
-    );
+  /**
+   * The row is locked (SELECT … FOR UPDATE) from the read to the write, in one transaction (or the
+   * caller's, inside Stores.transaction): a concurrent update waits for this one and then reads its
+   * result, so no acknowledged change is lost. `change` runs once here, with no I/O under the lock.
+   */
+  async update(userId: string, id: string, change: EventChange): Promise<{ before: Event; after: Event } | null> {
+    return inTransaction(this.pool, async (db) => {
+      const { rows } = await db.query<{ doc: string }>({
+        name: 'events-get-for-update',
+        text: 'SELECT doc FROM events WHERE user_id = $1 AND id = $2 FOR UPDATE',
+        values: [userId, id],
+      });
+      if (rows[0] === undefined) return null;
+      const before = parseDoc(rows[0].doc);
+      const after = change(before);
+      if (after.id !== id) throw new Error(`an event update cannot change the id (${id} → ${after.id})`);
+      await db.query({
+        name: 'events-update',
+        text: `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9,
+           attached_bytes = $10
+         WHERE user_id = $1 AND id = $2`,
+        values: [userId, id, after.streamIds, after.type, after.time, endTime(after), after.trashed, after.modified, eventDoc(after), attachedBytes(after)],
+      });
+      return { before, after };
+    });
   }
 
   async delete(userId: string, id: string, deleted: number): Promise<void> {
