@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
 import { buildRoleApp } from '../http/role-apps.js';
 import { buildServices } from '../api/services.js';
+import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
@@ -74,6 +75,14 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     void close('unhandled rejection', 1);
   });
 
+  // Uploads a crashed API worker staged and never committed (issue #16); young ones may be in flight elsewhere.
+  if (role === 'api') {
+    const removed = await services.attachments.sweepStaging(stagingMaxAgeMs(config)).catch((err: Error) => {
+      logger.warn({ err: err.message }, 'could not sweep staged uploads');
+      return 0;
+    });
+    if (removed > 0) logger.info({ removed }, 'removed stale staged uploads');
+  }
   await app.listen({ port: portOf(config, role), host: config.http.bindAddress });
   const ready: WorkerToMaster = { type: 'ready', role, port: portOf(config, role) };
   process.send?.(ready);

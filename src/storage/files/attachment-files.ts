@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
-import { isAbsolute, join, resolve, sep } from 'node:path';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config/index.js';
@@ -40,11 +40,29 @@ export interface DerivedFiles {
 
 export class InvalidFilePathError extends Error {}
 
+/** fsync of a file or a directory (Linux allows it on a directory opened read-only). */
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** `attachments.dir`, null = `{varDir}/attachments`; a relative path is relative to `varDir`. */
 export function attachmentsDirOf(config: Readonly<Config>): string {
   const dir = config.attachments.dir;
   if (dir === null) return join(config.paths.varDir, 'attachments');
   return isAbsolute(dir) ? dir : resolve(config.paths.varDir, dir);
+}
+
+/**
+ * Age past which a staging file is a leftover: no request outlives its body timeout by long, and an
+ * hour leaves ample room for the handler after it (uploads of another worker or clone stay).
+ */
+export function stagingMaxAgeMs(config: Readonly<Config>): number {
+  return Math.max(2 * config.http.requestTimeoutMs, 3_600_000);
 }
 
 /** Byte count and SHA-256 of what flows through. */
@@ -88,11 +106,53 @@ export class AttachmentFiles {
     return { stagingPath, size: meter.size, sha256: meter.hash.digest('base64') };
   }
 
-  /** Moves a staged file to its place. */
+  /**
+   * Moves a staged file to its place, durably (issue #16, hole 4). Callers write the event row that
+   * references the file only after this returns, so after a power loss either the row is absent
+   * (the file, if any, is an orphan) or the row and the whole file are there. Without the syncs the
+   * kernel may persist the rename (metadata) before the data blocks, and the row would then point at
+   * an empty or short file. Order:
+   *   1. fsync the staged file: its bytes and size are on disk;
+   *   2. rename it into place: atomic, the target is either absent or complete;
+   *   3. fsync the event directory: the new entry (the rename) is on disk; and fsync the parent of
+   *      each directory `mkdir` had to create, so the path to it survives too.
+   * The old `.staging` entry need not be synced away: a leftover is swept at start (sweepStaging).
+   */
   async commit(staged: StagedFile, userId: string, eventId: string, fileId: string): Promise<void> {
     const target = this.pathOf(userId, eventId, fileId);
-    await mkdir(this.pathOf(userId, eventId), { recursive: true, mode: 0o700 });
+    const eventDir = this.pathOf(userId, eventId);
+    await fsyncPath(staged.stagingPath);
+    const firstCreated = await mkdir(eventDir, { recursive: true, mode: 0o700 });
     await rename(staged.stagingPath, target);
+    await fsyncPath(eventDir);
+    if (firstCreated !== undefined) {
+      for (let dir = eventDir; dir !== dirname(firstCreated); dir = dirname(dir)) await fsyncPath(dirname(dir));
+    }
+  }
+
+  /**
+   * Removes staging files older than `maxAgeMs`: uploads of a worker that died before committing or
+   * discarding them. Younger ones may belong to a request still running in another worker or clone
+   * sharing the directory, so they stay. Answers how many were removed.
+   */
+  async sweepStaging(maxAgeMs: number, now = Date.now()): Promise<number> {
+    const dir = join(this.root, STAGING);
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const name of names) {
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => null);
+      if (info === null || !info.isFile() || now - info.mtimeMs < maxAgeMs) continue;
+      await rm(path, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /** Removes staging files that were not committed (already moved ones are gone: no error). */
