@@ -68,6 +68,19 @@ describe('concurrent updates of one event', () => {
     expect(stored).toEqual(expected);
   });
 
+  it(`${N} parallel streams.update calls (clientData keys, one rename): every change survives`, async () => {
+    expect((await api('POST', '/streams', { id: 'busy', name: 'busy', clientData: { start: true } })).status).toBe(201);
+    const answers = await Promise.all([
+      ...Array.from({ length: N }, (_, i) => api('PUT', '/streams/busy', { clientData: { [`k${i}`]: i } })),
+      api('PUT', '/streams/busy', { name: 'renamed' }),
+    ]);
+    expect(answers.map((a) => a.status)).toEqual(Array(N + 1).fill(200));
+    const res = await fetch(`${base}/${u.username}/streams`, { headers: { authorization: u.token } });
+    const stream = ((await res.json()) as { streams: { id: string; name: string; clientData: unknown }[] }).streams.find((s) => s.id === 'busy');
+    expect(stream?.name).toBe('renamed');
+    expect(stream?.clientData).toEqual(Object.fromEntries([['start', true], ...Array.from({ length: N }, (_, i) => [`k${i}`, i])]));
+  });
+
   it(`${N} parallel attachment adds, then parallel deletes of half of them: the event lists exactly the rest`, async () => {
     const id = await newEvent();
     const data = (i: number): Buffer => Buffer.from(`file number ${i}\n`.repeat(i + 1));

@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { mergeClientData } from '../../domain/event-rules.js';
 import { checkMove, checkParent, hasSiblingNamed } from '../../domain/stream-rules.js';
-import type { Stream } from '../../domain/types.js';
+import type { StreamChanges } from '../../storage/interfaces/streams-store.js';
 import { ApiError, errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
@@ -43,11 +42,15 @@ export default defineMethod({
     if ((name !== current.name || parentId !== current.parentId) && hasSiblingNamed(tree, parentId, name, p.id)) {
       throw new ApiError('item-already-exists', `A sibling stream is already named "${name}".`, { data: { name } });
     }
-    const patch: Partial<Stream> = { name, parentId, modified: nowSeconds(), modifiedBy: authorOf(ctx) };
-    if (u.clientData !== undefined) patch.clientData = mergeClientData(current.clientData, u.clientData);
-    if (u.trashed !== undefined) patch.trashed = u.trashed;
-    await ctx.services.stores.streams.update(user.id, p.id, patch).catch((err: unknown) => rethrowDuplicate(err, { id: p.id, name }));
+    // Only what was sent is written, clientData merged by the store: concurrent updates keep each other's changes.
+    const changes: StreamChanges = { modified: nowSeconds(), modifiedBy: authorOf(ctx) };
+    if (u.name !== undefined) changes.name = u.name;
+    if (u.parentId !== undefined) changes.parentId = u.parentId;
+    if (u.clientData !== undefined) changes.clientData = u.clientData;
+    if (u.trashed !== undefined) changes.trashed = u.trashed;
+    const updated = await ctx.services.stores.streams.update(user.id, p.id, changes).catch((err: unknown) => rethrowDuplicate(err, { id: p.id, name }));
+    if (updated === null) throw errors.unknownResource('stream', p.id);
     ctx.services.notifier.emit(user.username, 'streamsChanged');
-    return { stream: flatStreamView({ ...current, ...patch }) };
+    return { stream: flatStreamView(updated) };
   },
 });

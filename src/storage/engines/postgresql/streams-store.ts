@@ -1,6 +1,6 @@
 import type { ItemDeletion, Stream } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { StreamsStore } from '../../interfaces/streams-store.js';
+import type { StreamChanges, StreamsStore } from '../../interfaces/streams-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import { inTransaction, type Db } from './db.js';
 
@@ -70,16 +70,27 @@ export class PgStreamsStore implements StreamsStore {
     }
   }
 
-  async update(userId: string, id: string, patch: Partial<Stream>): Promise<void> {
-    const keys = Object.keys(patch).filter((k) => COLUMNS[k] !== undefined);
-    if (keys.length === 0) return;
-    const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 3}`).join(', ');
-    const values = keys.map((k) => {
-      const v = (patch as Record<string, unknown>)[k];
-      return k === 'clientData' && v !== null ? JSON.stringify(v) : v;
-    });
+  async update(userId: string, id: string, changes: StreamChanges): Promise<Stream | null> {
+    const params: unknown[] = [userId, id];
+    const p = (v: unknown): string => {
+      params.push(v);
+      return `$${params.length}`;
+    };
+    const sets: string[] = [];
+    for (const key of ['name', 'parentId', 'trashed', 'modified', 'modifiedBy'] as const) {
+      if (changes[key] !== undefined) sets.push(`${COLUMNS[key]} = ${p(changes[key])}`);
+    }
+    const cd = changes.clientData;
+    if (cd === null) sets.push('client_data = NULL');
+    else if (cd !== undefined) {
+      // Merged in the statement, on the row as it is then: no read-modify-write to lose a key.
+      const set = Object.fromEntries(Object.entries(cd).filter(([, v]) => v !== null));
+      const remove = Object.keys(cd).filter((k) => cd[k] === null);
+      sets.push(`client_data = (COALESCE(client_data, '{}'::jsonb) || ${p(JSON.stringify(set))}::jsonb) - ${p(remove)}::text[]`);
+    }
     try {
-      await this.pool.query(`UPDATE streams SET ${sets} WHERE user_id = $1 AND id = $2`, [userId, id, ...values]);
+      const { rows } = await this.pool.query<StreamRow>(`UPDATE streams SET ${sets.join(', ')} WHERE user_id = $1 AND id = $2 RETURNING *`, params);
+      return rows[0] === undefined ? null : toStream(rows[0]);
     } catch (err) {
       if (isUniqueViolation(err)) throw duplicate(err);
       throw err;
