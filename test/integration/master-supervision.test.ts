@@ -1,3 +1,5 @@
+import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
 
@@ -27,6 +29,13 @@ describe('master supervision', { concurrent: false, shuffle: false }, () => {
     const before = c.workerPids().api;
     expect(before).toHaveLength(2);
     const victim = before[0] ?? 0;
+    // An upload the killed worker had staged long ago, and one that may still be in flight (issue #16).
+    const staging = join(c.varDir, 'attachments', '.staging');
+    mkdirSync(staging, { recursive: true });
+    writeFileSync(join(staging, 'stale'), 'left by a crashed worker');
+    writeFileSync(join(staging, 'young'), 'an upload in flight');
+    const longAgo = new Date(Date.now() - 3 * 3600_000);
+    utimesSync(join(staging, 'stale'), longAgo, longAgo);
 
     process.kill(victim, 'SIGKILL');
     const after = await c.waitFor('a new API worker (2 again)', () => {
@@ -40,6 +49,8 @@ describe('master supervision', { concurrent: false, shuffle: false }, () => {
     await c.waitReady(20_000);
     expect(isRunning(victim)).toBe(false);
     expect(c.entries().some((e) => e['msg'] === 'worker exited; re-forking' && e['childPid'] === victim), c.tail()).toBe(true);
+    // The replacement swept the stale staging file before listening, and left the young one.
+    expect(readdirSync(staging)).toEqual(['young']);
   });
 
   it('restarts rqlited killed with SIGKILL; /ready is 503 meanwhile and 200 again after', { timeout: 150_000 }, async () => {
