@@ -45,12 +45,14 @@ export default defineMethod({
     const refused = PROTECTED_EVENT_FIELDS.filter((k) => u[k] !== undefined);
     if (refused.length > 0) throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
     const store = ctx.services.stores.events;
-    // Checked before any file moves; checked again under the store's lock, on the event as it then is.
-    const found = await store.get(user.id, p.id);
-    if (found === null) throw errors.unknownResource('event', p.id);
-    if (!found.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
+    if ((ctx.uploads?.length ?? 0) > 0) {
+      // Checked before any file moves (then again under the store's lock, on the event as it then is).
+      const found = await store.get(user.id, p.id);
+      if (found === null) throw errors.unknownResource('event', p.id);
+      if (!found.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
+    }
     // Files of a multipart `POST /events/{id}` (§3.2, "add files"), appended to the existing ones.
-    const newFiles = await commitUploads(ctx, user.id, found.id);
+    const newFiles = await commitUploads(ctx, user.id, p.id);
     const author = authorOf(ctx);
     const change = (current: Event): Event => {
       if (!current.streamIds.some((s) => logic.canUpdateEvents(s))) throw forbidden(`Updating event "${p.id}" is forbidden.`);
@@ -87,11 +89,11 @@ export default defineMethod({
     };
     // One atomic read-modify-write (issue #16): concurrent updates each apply on the previous result.
     const updated = await store.update(user.id, p.id, change).catch(async (err: unknown) => {
-      await removeFiles(ctx, user.id, found.id, newFiles);
+      await removeFiles(ctx, user.id, p.id, newFiles);
       throw err;
     });
     if (updated === null) {
-      await removeFiles(ctx, user.id, found.id, newFiles);
+      await removeFiles(ctx, user.id, p.id, newFiles);
       throw errors.unknownResource('event', p.id);
     }
     ctx.services.notifier.emit(user.username, 'eventsChanged');
