@@ -1,12 +1,16 @@
 import { inject } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
+import type { Stores } from '../../src/api/context.js';
+import { createPgStores } from '../../src/storage/engines/postgresql/stores.js';
 import type { StorageEngine } from '../../src/storage/interfaces/storage-engine.js';
 import { createTestDatabase } from '../helpers/pg-database.js';
 
 /** One fresh, empty database of an engine; `open()` may be called several times (several processes). */
 export interface EngineDatabase {
   open(): StorageEngine;
+  /** The resource stores of a migrated engine on this database (store conformance suites). */
+  openStores(): Promise<Stores>;
   /** Closes every engine opened on it, then drops the database. */
   dispose(): Promise<void>;
 }
@@ -29,6 +33,12 @@ const postgresql: EngineFixture = {
         const engine = new PostgresEngine(db.settings, logger, { poolSize: 2 });
         opened.push(engine);
         return engine;
+      },
+      async openStores() {
+        const engine = new PostgresEngine(db.settings, logger, { poolSize: 4 });
+        opened.push(engine);
+        await engine.migrate();
+        return createPgStores(engine.pool);
       },
       async dispose() {
         await Promise.all(opened.map((e) => e.close()));

@@ -131,25 +131,6 @@ describe('PgEventsStore', () => {
     expect(await store.withStreams(USER, ['y', 'zz'])).toMatchObject([{ id: 'movable', streamIds: ['y'] }]);
   });
 
-  it('update(): null for a missing event; a change that throws writes nothing', async () => {
-    expect(await store.update(USER, 'nope', (e) => e)).toBeNull();
-    await store.create(USER, event('guarded', { content: 'before' }));
-    await expect(store.update(USER, 'guarded', () => {
-      throw new Error('refused');
-    })).rejects.toThrow('refused');
-    await expect(store.update(USER, 'guarded', (e) => ({ ...e, id: 'other' }))).rejects.toThrow();
-    expect((await store.get(USER, 'guarded'))?.content).toBe('before');
-    expect(await store.update(OTHER, 'guarded', (e) => e)).toBeNull();
-  });
-
-  it('update(): concurrent read-modify-writes of one event are serialized, none lost (issue #16)', async () => {
-    await store.create(USER, event('counter', { clientData: { n: 0 } }));
-    const bump = (e: Event): Event => ({ ...e, clientData: { n: Number(e.clientData?.['n']) + 1 } });
-    const results = await Promise.all(Array.from({ length: 30 }, () => store.update(USER, 'counter', bump)));
-    expect(results.map((r) => Number(r?.after.clientData?.['n'])).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
-    expect((await store.get(USER, 'counter'))?.clientData).toEqual({ n: 30 });
-  });
-
   it('records deletions in order and forgets them when the id is re-created', async () => {
     await store.create(USER, event('gone-1', { streamIds: ['d'] }));
     await store.create(USER, event('gone-2', { streamIds: ['d'] }));
