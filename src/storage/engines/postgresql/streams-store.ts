@@ -71,7 +71,7 @@ export class PgStreamsStore implements StreamsStore {
   }
 
   async update(userId: string, id: string, patch: Partial<Stream>): Promise<void> {
-    const keys = Object.keys(patch).filter((k) => COLUMNS[k] !== undefined);
+    const keys = Object.keys(patch).filter((k) => Object.hasOwn(COLUMNS, k));
     if (keys.length === 0) return;
     const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 3}`).join(', ');
     const values = keys.map((k) => {
