@@ -10,6 +10,7 @@ import { API_VERSION, meta } from './meta.js';
 import { ApiError, errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
 import { assertSafeInput, assertSafeQuery } from '../api/input-limits.js';
+import { recordRoutes } from './route-table.js';
 
 /** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
 const MAX_PARAM_LENGTH = 500;
@@ -53,6 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply).code(e.httpStatus).send({ error: e.toJSON(), meta: meta(config.service.serial) });
     },
   });
+  recordRoutes(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);
     reply.header('x-request-id', req.id);
