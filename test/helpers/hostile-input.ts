@@ -92,16 +92,46 @@ export const hostileJson = (): fc.Arbitrary<string> => {
   return value;
 };
 
+/**
+ * Bodies valid for the common methods (JSON texts per key), into which one hostile value is put: so
+ * the hostile part gets past the first checks and down to the domain rules and storage.
+ */
+const TEMPLATES: Array<Record<string, string>> = [
+  { streamIds: '["fuzz"]', type: '"note/txt"', content: '"hello"', clientData: '{"a":1}', time: '1700000000', tags: '[]' },
+  { streamIds: '["fuzz"]', type: '"mass/kg"', content: '70', duration: '10', description: '"d"' },
+  { id: '"s-fuzz-2"', name: '"a stream"', parentId: '"fuzz"', clientData: '{}' },
+  { name: '"an access"', permissions: '[{"streamId":"fuzz","level":"read"}]', clientData: '{}', expireAfter: '3600', deviceName: '"d"' },
+  { url: '"https://example.com/hook"', minIntervalMs: '1000', maxRetries: '3', state: '"active"' },
+  { username: '"fuzzer1"', password: '"a-password-1"', email: '"f@example.com"', appId: '"fuzz-app"', language: '"en"', hosting: '"h"' },
+  { oldPassword: '"a-good-password"', newPassword: '"another-password"' },
+  { email: '"x@example.com"', language: '"fr"' },
+  { requestingAppId: '"fuzz-app"', requestedPermissions: '[{"streamId":"fuzz","level":"read","defaultName":"F"}]', languageCode: '"en"' },
+  { format: '"flatJSON"', fields: '["deltaTime","value"]', points: '[[0,1],[1,2]]' },
+  { anyKey: '{"nested":{"x":1}}', other: '"v"' },
+];
+
+export const plausibleBody = (): fc.Arbitrary<string> =>
+  fc
+    .tuple(fc.constantFrom(...TEMPLATES), fc.nat(), hostileJson(), fc.option(fc.tuple(hostileString().filter((k) => k.length < 40), hostileJson()), { freq: 4 }))
+    .map(([tpl, pick, value, extra]) => {
+      const keys = Object.keys(tpl);
+      const target = keys[pick % keys.length] ?? 'x';
+      const entries = Object.entries({ ...tpl, [target]: value });
+      if (extra !== null) entries.push(extra);
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${v}`).join(',')}}`;
+    });
+
 /** A body for a route: mostly an object with known keys (so it gets past the first checks). */
 export const hostileBody = (methodIds: string[]): fc.Arbitrary<string | undefined> =>
   fc.oneof(
     { weight: 1, arbitrary: fc.constant(undefined) },
-    { weight: 6, arbitrary: hostileJson() },
+    { weight: 2, arbitrary: hostileJson() },
+    { weight: 5, arbitrary: plausibleBody() },
     {
       weight: 2,
       // A batch call (POST /{username}/): known methods, hostile params.
       arbitrary: fc
-        .array(fc.tuple(fc.constantFrom(...methodIds), hostileJson()), { maxLength: 4 })
+        .array(fc.tuple(fc.constantFrom(...methodIds), fc.oneof(plausibleBody(), hostileJson())), { maxLength: 4 })
         .map((calls) => `[${calls.map(([m, p]) => `{"method":${JSON.stringify(m)},"params":${p}}`).join(',')}]`),
     },
   );

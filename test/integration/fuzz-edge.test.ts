@@ -17,12 +17,12 @@ import { hostileBody, hostileQuery, hostileSegment, hostileString } from '../hel
  * to every route of the API, HFS and previews apps, taken from the apps' own route tables, over real
  * sockets on real PostgreSQL and rqlite. Any 5xx, hang (no answer within REQUEST_TIMEOUT_MS) or lost
  * connection fails, with fast-check's shrunk counterexample. Fixed seed, printed: replay one with
- * HOMECORE_FUZZ_SEED=<seed>; HOMECORE_FUZZ_RUNS sets the runs per route.
+ * HOMECORE_FUZZ_SEED=<seed>; HOMECORE_FUZZ_RUNS sets the runs per route, HOMECORE_FUZZ_BUDGET_MS the time.
  */
 const SEED = Number(process.env['HOMECORE_FUZZ_SEED'] ?? 16_016);
-const RUNS_PER_ROUTE = Number(process.env['HOMECORE_FUZZ_RUNS'] ?? 8);
-/** The whole fuzz pass stops generating after this (what has run must all pass). */
-const BUDGET_MS = 60_000;
+const RUNS_PER_ROUTE = Number(process.env['HOMECORE_FUZZ_RUNS'] ?? 12);
+/** The whole pass shares this (HOMECORE_FUZZ_BUDGET_MS for a longer local hunt); what ran must all pass. */
+const BUDGET_MS = Number(process.env['HOMECORE_FUZZ_BUDGET_MS'] ?? 45_000);
 const REQUEST_TIMEOUT_MS = 15_000;
 
 let t: ApiTestApp;
@@ -150,7 +150,7 @@ async function send(target: Target, r: HostileRequest): Promise<void> {
 }
 
 describe('hostile input on every route', () => {
-  it('answers every generated hostile request below 500, within the timeout, without dropping the connection', { timeout: 300_000 }, async () => {
+  it('answers every generated hostile request below 500, within the timeout, without dropping the connection', { timeout: 600_000 }, async () => {
     const list = targets();
     const methodIds = buildRegistry().registry.ids().filter((id) => id !== 'auth.logout');
     // Every role's own routes are there (the list comes from the apps, so new routes are fuzzed too).
@@ -162,16 +162,14 @@ describe('hostile input on every route', () => {
     const failures: string[] = [];
     let requests = 0;
     for (const [i, target] of list.entries()) {
-      const left = BUDGET_MS - (Date.now() - started);
-      if (left <= 0) {
-        failures.push(`budget of ${BUDGET_MS} ms spent before ${target.method} ${target.url} (${i}/${list.length} routes)`);
-        break;
-      }
+      // Each route gets an equal share of what is left of the budget (at least one run): a slow
+      // machine runs fewer cases, never fewer routes, and time is never a failure in itself.
+      const share = Math.max(BUDGET_MS - (Date.now() - started), 0) / (list.length - i);
       const property = fc.asyncProperty(requestArb(target, methodIds), async (r) => {
         requests++;
         await send(target, r);
       });
-      const details = await fc.check(property, { seed: SEED + i, numRuns: RUNS_PER_ROUTE, endOnFailure: false, plugins: [fc.interruptAfterTimeLimit(Math.max(left, 1_000))] });
+      const details = await fc.check(property, { seed: SEED + i, numRuns: RUNS_PER_ROUTE, endOnFailure: false, plugins: [fc.interruptAfterTimeLimit(Math.max(share, 1_000))] });
       if (details.failed) {
         const error = details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
         failures.push(`${target.method} ${target.url} on ${bases.get(target.app)} (seed ${SEED + i}): ${error}\n${fc.defaultReportMessage(details) ?? ''}`);
