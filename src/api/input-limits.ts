@@ -32,38 +32,67 @@ const structureError = (message: string, limit: number, path: string): ApiError 
 /** JSON-pointer-ish path segment (shown in errors only; the key itself may be the bad string). */
 const seg = (key: string): string => (isBadString(key) ? '<invalid key>' : key.replace(/~/g, '~0').replace(/\//g, '~1'));
 
+/** A container still to look into; its path is built only when an error needs it. */
+interface Pending {
+  v: object;
+  depth: number;
+  parent: Pending | null;
+  key: string;
+}
+
+const pathOf = (root: string, p: Pending | null, last?: string): string => {
+  const parts: string[] = last === undefined ? [] : [last];
+  for (let at = p; at !== null; at = at.parent) if (at.parent !== null || at.key !== '') parts.push(at.key);
+  return [root, ...parts.reverse()].join('/');
+};
+
+/** A scalar's problem, or null. */
+function checkScalar(v: unknown, root: string, parent: Pending | null, key?: string): ApiError | null {
+  if (typeof v === 'string') return isBadString(v) ? stringError(pathOf(root, parent, key)) : null;
+  if (typeof v === 'number') return Number.isFinite(v) ? null : numberError(pathOf(root, parent, key));
+  return null;
+}
+
 /**
  * Throws the API error for the first rule `value` breaks: a bad string (values and keys) or a
  * non-finite number → invalid-parameters-format; too deep or too many keys → invalid-request-structure.
- * Iterative: a 100,000-level document costs no stack. Buffers (raw bodies) are not looked into.
+ * Iterative (a 100,000-level document costs no stack), and scalars are checked in place (a series
+ * body of a million numbers allocates nothing per number). Buffers (raw bodies) are not looked into.
  */
 export function assertSafeInput(value: unknown, root = '#'): void {
-  const stack: Array<{ v: unknown; depth: number; path: string }> = [{ v: value, depth: 1, path: root }];
+  const top = checkScalar(value, root, null);
+  if (top !== null) throw top;
+  if (typeof value !== 'object' || value === null || Buffer.isBuffer(value)) return;
+  const stack: Pending[] = [{ v: value, depth: 1, parent: null, key: '' }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { v, depth, path } = item;
-    if (typeof v === 'string') {
-      if (isBadString(v)) throw stringError(path);
-      continue;
-    }
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw numberError(path);
-      continue;
-    }
-    if (typeof v !== 'object' || v === null || Buffer.isBuffer(v)) continue;
+    const { v, depth } = item;
     if (depth > INPUT_LIMITS.maxDepth) {
-      throw structureError(`Objects and arrays may be nested at most ${INPUT_LIMITS.maxDepth} levels deep.`, INPUT_LIMITS.maxDepth, path);
+      throw structureError(`Objects and arrays may be nested at most ${INPUT_LIMITS.maxDepth} levels deep.`, INPUT_LIMITS.maxDepth, pathOf(root, item));
     }
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], depth: depth + 1, path: `${path}/${i}` });
+      for (let i = 0; i < v.length; i++) {
+        const child: unknown = v[i];
+        if (typeof child === 'object' && child !== null) stack.push({ v: child, depth: depth + 1, parent: item, key: String(i) });
+        else {
+          const problem = checkScalar(child, root, item, String(i));
+          if (problem !== null) throw problem;
+        }
+      }
       continue;
     }
     const keys = Object.keys(v);
     if (keys.length > INPUT_LIMITS.maxKeysPerObject) {
-      throw structureError(`An object may have at most ${INPUT_LIMITS.maxKeysPerObject} keys.`, INPUT_LIMITS.maxKeysPerObject, path);
+      throw structureError(`An object may have at most ${INPUT_LIMITS.maxKeysPerObject} keys.`, INPUT_LIMITS.maxKeysPerObject, pathOf(root, item));
     }
     for (const k of keys) {
-      if (isBadString(k)) throw stringError(`${path}/${seg(k)}`);
-      stack.push({ v: (v as Record<string, unknown>)[k], depth: depth + 1, path: `${path}/${seg(k)}` });
+      if (isBadString(k)) throw stringError(pathOf(root, item, seg(k)));
+      const child: unknown = (v as Record<string, unknown>)[k];
+      if (typeof child === 'object' && child !== null) {
+        if (!Buffer.isBuffer(child)) stack.push({ v: child, depth: depth + 1, parent: item, key: seg(k) });
+      } else {
+        const problem = checkScalar(child, root, item, seg(k));
+        if (problem !== null) throw problem;
+      }
     }
   }
 }

@@ -56,6 +56,13 @@ describe('assertSafeInput', () => {
     ['too many keys', Object.fromEntries(Array.from({ length: INPUT_LIMITS.maxKeysPerObject + 1 }, (_, i) => [`k${i}`, i])), 'invalid-request-structure'],
   ])('refuses %s', (_n, value, id) => expect(thrown(() => assertSafeInput(value)).id).toBe(id));
 
+  it('names where the problem is', () => {
+    expect(thrown(() => assertSafeInput({ a: [1, { b: 'x\u0000' }] })).data).toEqual([expect.objectContaining({ path: '#/a/1/b', param: 'a' })]);
+    expect(thrown(() => assertSafeInput({ a: { 'k\u0000': 1 } })).data).toEqual([expect.objectContaining({ path: '#/a/<invalid key>' })]);
+    expect(thrown(() => assertSafeInput([[Number.NaN]])).data).toEqual([expect.objectContaining({ path: '#/0/0' })]);
+    expect(thrown(() => assertSafeInput('\ud800')).data).toEqual([expect.objectContaining({ path: '#' })]);
+  });
+
   it.each<[string, unknown]>([
     ['paired surrogates (emoji)', { '😀': '😀 ok' }],
     [`nesting of exactly ${INPUT_LIMITS.maxDepth}`, nested(INPUT_LIMITS.maxDepth)],
