@@ -4,7 +4,8 @@ import { BlockList, isIP } from 'node:net';
  * The address ranges a webhook may not reach without an `webhooks.allowedHosts` entry (issue #5, and
  * #16 hole 6). IPv6 forms that carry an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4)
  * are judged by the IPv4 address they lead to; tunnels whose far end cannot be read from the address
- * (Teredo, local-use NAT64) are refused whole.
+ * (Teredo, local-use NAT64) are refused whole. Documentation ranges (TEST-NET-*, 2001:db8::/32) are
+ * not refused: never routed, they reach nothing, and tests use them as "public but silent".
  */
 const IPV4_REFUSED: ReadonlyArray<readonly [string, number]> = [
   ['0.0.0.0', 8], // "this network": 0.0.0.0 reaches the local host on Linux
@@ -14,12 +15,9 @@ const IPV4_REFUSED: ReadonlyArray<readonly [string, number]> = [
   ['169.254.0.0', 16], // link-local, 169.254.169.254 cloud metadata
   ['172.16.0.0', 12],
   ['192.0.0.0', 24], // IETF protocol assignments
-  ['192.0.2.0', 24], // documentation (TEST-NET-1)
   ['192.88.99.0', 24], // 6to4 relay anycast
   ['192.168.0.0', 16],
   ['198.18.0.0', 15], // benchmarking
-  ['198.51.100.0', 24], // documentation (TEST-NET-2)
-  ['203.0.113.0', 24], // documentation (TEST-NET-3)
   ['224.0.0.0', 4], // multicast
   ['240.0.0.0', 4], // reserved, broadcast
 ];
@@ -30,7 +28,6 @@ const IPV6_REFUSED: ReadonlyArray<readonly [string, number]> = [
   ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): any embedding, inside the operator's network
   ['100::', 64], // discard-only
   ['2001::', 32], // Teredo: the far end is obfuscated in the address
-  ['2001:db8::', 32], // documentation
   ['fc00::', 7], // unique local, fd00:ec2::254 (AWS metadata) included
   ['fe80::', 10], // link-local
   ['fec0::', 10], // site-local (deprecated, still routed by some stacks)
