@@ -1,3 +1,5 @@
+import type { AddressInfo } from 'node:net';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 
@@ -82,5 +84,29 @@ describe('hostile input answers 400, never 500', () => {
     });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().event.clientData.emoji).toBe('😀');
+  });
+});
+
+describe('the same rules on Socket.IO method calls', () => {
+  it.each<[string, string, unknown, string]>([
+    ['a NUL clientData key', 'events.create', { streamIds: ['edge'], type: 'note/txt', content: 'x', clientData: { 'a\u0000': 1 } }, 'invalid-parameters-format'],
+    ['a lone surrogate', 'streams.create', { id: 'sock', name: '\ud800' }, 'invalid-parameters-format'],
+    ['deep clientData', 'events.update', { id: 'x', update: { clientData: JSON.parse(deep(1000)) as unknown } }, 'invalid-request-structure'],
+    ['a deep call inside callBatch', 'callBatch', [{ method: 'profile.update', params: { update: JSON.parse(deep(200)) as unknown } }], 'invalid-request-structure'],
+  ])('%s → the error in the ack', async (_n, method, params, id) => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => undefined);
+    const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const socket = io(`${base}/${u.username}`, { forceNew: true, reconnection: false, transports: ['websocket'], query: { auth: u.token } });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const [err, res] = await new Promise<unknown[]>((resolve) => socket.emit(method, params, (...a: unknown[]) => resolve(a)));
+      const error = method === 'callBatch' ? (res as { results: Array<{ error: { id: string } }> }).results[0]?.error : (err as { error: { id: string } }).error;
+      expect(error?.id).toBe(id);
+    } finally {
+      socket.close();
+    }
   });
 });
