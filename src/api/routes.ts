@@ -1,3 +1,5 @@
+import { errors } from '../errors/index.js';
+
 /**
  * HTTP verb + path (under `/{username}`) → method id, and where its params come from. The same
  * table serves fastify routing and the `_method` form override.
@@ -50,7 +52,7 @@ export function matchRoute(routes: RouteSpec[], verb: string, path: string): { s
     const ok = pattern.every((seg, i) => {
       const part = parts[i] ?? '';
       if (seg.startsWith(':')) {
-        params[seg.slice(1)] = decodeURIComponent(part);
+        params[seg.slice(1)] = decodeSegment(part);
         return true;
       }
       return seg === part;
@@ -58,4 +60,13 @@ export function matchRoute(routes: RouteSpec[], verb: string, path: string): { s
     if (ok) return { spec, params };
   }
   return null;
+}
+
+/** A path segment decoded; bad percent-encoding is the client's error, not a URIError (500). */
+function decodeSegment(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw errors.invalidRequestStructure('Malformed URL.');
+  }
 }

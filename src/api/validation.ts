@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import type { TSchema } from '@sinclair/typebox';
 import { errors } from '../errors/index.js';
+import { assertSafeInput } from './input-limits.js';
 
 const addFormats = addFormatsModule.default;
 
@@ -33,16 +34,49 @@ export interface CompiledParams {
   coercing: ValidateFunction;
 }
 
-export function compileParams(schema: TSchema): CompiledParams {
-  return { strict: strictAjv.compile(schema), coercing: coercingAjv.compile(schema) };
+/**
+ * The schema with every integer bounded to ±(2^53 − 1) unless it says otherwise: larger integers
+ * lose precision in JavaScript and overflow PostgreSQL's bigint (issue #16, numbers bounded before
+ * they reach storage). Copies: TypeBox schemas are shared.
+ */
+export function boundIntegers(schema: unknown, seen = new Map<object, unknown>()): unknown {
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const known = seen.get(schema);
+  if (known !== undefined) return known;
+  if (Array.isArray(schema)) {
+    const out: unknown[] = [];
+    seen.set(schema, out);
+    for (const item of schema) out.push(boundIntegers(item, seen));
+    return out;
+  }
+  const out: Record<string, unknown> = {};
+  seen.set(schema, out);
+  for (const [k, v] of Object.entries(schema)) out[k] = boundIntegers(v, seen);
+  const types = out['type'];
+  if (types === 'integer' || (Array.isArray(types) && types.includes('integer'))) {
+    if (out['maximum'] === undefined && out['exclusiveMaximum'] === undefined) out['maximum'] = Number.MAX_SAFE_INTEGER;
+    if (out['minimum'] === undefined && out['exclusiveMinimum'] === undefined) out['minimum'] = -Number.MAX_SAFE_INTEGER;
+  }
+  return out;
 }
 
-/** Validates (and, for query strings, coerces) in place; throws invalid-parameters-format. */
+export function compileParams(schema: TSchema): CompiledParams {
+  const bounded = boundIntegers(schema) as object;
+  return { strict: strictAjv.compile(bounded), coercing: coercingAjv.compile(bounded) };
+}
+
+/**
+ * Validates (and, for query strings, coerces) in place; throws invalid-parameters-format. The input
+ * rules (input-limits.ts) come first, for every transport: HTTP, batch calls, Socket.IO.
+ */
 export function checkParams(compiled: CompiledParams, params: unknown, coerce: boolean): void {
+  assertSafeInput(params);
   const validate = coerce ? compiled.coercing : compiled.strict;
   if (!validate(params)) {
     throw errors.invalidParametersFormat('The parameters format is invalid.', toParamErrors(validate.errors));
   }
+  // Coercion turns "1e999" into Infinity after the type check: look again.
+  if (coerce) assertSafeInput(params);
 }
 
 /** A standalone validator (event content, service settings). */

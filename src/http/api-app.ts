@@ -22,7 +22,7 @@ import { webhookDeliveryHooks } from '../webhooks/delivery.js';
  */
 export async function buildApiApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
   const app = await buildApp({ config: services.config, logger: services.logger, role: 'api', readiness });
-  corsHooks(app);
+  await corsHooks(app);
   formBodyParser(app);
   const { registry, routes } = buildRegistry();
   await app.register(regRoutes, { services });

@@ -9,6 +9,8 @@ import { healthRoutes } from './plugins/health.js';
 import { API_VERSION, meta } from './meta.js';
 import { ApiError, errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
+import { assertSafeInput, assertSafeQuery } from '../api/input-limits.js';
+import { recordRoutes } from './route-table.js';
 
 /** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
 const MAX_PARAM_LENGTH = 500;
@@ -52,12 +54,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       void (reply as unknown as FastifyReply).code(e.httpStatus).send({ error: e.toJSON(), meta: meta(config.service.serial) });
     },
   });
+  recordRoutes(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);
     reply.header('x-request-id', req.id);
   });
   app.addHook('onRequest', async (req) => {
     if ((req.url?.length ?? 0) > config.limits.queryMaxBytes) throw errors.uriTooLong(config.limits.queryMaxBytes);
+  });
+  // The input rules of every route, once (src/api/input-limits.ts): path segments, query, parsed body.
+  app.addHook('preValidation', async (req) => {
+    assertSafeInput(req.params, '#');
+    const q = req.url.indexOf('?');
+    if (q >= 0) assertSafeQuery(req.url.slice(q + 1));
+    assertSafeInput(req.body, '#');
   });
   installErrorHandler(app, { serial: config.service.serial, bodyLimit: config.http.bodyLimitBytes });
   await app.register(healthRoutes, { readiness: deps.readiness, role: deps.role });

@@ -71,7 +71,13 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     return withMeta({ reserved: false });
   });
 
-  app.get('/reg/cores', async (req: FastifyRequest<Params>) => {
+  // One string each: a repeated parameter (`?username=a&username=b`) is a 400, not a crash (#16).
+  const coresQuery = {
+    type: 'object',
+    properties: { username: { type: 'string', maxLength: 320 }, email: { type: 'string', maxLength: 320 } },
+    additionalProperties: false,
+  } as const;
+  app.get('/reg/cores', { schema: { querystring: coresQuery } }, async (req: FastifyRequest<Params>) => {
     const { username, email } = req.query;
     if ((username === undefined) === (email === undefined)) {
       throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);

@@ -27,7 +27,8 @@ export function safeMimeType(type: string | undefined): string {
 
 /** File names are metadata only (never a path): control characters dropped, length bounded. */
 export function safeFileName(name: string | undefined): string {
-  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, '').slice(0, MAX_FILE_NAME);
+  // Cut by code points: halving a surrogate pair would leave a string PostgreSQL's jsonb refuses.
+  const clean = Array.from((name ?? '').replace(/[\u0000-\u001f\u007f]/g, '')).slice(0, MAX_FILE_NAME).join('');
   return clean === '' ? 'file' : clean;
 }
 

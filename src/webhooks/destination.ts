@@ -1,52 +1,15 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import { isRefusedAddress } from './refused-ranges.js';
 
 /**
  * Where webhook calls may go (issue #5: safe by default). Addresses inside the core's own networks
- * are refused unless `webhooks.allowedHosts` names the URL's host: otherwise any app could make the
- * server call its loopback services, the LAN or a cloud metadata endpoint (SSRF). Checked when a
- * webhook is created and again on every connection, after DNS resolution (see `guardedLookup`).
+ * (the ranges in refused-ranges.ts) are refused unless `webhooks.allowedHosts` names the URL's host:
+ * otherwise any app could make the server call its loopback services, the LAN or a cloud metadata
+ * endpoint (SSRF). Checked when a webhook is created and again on every connection, after DNS
+ * resolution (see `guardedLookup`).
  */
-const REFUSED = new BlockList();
-for (const [net, bits] of [
-  ['0.0.0.0', 8], // "this network": 0.0.0.0 reaches the local host on Linux
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10], // CGNAT
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16], // link-local, 169.254.169.254 cloud metadata
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4], // multicast
-  ['240.0.0.0', 4], // reserved, broadcast
-] as const) {
-  REFUSED.addSubnet(net, bits, 'ipv4');
-}
-for (const [net, bits] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7], // unique local, fd00:ec2::254 (AWS metadata) included
-  ['fe80::', 10],
-  ['ff00::', 8],
-] as const) {
-  REFUSED.addSubnet(net, bits, 'ipv6');
-}
-
-/**
- * IPv4-mapped IPv6 (::ffff:a.b.c.d) would carry any IPv4 address past the IPv4 rules: all refused.
- * A list of its own, since BlockList matches plain IPv4 addresses against such a rule too.
- */
-const MAPPED = new BlockList();
-MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
-
-/** True for an address a webhook may not reach without an allowedHosts entry. */
-export function isRefusedAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return REFUSED.check(address, 'ipv4');
-  if (family === 6) return MAPPED.check(address, 'ipv6') || REFUSED.check(address, 'ipv6');
-  return true;
-}
+export { isRefusedAddress };
 
 /** A URL's host as written, lowercase, IPv6 brackets removed. */
 export function hostOf(url: URL): string {

@@ -45,6 +45,31 @@ describe('API conventions', () => {
     expect(res.headers['api-version']).toBe('2.0.0');
   });
 
+  it('varies every answer on Origin, and preflights on the requested method and headers (a shared cache never mixes origins)', async () => {
+    const vary = (h: string | string[] | number | undefined): string[] => String(h ?? '').toLowerCase().split(/\s*,\s*/);
+    const pre = await t.app.inject({
+      method: 'OPTIONS',
+      url: `/${u.username}/events`,
+      headers: { origin: 'https://a.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, x-custom' },
+    });
+    expect(pre.statusCode).toBe(200);
+    expect(pre.headers['access-control-allow-headers']).toBe('authorization, x-custom');
+    expect(pre.headers['access-control-max-age']).toBe('31536000');
+    expect(vary(pre.headers.vary)).toEqual(expect.arrayContaining(['origin', 'access-control-request-method', 'access-control-request-headers']));
+    for (const req of [
+      { method: 'GET' as const, url: `/${u.username}/access-info`, headers: { authorization: u.token, origin: 'https://b.example' } },
+      { method: 'GET' as const, url: `/${u.username}/access-info`, headers: { authorization: 'bad-token', origin: 'https://b.example' } },
+      { method: 'GET' as const, url: '/reg/service/info', headers: { origin: 'https://b.example' } },
+      { method: 'GET' as const, url: '/no/such/route', headers: { origin: 'https://b.example' } },
+      { method: 'GET' as const, url: '/reg/service/info', headers: {} },
+    ]) {
+      const res = await t.app.inject(req);
+      expect(vary(res.headers.vary), `${req.url} ${res.statusCode}`).toContain('origin');
+      expect(res.headers['access-control-allow-origin']).toBe(req.headers.origin ?? '*');
+      expect(res.headers['access-control-expose-headers']).toBe('API-Version, Pryv-Access-Id');
+    }
+  });
+
   it('accepts a form-encoded batch with _auth and _json', async () => {
     const form = new URLSearchParams({ _auth: u.token, _json: JSON.stringify([{ method: 'getAccessInfo', params: {} }]) });
     const res = await t.app.inject({

@@ -31,6 +31,13 @@ function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: str
   }
 }
 
+/** The request stream failed because the client went away (aborted upload, reset connection). */
+function clientGone(err: FastifyError, req: FastifyRequest): boolean {
+  if (err instanceof ApiError) return false;
+  if (err.code === 'ERR_STREAM_PREMATURE_CLOSE') return true;
+  return err.code === 'ECONNRESET' && (err.message === 'aborted' || req.raw.readableAborted);
+}
+
 /**
  * The single place where errors become responses: `{error: {id, message, data}, meta}` with the id's
  * status. Anything unexpected is logged with the request id and answered 500 `unexpected-error`
@@ -38,6 +45,12 @@ function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: str
  */
 export function installErrorHandler(app: FastifyInstance, opts: { serial: string; bodyLimit: number }): void {
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
+    if (clientGone(err, req)) {
+      // The client closed the connection mid-body: its doing, not a dependency outage (#16).
+      req.log.info({ code: err.code }, 'client closed the request before its body was complete');
+      const e = errors.invalidRequestStructure('The request body was not received completely.');
+      return reply.code(e.httpStatus).send({ error: e.toJSON(), meta: meta(opts.serial) });
+    }
     let apiError = err instanceof ApiError ? err : (dependencyError(err) ?? fromFastifyError(err, opts.bodyLimit, req.headers['content-type']));
     if (apiError === null) {
       req.log.error({ err }, 'unexpected error');

@@ -17,6 +17,10 @@ describe('attachment metadata from clients', () => {
     expect(safeFileName('../../x.txt')).toBe('../../x.txt');
     expect(safeFileName('')).toBe('file');
     expect(safeFileName('x'.repeat(1000))).toHaveLength(255);
+    // Cut between code points, never inside a surrogate pair (#16: PostgreSQL refuses a lone one).
+    const cut = safeFileName(`${'x'.repeat(254)}😀😀`);
+    expect(cut).toBe(`${'x'.repeat(254)}😀`);
+    expect(/[\ud800-\udbff](?![\udc00-\udfff])/.test(cut)).toBe(false);
   });
 
   it('Content-Disposition percent-encodes UTF-8 (RFC 8187)', () => {

@@ -66,7 +66,7 @@ const JSON_COLUMNS = new Set(['permissions', 'clientData']);
 
 /** `col = $n, …` for the known keys of `patch`, numbered from `first`. */
 function setClause(patch: object, first: number): { sets: string; values: unknown[] } {
-  const keys = Object.entries(patch).filter(([k, v]) => COLUMNS[k] !== undefined && v !== undefined).map(([k]) => k);
+  const keys = Object.entries(patch).filter(([k, v]) => Object.hasOwn(COLUMNS, k) && v !== undefined).map(([k]) => k);
   const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + first}`).join(', ');
   const values = keys.map((k) => {
     const v = (patch as Record<string, unknown>)[k];

@@ -124,8 +124,13 @@ export class PgEventsStore implements EventsStore {
         batchParams.push(last.time, last.id);
         text += ` AND (time, id) ${after} ($${batchParams.length - 1}, $${batchParams.length})`;
       }
-      text += ` ORDER BY time ${dir}, id ${dir} LIMIT ${size}`;
-      if (offset > 0) text += ` OFFSET ${offset}`;
+      // Values are parameters, never SQL text (#16: `skip=1e999` used to reach the statement).
+      batchParams.push(size);
+      text += ` ORDER BY time ${dir}, id ${dir} LIMIT $${batchParams.length}`;
+      if (offset > 0) {
+        batchParams.push(offset);
+        text += ` OFFSET $${batchParams.length}`;
+      }
       offset = 0;
       const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(text, batchParams);
       for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };
@@ -139,13 +144,13 @@ export class PgEventsStore implements EventsStore {
   async *deletionsSince(userId: string, since: number): AsyncIterable<ItemDeletion> {
     let last: { deleted: number; id: string } | null = null;
     for (;;) {
-      const params: unknown[] = [userId, since];
+      const params: unknown[] = [userId, since, BATCH];
       let text = 'SELECT id, deleted FROM event_deletions WHERE user_id = $1 AND deleted > $2';
       if (last !== null) {
         params.push(last.deleted, last.id);
-        text += ' AND (deleted, id) > ($3, $4)';
+        text += ' AND (deleted, id) > ($4, $5)';
       }
-      const { rows } = await this.pool.query<{ id: string; deleted: number }>(`${text} ORDER BY deleted, id LIMIT ${BATCH}`, params);
+      const { rows } = await this.pool.query<{ id: string; deleted: number }>(`${text} ORDER BY deleted, id LIMIT $3`, params);
       for (const r of rows) yield { id: r.id, deleted: num(r.deleted) };
       const tail = rows[rows.length - 1];
       if (rows.length < BATCH || tail === undefined) return;

@@ -194,7 +194,7 @@ export class PgSeriesStore implements SeriesStore {
     const to = range.to ?? Number.POSITIVE_INFINITY;
     let after: number | null = null;
     for (;;) {
-      const params: unknown[] = [userId, eventId, from, to];
+      const params: unknown[] = [userId, eventId, from, to, READ_BATCH];
       let sql = 'SELECT t_min, t_max, points FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
       if (after === null) {
         // Start at the chunk holding `from` (chunks are disjoint): an index seek, not a scan from 0.
@@ -202,10 +202,10 @@ export class PgSeriesStore implements SeriesStore {
                                         ORDER BY t_min DESC LIMIT 1), '-Infinity'::float8)`;
       } else {
         params.push(after);
-        sql += ' AND t_min > $5';
+        sql += ' AND t_min > $6';
       }
       const { rows } = await guardAvailability(() =>
-        this.db.query<{ t_min: number; t_max: number; points: string }>(`${sql} ORDER BY t_min LIMIT ${READ_BATCH}`, params),
+        this.db.query<{ t_min: number; t_max: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
       );
       for (const r of rows) {
         if (num(r.t_min) >= from && num(r.t_max) < to) {

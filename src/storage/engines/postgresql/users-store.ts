@@ -53,7 +53,7 @@ export class PgUsersStore implements UsersStore {
   }
 
   async update(id: string, patch: Partial<Pick<User, 'email' | 'language' | 'passwordHash' | 'modified'>>): Promise<void> {
-    const keys = Object.keys(patch).filter((k) => COLUMNS[k] !== undefined);
+    const keys = Object.keys(patch).filter((k) => Object.hasOwn(COLUMNS, k));
     if (keys.length === 0) return;
     const sets = keys.map((k, i) => `${COLUMNS[k]} = $${i + 2}`).join(', ');
     try {
