@@ -205,6 +205,8 @@ export const ConfigSchema = Type.Object(
         support: Type.String(),
         terms: Type.String(),
         eventTypes: Type.String(),
+        // null = this core's own assets (www/assets/); a URL = an index.json hosted elsewhere.
+        assetsUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
       },
       strict,
     ),

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { corsHooks } from './plugins/cors.js';
 import { formBodyParser } from './form-body.js';
 import { regRoutes } from './reg-routes.js';
+import { assetsRoutes } from './assets-routes.js';
 import { accessRequestRoutes } from './access-request-routes.js';
 import { systemRoutes } from './system-routes.js';
 import { userApiRoutes } from './user-api.js';
@@ -26,6 +27,7 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   formBodyParser(app);
   const { registry, routes } = buildRegistry();
   await app.register(regRoutes, { services });
+  await app.register(assetsRoutes, { config: services.config });
   await app.register(accessRequestRoutes, { services });
   await app.register(systemRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);

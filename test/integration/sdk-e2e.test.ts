@@ -43,6 +43,20 @@ describe('pryv SDK end to end', () => {
     expect(await service.userExists(username)).toBe(true);
   }, 60_000);
 
+  it('ServiceAssets: the core serves the sign-in button definitions itself', async () => {
+    const service = new pryv.Service(serviceInfoUrl);
+    const definitions = (await service.info()).assets?.definitions ?? '';
+    expect(definitions).toBe(`${core.urls.api}/www/assets/index.json`);
+    const assets = await service.assets();
+    if (assets === null) throw new Error('no assets');
+    // Outside a browser the SDK resolves no URL (relativeURL needs a DOM): resolve them here.
+    expect(assets.get('favicon:default:url')).toBe('favicon.ico');
+    const html = await fetch(new URL(assets.get('lib-js:buttonSignIn:html') as string, definitions));
+    expect(await html.text()).toContain('id="pryv-access-btn-text"');
+    const messages = await fetch(new URL(assets.get('lib-js:buttonSignIn:messages') as string, definitions));
+    expect(((await messages.json()) as Record<string, unknown>)['LOGIN']).toMatchObject({ en: 'Sign in with' });
+  }, 60_000);
+
   it('Connection: accessInfo, batch api, streams round trip', async () => {
     const { username, conn } = await newUser();
     const info = await conn.accessInfo();
