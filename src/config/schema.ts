@@ -131,6 +131,7 @@ export const ConfigSchema = Type.Object(
     series: Type.Object(
       {
         maxPointsPerRequest: Type.Integer({ minimum: 1 }),
+        maxPointsPerRead: Type.Integer({ minimum: 1 }),
         metadataUpdateDelayMs: Type.Integer({ minimum: 0 }),
       },
       strict,

@@ -123,7 +123,8 @@ describe('pryv SDK end to end', () => {
   it('high-frequency series: addPointsToHFEvent on the API endpoint, read back with get', async () => {
     const { conn } = await newUser();
     await conn.apiOne('streams.create', { id: 'heart', name: 'Heart' }, 'stream');
-    const holder = await conn.apiOne('events.create', { streamIds: ['heart'], type: 'series:frequency/bpm' }, 'event');
+    // Started a minute ago: reads without toDeltaTime stop at the current time.
+    const holder = await conn.apiOne('events.create', { streamIds: ['heart'], type: 'series:frequency/bpm', time: Date.now() / 1000 - 60 }, 'event');
     expect(holder.content.fields).toEqual(['deltaTime', 'value']);
     const res = await conn.addPointsToHFEvent(holder.id, ['deltaTime', 'value'], [[0, 60], [1, 61], [2, 63], [1, 62]]);
     expect(res.status).toBe('ok');
