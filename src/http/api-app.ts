@@ -9,6 +9,8 @@ import { regRoutes } from './reg-routes.js';
 import { assetsRoutes } from './assets-routes.js';
 import { accessRequestRoutes } from './access-request-routes.js';
 import { systemRoutes } from './system-routes.js';
+import { systemExtrasRoutes } from './system-extras-routes.js';
+import { regExtrasRoutes } from './reg-extras-routes.js';
 import { userApiRoutes } from './user-api.js';
 import { seriesRoutes } from './series-routes.js';
 import { attachmentRoutes } from './attachment-routes.js';
@@ -30,6 +32,8 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(assetsRoutes, { config: services.config });
   await app.register(accessRequestRoutes, { services });
   await app.register(systemRoutes, { services });
+  await app.register(systemExtrasRoutes, { services });
+  await app.register(regExtrasRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);
   app.get('/openapi.json', async () => openApi);
   await app.register(userApiRoutes, { services, registry, routes });
