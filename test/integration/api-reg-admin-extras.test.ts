@@ -175,3 +175,19 @@ describe('GET /system/check-platform-integrity', () => {
     expect(counts2?.errors.filter((e) => e.startsWith(`Core "${t.config.core.id}"`))).toHaveLength(1);
   });
 });
+
+describe('/openapi.json', () => {
+  it('describes the routes added here, with response schemas, and the admin key scheme', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const op = (path: string, verb: string) => doc.paths[path]?.[verb] as { operationId: string; responses: Record<string, unknown>; security: unknown[] } | undefined;
+    expect(op('/reg/access/invitationtoken/check', 'post')?.operationId).toBe('reg.invitationTokenCheck');
+    expect(op('/reg/apps', 'get')?.responses['200']).toBeDefined();
+    expect(op('/reg/apps/{appId}', 'get')?.operationId).toBe('reg.app');
+    expect(op('/www/assets/{file}', 'get')?.security).toEqual([]);
+    expect(op('/system/users/{username}', 'delete')?.security).toEqual([{ admin: [] }]);
+    expect(op('/system/check-platform-integrity', 'get')?.responses['200']).toMatchObject({ content: { 'application/json': { schema: { required: ['checks', 'meta'] } } } });
+    expect(doc.components.securitySchemes.admin).toMatchObject({ type: 'apiKey', name: 'Authorization' });
+    // The user routes are still there.
+    expect(op('/{username}/events', 'get')?.operationId).toBe('events.get');
+  });
+});
