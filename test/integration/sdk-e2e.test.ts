@@ -164,6 +164,24 @@ describe('pryv SDK end to end', () => {
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 256]);
   }, 60_000);
 
+  it('content queries: in a batch call as arrays, in getEventsStreamed as JSON text', async () => {
+    const { conn } = await newUser();
+    expect((await new pryv.Service(serviceInfoUrl).info()).features).toMatchObject({ contentQueries: true });
+    await conn.apiOne('streams.create', { id: 'meds', name: 'Meds' }, 'stream');
+    const t0 = Date.now() / 1000 - 1000;
+    const made = await conn.api(['G03DA04', 'B01AC06', 'G03DA02'].map((atc, i) => ({
+      method: 'events.create',
+      params: { streamIds: ['meds'], type: 'medication/intake', time: t0 + i, content: { drug: { codes: { atc } }, dose: 10 * (i + 1) } },
+    })));
+    const ids = made.map((r: { event: { id: string } }) => r.event.id);
+    const [byPrefix] = await conn.api([{ method: 'events.get', params: { content: [{ path: 'drug.codes.atc', prefix: 'G03' }] } }]);
+    expect(byPrefix.events.map((e: { id: string }) => e.id).sort()).toEqual([ids[0], ids[2]].sort());
+    // The SDK puts query params in the URL as they are: a condition array goes as JSON text.
+    const seen: { id: string }[] = [];
+    await conn.getEventsStreamed({ content: JSON.stringify([{ path: 'dose', gte: 20 }]), fromTime: t0 - 1, toTime: t0 + 10 }, (e: { id: string }) => seen.push(e));
+    expect(seen.map((e) => e.id).sort()).toEqual([ids[1], ids[2]].sort());
+  }, 60_000);
+
   it('login errors carry the messages SDK callers match on', async () => {
     const { service, username } = await newUser();
     await expect(service.login(username, 'wrong-password', 'sdk-e2e-app')).rejects.toThrow(/The given username\/password pair is invalid/);
