@@ -131,9 +131,16 @@ describe('events.get content queries', () => {
       const expected = docs.filter((d) => matchesContentQuery(d, parsed)).map((d) => d.name).sort();
       if (JSON.stringify(names(body.events)) !== JSON.stringify(expected)) mismatches.push(`${JSON.stringify(cond)}: ${JSON.stringify(names(body.events))} ≠ ${JSON.stringify(expected)}`);
     }
+    for (const path of ['$', 'app:source', 'related', 'related.src1', 'x']) {
+      for (const cond of [{ path, exists: true }, { path, exists: false }, { path, eq: 'scan' }, { path, neq: 'scan' }, { path, prefix: 'derived' }, { path, in: ['manual', 1] }]) {
+        const { body } = await get({ clientData: [cond], limit: 100 });
+        const expected = docs.filter((d) => matchesContentQuery(d, parseContentQuery('clientData', [cond]))).map((d) => d.name).sort();
+        if (JSON.stringify(names(body.events)) !== JSON.stringify(expected)) mismatches.push(`clientData ${JSON.stringify(cond)}: ${JSON.stringify(names(body.events))} ≠ ${JSON.stringify(expected)}`);
+      }
+    }
     expect(conds.length).toBeGreaterThan(200);
     expect(mismatches).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it.each<[string, unknown]>([
     ['not an array or object', '"drug"'],
