@@ -89,6 +89,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules/ node_modules/
 COPY --from=build /app/dist/ dist/
 COPY --from=build /app/config/ config/
+# Service assets (sign-in button, favicon, CSS): served by the API workers, read once at start.
+COPY www/ www/
 COPY --from=build /app/bin/ bin/
 COPY --from=build /app/.tools/ .tools/
 

@@ -1,5 +1,6 @@
 import { createSeriesHolder, type Seed, type SeededUser } from './seed.ts';
 import type { ReqSpec } from './wrk.ts';
+import { contentQueryPath, CONTENT_QUERIES, type ContentQueryName } from './seed-content.ts';
 
 export interface Goal { rps: number; p99Ms?: number }
 
@@ -102,6 +103,28 @@ function seriesRead(points: number, goal: number): Scenario {
 
 const api = (s: Seed): string => new URL('/', s.users[0].base).toString();
 
+const CONTENT_TITLES: Record<ContentQueryName, string> = {
+  eq: 'equality on a nested field',
+  in16: '`in` with 16 values combined with an equality',
+  prefix: 'prefix match',
+  range: 'numeric range',
+};
+
+/** events.get with a content query (issue #11), personal tokens of both users alternately. */
+function contentQuery(name: ContentQueryName): Scenario {
+  return {
+    id: `events.get-content-${name}`,
+    group: 'events.get content queries',
+    title: `events.get content query: ${CONTENT_TITLES[name]}`,
+    goal: { rps: 500 },
+    detail: `GET /{u}/events?content=${JSON.stringify(CONTENT_QUERIES[name])} (default limit 20), personal tokens of both users; 2,000 medication/intake events per user among 7,000`,
+    url: api,
+    async requests(s) {
+      return personal(s).map((u): ReqSpec => ({ method: 'GET', path: contentQueryPath(u, name), token: u.personalToken }));
+    },
+  };
+}
+
 const ALL: Scenario[] = [
   ...(['personal', 'restricted'] as const).flatMap((who) =>
     (['none', 'parent', 'range'] as const).map((q): Scenario => ({
@@ -119,6 +142,7 @@ const ALL: Scenario[] = [
       },
     })),
   ),
+  ...(['eq', 'in16', 'prefix', 'range'] as const).map(contentQuery),
   seriesRead(1000, 2400),
   seriesRead(10_000, 320),
   seriesRead(100_000, 31),
@@ -226,6 +250,7 @@ const ALL: Scenario[] = [
 const ORDER = [
   'events.get-none-personal', 'events.get-parent-personal', 'events.get-range-personal',
   'events.get-none-restricted', 'events.get-parent-restricted', 'events.get-range-restricted',
+  'events.get-content-eq', 'events.get-content-in16', 'events.get-content-prefix', 'events.get-content-range',
   'series.read-1000', 'series.read-10000', 'series.read-100000',
   'events.create-personal', 'events.create-restricted',
   'series.write-10', 'series.write-100', 'series.write-1000',

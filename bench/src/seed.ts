@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { call, expectStatus, field } from './http.ts';
+import { contentCounts, seedMedications } from './seed-content.ts';
 
 /**
  * The data set, made through the public API only (registration, batch calls, accesses.create, the
@@ -137,6 +138,8 @@ export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: strin
   const tag = randomBytes(3).toString('hex');
   const [a, b] = await Promise.all([seedUser(apiUrl, `bench-a-${tag}`, now), seedUser(apiUrl, `bench-b-${tag}`, now)]);
   for (const u of [a, b]) log(`seeded ${u.username}: ${u.streamIds.length} streams, ${u.eventIds.length} events`);
+  await Promise.all([seedMedications(a, now), seedMedications(b, now)]);
+  log('seeded 2,000 medication/intake events per user (content queries)');
 
   const access = await expectStatus(201, 'POST', `${a.base}accesses`, {
     token: a.personalToken,
@@ -155,6 +158,7 @@ export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: strin
     counts[`parent stream, ${name}`] = await countEvents(q(`?streams=${parentStream}`), token);
     counts[`time range, ${name}`] = await countEvents(q(range), token);
   }
+  Object.assign(counts, await contentCounts(a));
 
   const bases = [apiUrl, ...(hfsUrl === null ? [] : [hfsUrl])];
   const holderA = await createSeriesHolder(a, now - 200_000);

@@ -23,6 +23,8 @@ export interface ServicesDeps {
   notifier?: Notifier;
   /** Defaults to a process-local bus (one worker / tests). */
   bus?: NotificationBus;
+  /** Defaults to the bundled directory (workers pass what service.eventTypesSource gave). */
+  eventTypes?: EventTypes;
 }
 
 /** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
@@ -43,7 +45,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     stores,
     platform: new PlatformDb(deps.rqlite),
     accessCache,
-    eventTypes: new EventTypes(),
+    eventTypes: deps.eventTypes ?? new EventTypes(),
     // Previews are derived from attachments: they go with their event or user.
     attachments: new AttachmentFiles(attachmentsDirOf(deps.config), [new PreviewCache(previewsCacheDirOf(deps.config))]),
     bus,

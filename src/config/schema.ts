@@ -131,6 +131,7 @@ export const ConfigSchema = Type.Object(
     series: Type.Object(
       {
         maxPointsPerRequest: Type.Integer({ minimum: 1 }),
+        maxPointsPerRead: Type.Integer({ minimum: 1 }),
         metadataUpdateDelayMs: Type.Integer({ minimum: 0 }),
       },
       strict,
@@ -172,7 +173,7 @@ export const ConfigSchema = Type.Object(
     registration: Type.Object(
       {
         reservedUsernames: Type.Array(Type.String()),
-        invitationTokens: Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.Null()]),
+        invitationTokens: Type.Union([Type.Array(Type.String({ minLength: 1 })), Type.Null(), Type.Literal('open'), Type.Literal('closed')]),
         hosting: Type.String({ minLength: 1 }),
         hostingName: Type.String({ minLength: 1 }),
         region: Type.String({ minLength: 1 }),
@@ -205,6 +206,13 @@ export const ConfigSchema = Type.Object(
         support: Type.String(),
         terms: Type.String(),
         eventTypes: Type.String(),
+        // null = this core's own assets (www/assets/); a URL = an index.json hosted elsewhere.
+        assetsUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+        // GET /reg/apps: the apps linked to this service, by app id (free-form fields).
+        apps: Type.Record(Type.String({ pattern: '^[a-zA-Z0-9._-]{1,100}$' }), Type.Record(Type.String(), Type.Unknown())),
+        // Where the server reads event types from at boot: null = the bundled copy; a URL or a file.
+        eventTypesSource: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+        eventTypesTimeoutMs: Type.Integer({ minimum: 100, maximum: 60_000 }),
       },
       strict,
     ),

@@ -4,9 +4,19 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { projectRoot } from '../util/project-root.js';
 import { toParamErrors, type ParamError } from '../api/validation.js';
 
-interface FlatTypes {
+export interface FlatTypes {
   version: string;
   types: Record<string, object>;
+}
+
+/** The shape of a flat.json event-type directory (what `new EventTypes(flat)` needs), or null. */
+export function asFlatTypes(v: unknown): FlatTypes | null {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
+  const { version, types } = v as Record<string, unknown>;
+  if (typeof version !== 'string' || typeof types !== 'object' || types === null || Array.isArray(types)) return null;
+  const entries = Object.entries(types);
+  if (!entries.every(([k, t]) => TYPE_PATTERN.test(k) && typeof t === 'object' && t !== null && !Array.isArray(t))) return null;
+  return { version, types: Object.fromEntries(entries) as Record<string, object> };
 }
 
 export const TYPE_PATTERN = /^(series:)?[a-z0-9-]+\/[a-z0-9-]+$/;

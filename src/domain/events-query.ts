@@ -1,6 +1,7 @@
 import { ApiError, errors } from '../errors/index.js';
 import type { EventsQuery } from '../storage/interfaces/events-store.js';
 import { isPlainObject } from '../util/objects.js';
+import { parseContentQuery } from './content-query.js';
 import type { AccessLogic } from './access-logic.js';
 import type { StreamsTree } from './streams-tree.js';
 
@@ -17,6 +18,9 @@ export interface EventsGetInput {
   limit?: number;
   state?: 'default' | 'trashed' | 'all';
   modifiedSince?: number;
+  /** Content queries (arrays of conditions; shape checked here, errors are `invalid-request-structure`). */
+  content?: unknown;
+  clientData?: unknown;
 }
 
 /** One streams query as sent: `any` required, `*` = every readable stream, `id!` = without descendants. */
@@ -136,6 +140,7 @@ export function buildEventsQuery(input: EventsGetInput, scope: ReadScope, now: n
   if (fromTime === null && toTime !== null) fromTime = toTime - DAY;
   if (fromTime !== null && toTime === null) toTime = now;
   if (input.fromTime === undefined && input.toTime === undefined && limit === null) limit = 20;
+  const content = [...parseContentQuery('content', input.content), ...parseContentQuery('clientData', input.clientData)];
   return {
     streams: resolveStreamsQueries(scope, parseStreamsParam(input.streams)),
     types: resolveTypes(input.types),
@@ -147,5 +152,6 @@ export function buildEventsQuery(input: EventsGetInput, scope: ReadScope, now: n
     sortAscending: input.sortAscending ?? false,
     skip: input.skip ?? 0,
     limit,
+    ...(content.length > 0 ? { content } : {}),
   };
 }

@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { MethodRegistry } from '../api/registry.js';
 import type { RouteSpec } from '../api/routes.js';
 import { API_VERSION } from './meta.js';
+import { ADMIN_SECURITY_SCHEME, EXTRA_PATHS } from './openapi-extra.js';
 
 type Json = Record<string, unknown>;
 
@@ -67,8 +68,11 @@ export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], s
     info: { title: 'homecore (Pryv.io-compatible API)', version: API_VERSION },
     servers: [{ url: serverUrl }],
     components: {
-      securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Access token (bare, Bearer or Basic)' } },
+      securitySchemes: {
+        token: { type: 'apiKey', in: 'header', name: 'Authorization', description: 'Access token (bare, Bearer or Basic)' },
+        admin: ADMIN_SECURITY_SCHEME,
+      },
     },
-    paths,
+    paths: { ...paths, ...EXTRA_PATHS },
   };
 }

@@ -139,5 +139,4 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
       return withMeta({ [key]: username });
     });
   }
-  app.get('/www/assets/index.json', async () => ({ version: 1, name: config.service.name, assets: {} }));
 }

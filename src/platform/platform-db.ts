@@ -79,6 +79,18 @@ export class PlatformDb {
     return rows[0] === undefined ? null : String(rows[0]['username']);
   }
 
+  /** Every user mapped to a core, with its unique fields (admin integrity check; one read each). */
+  async usersWithFields(): Promise<{ username: string; coreId: string; fields: Record<string, string> }[]> {
+    const users = await this.client.queryRows('SELECT username, core_id FROM users ORDER BY username', [], 'linearizable');
+    const fields = await this.client.queryRows('SELECT username, field, value FROM unique_fields', [], 'linearizable');
+    const byUser = new Map<string, Record<string, string>>();
+    for (const f of fields) {
+      const u = String(f['username']);
+      byUser.set(u, { ...(byUser.get(u) ?? {}), [String(f['field'])]: String(f['value']) });
+    }
+    return users.map((r) => ({ username: String(r['username']), coreId: String(r['core_id']), fields: byUser.get(String(r['username'])) ?? {} }));
+  }
+
   /** Least-loaded available core of a hosting (ties: smallest id, so placement is deterministic). */
   async pickCore(hosting: string): Promise<CoreRecord | null> {
     const rows = await this.client.queryRows(

@@ -4,6 +4,7 @@ import { Readiness } from '../health/readiness.js';
 import { buildRoleApp } from '../http/role-apps.js';
 import { buildServices } from '../api/services.js';
 import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
+import { loadEventTypes } from '../api/service/event-types-source.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
@@ -44,7 +45,9 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   });
   const bus = NotificationBus.forProcess();
   // Every role serves authenticated routes (API, series, previews): same services, same rules.
-  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus });
+  // service.eventTypesSource, read before serving; a failing source falls back to the bundled copy.
+  const eventTypes = await loadEventTypes(config, logger);
+  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus, eventTypes });
   const app = await buildRoleApp(role, services, readiness);
 
   let closing = false;

@@ -43,6 +43,20 @@ describe('pryv SDK end to end', () => {
     expect(await service.userExists(username)).toBe(true);
   }, 60_000);
 
+  it('ServiceAssets: the core serves the sign-in button definitions itself', async () => {
+    const service = new pryv.Service(serviceInfoUrl);
+    const definitions = (await service.info()).assets?.definitions ?? '';
+    expect(definitions).toBe(`${core.urls.api}/www/assets/index.json`);
+    const assets = await service.assets();
+    if (assets === null) throw new Error('no assets');
+    // Outside a browser the SDK resolves no URL (relativeURL needs a DOM): resolve them here.
+    expect(assets.get('favicon:default:url')).toBe('favicon.ico');
+    const html = await fetch(new URL(assets.get('lib-js:buttonSignIn:html') as string, definitions));
+    expect(await html.text()).toContain('id="pryv-access-btn-text"');
+    const messages = await fetch(new URL(assets.get('lib-js:buttonSignIn:messages') as string, definitions));
+    expect(((await messages.json()) as Record<string, unknown>)['LOGIN']).toMatchObject({ en: 'Sign in with' });
+  }, 60_000);
+
   it('Connection: accessInfo, batch api, streams round trip', async () => {
     const { username, conn } = await newUser();
     const info = await conn.accessInfo();
@@ -109,7 +123,8 @@ describe('pryv SDK end to end', () => {
   it('high-frequency series: addPointsToHFEvent on the API endpoint, read back with get', async () => {
     const { conn } = await newUser();
     await conn.apiOne('streams.create', { id: 'heart', name: 'Heart' }, 'stream');
-    const holder = await conn.apiOne('events.create', { streamIds: ['heart'], type: 'series:frequency/bpm' }, 'event');
+    // Started a minute ago: reads without toDeltaTime stop at the current time.
+    const holder = await conn.apiOne('events.create', { streamIds: ['heart'], type: 'series:frequency/bpm', time: Date.now() / 1000 - 60 }, 'event');
     expect(holder.content.fields).toEqual(['deltaTime', 'value']);
     const res = await conn.addPointsToHFEvent(holder.id, ['deltaTime', 'value'], [[0, 60], [1, 61], [2, 63], [1, 62]]);
     expect(res.status).toBe('ok');
@@ -147,6 +162,24 @@ describe('pryv SDK end to end', () => {
     expect(res.status).toBe(200);
     const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
     expect([meta.format, meta.width, meta.height]).toEqual(['jpeg', 512, 256]);
+  }, 60_000);
+
+  it('content queries: in a batch call as arrays, in getEventsStreamed as JSON text', async () => {
+    const { conn } = await newUser();
+    expect((await new pryv.Service(serviceInfoUrl).info()).features).toMatchObject({ contentQueries: true });
+    await conn.apiOne('streams.create', { id: 'meds', name: 'Meds' }, 'stream');
+    const t0 = Date.now() / 1000 - 1000;
+    const made = await conn.api(['G03DA04', 'B01AC06', 'G03DA02'].map((atc, i) => ({
+      method: 'events.create',
+      params: { streamIds: ['meds'], type: 'medication/intake', time: t0 + i, content: { drug: { codes: { atc } }, dose: 10 * (i + 1) } },
+    })));
+    const ids = made.map((r: { event: { id: string } }) => r.event.id);
+    const [byPrefix] = await conn.api([{ method: 'events.get', params: { content: [{ path: 'drug.codes.atc', prefix: 'G03' }] } }]);
+    expect(byPrefix.events.map((e: { id: string }) => e.id).sort()).toEqual([ids[0], ids[2]].sort());
+    // The SDK puts query params in the URL as they are: a condition array goes as JSON text.
+    const seen: { id: string }[] = [];
+    await conn.getEventsStreamed({ content: JSON.stringify([{ path: 'dose', gte: 20 }]), fromTime: t0 - 1, toTime: t0 + 10 }, (e: { id: string }) => seen.push(e));
+    expect(seen.map((e) => e.id).sort()).toEqual([ids[1], ids[2]].sort());
   }, 60_000);
 
   it('login errors carry the messages SDK callers match on', async () => {

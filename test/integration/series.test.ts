@@ -45,8 +45,9 @@ async function call(app: AppName, method: 'GET' | 'POST' | 'DELETE', path: strin
 }
 const flat = (fields: string[], points: unknown[][]) => ({ format: 'flatJSON', fields, points });
 
+/** Holders start a day back: reads without toDeltaTime stop at the current time. */
 async function holder(type = 'series:mass/kg', extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await call('api', 'POST', 'events', { payload: { streamIds: ['weight'], type, ...extra } });
+  const res = await call('api', 'POST', 'events', { payload: { streamIds: ['weight'], type, time: Date.now() / 1000 - 86_400, ...extra } });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.event.id as string;
 }

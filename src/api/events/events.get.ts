@@ -32,7 +32,6 @@ async function* docs(ctx: RequestContext, rows: AsyncIterable<EventJson>): Async
 export default defineMethod({
   id: 'events.get',
   auth: 'access',
-  // Additional keys allowed: query strings also carry `auth` and the not yet supported content queries.
   params: Type.Object({
     streams: Type.Optional(Type.Unknown()),
     types: Type.Optional(Type.Array(EventTypeFilterSchema)),
@@ -45,6 +44,9 @@ export default defineMethod({
     state: Type.Optional(Type.Union([Type.Literal('default'), Type.Literal('trashed'), Type.Literal('all')])),
     modifiedSince: Type.Optional(Type.Number()),
     includeDeletions: Type.Optional(Type.Boolean()),
+    // Content queries: arrays of conditions, checked by domain/content-query.ts.
+    content: Type.Optional(Type.Unknown()),
+    clientData: Type.Optional(Type.Unknown()),
   }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
     const { user, tree, logic } = await loadScope(ctx);

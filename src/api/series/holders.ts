@@ -4,7 +4,7 @@ import { SeriesLayouts } from '../../domain/series-format.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import type { Access, Event, User } from '../../domain/types.js';
 import { ApiError, errors } from '../../errors/index.js';
-import { MissingReferenceError, StorageUnavailableError } from '../../storage/interfaces/errors.js';
+import { MissingReferenceError, StorageUnavailableError, TooManyItemsError } from '../../storage/interfaces/errors.js';
 import type { RequestContext } from '../context.js';
 import { forbidden } from '../stream-scope.js';
 import type { HolderUpdater } from './holder-updater.js';
@@ -58,6 +58,11 @@ export async function seriesStoreCall<T>(fn: () => Promise<T>): Promise<T> {
   } catch (err) {
     if (err instanceof StorageUnavailableError) throw errors.apiUnavailable('The series store', err);
     if (err instanceof MissingReferenceError) throw new ApiError('unknown-resource', 'The series event was deleted meanwhile.');
+    if (err instanceof TooManyItemsError) {
+      throw new ApiError('too-many-results', `The range holds ${err.count} points, more than ${err.limit}: read it in parts with fromDeltaTime / toDeltaTime.`, {
+        data: { limit: err.limit, count: err.count },
+      });
+    }
     throw err;
   }
 }

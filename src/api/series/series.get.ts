@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors/index.js';
 import { checkParams, compileParams } from '../validation.js';
+import { nowSeconds } from '../context.js';
 import { loadHolders, type SeriesContext, type SeriesDeps } from './holders.js';
 
 const QUERY = compileParams(
@@ -15,7 +16,9 @@ export interface SeriesPoints {
 
 /**
  * `GET /{username}/events/{id}/series` (Pryv API §5): raw points with fromDeltaTime ≤ deltaTime <
- * toDeltaTime (unbounded by default, §9 row 22), ascending.
+ * toDeltaTime, ascending. Without `toDeltaTime` the read stops at the current time, as the reference
+ * does: points dated in the future are not answered. A range holding more than
+ * `series.maxPointsPerRead` points is refused (413 too-many-results) before anything is sent.
  */
 export async function getPoints(ctx: SeriesContext, deps: SeriesDeps, eventId: string, query: Record<string, unknown>): Promise<SeriesPoints> {
   checkParams(QUERY, query, true);
@@ -27,8 +30,6 @@ export async function getPoints(ctx: SeriesContext, deps: SeriesDeps, eventId: s
   }
   const holder = (await loadHolders(ctx, [eventId], 'read')).get(eventId);
   if (holder === undefined) throw errors.unknownResource('event', eventId);
-  return {
-    fields: deps.layouts.of(holder.type).fields,
-    pieces: ctx.services.stores.series.read(ctx.user.id, eventId, { from: from ?? null, to: to ?? null }),
-  };
+  const range = { from: from ?? null, to: to ?? nowSeconds() - holder.time, maxPoints: ctx.services.config.series.maxPointsPerRead };
+  return { fields: deps.layouts.of(holder.type).fields, pieces: ctx.services.stores.series.read(ctx.user.id, eventId, range) };
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../../config/index.js';
 import { accessUrl, registerUrl } from '../endpoints.js';
 import { API_VERSION } from '../../http/meta.js';
+import { assetsDefinitionsUrl } from '../../http/assets-routes.js';
 
 /** Service info (Pryv API §4.1): what the SDK reads to find every other URL. */
 export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
@@ -9,7 +10,8 @@ export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
     : `https://{username}.${config.platform.domain}/`;
   // No `noHF`: the series routes are served on the API port itself (src/http/series-routes.ts), not
   // only by HFS workers, so HF is available wherever this code runs, even with cluster.hfsWorkers 0.
-  const features: Record<string, boolean> = {};
+  // contentQueries: events.get filters on `content` / `clientData` (domain/content-query.ts).
+  const features: Record<string, boolean> = { contentQueries: true };
   return {
     serial: config.service.serial,
     name: config.service.name,
@@ -21,7 +23,7 @@ export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
     terms: config.service.terms,
     eventTypes: config.service.eventTypes,
     version: API_VERSION,
-    assets: { definitions: `${config.platform.publicUrl}www/assets/index.json` },
+    assets: { definitions: assetsDefinitionsUrl(config) },
     features,
   };
 }

@@ -7,6 +7,7 @@ import type { Services } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
 import { openSession } from '../auth/sessions.js';
 import { isReservedUsername, type RegistrationParams } from './registration-params.js';
+import { invitationAccepted } from '../../domain/invitations.js';
 
 function taken(field: string): ApiError {
   return new ApiError('item-already-exists', `That ${field} is already taken.`, { data: { [field]: '(taken)' } });
@@ -28,8 +29,7 @@ export async function registerUser(
 ): Promise<{ user: User; apiEndpoint: string | null }> {
   const { config } = services;
   if (isReservedUsername(p.username, config)) throw taken('username');
-  const invitations = config.registration.invitationTokens;
-  if (options.skipInvitation !== true && invitations !== null && (p.invitationToken === null || !invitations.includes(p.invitationToken))) {
+  if (options.skipInvitation !== true && !invitationAccepted(config.registration.invitationTokens, p.invitationToken)) {
     throw new ApiError('invitationToken-invalid', 'Invalid invitation token.', { data: { param: 'invitationToken' } });
   }
   if (p.hosting !== null && p.hosting !== config.registration.hosting) {

@@ -21,3 +21,11 @@ export class MissingReferenceError extends Error {
     super(`missing referenced ${key}`);
   }
 }
+
+/** A read would answer more items than the caller allows (`limit`); nothing was sent. */
+export class TooManyItemsError extends Error {
+  override name = 'TooManyItemsError';
+  constructor(readonly limit: number, readonly count: number) {
+    super(`${count} items, more than ${limit}`);
+  }
+}

@@ -1,3 +1,4 @@
+import type { ContentCondition } from '../../domain/content-query.js';
 import type { Event, ItemDeletion } from '../../domain/types.js';
 
 /**
@@ -17,6 +18,8 @@ export interface EventsQuery {
   sortAscending: boolean;
   skip: number;
   limit: number | null;
+  /** Content / clientData conditions, all AND-ed (domain/content-query.ts has the semantics). */
+  content?: ContentCondition[];
 }
 
 /** A stored event as its API JSON text. */

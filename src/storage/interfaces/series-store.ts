@@ -16,6 +16,8 @@ export interface SeriesRange {
   from: number | null;
   /** Exclusive; null = unbounded. */
   to: number | null;
+  /** More points than this in the range → TooManyItemsError before the first piece; null = no limit. */
+  maxPoints?: number | null;
 }
 
 export interface SeriesStore {

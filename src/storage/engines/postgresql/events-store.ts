@@ -2,14 +2,16 @@ import type { Event, ItemDeletion } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { EventChange, EventJson, EventsQuery, EventsStore } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
+import { conditionSql } from './content-sql.js';
 import { inTransaction, type Db } from './db.js';
 
 /**
- * Layout (migrations 3–4, 8–9): each event is one row holding its exact API JSON in `doc` plus the columns
+ * Layout (migrations 3–4, 8–10): each event is one row holding its exact API JSON in `doc` plus the columns
  * events.get filters and sorts on. `end_time` is `time + duration` (`time` for point events) and
  * NULL for running events, so the §2.1 time-range test is a few index-bounded comparisons.
  * `attached_bytes` is the total size of its attached files, NULL when it has none. `stream_keys`
- * (generated) holds "<userId> <streamId>" per stream, for the GIN index of stream filters.
+ * (generated) holds "<userId> <streamId>" per stream, for the GIN index of stream filters;
+ * `content` / `client_data` (generated jsonb) serve content queries (content-sql.ts).
  */
 
 /** Rows fetched per round trip while streaming: bounded memory, few round trips. */
@@ -95,6 +97,7 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
   if (q.running === true) conds.push('end_time IS NULL');
   else if (q.running === false) conds.push('end_time IS NOT NULL');
   if (q.modifiedSince !== null) conds.push(`modified > ${p(q.modifiedSince)}`);
+  for (const c of q.content ?? []) conds.push(conditionSql(c, p));
   return { sql: conds.join(' AND '), params };
 }
 

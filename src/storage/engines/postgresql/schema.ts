@@ -288,6 +288,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX events_stream_keys ON events USING gin (stream_keys) WITH (fastupdate = off);
     `,
   },
+  {
+    version: 10,
+    name: 'events-content-queries',
+    // events.get content queries (content-sql.ts, docs/benchmarks.md): `content` and `clientData`
+    // as jsonb, generated from `doc` so every write path fills them. GIN jsonb_path_ops indexes
+    // answer the containment tests of `eq` and `in`; events_object_content walks a user's events
+    // with object content in time order, for the other operators (a range or prefix test then reads
+    // those rows only, not the user's numbers and notes). Only objects are indexed: a scalar content
+    // (most events) has no path to look up, and leaving those rows out keeps event writes cheap.
+    sql: `
+      ALTER TABLE events
+        ADD COLUMN content jsonb GENERATED ALWAYS AS (doc::jsonb -> 'content') STORED,
+        ADD COLUMN client_data jsonb GENERATED ALWAYS AS (doc::jsonb -> 'clientData') STORED;
+      CREATE INDEX events_content ON events USING gin (content jsonb_path_ops) WITH (fastupdate = off)
+        WHERE jsonb_typeof(content) = 'object';
+      CREATE INDEX events_object_content ON events (user_id, time, id) WHERE jsonb_typeof(content) = 'object';
+      CREATE INDEX events_client_data ON events USING gin (client_data jsonb_path_ops) WITH (fastupdate = off)
+        WHERE jsonb_typeof(client_data) = 'object';
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

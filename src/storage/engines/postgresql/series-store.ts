@@ -1,4 +1,4 @@
-import { MissingReferenceError } from '../../interfaces/errors.js';
+import { MissingReferenceError, TooManyItemsError } from '../../interfaces/errors.js';
 import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/series-store.js';
 import { inTransaction, type Db } from './db.js';
 import { num } from './rows.js';
@@ -195,7 +195,7 @@ export class PgSeriesStore implements SeriesStore {
     let after: number | null = null;
     for (;;) {
       const params: unknown[] = [userId, eventId, from, to, READ_BATCH];
-      let sql = 'SELECT t_min, t_max, points FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
+      let sql = 'SELECT t_min, t_max, n, points FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
       if (after === null) {
         // Start at the chunk holding `from` (chunks are disjoint): an index seek, not a scan from 0.
         sql += ` AND t_min >= coalesce((SELECT t_min FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $3
@@ -205,8 +205,11 @@ export class PgSeriesStore implements SeriesStore {
         sql += ' AND t_min > $6';
       }
       const { rows } = await guardAvailability(() =>
-        this.db.query<{ t_min: number; t_max: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
+        this.db.query<{ t_min: number; t_max: number; n: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
       );
+      if (after === null && range.maxPoints !== undefined && range.maxPoints !== null) {
+        await this.checkCount(userId, eventId, from, to, range.maxPoints, rows);
+      }
       for (const r of rows) {
         if (num(r.t_min) >= from && num(r.t_max) < to) {
           yield r.points;
@@ -219,6 +222,32 @@ export class PgSeriesStore implements SeriesStore {
       if (rows.length < READ_BATCH || tail === undefined) return;
       after = num(tail.t_min);
     }
+  }
+
+  /**
+   * Refuses a range holding more than `max` points before anything is sent. The first batch tells
+   * whether it can: its chunk sizes bound the count from above (edge chunks count whole), and when
+   * it is complete and under `max`, no query is needed. Otherwise one more query counts exactly:
+   * whole chunks by their `n`, the (at most two) edge chunks by slicing them.
+   */
+  private async checkCount(userId: string, eventId: string, from: number, to: number, max: number, first: { n: number }[]): Promise<void> {
+    const upper = first.reduce((sum, r) => sum + num(r.n), 0);
+    if (first.length < READ_BATCH && upper <= max) return;
+    const { rows } = await guardAvailability(() =>
+      this.db.query<{ inner: string | null; edges: string[] | null }>(
+        `SELECT sum(n) FILTER (WHERE t_min >= $3 AND t_max < $4) AS inner,
+                array_agg(points) FILTER (WHERE NOT (t_min >= $3 AND t_max < $4)) AS edges
+         FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4`,
+        [userId, eventId, from, to],
+      ),
+    );
+    const row = rows[0];
+    let count = Number(row?.inner ?? 0);
+    for (const text of row?.edges ?? []) {
+      const inside = sliceRows(text, from, to);
+      if (inside !== '') count += (JSON.parse(`[${inside}]`) as unknown[]).length;
+    }
+    if (count > max) throw new TooManyItemsError(max, count);
   }
 
   async maxDeltaTime(userId: string, eventId: string): Promise<number | null> {
