@@ -10,6 +10,7 @@ import { buildServices } from '../../src/api/services.js';
 import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
+import { databaseSettings } from '../../src/secrets/database-password.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
@@ -61,6 +62,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
       HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
       HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+      HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(db.settings.password),
       HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(svc.rqliteUrl).port,
       HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
       HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
@@ -69,7 +71,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     },
   });
   const logger = createLogger({ level: 'silent', role: 'test' });
-  const engine = new PostgresEngine(config.storages.postgresql, logger);
+  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
   await engine.migrate();
   const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
   await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });

@@ -1,5 +1,6 @@
 import type { Stores } from '../../../api/context.js';
 import { PgAccessesStore } from './accesses-store.js';
+import { PgAttemptsStore } from './attempts-store.js';
 import { PgEventsStore } from './events-store.js';
 import { PgKeyValueStore } from './key-value-store.js';
 import { PgProfileStore } from './profile-store.js';
@@ -19,6 +20,7 @@ export function createPgStores(pool: Db): Stores {
     keyValue: new PgKeyValueStore(pool),
     series: new PgSeriesStore(pool),
     webhooks: new PgWebhooksStore(pool),
+    attempts: new PgAttemptsStore(pool),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client))),
   };
 }
