@@ -16,7 +16,7 @@ import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
 import { CoresRepository } from '../../src/platform/cores.js';
 import { registerUser } from '../../src/api/users/register-user.js';
-import { newId, newToken } from '../../src/auth/crypto.js';
+import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
 import { createTestDatabase } from './pg-database.js';
 
@@ -40,6 +40,13 @@ export interface ApiTestApp {
   /** Writes an app or shared access directly (for permission tests); returns it with its token. */
   createAccess(u: TestUser, a: { type: 'app' | 'shared' | 'personal'; name?: string; permissions: Permission[]; expires?: number | null; createdBy?: string }): Promise<Access>;
   close(): Promise<void>;
+}
+
+const hashes = new Map<string, Promise<string>>();
+function hashOnce(password: string): Promise<string> {
+  const known = hashes.get(password) ?? hashPassword(password);
+  hashes.set(password, known);
+  return known;
 }
 
 /** A random username valid for the API (5–60 lowercase chars). */
@@ -67,6 +74,11 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
       HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
       HOMECORE_LOGGING__LEVEL: 'silent',
+      // Every inject() comes from 127.0.0.1: per-address limits would add up across a file's tests.
+      // test/integration/attempt-limits.test.ts sets its own.
+      ...Object.fromEntries(
+        ['LOGIN', 'PASSWORD_RESET', 'REGISTRATION', 'ACCESS_REQUEST'].map((l) => [`HOMECORE_ATTEMPT_LIMITS__${l}_PER_ADDRESS__FREE`, '100000']),
+      ),
       ...env,
     },
   });
@@ -96,12 +108,14 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();
       const password = options.password ?? 'a-good-password';
+      // One scrypt (≈ 1 s at OWASP cost) per distinct password, not per user.
+      const passwordHash = await hashOnce(password);
       const { user, apiEndpoint } = await registerUser(
         services,
         {
           username,
           password,
-          passwordHash: null,
+          passwordHash,
           email: options.email ?? `${username}@example.test`,
           appId: 'test-app-id',
           hosting: null,
