@@ -45,7 +45,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const params = parseRegistration(req.body, config);
     const by = req.headers[FORWARDED_HEADER];
-    const placedBy = verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
+    const placedBy = await verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
     // A registration another core placed here was counted there, against the client's address.
     if (placedBy === null) await reserveAttempts(services, [{ name: 'registrationPerAddress', id: req.ip }]);
     const placement = await placeUser(services, params.hosting, placedBy);
