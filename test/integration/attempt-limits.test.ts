@@ -1,3 +1,4 @@
+import { randomBytes, scryptSync } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
@@ -224,5 +225,19 @@ describe('per client address', () => {
     expect(third.statusCode).toBe(429);
     expect(third.json().error.id).toBe('too-many-attempts');
     expect((await start(newAddress())).statusCode).toBe(201);
+  });
+});
+
+describe('password hashes at login', () => {
+  it('upgrades a hash made with the former scrypt cost once the password is known', async () => {
+    const u = await t.createUser({ password: 'former-cost-password' });
+    const salt = randomBytes(16);
+    const key = scryptSync(u.password, salt, 32, { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 });
+    const old = ['scrypt', 2 ** 15, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
+    await t.services.stores.users.update(u.user.id, { passwordHash: old });
+    expect((await login(t.app, u, u.password, newAddress())).statusCode).toBe(200);
+    const upgraded = (await t.services.stores.users.getByUsername(u.username))?.passwordHash ?? '';
+    expect(upgraded.startsWith(`scrypt$${2 ** 17}$8$1$`)).toBe(true);
+    expect((await login(t.app, u, u.password, newAddress())).statusCode).toBe(200);
   });
 });
