@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { errors } from '../errors/index.js';
 
 /**
  * OWASP's scrypt recommendation (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1, i.e. 128 MiB
@@ -16,16 +17,23 @@ const STORED_BOUNDS = { minLogN: 14, maxLogN: 20, maxR: 32, maxP: 16, maxMemByte
 const maxmemFor = (n: number, r: number, p: number): number => 128 * r * (n + p + 2) + 1024 * 1024;
 
 /**
- * At most `limit` hashes at once per process, queued in order: each holds a libuv thread for
+ * At most `limit` hashes at once per process, queued in order (at most 64 waiting, then 429): each holds a libuv thread for
  * hundreds of ms, and the pool (cluster.uvThreadpoolSize) must keep threads free for file I/O and
  * DNS. scrypt itself never runs on the event loop.
  */
 class Gate {
   private running = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(public limit: number) {}
+  constructor(
+    public limit: number,
+    private readonly maxWaiting: number,
+  ) {}
   async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    if (this.running >= this.limit) {
+      // A full line answers at once: a storm must not pile up requests (and memory) behind scrypt.
+      if (this.waiting.length >= this.maxWaiting) throw errors.tooManyAttempts(1);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
     this.running++;
     try {
       return await fn();
@@ -35,7 +43,7 @@ class Gate {
     }
   }
 }
-const gate = new Gate(2);
+const gate = new Gate(2, 64);
 
 /** Hashes run at once in this process (config auth.scryptConcurrency, set once at start). */
 export function setScryptConcurrency(limit: number): void {
