@@ -10,7 +10,7 @@ import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 
-export function createPgStores(pool: Db): Stores {
+export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
   return {
     users: new PgUsersStore(pool),
     accesses: new PgAccessesStore(pool),
@@ -20,7 +20,7 @@ export function createPgStores(pool: Db): Stores {
     keyValue: new PgKeyValueStore(pool),
     series: new PgSeriesStore(pool),
     webhooks: new PgWebhooksStore(pool),
-    attempts: new PgAttemptsStore(pool),
-    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client))),
+    attempts: new PgAttemptsStore(pool, knownLocks),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
   };
 }
