@@ -1,3 +1,5 @@
+import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
+
 export interface PgMigration {
   version: number;
   name: string;
@@ -288,22 +290,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX events_stream_keys ON events USING gin (stream_keys) WITH (fastupdate = off);
     `,
   },
-  {
-    // 11, not 10: another branch adds 10 in parallel; versions are applied by presence, not order.
-    version: 11,
-    name: 'auth-attempts',
-    // Failed logins and rate-limited requests per username or client address (issue #16), shared by
-    // every worker and clone of the core. One row per key; src/storage/engines/postgresql/attempts-store.ts.
-    sql: `
-      CREATE TABLE auth_attempts (
-        key text PRIMARY KEY,
-        attempts integer NOT NULL,
-        last_at double precision NOT NULL,
-        locked_until double precision NOT NULL
-      );
-      CREATE INDEX auth_attempts_last_at ON auth_attempts (last_at);
-    `,
-  },
+  AUTH_ATTEMPTS_MIGRATION,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
