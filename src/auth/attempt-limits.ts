@@ -38,7 +38,8 @@ export async function reserveAttempts(services: Services, limits: { name: LimitN
     const key = `${name}:${name.endsWith('PerAddress') ? addressKey(id) : id}`;
     const outcome = await services.stores.attempts.reserve(key, services.config.attemptLimits[name], now);
     if (!outcome.allowed) {
-      services.logger.warn({ limit: name, retryAfter: outcome.retryAfterSeconds }, 'attempt limit reached');
+      // debug: a storm would otherwise log one line per refused request.
+      services.logger.debug({ limit: name, retryAfter: outcome.retryAfterSeconds }, 'attempt limit reached');
       throw errors.tooManyAttempts(outcome.retryAfterSeconds);
     }
     taken.push({ key, name });
