@@ -100,7 +100,18 @@ async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: 
   if (!Array.isArray(requests)) throw new Error(`${sc.id} became unavailable after its warm-up`);
   outcome.streamsAtStart = await streamCount(data);
   await stats?.reset();
-  outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
+  if (sc.background !== undefined) {
+    outcome.quiet = await runWrk({ ...run, requests }, scriptDir, `${sc.id}-quiet`, groups);
+    outcome.maxP99Ratio = sc.background.maxP99Ratio;
+    log(`${sc.id}: quiet p99 ${outcome.quiet.latencyMs.p99} ms; starting the background load`);
+    const bg = sc.background.start(data);
+    try {
+      outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
+    } finally {
+      outcome.background = await bg.stop();
+    }
+    log(`  background: ${JSON.stringify(outcome.background)}`);
+  } else outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
   outcome.pgTop = (await stats?.top()) ?? null;
   const r = outcome.result;
   log(`${sc.id}: ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, cpu ${JSON.stringify(r.cpu.perGroup)} outside ${r.cpu.outside} machine ${r.cpu.machine} % steal ${r.cpu.steal} % → ${verdict(outcome)}`);

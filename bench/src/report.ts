@@ -2,6 +2,7 @@ import type { MachineFacts, Versions } from './machine.ts';
 import type { StatementStat } from './pg-stats.ts';
 import type { Goal } from './scenarios.ts';
 import type { WrkResult } from './wrk.ts';
+import type { BackgroundStats } from './login-storm.ts';
 import type { FastifyYardstick, PgbenchYardstick } from './yardsticks.ts';
 
 export interface ScenarioOutcome {
@@ -17,6 +18,10 @@ export interface ScenarioOutcome {
   /** Streams of user A when the scenario started (every request loads the whole tree). */
   streamsAtStart: number | null;
   pgTop: StatementStat[] | null;
+  /** Scenarios with a background load: the same requests measured without it, and what it did. */
+  quiet?: WrkResult | null;
+  background?: BackgroundStats | null;
+  maxP99Ratio?: number;
 }
 
 export interface BenchReport {
@@ -51,6 +56,10 @@ const fmt = (n: number, digits = 0): string => n.toLocaleString('en', { minimumF
 
 export function verdict(o: ScenarioOutcome): string {
   if (o.result === null) return o.unavailable ?? 'not run';
+  if (o.quiet !== undefined && o.quiet !== null && o.maxP99Ratio !== undefined) {
+    const ratio = o.result.latencyMs.p99 / Math.max(o.quiet.latencyMs.p99, 0.01);
+    return `${ratio <= o.maxP99Ratio ? 'met' : '**not met**'} (p99 ${fmt(ratio, 2)} × quiet ${fmt(o.quiet.latencyMs.p99, 2)} ms; goal ≤ ${o.maxP99Ratio} ×)`;
+  }
   if (o.goal === null) return '';
   const r = o.result;
   const errors = r.non2xx + r.socketErrors.connect + r.socketErrors.read + r.socketErrors.write + r.socketErrors.timeout;
@@ -101,6 +110,12 @@ export function renderMarkdown(rep: BenchReport): string {
     lines.push(`| ${o.title} | ${fmt(r.rps)} | ${fmt(l.p50, 2)} | ${fmt(l.p95, 2)} | ${fmt(l.p99, 2)} | ${fmt(l.max, 1)} | ${errorsText(r)} | ${goalText(o.goal)} | ${verdict(o)} | ${cpu} |`);
   }
   lines.push('');
+  for (const o of rep.scenarios) {
+    if (o.background === undefined || o.background === null) continue;
+    const b = o.background;
+    const q = o.quiet;
+    lines.push(`Background of ${o.id}: ${b.what}: ${fmt(b.sent)} sent in ${b.seconds} s (${b.ratePerS}/s), answers ${Object.entries(b.statuses).map(([k, n]) => `${n}× ${k}`).join(', ')}, ${b.inFlight} unanswered at the end${q === null || q === undefined ? '' : `; quiet run ${fmt(q.rps)} req/s, p50 ${fmt(q.latencyMs.p50, 2)} ms, p99 ${fmt(q.latencyMs.p99, 2)} ms`}.`, '');
+  }
   lines.push('CPU: % of one core over the run (100 = one core busy): wrk; the API workers; PostgreSQL (all its processes); the rest of the core (master, rqlited, HFS and previews workers); outside = everything else on the machine (other users, kernel threads); machine = busy share of all cores, with the hypervisor\'s steal in brackets when ≥ 0.5 %. Latencies are wrk\'s own percentiles.', '');
 
   lines.push('## Yardsticks (same run)', '');

@@ -1,6 +1,7 @@
 import { createSeriesHolder, type Seed, type SeededUser } from './seed.ts';
 import type { ReqSpec } from './wrk.ts';
 import { contentQueryPath, CONTENT_QUERIES, type ContentQueryName } from './seed-content.ts';
+import { startLoginStorm, type Background } from './login-storm.ts';
 
 export interface Goal { rps: number; p99Ms?: number }
 
@@ -18,6 +19,11 @@ export interface Scenario {
   url: (seed: Seed) => string;
   /** null = not runnable on this core, with the reason. Called again for every wrk run (warm-up included). */
   requests: (seed: Seed) => Promise<ReqSpec[] | { unavailable: string }>;
+  /**
+   * A load running next to the measured requests: the scenario is then measured twice, quiet and
+   * under that load, and its goal is the loaded p99 ≤ `maxP99Ratio` × the quiet p99.
+   */
+  background?: { start: (seed: Seed) => Background; maxP99Ratio: number };
 }
 
 const json = (v: unknown): string => JSON.stringify(v);
@@ -241,6 +247,20 @@ const ALL: Scenario[] = [
   seriesWrite(10, 9000),
   seriesWrite(100, 2800),
   seriesWrite(1000, 500),
+  {
+    // Issue #16: scrypt runs on libuv's thread pool, never on the event loop, and login limits turn a
+    // storm into cheap 429s; reads must stay fast meanwhile.
+    id: 'events.get-login-storm',
+    group: 'events.get',
+    title: 'events.get no filter, personal token, during 200 wrong-password logins/s',
+    goal: null,
+    detail: 'the events.get-none-personal requests, measured quiet then with 200 wrong-password auth.login/s on user A (one client address); goal: p99 ≤ 2 × quiet p99',
+    url: api,
+    async requests(s) {
+      return personal(s).map((u) => eventsGets(s, u, u.personalToken).none);
+    },
+    background: { start: (s) => startLoginStorm(userA(s), 200), maxP99Ratio: 2 },
+  },
 ];
 
 /**
@@ -255,6 +275,7 @@ const ORDER = [
   'events.create-personal', 'events.create-restricted',
   'series.write-10', 'series.write-100', 'series.write-1000',
   'streams.update', 'mixed', 'streams.create-flat', 'streams.create-nested',
+  'events.get-login-storm',
 ];
 
 export const SCENARIOS: Scenario[] = ORDER.map((id) => {

@@ -11,6 +11,7 @@ import type { ProfileStore } from '../storage/interfaces/profile-store.js';
 import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
 import type { SeriesStore } from '../storage/interfaces/series-store.js';
 import type { WebhooksStore } from '../storage/interfaces/webhooks-store.js';
+import type { AttemptsStore } from '../storage/interfaces/attempts-store.js';
 import type { PlatformDb } from '../platform/platform-db.js';
 import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
@@ -31,6 +32,8 @@ export interface Stores {
   /** High-frequency series points (Pryv API §5). */
   series: SeriesStore;
   webhooks: WebhooksStore;
+  /** Failed-login and per-address request counters (src/auth/attempt-limits.ts). */
+  attempts: AttemptsStore;
   /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }
@@ -70,6 +73,8 @@ export interface RequestContext {
   callerId: string | null;
   origin: string | null;
   referer: string | null;
+  /** The client's IP address (per-address attempt limits); absent where the transport has none. */
+  clientAddress?: string | null;
   methodId: string;
   /** Files of a multipart request (events.create, events.update), staged on disk; absent otherwise. */
   uploads?: readonly StagedUpload[];

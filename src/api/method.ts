@@ -15,6 +15,11 @@ export interface MethodDef<P extends TSchema = TSchema, R = unknown> {
   /** JSON Schema of the params (TypeBox). Unknown keys are refused unless the schema allows them. */
   params: P;
   auth: MethodAuth;
+  /**
+   * Refused inside batch calls (HTTP and Socket.IO): login, account and password methods. A batch
+   * would otherwise run hundreds of password guesses in one request, with any token (issue #16).
+   */
+  notInBatch?: true;
   /** HTTP status of a success (201 for creations). */
   successStatus?: number;
   handler: (ctx: RequestContext, params: Static<P>) => Promise<R>;

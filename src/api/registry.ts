@@ -69,6 +69,9 @@ export class MethodRegistry {
         }
         const { method, params } = call as { method: string; params?: unknown };
         if (method === 'callBatch') throw new ApiError('invalid-method', 'Batches cannot be nested.');
+        if (this.get(method)?.notInBatch === true) {
+          throw new ApiError('forbidden', `"${method}" cannot be called in a batch: call it on its own.`, { data: { method, reason: 'not-in-batch' } });
+        }
         results.push(await collect(await this.call(ctx, method, params ?? {}), ctx.services.config.limits.maxResultItems));
       } catch (err) {
         results.push({ error: toApiError(err, ctx).toJSON() });

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import { AccessCache } from '../auth/access-cache.js';
-import { TokenVault } from '../auth/crypto.js';
+import { setScryptConcurrency, TokenVault } from '../auth/crypto.js';
 import { EventTypes } from '../domain/event-types.js';
 import { PlatformDb } from '../platform/platform-db.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
@@ -34,6 +34,7 @@ function busNotifier(bus: NotificationBus): Notifier {
 
 /** Everything a method needs, built once per worker (and per test app). */
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
+  setScryptConcurrency(deps.config.cluster.scryptConcurrency);
   const stores = createPgStores(deps.pool);
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);

@@ -1,12 +1,62 @@
 import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { errors } from '../errors/index.js';
 
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, keyLen: 32 };
-const scryptAsync = (password: string, salt: Buffer, n: number, r: number, p: number): Promise<Buffer> =>
-  new Promise((resolve, reject) => {
-    scrypt(password, salt, SCRYPT.keyLen, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, key) =>
-      err === null ? resolve(key) : reject(err),
-    );
-  });
+/**
+ * OWASP's scrypt recommendation (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1, i.e. 128 MiB
+ * and a few hundred ms per hash. Hashes made with older parameters still verify (and are upgraded at
+ * the next login, `needsRehash`).
+ */
+export const SCRYPT = { N: 2 ** 17, r: 8, p: 1, keyLen: 32 } as const;
+/**
+ * What a stored hash may ask for. A hash is data: one with an absurd cost (N = 2^30, p = 1000) must
+ * not make the server allocate gigabytes or spin for minutes; it is refused without computing.
+ */
+const STORED_BOUNDS = { minLogN: 14, maxLogN: 20, maxR: 32, maxP: 16, maxMemBytes: 512 * 1024 * 1024 } as const;
+
+/** scrypt's own need (OpenSSL: 128·r·(N + p + 2) bytes) plus slack: the exact ceiling, never more. */
+const maxmemFor = (n: number, r: number, p: number): number => 128 * r * (n + p + 2) + 1024 * 1024;
+
+/**
+ * At most `limit` hashes at once per process, queued in order (at most 64 waiting, then 429): each holds a libuv thread for
+ * hundreds of ms, and the pool (cluster.uvThreadpoolSize) must keep threads free for file I/O and
+ * DNS. scrypt itself never runs on the event loop.
+ */
+class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(
+    public limit: number,
+    private readonly maxWaiting: number,
+  ) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) {
+      // A full line answers at once: a storm must not pile up requests (and memory) behind scrypt.
+      if (this.waiting.length >= this.maxWaiting) throw errors.tooManyAttempts(1);
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+const gate = new Gate(2, 64);
+
+/** Hashes run at once in this process (config auth.scryptConcurrency, set once at start). */
+export function setScryptConcurrency(limit: number): void {
+  gate.limit = Math.max(1, limit);
+}
+
+const scryptAsync = (password: string, salt: Buffer, n: number, r: number, p: number, keyLen: number = SCRYPT.keyLen): Promise<Buffer> =>
+  gate.run(
+    () =>
+      new Promise((resolve, reject) => {
+        scrypt(password, salt, keyLen, { N: n, r, p, maxmem: maxmemFor(n, r, p) }, (err, key) => (err === null ? resolve(key) : reject(err)));
+      }),
+  );
 
 /** Memory-hard password hash: `scrypt$N$r$p$salt$hash` (base64url parts). */
 export async function hashPassword(password: string): Promise<string> {
@@ -15,14 +65,41 @@ export async function hashPassword(password: string): Promise<string> {
   return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
+interface StoredHash {
+  n: number;
+  r: number;
+  p: number;
+  salt: Buffer;
+  hash: Buffer;
+}
+
+/** A stored hash's parts, or null when malformed or outside STORED_BOUNDS. */
+export function parseStoredHash(stored: string): StoredHash | null {
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return null;
+  const [n, r, p] = parts.slice(1, 4).map((v) => (/^[1-9][0-9]{0,9}$/.test(v) ? Number(v) : NaN)) as [number, number, number];
+  const logN = Math.log2(n);
+  if (!Number.isInteger(logN) || logN < STORED_BOUNDS.minLogN || logN > STORED_BOUNDS.maxLogN) return null;
+  if (!(r >= 1 && r <= STORED_BOUNDS.maxR && p >= 1 && p <= STORED_BOUNDS.maxP)) return null;
+  if (128 * n * r * p > STORED_BOUNDS.maxMemBytes) return null;
+  const salt = Buffer.from(parts[4] ?? '', 'base64url');
+  const hash = Buffer.from(parts[5] ?? '', 'base64url');
+  if (salt.length < 8 || salt.length > 64 || hash.length < 16 || hash.length > 64) return null;
+  return { n, r, p, salt, hash };
+}
+
+/** False for a wrong password and for a malformed or out-of-bounds stored hash (nothing computed). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [kind, n, r, p, salt, hash] = stored.split('$');
-  if (kind !== 'scrypt' || n === undefined || r === undefined || p === undefined || salt === undefined || hash === undefined) {
-    return false;
-  }
-  const expected = Buffer.from(hash, 'base64url');
-  const actual = await scryptAsync(password, Buffer.from(salt, 'base64url'), Number(n), Number(r), Number(p));
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  const h = parseStoredHash(stored);
+  if (h === null) return false;
+  const actual = await scryptAsync(password, h.salt, h.n, h.r, h.p, h.hash.length);
+  return actual.length === h.hash.length && timingSafeEqual(actual, h.hash);
+}
+
+/** A valid hash made with weaker parameters than today's (hashed again at the next login). */
+export function needsRehash(stored: string): boolean {
+  const h = parseStoredHash(stored);
+  return h !== null && (h.n < SCRYPT.N || h.r < SCRYPT.r);
 }
 
 /** Constant-time string comparison (admin key, read tokens). */

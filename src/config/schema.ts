@@ -7,6 +7,17 @@ import { Type, type Static } from '@sinclair/typebox';
  */
 const strict = { additionalProperties: false } as const;
 
+/** One attempt limit (src/storage/interfaces/attempts-store.ts AttemptPolicy). */
+const AttemptPolicySchema = Type.Object(
+  {
+    free: Type.Integer({ minimum: 1, maximum: 100_000 }),
+    baseDelaySeconds: Type.Number({ minimum: 0.001, maximum: 86_400 }),
+    maxDelaySeconds: Type.Number({ minimum: 0.001, maximum: 86_400 }),
+    forgetAfterSeconds: Type.Number({ minimum: 1, maximum: 30 * 86_400 }),
+  },
+  { additionalProperties: false },
+);
+
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
 const Ms = Type.Integer({ minimum: 0 });
 
@@ -52,6 +63,8 @@ export const ConfigSchema = Type.Object(
         ),
         drainMs: Ms,
         shutdownTimeoutMs: Type.Integer({ minimum: 100 }),
+        uvThreadpoolSize: Type.Integer({ minimum: 4, maximum: 1024 }),
+        scryptConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
       },
       strict,
     ),
@@ -66,7 +79,8 @@ export const ConfigSchema = Type.Object(
             port: Port,
             database: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,62}$' }),
             user: Type.String({ minLength: 1 }),
-            password: Type.String(),
+            // null: generated at first start (embedded only), src/secrets/database-password.ts.
+            password: Type.Union([Type.String(), Type.Null()]),
             poolSize: Type.Integer({ minimum: 1, maximum: 500 }),
             connectTimeoutMs: Ms,
             statementTimeoutMs: Ms,
@@ -159,6 +173,17 @@ export const ConfigSchema = Type.Object(
         passwordMinLength: Type.Integer({ minimum: 6, maximum: 100 }),
         accessCacheMs: Type.Integer({ minimum: 0, maximum: 1000 }),
         userDeletionBy: Type.Array(Type.Union([Type.Literal('adminKey'), Type.Literal('personalToken')]), { minItems: 1, uniqueItems: true }),
+      },
+      strict,
+    ),
+    // Failed logins and per-address request limits (issue #16, docs/api.md#limits).
+    attemptLimits: Type.Object(
+      {
+        loginPerUsername: AttemptPolicySchema,
+        loginPerAddress: AttemptPolicySchema,
+        passwordResetPerAddress: AttemptPolicySchema,
+        registrationPerAddress: AttemptPolicySchema,
+        accessRequestPerAddress: AttemptPolicySchema,
       },
       strict,
     ),

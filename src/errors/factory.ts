@@ -40,6 +40,10 @@ export const errors = {
   missingToken(): ApiError {
     return new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
   },
+  /** 429 with `Retry-After` (the error handler sets it from `data.retryAfter`). */
+  tooManyAttempts(retryAfterSeconds: number): ApiError {
+    return new ApiError('too-many-attempts', `Too many attempts: retry in ${retryAfterSeconds} s.`, { data: { retryAfter: retryAfterSeconds } });
+  },
   unexpected(cause?: unknown): ApiError {
     return new ApiError('unexpected-error', 'An unexpected error occurred', { cause });
   },

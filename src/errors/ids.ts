@@ -23,6 +23,7 @@ export const ERROR_STATUS = {
   'unsupported-content-type': 415,
   'wrong-core': 421,
   'corrupted-data': 422,
+  'too-many-attempts': 429,
   'unavailable-method': 451,
   'unexpected-error': 500,
   'api-unavailable': 503,

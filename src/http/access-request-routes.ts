@@ -9,6 +9,7 @@ import { serviceInfo } from '../api/service/service-info.js';
 import { compileStrict, toParamErrors } from '../api/validation.js';
 import { LEVELS } from '../domain/types.js';
 import { meta } from './meta.js';
+import { reserveAttempts } from '../auth/attempt-limits.js';
 
 /** Access-request flow (Pryv API §4.4): an app asks, the auth page answers, the app polls. */
 const KIND = 'access-request';
@@ -185,6 +186,7 @@ export async function accessRequestRoutes(app: FastifyInstance, opts: { services
   };
 
   app.post('/reg/access', async (req, reply) => {
+    await reserveAttempts(services, [{ name: 'accessRequestPerAddress', id: req.ip }]);
     if (!validStart(req.body)) throw new BadRequest('invalid-parameters', 'Invalid access request.', toParamErrors(validStart.errors));
     const state = startState(services.config, req.body as Static<typeof StartBody>);
     await services.platform.putRequestState(String(state.request['key']), KIND, state, ttlMs);

@@ -7,6 +7,7 @@ import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from './meta.js';
+import { reserveAttempts } from '../auth/attempt-limits.js';
 
 type Params = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };
 
@@ -44,7 +45,9 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const params = parseRegistration(req.body, config);
     const by = req.headers[FORWARDED_HEADER];
-    const placedBy = verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
+    const placedBy = await verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
+    // A registration another core placed here was counted there, against the client's address.
+    if (placedBy === null) await reserveAttempts(services, [{ name: 'registrationPerAddress', id: req.ip }]);
     const placement = await placeUser(services, params.hosting, placedBy);
     if (!placement.local) {
       const relayed = await forwardRegistration(services, placement, req.body, params.username);

@@ -1,3 +1,4 @@
+import { parseStoredHash } from '../auth/crypto.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import { parseRegistration } from '../api/users/registration-params.js';
@@ -62,8 +63,8 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
 
     admin.post('/system/create-user', async (req, reply: FastifyReply) => {
       const params = parseRegistration(req.body, config, { allowPasswordHash: true });
-      if (params.passwordHash !== null && !PASSWORD_HASH.test(params.passwordHash)) {
-        throw errors.invalidParametersFormat('passwordHash must be a homecore scrypt hash.', [
+      if (params.passwordHash !== null && (!PASSWORD_HASH.test(params.passwordHash) || parseStoredHash(params.passwordHash) === null)) {
+        throw errors.invalidParametersFormat('passwordHash must be a homecore scrypt hash with bounded parameters.', [
           { code: 'passwordHash-invalid', message: 'unsupported password hash', path: '#/passwordHash', param: 'passwordHash' },
         ]);
       }

@@ -89,7 +89,7 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     const { access, callerId } = await callerAccess(services, user, req, query, def?.auth === 'public');
     if (access !== null) reply.header('pryv-access-id', access.id);
     const received = await multipartBody(services, req, spec, access);
-    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), uploads: received?.uploads };
+    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), clientAddress: req.ip, uploads: received?.uploads };
     if (spec === null) {
       if (access === null) throw errors.missingToken();
       return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);

@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { sleep } from '../util/backoff.js';
 import { reapStale } from './pidfile.js';
 import { Sidecar } from './sidecar.js';
+import { databaseSettings, type PgSettings } from '../secrets/database-password.js';
 
 const exec = promisify(execFile);
 const SUPERUSER = 'postgres';
@@ -128,7 +129,7 @@ export class EmbeddedPostgresSidecar {
   }
 
   /** Connection settings of the superuser (provisioning, tests). */
-  superuserSettings(): Config['storages']['postgresql'] {
+  superuserSettings(): PgSettings {
     return { ...this.config.storages.postgresql, user: SUPERUSER, password: this.superuserPassword(), database: 'postgres' };
   }
 
@@ -178,7 +179,8 @@ export class EmbeddedPostgresSidecar {
 
   /** Waits for connections, then creates the configured role and database if missing. */
   private async waitAndProvision(log: Logger): Promise<void> {
-    const s = this.config.storages.postgresql;
+    // The app role's password: the configured one, or generated at first start (never a default).
+    const s = databaseSettings(this.config, { create: true });
     const connect = async (): Promise<pg.Client> => {
       const deadline = Date.now() + 30_000;
       for (;;) {

@@ -9,6 +9,7 @@ import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { sleep } from '../util/backoff.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
+import { databaseSettings } from '../secrets/database-password.js';
 import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
 import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
@@ -151,7 +152,7 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     hosting: config.registration.hosting,
     available: true,
   });
-  const engine = new PostgresEngine(config.storages.postgresql, logger, { poolSize: 2 });
+  const engine = new PostgresEngine(databaseSettings(config, { create: true }), logger, { poolSize: 2 });
   try {
     await engine.migrate();
     await engine.claim(config.core.id);

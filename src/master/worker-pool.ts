@@ -89,7 +89,8 @@ export class WorkerPool {
 
   private fork(role: WorkerRole): void {
     cluster.setupPrimary({ exec: join(projectRoot(), 'dist', 'workers', `${role}.js`), args: [], silent: false });
-    const worker = cluster.fork();
+    // Sized for scrypt next to file I/O and DNS (cluster.scryptConcurrency); read by libuv at start.
+    const worker = cluster.fork({ UV_THREADPOOL_SIZE: String(this.config.cluster.uvThreadpoolSize) });
     this.workers.set(worker.id, { role, startedAt: Date.now(), ready: false });
     this.log.info({ workerRole: role, childPid: worker.process.pid, workerId: worker.id }, 'worker forked');
   }

@@ -8,11 +8,11 @@ export interface CoreSecrets {
   tokenSecret: string;
 }
 
-function secretFile(config: Readonly<Config>, name: string): string {
+export function secretFile(config: Readonly<Config>, name: string): string {
   return join(config.paths.varDir, 'secrets', name);
 }
 
-function readOrCreate(file: string, create: boolean): string {
+export function readOrCreate(file: string, create: boolean): string {
   if (!existsSync(file)) {
     if (!create) throw new Error(`secret ${file} is missing (the master creates it at start)`);
     mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });

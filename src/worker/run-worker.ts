@@ -6,6 +6,7 @@ import { buildServices } from '../api/services.js';
 import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
 import { loadEventTypes } from '../api/service/event-types-source.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
+import { databaseSettings } from '../secrets/database-password.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
@@ -27,7 +28,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const logger: Logger = createLogger({ level: config.logging.level, role });
   let state: CoreState = { draining: false, failedRoles: [] };
 
-  const engine = new PostgresEngine(config.storages.postgresql, logger);
+  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
   const platform = new RqliteClient({
     url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
     requestTimeoutMs: config.platformDb.requestTimeoutMs,

@@ -10,12 +10,13 @@ import { buildServices } from '../../src/api/services.js';
 import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
+import { databaseSettings } from '../../src/secrets/database-password.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
 import { CoresRepository } from '../../src/platform/cores.js';
 import { registerUser } from '../../src/api/users/register-user.js';
-import { newId, newToken } from '../../src/auth/crypto.js';
+import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
 import { createTestDatabase } from './pg-database.js';
 
@@ -41,6 +42,13 @@ export interface ApiTestApp {
   close(): Promise<void>;
 }
 
+const hashes = new Map<string, Promise<string>>();
+function hashOnce(password: string): Promise<string> {
+  const known = hashes.get(password) ?? hashPassword(password);
+  hashes.set(password, known);
+  return known;
+}
+
 /** A random username valid for the API (5–60 lowercase chars). */
 export function randomUsername(prefix = 'u'): string {
   return `${prefix}${randomBytes(6).toString('hex')}`;
@@ -61,15 +69,21 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
       HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
       HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+      HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(db.settings.password),
       HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(svc.rqliteUrl).port,
       HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
       HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
       HOMECORE_LOGGING__LEVEL: 'silent',
+      // Every inject() comes from 127.0.0.1: per-address limits would add up across a file's tests.
+      // test/integration/attempt-limits.test.ts sets its own.
+      ...Object.fromEntries(
+        ['LOGIN', 'PASSWORD_RESET', 'REGISTRATION', 'ACCESS_REQUEST'].map((l) => [`HOMECORE_ATTEMPT_LIMITS__${l}_PER_ADDRESS__FREE`, '100000']),
+      ),
       ...env,
     },
   });
   const logger = createLogger({ level: 'silent', role: 'test' });
-  const engine = new PostgresEngine(config.storages.postgresql, logger);
+  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
   await engine.migrate();
   const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
   await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });
@@ -94,12 +108,14 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();
       const password = options.password ?? 'a-good-password';
+      // One scrypt (≈ 1 s at OWASP cost) per distinct password, not per user.
+      const passwordHash = await hashOnce(password);
       const { user, apiEndpoint } = await registerUser(
         services,
         {
           username,
           password,
-          passwordHash: null,
+          passwordHash,
           email: options.email ?? `${username}@example.test`,
           appId: 'test-app-id',
           hosting: null,

@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Config } from '../../src/config/index.js';
-
-type PgSettings = Config['storages']['postgresql'];
+import type { PgSettings } from '../../src/secrets/database-password.js';
 
 /**
  * A fresh, empty database for one test file on the shared test server, owned by the app role;

@@ -1,7 +1,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, type Config } from '../../src/config/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { databaseSettings, type PgSettings } from '../../src/secrets/database-password.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { EmbeddedPostgresSidecar } from '../../src/master/embedded-postgres.js';
 import { resolveRqlited, rqlitedArgs } from '../../src/master/rqlited.js';
@@ -11,9 +12,9 @@ import { sleep } from '../../src/util/backoff.js';
 import { freePort } from './free-port.js';
 
 export interface ServiceInfo {
-  pg: Config['storages']['postgresql'];
+  pg: PgSettings;
   /** Superuser on the same server: creates and drops per-file databases. */
-  pgAdmin: Config['storages']['postgresql'];
+  pgAdmin: PgSettings;
   rqliteUrl: string;
   varDir: string;
 }
@@ -71,5 +72,5 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
     await stop().catch(() => undefined);
     throw err;
   }
-  return { info: { pg: { ...config.storages.postgresql }, pgAdmin: pg.superuserSettings(), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
+  return { info: { pg: databaseSettings(config, { create: false }), pgAdmin: pg.superuserSettings(), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
 }

@@ -56,10 +56,10 @@ describe('account.get', () => {
     expect(res.json().error.id).toBe(id);
   });
 
-  it('is callable in a batch', async () => {
+  it('is refused in a batch (issue #16: no account method in batches)', async () => {
     const u = await t.createUser();
     const res = await t.app.inject({ method: 'POST', url: `/${u.username}/`, headers: { authorization: u.token }, payload: [{ method: 'account.get', params: {} }] });
-    expect(res.json().results[0].account.username).toBe(u.username);
+    expect(res.json().results[0].error).toMatchObject({ id: 'forbidden', data: { method: 'account.get', reason: 'not-in-batch' } });
   });
 });
 
@@ -76,7 +76,7 @@ describe('account.update', () => {
     expect((await t.app.inject({ method: 'GET', url: `/reg/${email}/uid` })).json()).toMatchObject({ uid: u.username });
   });
 
-  it('accepts the batch form {update}', async () => {
+  it('is refused in a batch, changing nothing (issue #16)', async () => {
     const u = await t.createUser();
     const res = await t.app.inject({
       method: 'POST',
@@ -84,7 +84,8 @@ describe('account.update', () => {
       headers: { authorization: u.token },
       payload: [{ method: 'account.update', params: { update: { language: 'de' } } }],
     });
-    expect(res.json().results[0].account.language).toBe('de');
+    expect(res.json().results[0].error).toMatchObject({ id: 'forbidden', data: { method: 'account.update', reason: 'not-in-batch' } });
+    expect((await t.services.stores.users.getByUsername(u.username))?.language).toBe('en');
   });
 
   it.each([

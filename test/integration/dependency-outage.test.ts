@@ -4,6 +4,7 @@ import { buildServices } from '../../src/api/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { databaseSettings } from '../../src/secrets/database-password.js';
 import { createPgPool } from '../../src/storage/engines/postgresql/pool.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { createApiTestApp, type ApiTestApp } from '../helpers/api-app.js';
@@ -18,7 +19,7 @@ beforeAll(async () => {
   t = await createApiTestApp();
   const logger = createLogger({ level: 'silent', role: 'test' });
   // A PostgreSQL and an rqlited that are not there: nothing listens on these ports.
-  const pool = createPgPool({ ...t.config.storages.postgresql, port: await freePort(), connectTimeoutMs: 500 }, logger);
+  const pool = createPgPool({ ...databaseSettings(t.config, { create: false }), port: await freePort(), connectTimeoutMs: 500 }, logger);
   const rqlite = new RqliteClient({ url: `http://127.0.0.1:${await freePort()}`, requestTimeoutMs: 500, retryBudgetMs: 300, logger });
   const services = buildServices({ config: t.config, logger, secrets: t.services.secrets, pool, rqlite });
   down = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
-import { placementProof } from '../../src/api/users/placement.js';
+import { PLACEMENT_TTL_SECONDS, placementProof } from '../../src/api/users/placement.js';
 
 /** Placement (Pryv API §4.2): least-loaded available core of the hosting; other cores get the call forwarded. */
 const suffix = randomBytes(4).toString('hex');
@@ -64,7 +64,11 @@ describe('registration placement', () => {
     expect(res.json()).toMatchObject({ username, apiEndpoint: `${farUrl}${username}/`, meta: { from: 'far' } });
     expect(received).toHaveLength(1);
     expect(received[0]?.body['username']).toBe(username);
-    expect(received[0]?.headers['x-homecore-placed-by']).toBe(placementProof(t.services, SELF, username));
+    // Bound to this core, the target, the user, a near expiry and a nonce.
+    const [coreId, expires, nonce] = String(received[0]?.headers['x-homecore-placed-by']).split(':');
+    expect(coreId).toBe(SELF);
+    expect(Number(expires) - Date.now() / 1000).toBeLessThanOrEqual(PLACEMENT_TTL_SECONDS);
+    expect(received[0]?.headers['x-homecore-placed-by']).toBe(placementProof(t.services, SELF, FAR, username, { expires: Number(expires), nonce }));
     // Nothing was written here: the chosen core registers the user itself.
     expect(await t.services.platform.coreOf(username)).toBeNull();
     expect(await t.services.stores.users.getByUsername(username)).toBeNull();
@@ -72,18 +76,36 @@ describe('registration placement', () => {
 
   it('keeps a call another core already placed here, whatever the load', async () => {
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, username) });
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, SELF, username) });
     expect(res.statusCode).toBe(201);
     expect(await t.services.platform.coreOf(username)).toBe(SELF);
   });
 
-  it('ignores a forged placement header: placement still runs', async () => {
+  it.each([
+    ['forged', () => `${FAR}:${Math.floor(Date.now() / 1000) + 30}:${'n'.repeat(22)}:not-a-valid-mac`, 'not-authentic'],
+    ['malformed', () => `${FAR}:not-a-valid-mac`, 'malformed'],
+    ['made for another core', (u: string) => placementProof(t.services, FAR, `other-${suffix}`, u), 'not-authentic'],
+    ['made for another user', () => placementProof(t.services, FAR, SELF, randomUsername('pl')), 'not-authentic'],
+    ['expired', (u: string) => placementProof(t.services, FAR, SELF, u, { expires: Math.floor(Date.now() / 1000) - 1 }), 'expired'],
+    ['too far in the future', (u: string) => placementProof(t.services, FAR, SELF, u, { expires: Math.floor(Date.now() / 1000) + 3600 }), 'expired'],
+  ])('refuses a %s placement proof with 403, placing and writing nothing', async (_n, proof, reason) => {
     const before = received.length;
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': `${FAR}:not-a-valid-mac` });
-    expect(res.statusCode).toBe(201);
-    expect(received).toHaveLength(before + 1);
+    const res = await register(username, { 'x-homecore-placed-by': proof(username) });
+    expect(res.statusCode).toBe(403);
+    expect(res.json().error).toMatchObject({ id: 'forbidden', data: { reason } });
+    expect(received).toHaveLength(before);
     expect(await t.services.platform.coreOf(username)).toBeNull();
+  });
+
+  it('refuses a replayed placement proof (issue #16)', async () => {
+    const username = randomUsername('pl');
+    const proof = placementProof(t.services, FAR, SELF, username);
+    expect((await register(username, { 'x-homecore-placed-by': proof })).statusCode).toBe(201);
+    // Checked before anything else: the same answer whether the user still exists or not.
+    const replay = await register(username, { 'x-homecore-placed-by': proof });
+    expect(replay.statusCode).toBe(403);
+    expect(replay.json().error).toMatchObject({ id: 'forbidden', data: { reason: 'replayed' } });
   });
 
   it('skips cores marked unavailable', async () => {

@@ -23,6 +23,7 @@ async function endSessions(services: Services, user: User): Promise<void> {
 export default defineMethod({
   id: 'account.resetPassword',
   auth: 'public',
+  notInBatch: true,
   params: Type.Object(
     {
       resetToken: Type.String({ minLength: 1 }),

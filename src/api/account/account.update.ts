@@ -22,6 +22,7 @@ async function reserveEmail(services: Services, username: string, email: string)
 export default defineMethod({
   id: 'account.update',
   auth: 'personal',
+  notInBatch: true,
   // HTTP: `PUT /account` with the changes as body → `{update}` (the reference's batch form). The
   // top level stays open because the `update` route source also passes an (absent) `id`.
   params: Type.Object({

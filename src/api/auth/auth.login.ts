@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { ApiError } from '../../errors/index.js';
-import { verifyPassword } from '../../auth/crypto.js';
+import { hashPassword, needsRehash, verifyPassword } from '../../auth/crypto.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import { apiEndpoint } from '../endpoints.js';
 import { openSession } from './sessions.js';
+import { reserveAttempts } from '../../auth/attempt-limits.js';
 
 const invalidCredentials = (): ApiError =>
   // The SDK's callers match on this message (Pryv API §3.6).
@@ -13,6 +14,7 @@ const invalidCredentials = (): ApiError =>
 export default defineMethod({
   id: 'auth.login',
   auth: 'public',
+  notInBatch: true,
   params: Type.Object({
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
@@ -31,7 +33,17 @@ export default defineMethod({
     if (!isTrustedApp(rules, p.appId, ctx.origin ?? ctx.referer)) {
       throw new ApiError('invalid-credentials', `The app "${p.appId}" is not trusted from this origin.`);
     }
+    // Counted before scrypt runs, so parallel guesses count one by one (issue #16).
+    const attempt = await reserveAttempts(ctx.services, [
+      { name: 'loginPerAddress', id: ctx.clientAddress },
+      { name: 'loginPerUsername', id: user.username },
+    ]);
     if (!(await verifyPassword(p.password, user.passwordHash))) throw invalidCredentials();
+    await attempt.succeeded();
+    if (needsRehash(user.passwordHash)) {
+      // A hash from before today's scrypt parameters: upgraded now that the password is known.
+      await ctx.services.stores.users.update(user.id, { passwordHash: await hashPassword(p.password) });
+    }
     const session = await openSession(ctx.services, user, p.appId);
     return {
       token: session.token,

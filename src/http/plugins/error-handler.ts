@@ -58,6 +58,8 @@ export function installErrorHandler(app: FastifyInstance, opts: { serial: string
     } else if (apiError.httpStatus >= 500) {
       req.log.error({ err: apiError, cause: apiError.cause }, apiError.message);
     }
+    const retryAfter = (apiError.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+    if (apiError.id === 'too-many-attempts' && typeof retryAfter === 'number') reply.header('retry-after', String(retryAfter));
     return reply.code(apiError.httpStatus).send({ error: apiError.toJSON(), meta: meta(opts.serial) });
   });
   app.setNotFoundHandler((req, reply) => {

@@ -208,7 +208,20 @@ describe('cross-key rules', () => {
     expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: '127.0.0.1:3000' }))[0]).toMatch(/^ports: 3000/);
     expect(problemsOf(() => load({ HOMECORE_STORAGES__POSTGRESQL__PORT: '4001' }))[0]).toMatch(/^ports: 4001/);
     // An external PostgreSQL is another host's port: no clash.
-    expect(load({ HOMECORE_STORAGES__POSTGRESQL__PORT: '4001', HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false' }).storages.postgresql.port).toBe(4001);
+    const external = { HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false', HOMECORE_STORAGES__POSTGRESQL__PASSWORD: 'pw-of-the-server' };
+    expect(load({ HOMECORE_STORAGES__POSTGRESQL__PORT: '4001', ...external }).storages.postgresql.port).toBe(4001);
+  });
+
+  it('ships no database password: null by default, required for an external PostgreSQL (issue #16)', () => {
+    expect(load({}).storages.postgresql.password).toBeNull();
+    expect(problemsOf(() => load({ HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false' }))).toContain(
+      'storages.postgresql.password: required with an external PostgreSQL (embedded: false)',
+    );
+  });
+
+  it('keeps threads of the libuv pool free of scrypt', () => {
+    expect(load({}).cluster.uvThreadpoolSize).toBeGreaterThanOrEqual(load({}).cluster.scryptConcurrency + 2);
+    expect(problemsOf(() => load({ HOMECORE_CLUSTER__UV_THREADPOOL_SIZE: '4', HOMECORE_CLUSTER__SCRYPT_CONCURRENCY: '3' }))[0]).toMatch(/^cluster.scryptConcurrency/);
   });
 
   it('rejects an rqlited restart backoff whose max is below its initial delay', () => {

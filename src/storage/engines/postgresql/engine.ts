@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Config } from '../../../config/index.js';
+import type { PgSettings } from '../../../secrets/database-password.js';
 import type { Logger } from '../../../logging/logger.js';
 import type { DependencyHealth, StorageEngine } from '../../interfaces/storage-engine.js';
 import { claimDatabase, migratePostgres } from './migrate.js';
@@ -27,7 +27,7 @@ export class PostgresEngine implements StorageEngine {
   private readonly healthPool: pg.Pool;
 
   constructor(
-    settings: Config['storages']['postgresql'],
+    settings: PgSettings,
     private readonly logger: Logger,
     options: { poolSize?: number } = {},
   ) {

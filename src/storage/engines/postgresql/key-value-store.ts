@@ -14,6 +14,17 @@ export class PgKeyValueStore implements KeyValueStore {
     await this.pool.query('DELETE FROM key_values WHERE expires_at < $1', [Date.now() / 1000]);
   }
 
+  async add(key: string, value: unknown, expiresAt: number): Promise<boolean> {
+    // One statement: of parallel callers, exactly one inserts (or replaces an expired record).
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO key_values AS kv (key, value, expires_at) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+         WHERE kv.expires_at < $4`,
+      [key, JSON.stringify(value), expiresAt, Date.now() / 1000],
+    );
+    return rowCount === 1;
+  }
+
   async take(key: string): Promise<unknown | null> {
     const { rows } = await this.pool.query<{ value: unknown }>(
       'DELETE FROM key_values WHERE key = $1 AND expires_at >= $2 RETURNING value',

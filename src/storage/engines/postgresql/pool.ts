@@ -1,11 +1,11 @@
 import pg from 'pg';
-import type { Config } from '../../../config/index.js';
+import type { PgSettings } from '../../../secrets/database-password.js';
 import type { Logger } from '../../../logging/logger.js';
 
 export type PgPool = pg.Pool;
 
 /** One pool per process; statement_timeout set server-side so a runaway query cannot pin a connection. */
-export function createPgPool(settings: Config['storages']['postgresql'], logger: Logger, max?: number): pg.Pool {
+export function createPgPool(settings: PgSettings, logger: Logger, max?: number): pg.Pool {
   const log = logger.child({ component: 'storage:pg' });
   const pool = new pg.Pool({
     host: settings.host,

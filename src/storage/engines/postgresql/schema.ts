@@ -1,3 +1,5 @@
+import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
+
 export interface PgMigration {
   version: number;
   name: string;
@@ -308,6 +310,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         WHERE jsonb_typeof(client_data) = 'object';
     `,
   },
+  AUTH_ATTEMPTS_MIGRATION,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

@@ -1,5 +1,6 @@
 import type { Stores } from '../../../api/context.js';
 import { PgAccessesStore } from './accesses-store.js';
+import { PgAttemptsStore } from './attempts-store.js';
 import { PgEventsStore } from './events-store.js';
 import { PgKeyValueStore } from './key-value-store.js';
 import { PgProfileStore } from './profile-store.js';
@@ -9,7 +10,7 @@ import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 
-export function createPgStores(pool: Db): Stores {
+export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
   return {
     users: new PgUsersStore(pool),
     accesses: new PgAccessesStore(pool),
@@ -19,6 +20,7 @@ export function createPgStores(pool: Db): Stores {
     keyValue: new PgKeyValueStore(pool),
     series: new PgSeriesStore(pool),
     webhooks: new PgWebhooksStore(pool),
-    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client))),
+    attempts: new PgAttemptsStore(pool, knownLocks),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
   };
 }
