@@ -52,6 +52,10 @@ export const ConfigSchema = Type.Object(
         ),
         drainMs: Ms,
         shutdownTimeoutMs: Type.Integer({ minimum: 100 }),
+        connectionQueue: Type.Object(
+          { maxConnections: Type.Integer({ minimum: 1, maximum: 100_000 }), timeoutMs: Type.Integer({ minimum: 100 }) },
+          strict,
+        ),
       },
       strict,
     ),
@@ -106,6 +110,7 @@ export const ConfigSchema = Type.Object(
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
         ),
+        requests: Type.Union(['off', 'errors', 'all'].map((l) => Type.Literal(l))),
       },
       strict,
     ),

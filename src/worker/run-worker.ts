@@ -8,6 +8,8 @@ import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { Socket } from 'node:net';
+import { ConnectionIntake } from './connection-intake.js';
 
 function portOf(config: Readonly<Config>, role: WorkerRole): number {
   if (role === 'api') return config.http.apiPort;
@@ -45,6 +47,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   // Every role serves authenticated routes (API, series, previews): same services, same rules.
   const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus });
   const app = await buildRoleApp(role, services, readiness);
+  const intake = new ConnectionIntake(app.server);
 
   let closing = false;
   const close = async (reason: string, code: number): Promise<void> => {
@@ -53,6 +56,8 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     logger.info({ reason }, 'worker closing');
     const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
+    // In-flight requests finish; fastify's close does not wait for sockets it did not accept.
+    await intake.drain();
     await services.close();
     await Promise.allSettled([engine.close(), platform.close()]);
     clearTimeout(force);
@@ -61,9 +66,14 @@ export async function runWorker(role: WorkerRole): Promise<void> {
 
   process.on('SIGTERM', () => logger.debug('SIGTERM ignored: the master drives shutdown'));
   process.on('SIGINT', () => logger.debug('SIGINT ignored: the master drives shutdown'));
-  process.on('message', (m: unknown) => {
+  process.on('message', (m: unknown, handle: unknown) => {
     if (!isMasterMessage(m)) return;
-    if (m.type === 'state') state = m.state;
+    if (m.type === 'conn') {
+      // Acknowledged before anything is read from it: until then the master can hand it elsewhere.
+      const ack: WorkerToMaster = { type: 'conn-ack', id: m.id };
+      process.send?.(ack);
+      if (handle instanceof Socket) intake.accept(handle);
+    } else if (m.type === 'state') state = m.state;
     else if (m.type === 'notify') bus.deliver(m.message);
     else void close('master asked', 0);
   });
@@ -74,7 +84,10 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     void close('unhandled rejection', 1);
   });
 
-  await app.listen({ port: portOf(config, role), host: config.http.bindAddress });
+  // The master owns the port (src/master/connection-broker.ts) and hands over the connections.
+  await app.ready();
+  intake.start();
+  logger.info({ port: portOf(config, role) }, 'worker ready');
   const ready: WorkerToMaster = { type: 'ready', role, port: portOf(config, role) };
   process.send?.(ready);
 }

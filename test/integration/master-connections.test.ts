@@ -1,0 +1,146 @@
+import { request } from 'node:http';
+import pryv from 'pryv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUsername } from '../helpers/api-app.js';
+import { isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
+
+/**
+ * The master owns the public ports (issue #16, hole 8): SIGKILL of a role's only worker under
+ * concurrent writers refuses no connection while the replacement starts, and loses no acknowledged
+ * write. Only requests the killed worker had already taken may fail, and only by a reset.
+ * The master runs from dist/: build (`tsc -p tsconfig.json`) first.
+ */
+
+const WRITERS = 20;
+const PASSWORD = 'conn-password-1';
+
+interface WriteOutcome { deltaTime: number; status: number; error: string | null; startedAt: number }
+
+let core: CoreProcess;
+let username: string;
+let token: string;
+
+beforeAll(async () => {
+  // One worker per role: the case node:cluster refused connections in.
+  core = await startCore({
+    env: {
+      HOMECORE_CLUSTER__API_WORKERS: '1',
+      HOMECORE_CLUSTER__HFS_WORKERS: '1',
+      // A replacement worker can take many seconds to start on a loaded test machine.
+      HOMECORE_CLUSTER__CONNECTION_QUEUE__TIMEOUT_MS: '120000',
+    },
+    envFor: (ports) => ({
+      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
+      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
+    }),
+  });
+  await core.waitReady(60_000);
+  const service = new pryv.Service(`${core.urls.api}/reg/service/info`);
+  username = randomUsername('conn');
+  await service.createUser({ username, password: PASSWORD, email: `${username}@example.test`, hosting: 'auto', appId: 'conn-test' });
+  const conn = await service.login(username, PASSWORD, 'conn-test');
+  token = conn.token ?? '';
+  await conn.apiOne('streams.create', { id: 'weights', name: 'Weights' }, 'stream');
+}, 120_000);
+
+afterAll(async () => {
+  await core?.kill();
+});
+
+/** One request on its own TCP connection (no keep-alive), so every write needs a fresh accept. */
+function send(port: number, method: string, path: string, body: unknown): Promise<{ status: number; error: string | null; json: unknown }> {
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve) => {
+    const headers: Record<string, string | number> = { authorization: token };
+    if (payload !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length });
+    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, json: null }));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json: unknown = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = text;
+        }
+        resolve({ status: res.statusCode ?? 0, error: null, json });
+      });
+    });
+    req.setTimeout(150_000, () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+    req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, json: null }));
+    req.end(payload);
+  });
+}
+
+async function seriesEvent(): Promise<string> {
+  const res = await send(core.ports.api, 'POST', `/${username}/events`, { streamIds: ['weights'], type: 'series:mass/kg' });
+  expect(res.status, JSON.stringify(res.json)).toBe(201);
+  return (res.json as { event: { id: string } }).event.id;
+}
+
+/**
+ * WRITERS loops posting one point each (deltaTime unique per write) on `port`; the only worker of
+ * `role` is SIGKILLed once writes flow, and the writers go on until its replacement has served 50
+ * writes more. Every outcome is returned.
+ */
+async function writeThroughRestart(port: number, role: 'api' | 'hfs', eventId: string): Promise<{ outcomes: WriteOutcome[]; killedAt: number }> {
+  const [victim] = core.workerPids()[role];
+  expect(victim).toBeDefined();
+  const outcomes: WriteOutcome[] = [];
+  let killedAt = 0;
+  let stop = false;
+  const writer = async (w: number): Promise<void> => {
+    for (let i = 0; !stop; i++) {
+      const deltaTime = w * 1_000_000 + i;
+      const startedAt = Date.now();
+      const r = await send(port, 'POST', `/${username}/events/${eventId}/series`, { format: 'flatJSON', fields: ['deltaTime', 'value'], points: [[deltaTime, deltaTime]] });
+      outcomes.push({ deltaTime, status: r.status, error: r.error, startedAt });
+    }
+  };
+  const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+  await core.waitFor('100 acknowledged writes', () => outcomes.filter((o) => o.status === 200).length >= 100, 60_000, 20);
+  killedAt = Date.now();
+  process.kill(victim ?? 0, 'SIGKILL');
+  const fresh = await core.waitFor(`a new ${role} worker`, () => core.workerPids()[role].find((p) => p !== victim), 30_000, 50);
+  await core.waitFor('50 writes served by the new worker', () => outcomes.filter((o) => o.status === 200 && o.startedAt > killedAt).length >= 50, 150_000, 50);
+  stop = true;
+  await Promise.all(writers);
+  expect(isRunning(victim ?? 0)).toBe(false);
+  expect(core.workerPids()[role]).toEqual([fresh]);
+  return { outcomes, killedAt };
+}
+
+async function expectNoLossNoRefusal(port: number, role: 'api' | 'hfs'): Promise<void> {
+  const eventId = await seriesEvent();
+  const { outcomes } = await writeThroughRestart(port, role, eventId);
+  const failed = outcomes.filter((o) => o.status !== 200);
+  const summary = JSON.stringify(failed.slice(0, 30));
+  // Not one connection refused, no 5xx: the only failures allowed are resets of the requests the
+  // killed worker held (at most one per writer, each having one request in flight at a time).
+  expect(failed.filter((o) => o.error === 'ECONNREFUSED'), summary).toEqual([]);
+  expect(failed.filter((o) => o.error === null), summary).toEqual([]);
+  for (const o of failed) expect(['ECONNRESET', 'EPIPE'], summary).toContain(o.error);
+  expect(failed.length, summary).toBeLessThanOrEqual(WRITERS);
+
+  // Every acknowledged write is there.
+  const read = await send(core.ports.api, 'GET', `/${username}/events/${eventId}/series`, undefined);
+  expect(read.status).toBe(200);
+  const stored = new Set((read.json as { points: number[][] }).points.map((p) => p[0]));
+  const acknowledged = outcomes.filter((o) => o.status === 200).map((o) => o.deltaTime);
+  expect(acknowledged.filter((d) => !stored.has(d))).toEqual([]);
+  expect(acknowledged.length).toBeGreaterThanOrEqual(150);
+}
+
+describe('a worker restart behind the master-owned ports', { concurrent: false, shuffle: false }, () => {
+  it('SIGKILL of the only HFS worker under 20 writers: no connection refused, no acknowledged write lost', { timeout: 300_000 }, async () => {
+    await expectNoLossNoRefusal(core.ports.hfs, 'hfs');
+    await core.waitReady(30_000, [core.ports.hfs]);
+  });
+
+  it('SIGKILL of the only API worker under 20 writers: no connection refused, no acknowledged write lost', { timeout: 300_000 }, async () => {
+    await expectNoLossNoRefusal(core.ports.api, 'api');
+    await core.waitReady(30_000, [core.ports.api]);
+  });
+});
