@@ -110,7 +110,7 @@ export const ConfigSchema = Type.Object(
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
         ),
-        requests: Type.Union(['off', 'errors', 'all'].map((l) => Type.Literal(l))),
+        requests: Type.Union([Type.Literal('off'), Type.Literal('errors'), Type.Literal('all')]),
       },
       strict,
     ),
