@@ -10,6 +10,7 @@ import type { Logger } from '../logging/logger.js';
 import { sleep } from '../util/backoff.js';
 import { reapStale } from './pidfile.js';
 import { Sidecar } from './sidecar.js';
+import { postgresClassifier } from './sidecar-log.js';
 
 const exec = promisify(execFile);
 const SUPERUSER = 'postgres';
@@ -168,7 +169,7 @@ export class EmbeddedPostgresSidecar {
         stopTimeoutMs: 15_000,
         ...(user === null ? {} : { uid: user.uid, gid: user.gid }),
         cwd: this.dataDir,
-        warnPattern: /FATAL|PANIC|ERROR/,
+        classifier: postgresClassifier,
       },
       this.logger,
     );

@@ -13,6 +13,7 @@ import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
 import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
+import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 
 export interface MasterOptions {
@@ -74,7 +75,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
       restartBackoff: config.platformDb.rqlited.restartBackoff,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 10_000,
-      warnPattern: /\[(?:ERROR|WARN)|error|fatal/i,
+      classifier: rqlitedClassifier,
     },
     logger,
   );
