@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import pryv from 'pryv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUsername } from '../helpers/api-app.js';
@@ -142,5 +144,23 @@ describe('a worker restart behind the master-owned ports', { concurrent: false, 
   it('SIGKILL of the only API worker under 20 writers: no connection refused, no acknowledged write lost', { timeout: 300_000 }, async () => {
     await expectNoLossNoRefusal(core.ports.api, 'api');
     await core.waitReady(30_000, [core.ports.api]);
+  });
+
+  it('quiet by default: no per-request lines; the admin key is shown once by where it is and how to use it', async () => {
+    const logs = core.logs.join('\n');
+    expect(core.entries().filter((e) => e['msg'] === 'incoming request' || e['msg'] === 'request completed')).toEqual([]);
+    const hints = core.entries().filter((e) => String(e['msg']).startsWith('admin key'));
+    expect(hints).toHaveLength(1);
+    const file = join(core.varDir, 'secrets', 'admin-access-key');
+    expect(hints[0]?.['adminKey']).toBe(file);
+    const key = readFileSync(file, 'utf8').trim();
+    expect(logs).not.toContain(key);
+    // The printed command works as printed: the key is the whole Authorization header.
+    const example = String(hints[0]?.['example']);
+    expect(example).toContain(`$(cat ${file})`);
+    const url = new URL(example.split(' ').at(-1) ?? '');
+    const res = await fetch(url, { headers: { authorization: key } });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { cores: unknown[] }).cores).toHaveLength(1);
   });
 });
