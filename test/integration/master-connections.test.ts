@@ -36,14 +36,15 @@ beforeAll(async () => {
       HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
     }),
   });
-  await core.waitReady(60_000);
+  // Generous: worker start-up is CPU-bound and test machines are shared.
+  await core.waitReady(150_000);
   const service = new pryv.Service(`${core.urls.api}/reg/service/info`);
   username = randomUsername('conn');
   await service.createUser({ username, password: PASSWORD, email: `${username}@example.test`, hosting: 'auto', appId: 'conn-test' });
   const conn = await service.login(username, PASSWORD, 'conn-test');
   token = conn.token ?? '';
   await conn.apiOne('streams.create', { id: 'weights', name: 'Weights' }, 'stream');
-}, 120_000);
+}, 240_000);
 
 afterAll(async () => {
   await core?.kill();
