@@ -10,7 +10,8 @@ async function requestLines(mode: string): Promise<Record<string, unknown>[]> {
   const config = loadConfig({ env: { HOMECORE_LOGGING__REQUESTS: mode } });
   const lines: string[] = [];
   const logger = createLogger({ level: 'info', role: 'api', destination: { write: (s: string) => void lines.push(s) } });
-  const readiness = new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 });
+  // Draining: /ready answers 503, by design.
+  const readiness = new Readiness({ coreState: () => ({ draining: true, failedRoles: [] }), dependencies: {}, cacheMs: 0 });
   const app = await buildApp({ config, logger, role: 'api', readiness });
   app.get('/t/ok', async () => ({ ok: true }));
   app.get('/t/forbidden', async () => {
@@ -19,7 +20,10 @@ async function requestLines(mode: string): Promise<Record<string, unknown>[]> {
   app.get('/t/down', async () => {
     throw new ApiError('unexpected-error', 'store down', { httpStatus: 503 });
   });
-  for (const path of ['/t/ok', '/t/forbidden', '/t/down', '/t/ok?auth=secret-token']) await app.inject({ method: 'GET', url: path });
+  for (const path of ['/t/ok', '/t/forbidden', '/t/down', '/t/ok?auth=secret-token', '/ready']) {
+    const res = await app.inject({ method: 'GET', url: path });
+    if (path === '/ready') expect(res.statusCode).toBe(503);
+  }
   await app.close();
   return lines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
@@ -29,7 +33,7 @@ async function requestLines(mode: string): Promise<Record<string, unknown>[]> {
 const statusOf = (r: Record<string, unknown>): unknown => (r['res'] as { statusCode?: unknown } | undefined)?.statusCode;
 
 describe('per-request log lines', () => {
-  it('the default is errors: one error line per 5xx answer, none for 2xx or 4xx', async () => {
+  it('the default is errors: one error line per 5xx answer, none for 2xx, 4xx or a 503 of /ready', async () => {
     expect(loadConfig({ env: {} }).logging.requests).toBe('errors');
     const lines = await requestLines('errors');
     expect(lines.map((r) => [r['msg'], r['level'], statusOf(r)])).toEqual([['request completed', 50, 503]]);
@@ -43,8 +47,8 @@ describe('per-request log lines', () => {
 
   it('all: an incoming and a completed line per request, query secrets redacted', async () => {
     const lines = await requestLines('all');
-    expect(lines.filter((r) => r['msg'] === 'incoming request')).toHaveLength(4);
-    expect(lines.filter((r) => r['msg'] === 'request completed').map(statusOf)).toEqual([200, 403, 503, 200]);
+    expect(lines.filter((r) => r['msg'] === 'incoming request')).toHaveLength(5);
+    expect(lines.filter((r) => r['msg'] === 'request completed').map(statusOf)).toEqual([200, 403, 503, 200, 503]);
     expect(JSON.stringify(lines)).not.toContain('secret-token');
   });
 
