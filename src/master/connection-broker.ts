@@ -128,11 +128,6 @@ export class ConnectionBroker {
     }
   }
 
-  /** Connections waiting for a worker, by role (tests, diagnostics). */
-  queued(): Partial<Record<WorkerRole, number>> {
-    return Object.fromEntries([...this.ports.values()].map((p) => [p.role, p.queue.length]));
-  }
-
   private accept(port: Port, socket: Socket): void {
     // The master never reads from these sockets; an error (reset while waiting) only ends the wait.
     socket.on('error', () => undefined);
