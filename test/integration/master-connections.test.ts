@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import pryv from 'pryv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -163,5 +164,31 @@ describe('a worker restart behind the master-owned ports', { concurrent: false, 
     const res = await fetch(url, { headers: { authorization: key } });
     expect(res.status).toBe(200);
     expect(((await res.json()) as { cores: unknown[] }).cores).toHaveLength(1);
+  });
+
+  it('SIGTERM: a request in flight when the drain ends still gets its answer; then the ports refuse', { timeout: 120_000 }, async () => {
+    const eventId = await seriesEvent();
+    const body = Buffer.from(JSON.stringify({ format: 'flatJSON', fields: ['deltaTime', 'value'], points: [[1, 1]] }));
+    // Headers and half the body now, the rest once the workers have been asked to close.
+    const socket = connect(core.ports.hfs, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      socket.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const head = `POST /${username}/events/${eventId}/series HTTP/1.1\r\nHost: x\r\nAuthorization: ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    socket.write(head);
+    socket.write(body.subarray(0, 10));
+
+    core.signal('SIGTERM');
+    await core.waitFor('the drain to end', () => core.entries().some((e) => e['msg'] === 'drain over: closing workers'), 30_000, 50);
+    // The master has closed the ports: new connections are refused from now on.
+    await core.waitFor('the HFS port to refuse', async () => (await send(core.ports.hfs, 'GET', '/health', undefined)).error === 'ECONNREFUSED', 10_000, 50);
+    socket.write(body.subarray(10));
+    const response = await answer;
+    expect(response.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(await core.waitExit(60_000)).toBe(0);
   });
 });
