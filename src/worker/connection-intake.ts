@@ -37,9 +37,10 @@ export class ConnectionIntake {
   }
 
   /**
-   * Once the app is closed (new requests get 503 and `Connection: close`): waits until every
+   * Once the app is closing (new requests get 503 and `Connection: close`): waits until every
    * connection is gone, closing each keep-alive connection as soon as its last request is answered.
-   * Bounded by the worker's forced exit (cluster.shutdownTimeoutMs).
+   * Bounded by the worker's forced exit (cluster.shutdownTimeoutMs). WebSockets are closed by
+   * Socket.IO's own preClose hook, registered before this one.
    */
   async drain(): Promise<void> {
     this.closing = true;

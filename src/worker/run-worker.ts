@@ -48,6 +48,10 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus });
   const app = await buildRoleApp(role, services, readiness);
   const intake = new ConnectionIntake(app.server);
+  // fastify's close sets its closing state (new requests: 503), runs preClose hooks, then closes the
+  // server and runs the onClose hooks (holder flush, delivery stop). The server never listened, so
+  // its close would not wait for connections: in-flight requests are awaited here instead.
+  app.addHook('preClose', async () => intake.drain());
 
   let closing = false;
   const close = async (reason: string, code: number): Promise<void> => {
@@ -56,8 +60,6 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     logger.info({ reason }, 'worker closing');
     const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
-    // In-flight requests finish; fastify's close does not wait for sockets it did not accept.
-    await intake.drain();
     await services.close();
     await Promise.allSettled([engine.close(), platform.close()]);
     clearTimeout(force);
