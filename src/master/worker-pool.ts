@@ -86,13 +86,13 @@ export class WorkerPool {
     return role === 'api' ? h.apiPort : role === 'hfs' ? h.hfsPort : h.previewsPort;
   }
 
-  /** Forks every worker and resolves once each has reported it listens. */
+  /** Opens the ports, forks every worker and resolves once each has reported it is ready. */
   async start(timeoutMs = 60_000): Promise<void> {
     // The ports open before any worker: connections wait in the queue until one is ready.
     for (const r of this.roles.values()) await this.broker.listen(r.role, this.portOf(r.role), this.config.http.bindAddress);
     for (const r of this.roles.values()) for (let i = 0; i < r.wanted; i++) this.fork(r.role);
     const deadline = Date.now() + timeoutMs;
-    // Ready = every role has its wanted number of listening workers; a role that crash-looped
+    // Ready = every role has its wanted number of ready workers; a role that crash-looped
     // meanwhile fails the start (its workers are gone, so "all present are ready" is not enough).
     const allReady = (): boolean =>
       [...this.roles.values()].every((r) => [...this.workers.values()].filter((w) => w.role === r.role && w.ready).length >= r.wanted);
