@@ -65,6 +65,10 @@ export const ConfigSchema = Type.Object(
         shutdownTimeoutMs: Type.Integer({ minimum: 100 }),
         uvThreadpoolSize: Type.Integer({ minimum: 4, maximum: 1024 }),
         scryptConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+        connectionQueue: Type.Object(
+          { maxConnections: Type.Integer({ minimum: 1, maximum: 100_000 }), timeoutMs: Type.Integer({ minimum: 100 }) },
+          strict,
+        ),
       },
       strict,
     ),
@@ -120,6 +124,7 @@ export const ConfigSchema = Type.Object(
         level: Type.Union(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
         ),
+        requests: Type.Union([Type.Literal('off'), Type.Literal('errors'), Type.Literal('all')]),
       },
       strict,
     ),

@@ -11,6 +11,7 @@ import { ApiError, errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
 import { assertSafeInput, assertSafeQuery } from '../api/input-limits.js';
 import { recordRoutes } from './route-table.js';
+import { requestLogController } from './request-log.js';
 
 /** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
 const MAX_PARAM_LENGTH = 500;
@@ -34,6 +35,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: config.http.requestTimeoutMs,
     // While closing (drain over), new requests get 503 and idle keep-alive sockets are closed.
     return503OnClosing: true,
+    logController: requestLogController(config.logging.requests),
     forceCloseConnections: 'idle',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -11,6 +11,7 @@ import { sleep } from '../util/backoff.js';
 import { reapStale } from './pidfile.js';
 import { Sidecar } from './sidecar.js';
 import { databaseSettings, type PgSettings } from '../secrets/database-password.js';
+import { postgresClassifier } from './sidecar-log.js';
 
 const exec = promisify(execFile);
 const SUPERUSER = 'postgres';
@@ -169,7 +170,7 @@ export class EmbeddedPostgresSidecar {
         stopTimeoutMs: 15_000,
         ...(user === null ? {} : { uid: user.uid, gid: user.gid }),
         cwd: this.dataDir,
-        warnPattern: /FATAL|PANIC|ERROR/,
+        classifier: postgresClassifier,
       },
       this.logger,
     );

@@ -13,10 +13,16 @@ export interface CoreState {
 export type MasterToWorker =
   | { type: 'state'; state: CoreState }
   | { type: 'shutdown' }
+  /** An accepted connection; its socket travels as the message's handle (src/master/connection-broker.ts). */
+  | { type: 'conn'; id: number }
   /** A change notification relayed to every worker (src/notifications/bus.ts). */
   | { type: 'notify'; message: ChangeMessage };
 
-export type WorkerToMaster = { type: 'ready'; role: WorkerRole; port: number } | { type: 'notify'; message: ChangeMessage };
+export type WorkerToMaster =
+  | { type: 'ready'; role: WorkerRole; port: number }
+  | { type: 'notify'; message: ChangeMessage }
+  /** The worker holds the connection `id`: the master closes its own copy. */
+  | { type: 'conn-ack'; id: number };
 
 function typeOf(m: unknown): unknown {
   return typeof m === 'object' && m !== null ? (m as { type?: unknown }).type : undefined;
@@ -25,11 +31,13 @@ function typeOf(m: unknown): unknown {
 export function isMasterMessage(m: unknown): m is MasterToWorker {
   const t = typeOf(m);
   if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
+  if (t === 'conn') return typeof (m as { id?: unknown }).id === 'number';
   return t === 'state' || t === 'shutdown';
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerToMaster {
   const t = typeOf(m);
   if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
+  if (t === 'conn-ack') return typeof (m as { id?: unknown }).id === 'number';
   return t === 'ready';
 }

@@ -14,7 +14,9 @@ import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
 import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
+import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
+import { adminKeyHint } from './admin-key-hint.js';
 
 export interface MasterOptions {
   configFile?: string | undefined;
@@ -75,7 +77,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
       restartBackoff: config.platformDb.rqlited.restartBackoff,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 10_000,
-      warnPattern: /\[(?:ERROR|WARN)|error|fatal/i,
+      classifier: rqlitedClassifier,
     },
     logger,
   );
@@ -138,6 +140,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     { api: config.http.apiPort, hfs: config.http.hfsPort, previews: config.http.previewsPort, pids: workers.pids() },
     `core "${config.core.id}" ready at ${config.core.url ?? config.platform.publicUrl}`,
   );
+  const hint = adminKeyHint(config);
+  logger.info({ adminKey: hint.adminKey, example: hint.example }, hint.message);
 }
 
 /** Platform and user-data migrations, run once by the master before any worker starts. */

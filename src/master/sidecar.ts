@@ -1,8 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { createInterface } from 'node:readline';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, sleep, type BackoffPolicy } from '../util/backoff.js';
 import { isAlive, removePid, writePid } from './pidfile.js';
+import { redactSidecarLine, type LineClassifier } from './sidecar-log.js';
 
 export interface SidecarSpec {
   name: string;
@@ -18,8 +20,8 @@ export interface SidecarSpec {
   gid?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Lines matching this go to the log at warn level; everything else at debug. */
-  warnPattern?: RegExp;
+  /** Level of each output line (src/master/sidecar-log.ts); without it, every line is logged at debug. */
+  classifier?: () => LineClassifier;
 }
 
 interface SidecarEvents {
@@ -72,15 +74,15 @@ export class Sidecar extends EventEmitter<SidecarEvents> {
     });
     this.child = child;
     this.startedAt = Date.now();
-    const forward = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        if (spec.warnPattern?.test(line) === true) this.log.warn({ line }, 'sidecar output');
-        else this.log.debug({ line }, 'sidecar output');
-      }
-    };
-    child.stdout?.on('data', forward);
-    child.stderr?.on('data', forward);
+    // Whole lines (a chunk may end mid-line), each at the level the program gives it.
+    const classify = spec.classifier?.() ?? ((): 'debug' => 'debug');
+    for (const stream of [child.stdout, child.stderr]) {
+      if (stream === null) continue;
+      createInterface({ input: stream, crlfDelay: Infinity }).on('line', (raw) => {
+        if (raw.trim() === '') return;
+        this.log[classify(raw)]({ line: redactSidecarLine(raw) }, 'sidecar output');
+      });
+    }
     child.on('error', (err) => this.log.error({ err: err.message }, 'sidecar failed to start'));
     if (child.pid !== undefined) {
       writePid(spec.pidFile, child.pid);

@@ -4,6 +4,7 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
 import { projectRoot } from '../util/project-root.js';
+import { ConnectionBroker } from './connection-broker.js';
 import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from './ipc.js';
 
 interface RoleState {
@@ -34,12 +35,15 @@ export class WorkerPool {
   private state: CoreState = { draining: false, failedRoles: [] };
   private shuttingDown = false;
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Owns the public ports across worker restarts (hole 8 of issue #16). */
+  private readonly broker: ConnectionBroker;
 
   constructor(
     private readonly config: Readonly<Config>,
     logger: Logger,
   ) {
     this.log = logger.child({ component: 'workers' });
+    this.broker = new ConnectionBroker(config.cluster.connectionQueue, logger);
     const c = config.cluster;
     const wanted: [WorkerRole, number][] = [
       ['api', c.apiWorkers],
@@ -65,17 +69,30 @@ export class WorkerPool {
         for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, message);
         return;
       }
+      if (message.type === 'conn-ack') {
+        this.broker.acknowledged(message.id);
+        return;
+      }
       const info = this.workers.get(worker.id);
-      if (info !== undefined) info.ready = true;
+      if (info === undefined) return;
+      info.ready = true;
       this.send(worker, { type: 'state', state: this.state });
+      if (!this.shuttingDown) this.broker.workerReady(info.role, worker);
     });
   }
 
-  /** Forks every worker and resolves once each has reported it listens. */
+  private portOf(role: WorkerRole): number {
+    const h = this.config.http;
+    return role === 'api' ? h.apiPort : role === 'hfs' ? h.hfsPort : h.previewsPort;
+  }
+
+  /** Opens the ports, forks every worker and resolves once each has reported it is ready. */
   async start(timeoutMs = 60_000): Promise<void> {
+    // The ports open before any worker: connections wait in the queue until one is ready.
+    for (const r of this.roles.values()) await this.broker.listen(r.role, this.portOf(r.role), this.config.http.bindAddress);
     for (const r of this.roles.values()) for (let i = 0; i < r.wanted; i++) this.fork(r.role);
     const deadline = Date.now() + timeoutMs;
-    // Ready = every role has its wanted number of listening workers; a role that crash-looped
+    // Ready = every role has its wanted number of ready workers; a role that crash-looped
     // meanwhile fails the start (its workers are gone, so "all present are ready" is not enough).
     const allReady = (): boolean =>
       [...this.roles.values()].every((r) => [...this.workers.values()].filter((w) => w.role === r.role && w.ready).length >= r.wanted);
@@ -98,6 +115,7 @@ export class WorkerPool {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     const info = this.workers.get(worker.id);
     this.workers.delete(worker.id);
+    this.broker.workerGone(worker.id);
     if (info === undefined || this.shuttingDown) return;
     const r = this.roles.get(info.role);
     if (r === undefined || r.failed) return;
@@ -109,6 +127,7 @@ export class WorkerPool {
         'worker role is crash-looping: no longer re-forked; /ready answers 503 until the core is restarted',
       );
       this.setState({ failedRoles: [...this.state.failedRoles, r.role] });
+      this.broker.roleFailed(r.role);
       return;
     }
     const delay = r.backoff.next(uptime);
@@ -141,6 +160,8 @@ export class WorkerPool {
   async stop(timeoutMs: number): Promise<void> {
     this.shuttingDown = true;
     for (const t of this.timers) clearTimeout(t);
+    // No new connection from here on; those already taken by a worker finish there.
+    this.broker.close();
     const live = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
     for (const w of live) this.send(w, { type: 'shutdown' });
     const deadline = Date.now() + timeoutMs;

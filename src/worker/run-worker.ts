@@ -11,6 +11,8 @@ import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
 import { RqliteClient } from '../platform/rqlite-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { Socket } from 'node:net';
+import { ConnectionIntake } from './connection-intake.js';
 
 function portOf(config: Readonly<Config>, role: WorkerRole): number {
   if (role === 'api') return config.http.apiPort;
@@ -50,6 +52,11 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const eventTypes = await loadEventTypes(config, logger);
   const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus, eventTypes });
   const app = await buildRoleApp(role, services, readiness);
+  const intake = new ConnectionIntake(app.server);
+  // fastify's close sets its closing state (new requests: 503), runs preClose hooks, then closes the
+  // server and runs the onClose hooks (holder flush, delivery stop). The server never listened, so
+  // its close would not wait for connections: in-flight requests are awaited here instead.
+  app.addHook('preClose', async () => intake.drain());
 
   let closing = false;
   const close = async (reason: string, code: number): Promise<void> => {
@@ -66,9 +73,14 @@ export async function runWorker(role: WorkerRole): Promise<void> {
 
   process.on('SIGTERM', () => logger.debug('SIGTERM ignored: the master drives shutdown'));
   process.on('SIGINT', () => logger.debug('SIGINT ignored: the master drives shutdown'));
-  process.on('message', (m: unknown) => {
+  process.on('message', (m: unknown, handle: unknown) => {
     if (!isMasterMessage(m)) return;
-    if (m.type === 'state') state = m.state;
+    if (m.type === 'conn') {
+      // Acknowledged before anything is read from it: until then the master can hand it elsewhere.
+      const ack: WorkerToMaster = { type: 'conn-ack', id: m.id };
+      process.send?.(ack);
+      if (handle instanceof Socket) intake.accept(handle);
+    } else if (m.type === 'state') state = m.state;
     else if (m.type === 'notify') bus.deliver(m.message);
     else void close('master asked', 0);
   });
@@ -87,7 +99,10 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     });
     if (removed > 0) logger.info({ removed }, 'removed stale staged uploads');
   }
-  await app.listen({ port: portOf(config, role), host: config.http.bindAddress });
+  // The master owns the port (src/master/connection-broker.ts) and hands over the connections.
+  await app.ready();
+  intake.start();
+  logger.info({ port: portOf(config, role) }, 'worker ready');
   const ready: WorkerToMaster = { type: 'ready', role, port: portOf(config, role) };
   process.send?.(ready);
 }

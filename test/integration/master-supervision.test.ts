@@ -44,8 +44,8 @@ describe('master supervision', { concurrent: false, shuffle: false }, () => {
     }, 20_000);
     const fresh = after.find((p) => !before.includes(p));
     expect(fresh).toBeDefined();
-    // The new worker really listens (it logs so once the shared handle is its own).
-    await c.waitFor('the new worker to listen', () => c.entries().some((e) => e['pid'] === fresh && /Server listening/.test(String(e['msg']))), 20_000);
+    // The new worker really serves (it logs so once the master may hand it connections).
+    await c.waitFor('the new worker to be ready', () => c.entries().some((e) => e['pid'] === fresh && e['msg'] === 'worker ready'), 20_000);
     await c.waitReady(20_000);
     expect(isRunning(victim)).toBe(false);
     expect(c.entries().some((e) => e['msg'] === 'worker exited; re-forking' && e['childPid'] === victim), c.tail()).toBe(true);
