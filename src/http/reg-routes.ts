@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
-import { parseRegistration, isReservedUsername } from '../api/users/registration-params.js';
-import { registerUser } from '../api/users/register-user.js';
-import { FORWARDED_HEADER, forwardRegistration, placeUser, verifyPlacement } from '../api/users/placement.js';
+import { isReservedUsername } from '../api/users/registration-params.js';
+import { createUser } from '../api/users/users.create.js';
+import { FORWARDED_HEADER } from '../api/users/placement.js';
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -42,16 +42,9 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   for (const path of ['/:username/followed-slices', '/:username/followed-slices/*']) app.all(path, removed);
 
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const params = parseRegistration(req.body, config);
     const by = req.headers[FORWARDED_HEADER];
-    const placedBy = verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
-    const placement = await placeUser(services, params.hosting, placedBy);
-    if (!placement.local) {
-      const relayed = await forwardRegistration(services, placement, req.body, params.username);
-      return reply.code(relayed.status).send(relayed.body);
-    }
-    const { user, apiEndpoint } = await registerUser(services, { ...params, hosting: null }, { openSession: true });
-    return reply.code(201).send(withMeta({ username: user.username, apiEndpoint }));
+    const answer = await createUser(services, req.body, typeof by === 'string' ? by : null);
+    return reply.code(answer.status).send(answer.body);
   };
   for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);
 
@@ -77,20 +70,19 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
       throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);
     }
     if (username !== undefined) {
-      const coreId = await services.platform.coreOf(username.toLowerCase());
-      if (coreId === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
-      return withMeta({ core: { url: (await services.platform.cores.get(coreId))?.url ?? coreUrl } });
+      const home = await services.platform.homeCoreOf(username.toLowerCase());
+      if (home === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
+      return withMeta({ core: { url: home.url } });
     }
     // Unknown emails get this core's URL: the answer must not reveal whether an email is registered.
     const owner = await services.platform.usernameFor('email', (email ?? '').toLowerCase());
-    const coreId = owner === null ? null : await services.platform.coreOf(owner);
-    const core = coreId === null ? null : await services.platform.cores.get(coreId);
-    return withMeta({ core: { url: core?.url ?? coreUrl } });
+    const home = owner === null ? null : await services.platform.homeCoreOf(owner);
+    return withMeta({ core: { url: home?.url ?? coreUrl } });
   });
 
   app.get('/reg/hostings', async () => {
     const r = config.registration;
-    const cores = (await services.platform.cores.list()).filter((c) => c.hosting === r.hosting && c.available);
+    const cores = (await services.platform.cachedCores()).filter((c) => c.hosting === r.hosting && c.available);
     const least = [...cores].sort((a, b) => a.userCount - b.userCount)[0];
     return withMeta({
       regions: {
@@ -107,11 +99,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     });
   });
 
-  const serverOf = async (username: string): Promise<string | null> => {
-    const coreId = await services.platform.coreOf(username.toLowerCase());
-    if (coreId === null) return null;
-    return (await services.platform.cores.get(coreId))?.url ?? coreUrl;
-  };
+  const serverOf = async (username: string): Promise<string | null> => (await services.platform.homeCoreOf(username.toLowerCase()))?.url ?? null;
   app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';
     const server = await serverOf(username);

@@ -1,0 +1,35 @@
+import type { Services } from '../context.js';
+import { meta } from '../../http/meta.js';
+import { checkRegistrationAllowed, createReservedUser, registrationUnavailable, reserveRegistration } from './register-user.js';
+import { forwardRegistration, verifyPlacement } from './placement.js';
+import { parseRegistration } from './registration-params.js';
+
+/**
+ * POST /users (Pryv API §4.2), through any core. This core reserves the username and unique fields
+ * and picks the home core (least-loaded available core of the hosting) in one platform transaction;
+ * the home core then creates the user. A call carrying another core's authentic placement proof is
+ * that second step: the reservation must exist, for this core.
+ */
+export async function createUser(services: Services, body: unknown, placedBy: string | null): Promise<{ status: number; body: unknown }> {
+  const { config } = services;
+  const params = parseRegistration(body, config);
+  const created = async (reservation: Parameters<typeof createReservedUser>[2]): Promise<{ status: number; body: unknown }> => {
+    const { user, apiEndpoint } = await createReservedUser(services, params, reservation, { openSession: true });
+    return { status: 201, body: { username: user.username, apiEndpoint, meta: meta(config.service.serial) } };
+  };
+
+  const regId = verifyPlacement(services, placedBy, params.username);
+  if (regId !== null) {
+    const reservation = await services.platform.registrations.readBack(params.username, regId).catch((err: unknown) => {
+      throw registrationUnavailable(err);
+    });
+    // Released by the placing core meanwhile (it gave up waiting), or not for this core.
+    if (reservation === null || reservation.coreId !== config.core.id) throw registrationUnavailable();
+    return created(reservation);
+  }
+
+  checkRegistrationAllowed(services, params, false);
+  const reservation = await reserveRegistration(services, params, { hosting: params.hosting ?? config.registration.hosting });
+  if (reservation.coreId === config.core.id) return created(reservation);
+  return forwardRegistration(services, reservation, body);
+}
