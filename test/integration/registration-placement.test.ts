@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
-import { placementProof } from '../../src/api/users/placement.js';
+import { placementProof, verifyPlacement } from '../../src/api/users/placement.js';
 
 /** Placement (Pryv API §4.2): least-loaded available core of the hosting; other cores get the call forwarded. */
 const suffix = randomBytes(4).toString('hex');
@@ -13,6 +13,7 @@ const FAR = `far-${suffix}`;
 let t: ApiTestApp;
 let far: Server;
 let farUrl: string;
+let farStatus = 201;
 const received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
@@ -24,7 +25,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       received.push({ headers: req.headers, body });
-      res.writeHead(201, { 'content-type': 'application/json' });
+      res.writeHead(farStatus, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ username: body['username'], apiEndpoint: `${farUrl}${String(body['username'])}/`, meta: { from: 'far' } }));
     });
   });
@@ -56,7 +57,7 @@ describe('registration placement', () => {
     expect(received).toHaveLength(0);
   });
 
-  it('forwards to a less-loaded core of the hosting and relays its answer', async () => {
+  it('reserves for a less-loaded core of the hosting, forwards with a proof, relays its answer', async () => {
     await t.services.platform.cores.upsert({ id: FAR, url: farUrl, hosting: HOSTING, available: true });
     const username = randomUsername('pl');
     const res = await register(username);
@@ -64,26 +65,53 @@ describe('registration placement', () => {
     expect(res.json()).toMatchObject({ username, apiEndpoint: `${farUrl}${username}/`, meta: { from: 'far' } });
     expect(received).toHaveLength(1);
     expect(received[0]?.body['username']).toBe(username);
-    expect(received[0]?.headers['x-homecore-placed-by']).toBe(placementProof(t.services, SELF, username));
-    // Nothing was written here: the chosen core registers the user itself.
-    expect(await t.services.platform.coreOf(username)).toBeNull();
+    const proof = String(received[0]?.headers['x-homecore-placed-by']);
+    expect(proof.startsWith(`${SELF}:`)).toBe(true);
+    const regId = verifyPlacement(t.services, proof, username);
+    expect(regId).not.toBeNull();
+    // The reservation is for FAR, by that registration id; no user row here.
+    expect(await t.services.platform.registrations.readBack(username, regId ?? '')).toMatchObject({ coreId: FAR });
     expect(await t.services.stores.users.getByUsername(username)).toBeNull();
   });
 
-  it('keeps a call another core already placed here, whatever the load', async () => {
+  it('creates a user another core reserved here, and confirms the reservation', async () => {
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, username) });
+    const reservation = await t.services.platform.registrations.reserve(username, `r-${username}`, { coreId: SELF }, { email: `${username}@example.test` });
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, username, reservation.regId) });
     expect(res.statusCode).toBe(201);
-    expect(await t.services.platform.coreOf(username)).toBe(SELF);
+    expect(await t.services.platform.homeCoreOf(username)).toMatchObject({ coreId: SELF });
+    expect(await t.services.stores.users.getByUsername(username)).not.toBeNull();
+  });
+
+  it('answers a retriable 503 for an authentic proof whose reservation is gone', async () => {
+    const username = randomUsername('pl');
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, username, 'released-id') });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.id).toBe('api-unavailable');
+    expect(await t.services.stores.users.getByUsername(username)).toBeNull();
   });
 
   it('ignores a forged placement header: placement still runs', async () => {
     const before = received.length;
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': `${FAR}:not-a-valid-mac` });
+    const res = await register(username, { 'x-homecore-placed-by': `${FAR}:some-id:not-a-valid-mac` });
     expect(res.statusCode).toBe(201);
-    expect(received).toHaveLength(before + 1);
-    expect(await t.services.platform.coreOf(username)).toBeNull();
+    expect(received.length).toBeGreaterThan(before);
+  });
+
+  it('releases the reservation when the chosen core fails, relaying its error', async () => {
+    farStatus = 503;
+    try {
+      // FAR is now the least loaded again only if it has fewer users: make sure it does.
+      await t.rqlite.execute([['UPDATE cores SET user_count = 0 WHERE id = ?', FAR], ['UPDATE cores SET user_count = 1000 WHERE id = ?', SELF]]);
+      const username = randomUsername('pl');
+      const res = await register(username);
+      expect(res.statusCode).toBe(503);
+      expect(await t.services.platform.coreOf(username)).toBeNull();
+      expect(await t.services.platform.usernameFor('email', `${username}@example.test`)).toBeNull();
+    } finally {
+      farStatus = 201;
+    }
   });
 
   it('skips cores marked unavailable', async () => {
