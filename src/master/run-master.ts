@@ -14,6 +14,7 @@ import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from '.
 import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
 import { WorkerPool } from './worker-pool.js';
+import { AvailabilityReporter } from './availability.js';
 
 export interface MasterOptions {
   configFile?: string | undefined;
@@ -86,14 +87,19 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     logger,
   });
   const workers = new WorkerPool(config, logger);
+  const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState);
+  // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
+  const ownRqlited = !config.platformDb.rqlited.external;
 
   let stopping: Promise<void> | null = null;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal, drainMs: config.cluster.drainMs }, 'draining: /ready now answers 503');
     workers.setState({ draining: true });
+    await availability.markUnavailable();
     await sleep(config.cluster.drainMs);
     logger.info('drain over: closing workers');
     await workers.stop(config.cluster.shutdownTimeoutMs);
+    await availability.close();
     await platform.close().catch(() => undefined);
     // rqlited last: workers may use the platform DB until they are gone.
     await pgSidecar?.stop();
@@ -120,13 +126,17 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
-    rqlited.start();
+    if (ownRqlited) rqlited.start();
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
     await pgSidecar?.start();
     await migrate(config, logger, platform);
     await workers.start();
+    // Available for placement only now that workers serve (the row was registered unavailable).
+    await availability.tick();
+    availability.start();
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'start failed');
+    await availability.close();
     await workers.stop(2000).catch(() => undefined);
     await pgSidecar?.stop();
     await rqlited.stop();
@@ -149,7 +159,8 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     id: config.core.id,
     url: config.core.url ?? config.platform.publicUrl,
     hosting: config.registration.hosting,
-    available: true,
+    available: false,
+    ip: config.core.ip,
   });
   const engine = new PostgresEngine(config.storages.postgresql, logger, { poolSize: 2 });
   try {
