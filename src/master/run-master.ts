@@ -15,6 +15,8 @@ import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
 import { WorkerPool } from './worker-pool.js';
 import { AvailabilityReporter } from './availability.js';
+import { startDnsServer, type RunningDns } from '../dns/dns-server.js';
+import { PlatformDb } from '../platform/platform-db.js';
 
 export interface MasterOptions {
   configFile?: string | undefined;
@@ -90,6 +92,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState);
   // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
   const ownRqlited = !config.platformDb.rqlited.external;
+  const platformDb = new PlatformDb(platform, config.platformDb.cache);
+  let dns: RunningDns | null = null;
 
   let stopping: Promise<void> | null = null;
   const shutdown = async (signal: string): Promise<void> => {
@@ -99,6 +103,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await sleep(config.cluster.drainMs);
     logger.info('drain over: closing workers');
     await workers.stop(config.cluster.shutdownTimeoutMs);
+    await dns?.close().catch(() => undefined);
+    platformDb.close();
     await availability.close();
     await platform.close().catch(() => undefined);
     // rqlited last: workers may use the platform DB until they are gone.
@@ -134,8 +140,11 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     // Available for placement only now that workers serve (the row was registered unavailable).
     await availability.tick();
     availability.start();
+    if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'start failed');
+    await dns?.close().catch(() => undefined);
+    platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);
     await pgSidecar?.stop();
