@@ -28,16 +28,21 @@ export async function startDnsServer(config: Readonly<Config>, platform: Platfor
     { cores: () => platform.cachedCores(), homeOf: (username) => platform.homeCoreOf(username) },
   );
 
-  const handle = (request: Packet, send: (response: Packet) => Promise<Buffer>): void => {
+  const handle = (request: Packet, send: (response: Packet) => Promise<Buffer> | undefined): void => {
     const response = dns2.Packet.createResponseFromRequest(request);
     response.header.aa = 1;
     response.header.ra = 0;
     const reply = (rcode: number, answers: ZoneRecord[] = [], authorities: ZoneRecord[] = []): void => {
       response.header.rcode = rcode;
+      // Authoritative for our zone only.
+      if (rcode === RCODE.REFUSED) response.header.aa = 0;
       // Same fields as dns2's Resource minus its encoder method, which dns2 does not need on output.
       response.answers = answers as Resource[];
       response.authorities = authorities as Resource[];
-      send(response).catch((err: Error) => log.debug({ err: err.message }, 'dns answer not sent'));
+      // The TCP transport's send returns nothing (UDP's a promise): normalise, never let it throw.
+      Promise.resolve()
+        .then(() => send(response))
+        .catch((err: Error) => log.debug({ err: err.message }, 'dns answer not sent'));
     };
     const question = request.questions[0];
     if (request.questions.length !== 1 || question === undefined) return reply(RCODE.FORMERR);
