@@ -44,7 +44,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const by = req.headers[FORWARDED_HEADER];
     const answer = await createUser(services, req.body, typeof by === 'string' ? by : null);
-    return reply.code(answer.status).send(answer.body);
+    return reply.code(answer.status).send(answer.relayed ? answer.body : withMeta(answer.body));
   };
   for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);
 

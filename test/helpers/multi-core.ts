@@ -5,7 +5,8 @@ import { startCore, type CoreProcess } from './core-process.js';
 /**
  * Several real cores (`dist/bin/master.js`) in multi-core mode sharing the suite's one rqlited
  * (`platformDb.rqlited.external`), each with its own PostgreSQL database, ports and var dir, and a
- * hosting and domain of their own so other test files' cores never interfere.
+ * hosting and domain of their own so other test files' cores never interfere. Subdomain mode
+ * (`platform.dnsLess: false`); paths `/{username}/…` on a core's own URL still work.
  */
 export interface Platform {
   tag: string;
@@ -33,6 +34,9 @@ export function platformForTest(): Platform {
     HOMECORE_PLATFORM_DB__CACHE__POLL_MS: '500',
     HOMECORE_PLATFORM__MODE: 'multi',
     HOMECORE_PLATFORM__DOMAIN: domain,
+    // Subdomain mode: users at http://{username}.{domain}:8080/ (the scheme and port of publicUrl).
+    HOMECORE_PLATFORM__DNS_LESS: 'false',
+    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:8080/`,
     HOMECORE_REGISTRATION__HOSTING: hosting,
     HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'multi-core-admin-key-0123456789',
     HOMECORE_AUTH__TOKEN_SECRET: 'multi-core-token-secret-0123456789-0123456789',
@@ -40,6 +44,8 @@ export function platformForTest(): Platform {
     HOMECORE_CLUSTER__API_WORKERS: '1',
     HOMECORE_CLUSTER__HFS_WORKERS: '0',
     HOMECORE_CLUSTER__PREVIEWS_WORKER: 'false',
+    // The suite's one PostgreSQL serves every core; slow to accept connections on a loaded machine.
+    HOMECORE_STORAGES__POSTGRESQL__CONNECT_TIMEOUT_MS: '15000',
   };
   return {
     tag,
@@ -50,10 +56,7 @@ export function platformForTest(): Platform {
       const id = `mc${tag}-${letter}`;
       const core = await startCore({
         env: { ...common, HOMECORE_CORE__ID: id, HOMECORE_CORE__IP: ip, ...env },
-        envFor: (ports) => ({
-          HOMECORE_CORE__URL: `http://127.0.0.1:${ports.api}/`,
-          HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
-        }),
+        envFor: (ports) => ({ HOMECORE_CORE__URL: `http://127.0.0.1:${ports.api}/` }),
       });
       await core.waitReady(90_000, [core.ports.api]);
       return { id, ip, core, url: `http://127.0.0.1:${core.ports.api}/` };

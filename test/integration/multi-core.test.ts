@@ -6,6 +6,8 @@ import { dig } from '../helpers/dig.js';
 import { freePort } from '../helpers/free-port.js';
 import { platformForTest, type MultiCore, type Platform } from '../helpers/multi-core.js';
 import { randomUsername } from '../helpers/api-app.js';
+import { subdomainFetch } from '../helpers/subdomain-fetch.js';
+import pryv from 'pryv';
 
 /**
  * Issue #15, users across cores: three real cores sharing one rqlited. Placement, concurrency,
@@ -72,9 +74,11 @@ describe('users across cores', () => {
       const res = await register(via, username);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const endpoint = new URL(String(res.body['apiEndpoint']));
-      const home = cores().find((x) => new URL(x.url).port === endpoint.port);
-      expect(home?.id).toBe(await homeOf(username));
-      const info = await call(`${endpoint.origin}${endpoint.pathname}`, 'access-info', { token: decodeURIComponent(endpoint.username) });
+      expect(endpoint.host).toBe(`${username}.${p.domain}:8080`);
+      const homeId = await homeOf(username);
+      const home = cores().find((x) => x.id === homeId);
+      expect(home).toBeDefined();
+      const info = await call(home?.url ?? '', `/${username}/access-info`, { token: decodeURIComponent(endpoint.username) });
       expect(info.status).toBe(200);
       expect(spread(Object.values(await counts()))).toBeLessThanOrEqual(1);
     }
@@ -103,8 +107,19 @@ describe('users across cores', () => {
   it('spreads 30 simultaneous registrations over every core', async () => {
     const before = await counts();
     const names = Array.from({ length: 30 }, () => randomUsername('burst'));
-    const results = await Promise.all(names.map((n, i) => register(cores()[i % 3] as MultiCore, n)));
-    expect(results.map((r) => r.status)).toEqual(names.map(() => 201));
+    // A 503 is retriable by contract (nothing registered): a client retries it. On this shared
+    // 2-CPU machine a fresh core's PostgreSQL pool can time out opening connections under the burst.
+    const withRetry = async (via: MultiCore, n: string): Promise<Answer> => {
+      for (let attempt = 1; ; attempt++) {
+        const r = await register(via, n);
+        if (r.status !== 503 || attempt === 3) return r;
+        await sleep(500);
+      }
+    };
+    const results = await Promise.all(names.map((n, i) => withRetry(cores()[i % 3] as MultiCore, n)));
+    const failed = results.filter((r) => r.status !== 201).map((r) => JSON.stringify(r.body));
+    const warnings = cores().flatMap((x) => x.core.entries().filter((e) => Number(e['level']) >= 40).slice(-5).map((e) => `${x.id}: ${JSON.stringify(e)}`));
+    expect(failed, warnings.join('\n')).toEqual([]);
     const after = await counts();
     const added = cores().map((x) => (after[x.id] ?? 0) - (before[x.id] ?? 0));
     expect(added.reduce((s, n) => s + n, 0)).toBe(30);
@@ -143,7 +158,8 @@ describe('users across cores', () => {
       expect([again.status, again.body.error?.id]).toEqual([409, 'item-already-exists']);
     }
     expect(await homeOf(username)).toBe(home);
-    const info = await call(`${endpoint.origin}${endpoint.pathname}`, 'access-info', { token: decodeURIComponent(endpoint.username) });
+    const homeUrl = cores().find((x) => x.id === home)?.url ?? '';
+    const info = await call(homeUrl, `/${username}/access-info`, { token: decodeURIComponent(endpoint.username) });
     expect(info.status).toBe(200);
   });
 
@@ -192,4 +208,42 @@ describe('users across cores', () => {
     expect((await dig('127.0.0.1', dnsPort, `lsc.${p.domain}`)).answers).toContain(draining.ip);
     expect(await draining.core.waitExit(30_000)).toBe(0);
   });
+});
+
+describe('subdomain mode (platform.dnsLess: false)', () => {
+  it('serves the official SDK at reg.{domain} and {username}.{domain}, names resolved by the embedded DNS, entering through a non-first core', async () => {
+    const portByIp = new Map([a, b].map((x) => [x.ip, x.core.ports.api]));
+    const sub = subdomainFetch({
+      domain: p.domain,
+      dns: { host: '127.0.0.1', port: dnsPort },
+      portOf: (ip) => portByIp.get(ip) ?? null,
+      choose: (name, ips) => (/^(reg|access)\./.test(name) ? ips.find((ip) => ip === b.ip) : undefined),
+    });
+    const original = globalThis.fetch;
+    globalThis.fetch = sub.fetch;
+    try {
+      const service = new pryv.Service(`http://reg.${p.domain}:8080/reg/service/info`);
+      const info = await service.info();
+      expect([info.api, info.register]).toEqual([`http://{username}.${p.domain}:8080/`, `http://reg.${p.domain}:8080/`]);
+      const username = randomUsername('sub');
+      const password = 'sdk-password-1';
+      await service.createUser({ username, password, email: `${username}@example.test`, hosting: p.hosting, appId: 'subdomain-sdk' });
+      const conn = await service.login(username, password, 'subdomain-sdk');
+      expect(new URL(conn.endpoint).host).toBe(`${username}.${p.domain}:8080`);
+      expect(await conn.username()).toBe(username);
+      const [stream, event] = await conn.api([
+        { method: 'streams.create', params: { id: 'diary', name: 'Diary' } },
+        { method: 'events.create', params: { streamIds: ['diary'], type: 'note/txt', content: 'hello' } },
+      ]);
+      expect(stream.stream.id).toBe('diary');
+      expect(event.event.content).toBe('hello');
+      const got = await conn.apiOne('events.get', { streams: ['diary'] }, 'events');
+      expect(got.map((e: { content: string }) => e.content)).toEqual(['hello']);
+      expect(await service.userExists(username)).toBe(true);
+      expect(await service.userExists(randomUsername('nobody'))).toBe(false);
+    } finally {
+      globalThis.fetch = original;
+      await sub.close();
+    }
+  }, 60_000);
 });

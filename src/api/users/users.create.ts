@@ -1,5 +1,4 @@
 import type { Services } from '../context.js';
-import { meta } from '../../http/meta.js';
 import { checkRegistrationAllowed, createReservedUser, registrationUnavailable, reserveRegistration } from './register-user.js';
 import { forwardRegistration, verifyPlacement } from './placement.js';
 import { parseRegistration } from './registration-params.js';
@@ -10,12 +9,17 @@ import { parseRegistration } from './registration-params.js';
  * the home core then creates the user. A call carrying another core's authentic placement proof is
  * that second step: the reservation must exist, for this core.
  */
-export async function createUser(services: Services, body: unknown, placedBy: string | null): Promise<{ status: number; body: unknown }> {
+export type CreateUserAnswer =
+  | { relayed: false; status: 201; body: { username: string; apiEndpoint: string | null } }
+  /** The home core's answer, as it came (with its own `meta`). */
+  | { relayed: true; status: number; body: unknown };
+
+export async function createUser(services: Services, body: unknown, placedBy: string | null): Promise<CreateUserAnswer> {
   const { config } = services;
   const params = parseRegistration(body, config);
-  const created = async (reservation: Parameters<typeof createReservedUser>[2]): Promise<{ status: number; body: unknown }> => {
+  const created = async (reservation: Parameters<typeof createReservedUser>[2]): Promise<CreateUserAnswer> => {
     const { user, apiEndpoint } = await createReservedUser(services, params, reservation, { openSession: true });
-    return { status: 201, body: { username: user.username, apiEndpoint, meta: meta(config.service.serial) } };
+    return { relayed: false, status: 201, body: { username: user.username, apiEndpoint } };
   };
 
   const regId = verifyPlacement(services, placedBy, params.username);
@@ -31,5 +35,5 @@ export async function createUser(services: Services, body: unknown, placedBy: st
   checkRegistrationAllowed(services, params, false);
   const reservation = await reserveRegistration(services, params, { hosting: params.hosting ?? config.registration.hosting });
   if (reservation.coreId === config.core.id) return created(reservation);
-  return forwardRegistration(services, reservation, body);
+  return { relayed: true, ...(await forwardRegistration(services, reservation, body)) };
 }
