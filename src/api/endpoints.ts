@@ -31,3 +31,8 @@ export function accessUrl(config: Readonly<Config>): string {
   if (config.platform.dnsLess || config.platform.domain === null) return `${config.platform.publicUrl}reg/access/`;
   return `${subdomainUrl(config, 'access')}access/`;
 }
+
+/** The platform's own URLs (public, register, access): origins always trusted for logins. */
+export function ownUrls(config: Readonly<Config>): string[] {
+  return [config.platform.publicUrl, registerUrl(config), accessUrl(config)];
+}

@@ -3,6 +3,7 @@ import type { Services } from '../api/context.js';
 import { isReservedUsername } from '../api/users/registration-params.js';
 import { createUser } from '../api/users/users.create.js';
 import { FORWARDED_HEADER } from '../api/users/placement.js';
+import { coreUrlOfEmail, coreUrlOfUser, hostings } from '../api/users/discovery.js';
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -15,7 +16,6 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const { services } = opts;
   const { config } = services;
   const withMeta = (body: Record<string, unknown>): Record<string, unknown> => ({ ...body, meta: meta(config.service.serial) });
-  const coreUrl = config.core.url ?? config.platform.publicUrl;
 
   for (const url of ['/reg/service/info', '/service/info', '/service/infos']) {
     app.get(url, async () => withMeta(serviceInfo(config)));
@@ -70,36 +70,16 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
       throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);
     }
     if (username !== undefined) {
-      const home = await services.platform.homeCoreOf(username.toLowerCase());
-      if (home === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
-      return withMeta({ core: { url: home.url } });
+      const url = await coreUrlOfUser(services, username);
+      if (url === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
+      return withMeta({ core: { url } });
     }
-    // Unknown emails get this core's URL: the answer must not reveal whether an email is registered.
-    const owner = await services.platform.usernameFor('email', (email ?? '').toLowerCase());
-    const home = owner === null ? null : await services.platform.homeCoreOf(owner);
-    return withMeta({ core: { url: home?.url ?? coreUrl } });
+    return withMeta({ core: { url: await coreUrlOfEmail(services, email ?? '') } });
   });
 
-  app.get('/reg/hostings', async () => {
-    const r = config.registration;
-    const cores = (await services.platform.cachedCores()).filter((c) => c.hosting === r.hosting && c.available);
-    const least = [...cores].sort((a, b) => a.userCount - b.userCount)[0];
-    return withMeta({
-      regions: {
-        [r.region]: {
-          name: r.region,
-          zones: {
-            [r.zone]: {
-              name: r.zone,
-              hostings: { [r.hosting]: { name: r.hostingName, available: cores.length > 0, availableCore: least?.url ?? coreUrl } },
-            },
-          },
-        },
-      },
-    });
-  });
+  app.get('/reg/hostings', async () => withMeta(await hostings(services)));
 
-  const serverOf = async (username: string): Promise<string | null> => (await services.platform.homeCoreOf(username.toLowerCase()))?.url ?? null;
+  const serverOf = (username: string): Promise<string | null> => coreUrlOfUser(services, username);
   app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';
     const server = await serverOf(username);
