@@ -145,6 +145,13 @@ describe('users across cores', () => {
     // Nothing half-registered is left behind by the losers.
     const pending = await rq.queryRows('SELECT count(*) AS n FROM users WHERE pending = 1 AND core_id IN (SELECT id FROM cores WHERE hosting = ?)', [p.hosting], 'linearizable');
     expect(Number(pending[0]?.['n'])).toBe(0);
+    // Every core's user count still matches its mapped users (losers bumped nothing).
+    const drift = await rq.queryRows(
+      'SELECT c.id FROM cores c WHERE c.hosting = ? AND c.user_count <> (SELECT count(*) FROM users u WHERE u.core_id = c.id)',
+      [p.hosting],
+      'linearizable',
+    );
+    expect(drift).toEqual([]);
   });
 
   it('refuses re-registering an existing username through another core; the original token keeps working', async () => {
