@@ -1,4 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { readPid } from '../../src/master/pidfile.js';
+import { procInfo } from '../helpers/core-process.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
@@ -190,6 +194,24 @@ describe('users across cores', () => {
     expect([unknown.status, unknown.answers, unknown.flags.includes('aa'), unknown.authority]).toEqual(['NXDOMAIN', [], true, ['SOA']]);
     expect((await q(`a.b.c.${p.domain}`)).status).toBe('NXDOMAIN');
     expect((await q('example.org')).status).toBe('REFUSED');
+  });
+
+  it('clears `available` on every core while their database is down, and sets it again on recovery', async () => {
+    // The suite's PostgreSQL (started by this run) frozen with SIGSTOP: connections hang, as in a
+    // network partition; the readiness checks time out. Only exact pids of that server are signalled.
+    const postmaster = readPid(join(inject('services').varDir, 'postgresql', 'postmaster.pid'));
+    expect(postmaster).not.toBeNull();
+    const pids = [postmaster ?? 0, ...readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number).filter((pid) => procInfo(pid)?.ppid === postmaster)];
+    const flags = async (): Promise<number[]> =>
+      (await rq.queryRows('SELECT available FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable')).map((r) => Number(r['available']));
+    try {
+      for (const pid of pids) process.kill(pid, 'SIGSTOP');
+      await a.core.waitFor('every core unavailable', async () => (await flags()).every((f) => f === 0), 20_000, 200);
+    } finally {
+      for (const pid of pids) process.kill(pid, 'SIGCONT');
+    }
+    await a.core.waitFor('every core available again', async () => (await flags()).every((f) => f === 1), 30_000, 200);
+    expect((await register(a, randomUsername('back'))).status).toBe(201);
   });
 
   it('skips a draining core in placement and in reg/access DNS answers, keeping it in lsc', async () => {
