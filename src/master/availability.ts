@@ -22,6 +22,7 @@ export class AvailabilityReporter {
   private readonly cores: CoresRepository;
   private readonly registrations: RegistrationsRepository;
   private last: boolean | null = null;
+  private failures = 0;
   private lastSweep = 0;
   private running: Promise<void> | null = null;
 
@@ -68,14 +69,21 @@ export class AvailabilityReporter {
   }
 
   private async check(): Promise<void> {
-    const timeout = this.config.health.checkTimeoutMs;
+    const timeout = Math.max(this.config.health.checkTimeoutMs, 1000);
     const state = this.coreState();
     const reasons: string[] = [];
     if (state.draining) reasons.push('draining');
     if (state.failedRoles.includes('api')) reasons.push('api workers crash-looping');
     const [pg, rq] = await Promise.all([this.engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
-    if (!pg.ok) reasons.push(`postgresql: ${pg.detail}`);
-    if (!rq.ok) reasons.push(`rqlited: ${rq.detail}`);
+    // One slow answer on a loaded machine is not an outage: dependencies must fail twice in a row.
+    const depsOk = pg.ok && rq.ok;
+    this.failures = depsOk ? 0 : this.failures + 1;
+    if (!depsOk && (this.failures >= 2 || this.last === null)) {
+      if (!pg.ok) reasons.push(`postgresql: ${pg.detail}`);
+      if (!rq.ok) reasons.push(`rqlited: ${rq.detail}`);
+    } else if (!depsOk && reasons.length === 0) {
+      return;
+    }
     await this.write(reasons.length === 0, reasons.join('; '));
     if (rq.ok && Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
       this.lastSweep = Date.now();

@@ -56,6 +56,8 @@ export class PlatformDb {
 
   async unregisterUser(username: string): Promise<void> {
     await this.registrations.unregister(username);
+    // Other processes follow through the cache epoch; this one at once.
+    this.homes.flush();
   }
 
   /**

@@ -68,7 +68,7 @@ export class RegistrationsRepository {
     ];
     try {
       const [first] = await this.client.execute(statements, { transaction: true });
-      if (first?.rows_affected !== 1) throw new NoCoreAvailableError('hosting' in target ? target.hosting : target.coreId);
+      if (first?.rows_affected !== 1) throw await this.noCore('hosting' in target ? target.hosting : target.coreId);
     } catch (err) {
       if (err instanceof PlatformDbConstraintError) {
         throw new UniqueFieldTakenError(err.statementIndex === 0 ? 'username' : (fields[err.statementIndex - 1]?.[0] ?? 'unknown'));
@@ -82,6 +82,14 @@ export class RegistrationsRepository {
     });
     if (found === null) throw new RegistrationUnavailableError('reservation not found after its write');
     return found;
+  }
+
+  /** Nothing placed: an unknown hosting (NoCoreAvailableError), or all its cores unavailable (retriable). */
+  private async noCore(hosting: string): Promise<Error> {
+    const rows = await this.client.queryRows('SELECT count(*) AS n FROM cores WHERE hosting = ?', [hosting], 'linearizable').catch(() => []);
+    return Number(rows[0]?.['n'] ?? 0) > 0
+      ? new RegistrationUnavailableError(`every core of hosting "${hosting}" is unavailable`)
+      : new NoCoreAvailableError(hosting);
   }
 
   /** The reservation of this registration id, if it exists (linearizable). */

@@ -67,7 +67,7 @@ describe('migratePlatform', () => {
     const names = await tables();
     for (const t of SCHEMA_TABLES) expect(names).toContain(t);
     const cols = await client.queryRows("SELECT name FROM pragma_table_info('users') ORDER BY cid", [], 'linearizable');
-    expect(cols.map((c) => c['name'])).toEqual(['username', 'core_id', 'created_at']);
+    expect(cols.map((c) => c['name'])).toEqual(['username', 'core_id', 'created_at', 'reg_id', 'pending']);
   });
 
   it('two cores migrating at once: each version is applied exactly once', async () => {
