@@ -9,6 +9,7 @@ const suffix = randomBytes(4).toString('hex');
 const HOSTING = `h-${suffix}`;
 const SELF = `self-${suffix}`;
 const FAR = `far-${suffix}`;
+const DEAD = `dead-${suffix}`;
 
 let t: ApiTestApp;
 let far: Server;
@@ -35,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.rqlite.execute([['DELETE FROM cores WHERE id IN (?, ?)', SELF, FAR]]).catch(() => undefined);
+  await t?.rqlite.execute([['DELETE FROM cores WHERE id IN (?, ?, ?)', SELF, FAR, DEAD]]).catch(() => undefined);
   await new Promise<void>((resolve) => far?.close(() => resolve()));
   await t?.close();
 });
@@ -112,6 +113,20 @@ describe('registration placement', () => {
     } finally {
       farStatus = 201;
     }
+  });
+
+  it('takes an unreachable core out of placement: 503, nothing reserved, and the next registration goes elsewhere', async () => {
+    // Port 1 on loopback refuses connections: a killed core whose flag still says available.
+    await t.services.platform.cores.upsert({ id: DEAD, url: 'http://127.0.0.1:1/', hosting: HOSTING, available: true });
+    await t.rqlite.execute([['UPDATE cores SET user_count = -1 WHERE id = ?', DEAD]]);
+    const username = randomUsername('pl');
+    const res = await register(username);
+    expect([res.statusCode, res.json().error.id]).toEqual([503, 'api-unavailable']);
+    expect(await t.services.platform.coreOf(username)).toBeNull();
+    expect((await t.services.platform.cores.get(DEAD))?.available).toBe(false);
+    const next = randomUsername('pl');
+    expect((await register(next)).statusCode).toBe(201);
+    expect(await t.services.platform.coreOf(next)).not.toBe(DEAD);
   });
 
   it('skips cores marked unavailable', async () => {

@@ -49,6 +49,9 @@ export async function forwardRegistration(services: Services, reservation: Reser
   // That core did not confirm (it releases on its own failures): make sure nothing stays reserved.
   const released = await services.platform.registrations.release(reservation.username, reservation.regId).catch(() => false);
   if (answer !== null) return answer;
+  // A core that cannot be reached (killed, partitioned) would attract every registration as the
+  // least loaded: take it out of placement. Its own master sets it available again once it runs.
+  await services.platform.cores.setAvailable(reservation.coreId, false).catch(() => false);
   throw new ApiError(
     'api-unavailable',
     released
