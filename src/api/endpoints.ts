@@ -1,9 +1,18 @@
 import type { Config } from '../config/index.js';
 
+/**
+ * Subdomain mode (`platform.dnsLess: false`): `{label}.{domain}` with the scheme and port of
+ * `platform.publicUrl` (https and no port in production; http and a port behind a test harness).
+ */
+export function subdomainUrl(config: Readonly<Config>, label: string): string {
+  const pub = new URL(config.platform.publicUrl);
+  return `${pub.protocol}//${label}.${config.platform.domain ?? ''}${pub.port === '' ? '' : `:${pub.port}`}/`;
+}
+
 /** Base URL of a user's API (Pryv API §1.1), slash-terminated. */
 export function userApiBase(config: Readonly<Config>, username: string): string {
   if (config.platform.dnsLess || config.platform.domain === null) return `${config.platform.publicUrl}${username}/`;
-  return `https://${username}.${config.platform.domain}/`;
+  return subdomainUrl(config, username);
 }
 
 /** `https://{token}@host/{username}/`: what apps store and the SDK parses. */
@@ -15,10 +24,15 @@ export function apiEndpoint(config: Readonly<Config>, username: string, token: s
 
 export function registerUrl(config: Readonly<Config>): string {
   if (config.platform.dnsLess || config.platform.domain === null) return `${config.platform.publicUrl}reg/`;
-  return `https://reg.${config.platform.domain}/`;
+  return subdomainUrl(config, 'reg');
 }
 
 export function accessUrl(config: Readonly<Config>): string {
   if (config.platform.dnsLess || config.platform.domain === null) return `${config.platform.publicUrl}reg/access/`;
-  return `https://access.${config.platform.domain}/access/`;
+  return `${subdomainUrl(config, 'access')}access/`;
+}
+
+/** The platform's own URLs (public, register, access): origins always trusted for logins. */
+export function ownUrls(config: Readonly<Config>): string[] {
+  return [config.platform.publicUrl, registerUrl(config), accessUrl(config)];
 }

@@ -19,15 +19,12 @@ export async function resolveUser(services: Services, username: string): Promise
   const user = await services.stores.users.getByUsername(normalized);
   if (user !== null) return user;
   if (services.config.platform.mode === 'multi') {
-    const coreId = await services.platform.coreOf(normalized);
-    if (coreId !== null && coreId !== services.config.core.id) {
-      const core = await services.platform.cores.get(coreId);
-      if (core !== null) {
-        throw new ApiError('wrong-core', `User "${normalized}" lives on another core.`, {
-          data: { coreUrl: core.url },
-          extra: { coreUrl: core.url },
-        });
-      }
+    const home = await services.platform.homeCoreOf(normalized);
+    if (home !== null && home.coreId !== services.config.core.id) {
+      throw new ApiError('wrong-core', `User "${normalized}" lives on another core.`, {
+        data: { coreUrl: home.url },
+        extra: { coreUrl: home.url },
+      });
     }
   }
   throw unknownUser(username);

@@ -38,13 +38,14 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
   const stores = createPgStores(deps.pool);
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
+  const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
   return {
     config: deps.config,
     logger: deps.logger,
     secrets: deps.secrets,
     vault: new TokenVault(deps.secrets.tokenSecret),
     stores,
-    platform: new PlatformDb(deps.rqlite),
+    platform,
     accessCache,
     eventTypes: deps.eventTypes ?? new EventTypes(),
     // Previews are derived from attachments: they go with their event or user.
@@ -52,6 +53,9 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     bus,
     notifier: deps.notifier ?? busNotifier(bus),
     mailer: noPasswordResetMailer,
-    close: () => accessCache.close(),
+    close: async () => {
+      platform.close();
+      await accessCache.close();
+    },
   };
 }

@@ -1,8 +1,9 @@
 /** `appIdPattern@originPattern` entries (comma-separated), `*` wildcards (Pryv API §3.6). */
-export function parseTrustedApps(setting: string, publicUrl: string): { app: RegExp; origin: RegExp }[] {
+export function parseTrustedApps(setting: string, ownUrls: string | readonly string[]): { app: RegExp; origin: RegExp }[] {
   const entries = setting.split(',').map((e) => e.trim()).filter((e) => e !== '');
-  // The platform's own origin is always trusted: the SDK's Service.login sends it.
-  entries.push(`*@${new URL(publicUrl).origin}*`);
+  // The platform's own origins are always trusted: the SDK's Service.login sends its register URL
+  // (in subdomain mode `reg.{domain}`, not the public URL's host).
+  for (const url of typeof ownUrls === 'string' ? [ownUrls] : ownUrls) entries.push(`*@${new URL(url).origin}*`);
   return entries.map((entry) => {
     const at = entry.indexOf('@');
     const [app, origin] = at === -1 ? [entry, '*'] : [entry.slice(0, at), entry.slice(at + 1)];

@@ -26,7 +26,7 @@ export interface LoadOptions {
 // ajv-formats is CommonJS: under nodenext its default import is `module.exports`, whose `.default` is the plugin.
 const addFormats = addFormatsModule.default;
 const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv, ['uri']);
+addFormats(ajv, ['uri', 'ipv4']);
 const validate = ajv.compile<Config>(ConfigSchema);
 
 /** `cluster.apiWorkers` ← HOMECORE_CLUSTER__API_WORKERS. */
@@ -149,6 +149,7 @@ function checkRules(config: Config): string[] {
     problems.push('storages.postgresql.password: required with an external PostgreSQL (embedded: false)');
   }
   if (!config.platform.publicUrl.endsWith('/')) problems.push('platform.publicUrl: must end with "/"');
+  if (config.dns.enabled && config.platform.domain === null) problems.push('dns.enabled: needs platform.domain (the zone it answers for)');
   if (config.core.url !== null && !config.core.url.endsWith('/')) problems.push('core.url: must end with "/"');
   if (config.platform.mode === 'multi' && config.platform.domain === null) {
     problems.push('platform.domain: required when platform.mode is multi');

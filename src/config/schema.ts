@@ -37,6 +37,10 @@ export const ConfigSchema = Type.Object(
       {
         id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
         url: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+        // Public IPv4 published by the embedded DNS server for this core (null = not published).
+        ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
+        // How often the master refreshes this core's `available` flag from its readiness checks.
+        availabilityIntervalMs: Type.Integer({ minimum: 100 }),
       },
       strict,
     ),
@@ -107,11 +111,18 @@ export const ConfigSchema = Type.Object(
             raftAddress: Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }),
             readyTimeoutMs: Type.Integer({ minimum: 100 }),
             restartBackoff: BackoffSchema,
+            // true: the master does not start rqlited; it uses the one already at 127.0.0.1:httpPort.
+            external: Type.Boolean(),
           },
           strict,
         ),
         requestTimeoutMs: Type.Integer({ minimum: 50 }),
         retryBudgetMs: Ms,
+        // Per-process cache of user → core and cores lookups, flushed through polled cache epochs.
+        cache: Type.Object(
+          { pollMs: Type.Integer({ minimum: 100, maximum: 3000 }), ttlMs: Type.Integer({ minimum: 0, maximum: 60_000 }) },
+          strict,
+        ),
       },
       strict,
     ),
@@ -208,6 +219,8 @@ export const ConfigSchema = Type.Object(
         hostingName: Type.String({ minLength: 1 }),
         region: Type.String({ minLength: 1 }),
         zone: Type.String({ minLength: 1 }),
+        // A reservation never confirmed by its home core (placing core died) is released after this.
+        pendingTtlMs: Type.Integer({ minimum: 10_000 }),
       },
       strict,
     ),
@@ -225,6 +238,29 @@ export const ConfigSchema = Type.Object(
         dnsLess: Type.Boolean(),
         domain: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
         publicUrl: Type.String({ format: 'uri' }),
+      },
+      strict,
+    ),
+    dns: Type.Object(
+      {
+        enabled: Type.Boolean(),
+        bindAddress: Type.String({ minLength: 1 }),
+        port: Port,
+        ttlSeconds: Type.Integer({ minimum: 0, maximum: 86_400 }),
+        // Largest number of A records in one answer (keeps UDP answers small).
+        maxAnswers: Type.Integer({ minimum: 1, maximum: 64 }),
+        // SOA RNAME, as a mailbox: hostmaster@example.com.
+        hostmaster: Type.Union([Type.String({ minLength: 3 }), Type.Null()]),
+        staticRecords: Type.Array(
+          Type.Object(
+            {
+              name: Type.String({ minLength: 1 }),
+              type: Type.Union([Type.Literal('A'), Type.Literal('CNAME'), Type.Literal('TXT')]),
+              value: Type.String({ minLength: 1 }),
+            },
+            strict,
+          ),
+        ),
       },
       strict,
     ),

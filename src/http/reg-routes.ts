@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
-import { parseRegistration, isReservedUsername } from '../api/users/registration-params.js';
-import { registerUser } from '../api/users/register-user.js';
-import { FORWARDED_HEADER, forwardRegistration, placeUser, verifyPlacement } from '../api/users/placement.js';
+import { isReservedUsername } from '../api/users/registration-params.js';
+import { createUser } from '../api/users/users.create.js';
+import { FORWARDED_HEADER } from '../api/users/placement.js';
+import { coreUrlOfEmail, coreUrlOfUser, hostings } from '../api/users/discovery.js';
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -16,7 +17,6 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   const { services } = opts;
   const { config } = services;
   const withMeta = (body: Record<string, unknown>): Record<string, unknown> => ({ ...body, meta: meta(config.service.serial) });
-  const coreUrl = config.core.url ?? config.platform.publicUrl;
 
   for (const url of ['/reg/service/info', '/service/info', '/service/infos']) {
     app.get(url, async () => withMeta(serviceInfo(config)));
@@ -43,18 +43,9 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   for (const path of ['/:username/followed-slices', '/:username/followed-slices/*']) app.all(path, removed);
 
   const create = async (req: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
-    const params = parseRegistration(req.body, config);
     const by = req.headers[FORWARDED_HEADER];
-    const placedBy = await verifyPlacement(services, typeof by === 'string' ? by : null, params.username);
-    // A registration another core placed here was counted there, against the client's address.
-    if (placedBy === null) await reserveAttempts(services, [{ name: 'registrationPerAddress', id: req.ip }]);
-    const placement = await placeUser(services, params.hosting, placedBy);
-    if (!placement.local) {
-      const relayed = await forwardRegistration(services, placement, req.body, params.username);
-      return reply.code(relayed.status).send(relayed.body);
-    }
-    const { user, apiEndpoint } = await registerUser(services, { ...params, hosting: null }, { openSession: true });
-    return reply.code(201).send(withMeta({ username: user.username, apiEndpoint }));
+    const answer = await createUser(services, req.body, typeof by === 'string' ? by : null, req.ip);
+    return reply.code(answer.status).send(answer.relayed ? answer.body : withMeta(answer.body));
   };
   for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);
 
@@ -86,41 +77,16 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
       throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);
     }
     if (username !== undefined) {
-      const coreId = await services.platform.coreOf(username.toLowerCase());
-      if (coreId === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
-      return withMeta({ core: { url: (await services.platform.cores.get(coreId))?.url ?? coreUrl } });
+      const url = await coreUrlOfUser(services, username);
+      if (url === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
+      return withMeta({ core: { url } });
     }
-    // Unknown emails get this core's URL: the answer must not reveal whether an email is registered.
-    const owner = await services.platform.usernameFor('email', (email ?? '').toLowerCase());
-    const coreId = owner === null ? null : await services.platform.coreOf(owner);
-    const core = coreId === null ? null : await services.platform.cores.get(coreId);
-    return withMeta({ core: { url: core?.url ?? coreUrl } });
+    return withMeta({ core: { url: await coreUrlOfEmail(services, email ?? '') } });
   });
 
-  app.get('/reg/hostings', async () => {
-    const r = config.registration;
-    const cores = (await services.platform.cores.list()).filter((c) => c.hosting === r.hosting && c.available);
-    const least = [...cores].sort((a, b) => a.userCount - b.userCount)[0];
-    return withMeta({
-      regions: {
-        [r.region]: {
-          name: r.region,
-          zones: {
-            [r.zone]: {
-              name: r.zone,
-              hostings: { [r.hosting]: { name: r.hostingName, available: cores.length > 0, availableCore: least?.url ?? coreUrl } },
-            },
-          },
-        },
-      },
-    });
-  });
+  app.get('/reg/hostings', async () => withMeta(await hostings(services)));
 
-  const serverOf = async (username: string): Promise<string | null> => {
-    const coreId = await services.platform.coreOf(username.toLowerCase());
-    if (coreId === null) return null;
-    return (await services.platform.cores.get(coreId))?.url ?? coreUrl;
-  };
+  const serverOf = (username: string): Promise<string | null> => coreUrlOfUser(services, username);
   app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';
     const server = await serverOf(username);

@@ -17,6 +17,9 @@ import { Sidecar } from './sidecar.js';
 import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
+import { AvailabilityReporter } from './availability.js';
+import { startDnsServer, type RunningDns } from '../dns/dns-server.js';
+import { PlatformDb } from '../platform/platform-db.js';
 
 export interface MasterOptions {
   configFile?: string | undefined;
@@ -89,14 +92,23 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     logger,
   });
   const workers = new WorkerPool(config, logger);
+  const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState);
+  // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
+  const ownRqlited = !config.platformDb.rqlited.external;
+  const platformDb = new PlatformDb(platform, config.platformDb.cache);
+  let dns: RunningDns | null = null;
 
   let stopping: Promise<void> | null = null;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal, drainMs: config.cluster.drainMs }, 'draining: /ready now answers 503');
     workers.setState({ draining: true });
+    await availability.markUnavailable();
     await sleep(config.cluster.drainMs);
     logger.info('drain over: closing workers');
     await workers.stop(config.cluster.shutdownTimeoutMs);
+    await dns?.close().catch(() => undefined);
+    platformDb.close();
+    await availability.close();
     await platform.close().catch(() => undefined);
     // rqlited last: workers may use the platform DB until they are gone.
     await pgSidecar?.stop();
@@ -123,13 +135,20 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
-    rqlited.start();
+    if (ownRqlited) rqlited.start();
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
     await pgSidecar?.start();
     await migrate(config, logger, platform);
     await workers.start();
+    // Available for placement only now that workers serve (the row was registered unavailable).
+    await availability.tick();
+    availability.start();
+    if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, 'start failed');
+    await dns?.close().catch(() => undefined);
+    platformDb.close();
+    await availability.close();
     await workers.stop(2000).catch(() => undefined);
     await pgSidecar?.stop();
     await rqlited.stop();
@@ -154,7 +173,8 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     id: config.core.id,
     url: config.core.url ?? config.platform.publicUrl,
     hosting: config.registration.hosting,
-    available: true,
+    available: false,
+    ip: config.core.ip,
   });
   const engine = new PostgresEngine(databaseSettings(config, { create: true }), logger, { poolSize: 2 });
   try {

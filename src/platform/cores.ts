@@ -7,6 +7,8 @@ export interface CoreRecord {
   hosting: string;
   available: boolean;
   userCount: number;
+  /** Public IP for the embedded DNS server; null = not published in DNS. */
+  ip: string | null;
 }
 
 const toCore = (r: Row): CoreRecord => ({
@@ -15,35 +17,56 @@ const toCore = (r: Row): CoreRecord => ({
   hosting: String(r['hosting']),
   available: Number(r['available']) === 1,
   userCount: Number(r['user_count']),
+  ip: r['ip'] === null || r['ip'] === undefined ? null : String(r['ip']),
 });
+
+const COLUMNS = 'id, url, hosting, available, user_count, ip';
+const bumpCores: [string, string] = ['UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = ?', 'cores'];
 
 /** The cores registry in the platform DB. */
 export class CoresRepository {
   constructor(private readonly client: RqliteClient) {}
 
-  /** Registers this core or refreshes its URL/hosting; keeps its user count. Idempotent. */
-  async upsert(core: { id: string; url: string; hosting: string; available: boolean }): Promise<void> {
+  /** Registers this core or refreshes its URL/hosting/IP; keeps its user count. Idempotent. */
+  async upsert(core: { id: string; url: string; hosting: string; available: boolean; ip?: string | null }): Promise<void> {
     const now = Date.now();
     await this.client.execute(
       [
         [
-          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at) VALUES (?, ?, ?, ?, 0, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = excluded.available, updated_at = excluded.updated_at`,
-          core.id, core.url, core.hosting, core.available ? 1 : 0, now, now,
+          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at, ip) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = excluded.available,
+             updated_at = excluded.updated_at, ip = excluded.ip`,
+          core.id, core.url, core.hosting, core.available ? 1 : 0, now, now, core.ip ?? null,
         ],
+        bumpCores,
       ],
-      { idempotent: true },
+      { transaction: true, idempotent: true },
     );
   }
 
+  /**
+   * Sets `available` (placement skips unavailable cores); a no-op write when unchanged, so the
+   * caches are flushed only on a real change. Returns true when the flag changed.
+   */
+  async setAvailable(id: string, available: boolean): Promise<boolean> {
+    const [changed] = await this.client.execute(
+      [
+        ['UPDATE cores SET available = ?, updated_at = ? WHERE id = ? AND available <> ?', available ? 1 : 0, Date.now(), id, available ? 1 : 0],
+        [`UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores' AND changes() > 0`],
+      ],
+      { transaction: true, idempotent: true },
+    );
+    return changed?.rows_affected === 1;
+  }
+
   async list(): Promise<CoreRecord[]> {
-    const rows = await this.client.queryRows('SELECT id, url, hosting, available, user_count FROM cores ORDER BY id', [], 'linearizable');
+    const rows = await this.client.queryRows(`SELECT ${COLUMNS} FROM cores ORDER BY id`, [], 'linearizable');
     return rows.map(toCore);
   }
 
   /** One core by id (routing a user to its home core reads just that row). */
   async get(id: string): Promise<CoreRecord | null> {
-    const rows = await this.client.queryRows('SELECT id, url, hosting, available, user_count FROM cores WHERE id = ?', [id], 'linearizable');
+    const rows = await this.client.queryRows(`SELECT ${COLUMNS} FROM cores WHERE id = ?`, [id], 'linearizable');
     return rows[0] === undefined ? null : toCore(rows[0]);
   }
 }

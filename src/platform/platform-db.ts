@@ -2,13 +2,20 @@ import { PlatformDbConstraintError } from './errors.js';
 import type { RqliteClient } from './rqlite-client.js';
 import type { Statement } from './response.js';
 import { CoresRepository, type CoreRecord } from './cores.js';
+import { PlatformCache, type PlatformCacheOptions } from './platform-cache.js';
+import { RegistrationsRepository, UniqueFieldTakenError } from './registrations.js';
 
-export class UniqueFieldTakenError extends Error {
-  override name = 'UniqueFieldTakenError';
-  constructor(readonly field: string) {
-    super(`${field} is already taken`);
-  }
+export { UniqueFieldTakenError } from './registrations.js';
+
+/** A user's home core, as routing and discovery need it. */
+export interface HomeCore {
+  coreId: string;
+  url: string;
+  ip: string | null;
+  available: boolean;
 }
+
+const DEFAULT_CACHE: PlatformCacheOptions = { pollMs: 1000, ttlMs: 5000, maxEntries: 50_000 };
 
 /**
  * Platform-wide facts shared by every core through rqlite: who lives where, unique fields, cores,
@@ -16,41 +23,63 @@ export class UniqueFieldTakenError extends Error {
  */
 export class PlatformDb {
   readonly cores: CoresRepository;
+  readonly registrations: RegistrationsRepository;
+  private readonly homes: PlatformCache<HomeCore>;
+  private readonly coreLists: PlatformCache<CoreRecord[]>;
 
-  constructor(readonly client: RqliteClient) {
+  constructor(
+    readonly client: RqliteClient,
+    cache: Partial<PlatformCacheOptions> = {},
+  ) {
     this.cores = new CoresRepository(client);
+    this.registrations = new RegistrationsRepository(client);
+    const options = { ...DEFAULT_CACHE, ...cache };
+    this.homes = new PlatformCache(client, options);
+    this.coreLists = new PlatformCache(client, options);
+  }
+
+  /** Stops the cache-epoch polling. */
+  close(): void {
+    this.homes.close();
+    this.coreLists.close();
   }
 
   /**
-   * Reserves the username and every unique field and maps the user to its core, in one transaction
-   * of plain INSERTs: a constraint failure names the taken field and nothing is written.
+   * Maps a user to a given core at once (admin tools, tests): reserve + confirm in one go. A
+   * constraint failure names the taken field and nothing is written.
    */
   async registerUser(username: string, coreId: string, uniqueFields: Record<string, string>): Promise<void> {
-    const fields = Object.entries(uniqueFields);
-    const statements: Statement[] = [
-      ['INSERT INTO users (username, core_id, created_at) VALUES (?, ?, ?)', username, coreId, Date.now()],
-      ...fields.map(([f, v]): Statement => ['INSERT INTO unique_fields (field, value, username) VALUES (?, ?, ?)', f, v, username]),
-      ['UPDATE cores SET user_count = user_count + 1 WHERE id = ?', coreId],
-    ];
-    try {
-      await this.client.execute(statements, { transaction: true });
-    } catch (err) {
-      if (err instanceof PlatformDbConstraintError) {
-        throw new UniqueFieldTakenError(err.statementIndex === 0 ? 'username' : (fields[err.statementIndex - 1]?.[0] ?? 'unknown'));
-      }
-      throw err;
-    }
+    const regId = `direct-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    await this.registrations.reserve(username, regId, { coreId }, uniqueFields);
+    await this.registrations.confirm(username, regId);
   }
 
   async unregisterUser(username: string): Promise<void> {
-    await this.client.execute(
-      [
-        ['UPDATE cores SET user_count = user_count - 1 WHERE id = (SELECT core_id FROM users WHERE username = ?)', username],
-        ['DELETE FROM unique_fields WHERE username = ?', username],
-        ['DELETE FROM users WHERE username = ?', username],
-      ],
-      { transaction: true, idempotent: true },
-    );
+    await this.registrations.unregister(username);
+    // Other processes follow through the cache epoch; this one at once.
+    this.homes.flush();
+  }
+
+  /**
+   * username → home core → URL in one rqlite round trip, cached per process (invalidated through the
+   * cache epochs within ~pollMs). Only registered users: a pending reservation is not a home yet.
+   */
+  async homeCoreOf(username: string): Promise<HomeCore | null> {
+    return this.homes.get(username, async () => {
+      const rows = await this.client.queryRows(
+        'SELECT c.id, c.url, c.ip, c.available FROM users u JOIN cores c ON c.id = u.core_id WHERE u.username = ? AND u.pending = 0',
+        [username],
+        'linearizable',
+      );
+      const r = rows[0];
+      if (r === undefined) return null;
+      return { coreId: String(r['id']), url: String(r['url']), ip: r['ip'] === null ? null : String(r['ip']), available: Number(r['available']) === 1 };
+    });
+  }
+
+  /** Every core, cached like homeCoreOf (DNS answers, hostings). */
+  async cachedCores(): Promise<CoreRecord[]> {
+    return (await this.coreLists.get('all', () => this.cores.list())) ?? [];
   }
 
   /** Replaces a unique field's value (e.g. email change); UniqueFieldTakenError when taken. */
@@ -69,6 +98,7 @@ export class PlatformDb {
     }
   }
 
+  /** Home core id of a username, pending reservations included (uncached, linearizable). */
   async coreOf(username: string): Promise<string | null> {
     const rows = await this.client.queryRows('SELECT core_id FROM users WHERE username = ?', [username], 'linearizable');
     return rows[0] === undefined ? null : String(rows[0]['core_id']);
@@ -89,19 +119,6 @@ export class PlatformDb {
       byUser.set(u, { ...(byUser.get(u) ?? {}), [String(f['field'])]: String(f['value']) });
     }
     return users.map((r) => ({ username: String(r['username']), coreId: String(r['core_id']), fields: byUser.get(String(r['username'])) ?? {} }));
-  }
-
-  /** Least-loaded available core of a hosting (ties: smallest id, so placement is deterministic). */
-  async pickCore(hosting: string): Promise<CoreRecord | null> {
-    const rows = await this.client.queryRows(
-      'SELECT id, url, hosting, available, user_count FROM cores WHERE hosting = ? AND available = 1 ORDER BY user_count, id LIMIT 1',
-      [hosting],
-      'linearizable',
-    );
-    const r = rows[0];
-    return r === undefined
-      ? null
-      : { id: String(r['id']), url: String(r['url']), hosting: String(r['hosting']), available: true, userCount: Number(r['user_count']) };
   }
 
   async putRequestState(key: string, kind: string, state: unknown, ttlMs: number): Promise<void> {

@@ -59,6 +59,25 @@ export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
       'CREATE INDEX request_states_expires ON request_states (expires_at)',
     ],
   },
+  {
+    version: 2,
+    name: 'registrations-dns-cache',
+    statements: [
+      // A registration reserves its rows with its own id and `pending = 1`; the home core confirms
+      // once the user exists in its database. An in-doubt write is resolved by reading the id back,
+      // and a reservation never confirmed is released by id (docs/architecture.md, issue #15).
+      'ALTER TABLE users ADD COLUMN reg_id TEXT',
+      'ALTER TABLE users ADD COLUMN pending INTEGER NOT NULL DEFAULT 0',
+      'ALTER TABLE unique_fields ADD COLUMN reg_id TEXT',
+      'CREATE INDEX users_pending ON users (pending, created_at)',
+      // The core's public IP, for the embedded DNS server (`{coreId}.{domain}`, `lsc`, `reg`).
+      'ALTER TABLE cores ADD COLUMN ip TEXT',
+      // Bumped in the same transaction as a change that cached lookups must see (user deleted, core
+      // URL / IP / availability changed); every worker polls this small table at level=none.
+      'CREATE TABLE cache_epochs (scope TEXT PRIMARY KEY, epoch INTEGER NOT NULL)',
+      "INSERT INTO cache_epochs (scope, epoch) VALUES ('users', 0), ('cores', 0)",
+    ],
+  },
 ];
 
 export const PLATFORM_SCHEMA_VERSION = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;

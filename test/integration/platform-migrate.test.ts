@@ -20,11 +20,11 @@ const newClient = (): RqliteClient => {
 };
 let client: RqliteClient;
 
-const SCHEMA_TABLES = ['cores', 'invitations', 'request_states', 'unique_fields', 'users'];
+const SCHEMA_TABLES = ['cache_epochs', 'cores', 'invitations', 'request_states', 'unique_fields', 'users'];
 
 async function wipePlatformSchema(): Promise<void> {
   // children before parents: rqlited runs with foreign keys on
-  const tables = ['request_states', 'invitations', 'unique_fields', 'users', 'cores', 'schema_migrations', 'migration_lock'];
+  const tables = ['cache_epochs', 'request_states', 'invitations', 'unique_fields', 'users', 'cores', 'schema_migrations', 'migration_lock'];
   await client.execute(tables.map((t) => `DROP TABLE IF EXISTS ${t}`), { transaction: true, idempotent: true });
 }
 
@@ -67,7 +67,7 @@ describe('migratePlatform', () => {
     const names = await tables();
     for (const t of SCHEMA_TABLES) expect(names).toContain(t);
     const cols = await client.queryRows("SELECT name FROM pragma_table_info('users') ORDER BY cid", [], 'linearizable');
-    expect(cols.map((c) => c['name'])).toEqual(['username', 'core_id', 'created_at']);
+    expect(cols.map((c) => c['name'])).toEqual(['username', 'core_id', 'created_at', 'reg_id', 'pending']);
   });
 
   it('two cores migrating at once: each version is applied exactly once', async () => {
@@ -138,15 +138,15 @@ describe('CoresRepository', () => {
     await cores.upsert({ id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true });
     await cores.upsert({ id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true });
     expect(await cores.list()).toEqual([
-      { id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true, userCount: 0 },
-      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0 },
+      { id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true, userCount: 0, ip: null },
+      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null },
     ]);
 
     await client.execute([['UPDATE cores SET user_count = ? WHERE id = ?', 7, 'core-1']]);
     await cores.upsert({ id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false });
     expect(await cores.list()).toEqual([
-      { id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false, userCount: 7 },
-      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0 },
+      { id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false, userCount: 7, ip: null },
+      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null },
     ]);
   });
 

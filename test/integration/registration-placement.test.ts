@@ -2,17 +2,19 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
-import { PLACEMENT_TTL_SECONDS, placementProof } from '../../src/api/users/placement.js';
+import { PLACEMENT_TTL_SECONDS, placementProof, verifyPlacement } from '../../src/api/users/placement.js';
 
 /** Placement (Pryv API §4.2): least-loaded available core of the hosting; other cores get the call forwarded. */
 const suffix = randomBytes(4).toString('hex');
 const HOSTING = `h-${suffix}`;
 const SELF = `self-${suffix}`;
 const FAR = `far-${suffix}`;
+const DEAD = `dead-${suffix}`;
 
 let t: ApiTestApp;
 let far: Server;
 let farUrl: string;
+let farStatus = 201;
 const received: { headers: IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
 
 beforeAll(async () => {
@@ -24,7 +26,7 @@ beforeAll(async () => {
     req.on('end', () => {
       const body = JSON.parse(raw) as Record<string, unknown>;
       received.push({ headers: req.headers, body });
-      res.writeHead(201, { 'content-type': 'application/json' });
+      res.writeHead(farStatus, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ username: body['username'], apiEndpoint: `${farUrl}${String(body['username'])}/`, meta: { from: 'far' } }));
     });
   });
@@ -34,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await t?.rqlite.execute([['DELETE FROM cores WHERE id IN (?, ?)', SELF, FAR]]).catch(() => undefined);
+  await t?.rqlite.execute([['DELETE FROM cores WHERE id IN (?, ?, ?)', SELF, FAR, DEAD]]).catch(() => undefined);
   await new Promise<void>((resolve) => far?.close(() => resolve()));
   await t?.close();
 });
@@ -56,7 +58,7 @@ describe('registration placement', () => {
     expect(received).toHaveLength(0);
   });
 
-  it('forwards to a less-loaded core of the hosting and relays its answer', async () => {
+  it('reserves for a less-loaded core of the hosting, forwards with a proof, relays its answer', async () => {
     await t.services.platform.cores.upsert({ id: FAR, url: farUrl, hosting: HOSTING, available: true });
     const username = randomUsername('pl');
     const res = await register(username);
@@ -64,30 +66,41 @@ describe('registration placement', () => {
     expect(res.json()).toMatchObject({ username, apiEndpoint: `${farUrl}${username}/`, meta: { from: 'far' } });
     expect(received).toHaveLength(1);
     expect(received[0]?.body['username']).toBe(username);
-    // Bound to this core, the target, the user, a near expiry and a nonce.
-    const [coreId, expires, nonce] = String(received[0]?.headers['x-homecore-placed-by']).split(':');
+    // Bound to this core, the target, the user, a near expiry and the registration id.
+    const proof = String(received[0]?.headers['x-homecore-placed-by']);
+    const [coreId, expires, regId = ''] = proof.split(':');
     expect(coreId).toBe(SELF);
     expect(Number(expires) - Date.now() / 1000).toBeLessThanOrEqual(PLACEMENT_TTL_SECONDS);
-    expect(received[0]?.headers['x-homecore-placed-by']).toBe(placementProof(t.services, SELF, FAR, username, { expires: Number(expires), nonce }));
-    // Nothing was written here: the chosen core registers the user itself.
-    expect(await t.services.platform.coreOf(username)).toBeNull();
+    expect(proof).toBe(placementProof(t.services, SELF, FAR, username, regId, { expires: Number(expires) }));
+    // The reservation is for FAR, by that registration id; no user row here.
+    expect(await t.services.platform.registrations.readBack(username, regId)).toMatchObject({ coreId: FAR });
     expect(await t.services.stores.users.getByUsername(username)).toBeNull();
   });
 
-  it('keeps a call another core already placed here, whatever the load', async () => {
+  it('creates a user another core reserved here, and confirms the reservation', async () => {
     const username = randomUsername('pl');
-    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, SELF, username) });
+    const reservation = await t.services.platform.registrations.reserve(username, `r-${username}`, { coreId: SELF }, { email: `${username}@example.test` });
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, SELF, username, reservation.regId) });
     expect(res.statusCode).toBe(201);
-    expect(await t.services.platform.coreOf(username)).toBe(SELF);
+    expect(await t.services.platform.homeCoreOf(username)).toMatchObject({ coreId: SELF });
+    expect(await t.services.stores.users.getByUsername(username)).not.toBeNull();
+  });
+
+  it('answers a retriable 503 for an authentic proof whose reservation is gone', async () => {
+    const username = randomUsername('pl');
+    const res = await register(username, { 'x-homecore-placed-by': placementProof(t.services, FAR, SELF, username, 'released-id') });
+    expect(res.statusCode).toBe(503);
+    expect(res.json().error.id).toBe('api-unavailable');
+    expect(await t.services.stores.users.getByUsername(username)).toBeNull();
   });
 
   it.each([
     ['forged', () => `${FAR}:${Math.floor(Date.now() / 1000) + 30}:${'n'.repeat(22)}:not-a-valid-mac`, 'not-authentic'],
     ['malformed', () => `${FAR}:not-a-valid-mac`, 'malformed'],
-    ['made for another core', (u: string) => placementProof(t.services, FAR, `other-${suffix}`, u), 'not-authentic'],
-    ['made for another user', () => placementProof(t.services, FAR, SELF, randomUsername('pl')), 'not-authentic'],
-    ['expired', (u: string) => placementProof(t.services, FAR, SELF, u, { expires: Math.floor(Date.now() / 1000) - 1 }), 'expired'],
-    ['too far in the future', (u: string) => placementProof(t.services, FAR, SELF, u, { expires: Math.floor(Date.now() / 1000) + 3600 }), 'expired'],
+    ['made for another core', (u: string) => placementProof(t.services, FAR, `other-${suffix}`, u, 'reg-id-other'), 'not-authentic'],
+    ['made for another user', () => placementProof(t.services, FAR, SELF, randomUsername('pl'), 'reg-id-user'), 'not-authentic'],
+    ['expired', (u: string) => placementProof(t.services, FAR, SELF, u, 'reg-id-expired', { expires: Math.floor(Date.now() / 1000) - 1 }), 'expired'],
+    ['too far in the future', (u: string) => placementProof(t.services, FAR, SELF, u, 'reg-id-future', { expires: Math.floor(Date.now() / 1000) + 3600 }), 'expired'],
   ])('refuses a %s placement proof with 403, placing and writing nothing', async (_n, proof, reason) => {
     const before = received.length;
     const username = randomUsername('pl');
@@ -95,12 +108,41 @@ describe('registration placement', () => {
     expect(res.statusCode).toBe(403);
     expect(res.json().error).toMatchObject({ id: 'forbidden', data: { reason } });
     expect(received).toHaveLength(before);
+  });
+
+  it('releases the reservation when the chosen core fails, relaying its error', async () => {
+    farStatus = 503;
+    try {
+      // FAR is now the least loaded again only if it has fewer users: make sure it does.
+      await t.rqlite.execute([['UPDATE cores SET user_count = 0 WHERE id = ?', FAR], ['UPDATE cores SET user_count = 1000 WHERE id = ?', SELF]]);
+      const username = randomUsername('pl');
+      const res = await register(username);
+      expect(res.statusCode).toBe(503);
+      expect(await t.services.platform.coreOf(username)).toBeNull();
+      expect(await t.services.platform.usernameFor('email', `${username}@example.test`)).toBeNull();
+    } finally {
+      farStatus = 201;
+    }
+  });
+
+  it('takes an unreachable core out of placement: 503, nothing reserved, and the next registration goes elsewhere', async () => {
+    // Port 1 on loopback refuses connections: a killed core whose flag still says available.
+    await t.services.platform.cores.upsert({ id: DEAD, url: 'http://127.0.0.1:1/', hosting: HOSTING, available: true });
+    await t.rqlite.execute([['UPDATE cores SET user_count = -1 WHERE id = ?', DEAD]]);
+    const username = randomUsername('pl');
+    const res = await register(username);
+    expect([res.statusCode, res.json().error.id]).toEqual([503, 'api-unavailable']);
     expect(await t.services.platform.coreOf(username)).toBeNull();
+    expect((await t.services.platform.cores.get(DEAD))?.available).toBe(false);
+    const next = randomUsername('pl');
+    expect((await register(next)).statusCode).toBe(201);
+    expect(await t.services.platform.coreOf(next)).not.toBe(DEAD);
   });
 
   it('refuses a replayed placement proof (issue #16)', async () => {
     const username = randomUsername('pl');
-    const proof = placementProof(t.services, FAR, SELF, username);
+    const reservation = await t.services.platform.registrations.reserve(username, `r-${username}`, { coreId: SELF }, { email: `${username}@example.test` });
+    const proof = placementProof(t.services, FAR, SELF, username, reservation.regId);
     expect((await register(username, { 'x-homecore-placed-by': proof })).statusCode).toBe(201);
     // Checked before anything else: the same answer whether the user still exists or not.
     const replay = await register(username, { 'x-homecore-placed-by': proof });

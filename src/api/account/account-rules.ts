@@ -1,4 +1,5 @@
 import { ApiError, errors } from '../../errors/index.js';
+import { ownUrls } from '../endpoints.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import type { User } from '../../domain/types.js';
 import type { RequestContext, Services } from '../context.js';
@@ -29,7 +30,7 @@ export function checkNewPassword(services: Services, value: string | undefined):
 
 /** Public account methods, like auth.login, only answer trusted apps from trusted origins (Pryv API §3.6). */
 export function assertTrustedApp(ctx: RequestContext, appId: string): void {
-  const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ctx.services.config.platform.publicUrl);
+  const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ownUrls(ctx.services.config));
   if (!isTrustedApp(rules, appId, ctx.origin ?? ctx.referer)) {
     throw new ApiError('invalid-credentials', `The app "${appId}" is not trusted from this origin.`);
   }

@@ -3,7 +3,7 @@ import { defineMethod } from '../method.js';
 import { ApiError } from '../../errors/index.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../auth/crypto.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
-import { apiEndpoint } from '../endpoints.js';
+import { apiEndpoint, ownUrls } from '../endpoints.js';
 import { openSession } from './sessions.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
 
@@ -29,7 +29,7 @@ export default defineMethod({
     if (p.username.toLowerCase() !== user.username) {
       throw new ApiError('invalid-operation', 'The username does not match the user of this endpoint.');
     }
-    const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ctx.services.config.platform.publicUrl);
+    const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ownUrls(ctx.services.config));
     if (!isTrustedApp(rules, p.appId, ctx.origin ?? ctx.referer)) {
       throw new ApiError('invalid-credentials', `The app "${p.appId}" is not trusted from this origin.`);
     }

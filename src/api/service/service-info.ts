@@ -1,5 +1,5 @@
 import type { Config } from '../../config/index.js';
-import { accessUrl, registerUrl } from '../endpoints.js';
+import { accessUrl, registerUrl, subdomainUrl } from '../endpoints.js';
 import { API_VERSION } from '../../http/meta.js';
 import { assetsDefinitionsUrl } from '../../http/assets-routes.js';
 
@@ -7,7 +7,7 @@ import { assetsDefinitionsUrl } from '../../http/assets-routes.js';
 export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {
   const api = config.platform.dnsLess || config.platform.domain === null
     ? `${config.platform.publicUrl}{username}/`
-    : `https://{username}.${config.platform.domain}/`;
+    : subdomainUrl(config, '{username}');
   // No `noHF`: the series routes are served on the API port itself (src/http/series-routes.ts), not
   // only by HFS workers, so HF is available wherever this code runs, even with cluster.hfsWorkers 0.
   // contentQueries: events.get filters on `content` / `clientData` (domain/content-query.ts).

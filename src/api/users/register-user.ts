@@ -1,6 +1,6 @@
 import { ApiError } from '../../errors/index.js';
 import { hashPassword, newId } from '../../auth/crypto.js';
-import { UniqueFieldTakenError } from '../../platform/platform-db.js';
+import { NoCoreAvailableError, RegistrationUnavailableError, UniqueFieldTakenError, type Reservation, type ReservationTarget } from '../../platform/registrations.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import type { User } from '../../domain/types.js';
 import type { Services } from '../context.js';
@@ -9,34 +9,53 @@ import { openSession } from '../auth/sessions.js';
 import { isReservedUsername, type RegistrationParams } from './registration-params.js';
 import { invitationAccepted } from '../../domain/invitations.js';
 
-function taken(field: string): ApiError {
+export function taken(field: string): ApiError {
   return new ApiError('item-already-exists', `That ${field} is already taken.`, { data: { [field]: '(taken)' } });
 }
 
-/**
- * Creates a user on this core: the username and email are reserved platform-wide and mapped to this
- * core in one rqlite transaction first (a constraint failure = taken), then the user row is written;
- * if that fails the platform entries are released again.
- */
-export async function registerUser(
-  services: Services,
-  p: RegistrationParams,
-  options: {
-    openSession: boolean;
-    /** Admin creation (`/system/create-user`, Pryv API §8): no invitation token needed. */
-    skipInvitation?: boolean;
-  },
-): Promise<{ user: User; apiEndpoint: string | null }> {
+export function registrationUnavailable(cause?: unknown): ApiError {
+  return new ApiError('api-unavailable', 'The registration could not be completed; nothing was registered. Retry later.', { cause });
+}
+
+function noCore(hosting: string): ApiError {
+  return new ApiError('invalid-parameters-format', `No available core for hosting "${hosting}".`, {
+    data: [{ code: 'hosting-invalid', message: 'unknown or unavailable hosting', path: '#/hosting', param: 'hosting' }],
+  });
+}
+
+/** Checks that need no platform round trip: reserved names, invitation tokens. */
+export function checkRegistrationAllowed(services: Services, p: RegistrationParams, skipInvitation: boolean): void {
   const { config } = services;
   if (isReservedUsername(p.username, config)) throw taken('username');
-  if (options.skipInvitation !== true && !invitationAccepted(config.registration.invitationTokens, p.invitationToken)) {
+  if (!skipInvitation && !invitationAccepted(config.registration.invitationTokens, p.invitationToken)) {
     throw new ApiError('invitationToken-invalid', 'Invalid invitation token.', { data: { param: 'invitationToken' } });
   }
-  if (p.hosting !== null && p.hosting !== config.registration.hosting) {
-    throw new ApiError('invalid-parameters-format', `Unknown hosting "${p.hosting}".`, {
-      data: [{ code: 'hosting-invalid', message: 'unknown hosting', path: '#/hosting', param: 'hosting' }],
-    });
+}
+
+/** One platform transaction: username, unique fields, user → core mapping, core user count. */
+export async function reserveRegistration(services: Services, p: RegistrationParams, target: ReservationTarget): Promise<Reservation> {
+  try {
+    return await services.platform.registrations.reserve(p.username, newId(), target, { email: p.email.toLowerCase() });
+  } catch (err) {
+    if (err instanceof UniqueFieldTakenError) throw taken(err.field);
+    if (err instanceof NoCoreAvailableError) throw noCore(err.hosting);
+    if (err instanceof RegistrationUnavailableError) throw registrationUnavailable(err);
+    throw err;
   }
+}
+
+/**
+ * The home core's half of a registration: the user row in this core's database, then the platform
+ * reservation confirmed. If the reservation was released meanwhile (the placing core gave up) or the
+ * confirmation fails, the user row is removed again and the answer is a retriable 503.
+ */
+export async function createReservedUser(
+  services: Services,
+  p: RegistrationParams,
+  reservation: Reservation,
+  options: { openSession: boolean },
+): Promise<{ user: User; apiEndpoint: string | null }> {
+  const { config } = services;
   const now = Date.now() / 1000;
   const user: User = {
     id: newId(),
@@ -47,22 +66,46 @@ export async function registerUser(
     created: now,
     modified: now,
   };
-  try {
-    await services.platform.registerUser(user.username, config.core.id, { email: user.email.toLowerCase() });
-  } catch (err) {
-    if (err instanceof UniqueFieldTakenError) throw taken(err.field);
-    throw err;
-  }
+  const release = (): Promise<boolean> =>
+    services.platform.registrations.release(p.username, reservation.regId).catch((e: Error) => {
+      services.logger.error({ err: e.message, username: p.username }, 'could not release a registration reservation (the sweeper will)');
+      return false;
+    });
   try {
     await services.stores.users.create(user);
   } catch (err) {
-    await services.platform.unregisterUser(user.username).catch((e: Error) => {
-      services.logger.error({ err: e.message, username: user.username }, 'could not release platform entries after a failed registration');
-    });
+    await release();
     if (err instanceof DuplicateKeyError) throw taken(err.key);
     throw err;
+  }
+  let confirmed = false;
+  try {
+    confirmed = await services.platform.registrations.confirm(p.username, reservation.regId);
+  } catch (err) {
+    services.logger.warn({ err: (err as Error).message, username: p.username }, 'registration confirmation failed');
+  }
+  if (!confirmed) {
+    await services.stores.users.deleteCascade(user.id).catch((e: Error) => {
+      services.logger.error({ err: e.message, username: p.username }, 'could not remove an unconfirmed user');
+    });
+    await release();
+    throw registrationUnavailable();
   }
   if (!options.openSession) return { user, apiEndpoint: null };
   const session = await openSession(services, user, p.appId);
   return { user, apiEndpoint: apiEndpoint(config, user.username, session.token) };
+}
+
+/**
+ * Creates a user on this core (admin creation, `/system/create-user`, Pryv API §8; test fixtures):
+ * reserved platform-wide and mapped to this core, then written here.
+ */
+export async function registerUser(
+  services: Services,
+  p: RegistrationParams,
+  options: { openSession: boolean; skipInvitation?: boolean },
+): Promise<{ user: User; apiEndpoint: string | null }> {
+  checkRegistrationAllowed(services, p, options.skipInvitation === true);
+  const reservation = await reserveRegistration(services, p, { coreId: services.config.core.id });
+  return createReservedUser(services, p, reservation, options);
 }

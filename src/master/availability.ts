@@ -1,0 +1,107 @@
+import { databaseSettings } from '../secrets/database-password.js';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../logging/logger.js';
+import type { CoreState } from './ipc.js';
+import { CoresRepository } from '../platform/cores.js';
+import { RegistrationsRepository } from '../platform/registrations.js';
+import type { RqliteClient } from '../platform/rqlite-client.js';
+import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+
+const SWEEP_EVERY_MS = 30_000;
+
+/**
+ * Keeps this core's `available` flag in the platform DB in step with its readiness (issue #15):
+ * cleared while the core drains, while an API role crash-loops, or while its PostgreSQL or local
+ * rqlited fails its check; set again on recovery. Placement and DNS skip unavailable cores. While
+ * the local rqlited is down the flag cannot be written from here: it is written on its recovery
+ * (the other cores' placement then meets the failure and answers 503, nothing half-registered).
+ * Also releases registration reservations a dead placing core left pending.
+ */
+export class AvailabilityReporter {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly engine: PostgresEngine;
+  private readonly cores: CoresRepository;
+  private readonly registrations: RegistrationsRepository;
+  private last: boolean | null = null;
+  private failures = 0;
+  private lastSweep = 0;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly config: Readonly<Config>,
+    private readonly logger: Logger,
+    private readonly platform: RqliteClient,
+    private readonly coreState: () => CoreState,
+  ) {
+    this.engine = new PostgresEngine(databaseSettings(config, { create: false }), logger, { poolSize: 1 });
+    this.cores = new CoresRepository(platform);
+    this.registrations = new RegistrationsRepository(platform);
+  }
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.core.availabilityIntervalMs);
+    this.timer.unref();
+  }
+
+  /** One check and write; concurrent calls share it. */
+  tick(): Promise<void> {
+    this.running ??= this.check().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Draining: clear the flag at once (before the drain delay), whatever the checks say. */
+  async markUnavailable(): Promise<void> {
+    this.stop();
+    await this.running;
+    await this.write(false, 'draining');
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  async close(): Promise<void> {
+    this.stop();
+    await this.running;
+    await this.engine.close().catch(() => undefined);
+  }
+
+  private async check(): Promise<void> {
+    const timeout = Math.max(this.config.health.checkTimeoutMs, 1000);
+    const state = this.coreState();
+    const reasons: string[] = [];
+    if (state.draining) reasons.push('draining');
+    if (state.failedRoles.includes('api')) reasons.push('api workers crash-looping');
+    const [pg, rq] = await Promise.all([this.engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
+    // One slow answer on a loaded machine is not an outage: dependencies must fail twice in a row.
+    const depsOk = pg.ok && rq.ok;
+    this.failures = depsOk ? 0 : this.failures + 1;
+    if (!depsOk && (this.failures >= 2 || this.last === null)) {
+      if (!pg.ok) reasons.push(`postgresql: ${pg.detail}`);
+      if (!rq.ok) reasons.push(`rqlited: ${rq.detail}`);
+    } else if (!depsOk && reasons.length === 0) {
+      return;
+    }
+    await this.write(reasons.length === 0, reasons.join('; '));
+    if (rq.ok && Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
+      this.lastSweep = Date.now();
+      const swept = await this.registrations.sweep(this.config.registration.pendingTtlMs).catch(() => 0);
+      if (swept > 0) this.logger.warn({ swept }, 'released registration reservations never confirmed');
+    }
+  }
+
+  private async write(available: boolean, reason: string): Promise<void> {
+    try {
+      const changed = await this.cores.setAvailable(this.config.core.id, available);
+      if (changed || this.last !== available) {
+        this.logger[available ? 'info' : 'warn']({ available, reason: reason || 'ready' }, 'core availability');
+      }
+      this.last = available;
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message, available }, 'could not write core availability');
+    }
+  }
+}

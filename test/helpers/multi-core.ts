@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { startCore, type CoreProcess } from './core-process.js';
+
+/**
+ * Several real cores (`dist/bin/master.js`) in multi-core mode sharing the suite's one rqlited
+ * (`platformDb.rqlited.external`), each with its own PostgreSQL database, ports and var dir, and a
+ * hosting and domain of their own so other test files' cores never interfere. Subdomain mode
+ * (`platform.dnsLess: false`); paths `/{username}/…` on a core's own URL still work.
+ */
+export interface Platform {
+  tag: string;
+  domain: string;
+  hosting: string;
+  rqliteUrl: string;
+  start(letter: string, ip: string, env?: Record<string, string>): Promise<MultiCore>;
+}
+
+export interface MultiCore {
+  id: string;
+  ip: string;
+  core: CoreProcess;
+  url: string;
+}
+
+export function platformForTest(): Platform {
+  const tag = randomBytes(3).toString('hex');
+  const rqliteUrl = inject('services').rqliteUrl;
+  const domain = `p${tag}.test`;
+  const hosting = `mc-${tag}`;
+  const common = {
+    HOMECORE_PLATFORM_DB__RQLITED__EXTERNAL: 'true',
+    HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(rqliteUrl).port,
+    HOMECORE_PLATFORM_DB__CACHE__POLL_MS: '500',
+    HOMECORE_PLATFORM__MODE: 'multi',
+    HOMECORE_PLATFORM__DOMAIN: domain,
+    // Subdomain mode: users at http://{username}.{domain}:8080/ (the scheme and port of publicUrl).
+    HOMECORE_PLATFORM__DNS_LESS: 'false',
+    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:8080/`,
+    HOMECORE_REGISTRATION__HOSTING: hosting,
+    HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'multi-core-admin-key-0123456789',
+    HOMECORE_AUTH__TOKEN_SECRET: 'multi-core-token-secret-0123456789-0123456789',
+    HOMECORE_CORE__AVAILABILITY_INTERVAL_MS: '500',
+    HOMECORE_CLUSTER__API_WORKERS: '1',
+    HOMECORE_CLUSTER__HFS_WORKERS: '0',
+    HOMECORE_CLUSTER__PREVIEWS_WORKER: 'false',
+    // The suite's one PostgreSQL serves every core; slow to accept connections on a loaded machine.
+    HOMECORE_STORAGES__POSTGRESQL__CONNECT_TIMEOUT_MS: '15000',
+  };
+  return {
+    tag,
+    domain,
+    hosting,
+    rqliteUrl,
+    async start(letter, ip, env = {}) {
+      const id = `mc${tag}-${letter}`;
+      const core = await startCore({
+        env: { ...common, HOMECORE_CORE__ID: id, HOMECORE_CORE__IP: ip, ...env },
+        envFor: (ports) => ({ HOMECORE_CORE__URL: `http://127.0.0.1:${ports.api}/` }),
+      });
+      await core.waitReady(90_000, [core.ports.api]);
+      return { id, ip, core, url: `http://127.0.0.1:${core.ports.api}/` };
+    },
+  };
+}
