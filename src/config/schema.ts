@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object(
       {
         id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
         url: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+        // Multi-core: this core's public IP (certificate SAN, DNS answers). Required in multi mode.
+        ip: Type.Union([Type.String({ minLength: 2 }), Type.Null()]),
       },
       strict,
     ),
@@ -87,6 +89,12 @@ export const ConfigSchema = Type.Object(
             binary: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
             httpPort: Port,
             raftAddress: Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }),
+            // Address peers reach our Raft port on; null = raftAddress (must be set when that binds 0.0.0.0).
+            raftAdvertisedAddress: Type.Union([Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }), Type.Null()]),
+            // Raft addresses of existing members, used only while the rqlite data dir is empty (first join).
+            join: Type.Array(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' })),
+            // Join as a non-voter (read replica); promote with `bin/bootstrap.js promote-core`.
+            nonVoter: Type.Boolean(),
             readyTimeoutMs: Type.Integer({ minimum: 100 }),
             restartBackoff: BackoffSchema,
           },
@@ -94,6 +102,16 @@ export const ConfigSchema = Type.Object(
         ),
         requestTimeoutMs: Type.Integer({ minimum: 50 }),
         retryBudgetMs: Ms,
+        // Mutual TLS between cores (Raft port) and to the local rqlite HTTP API; required in multi mode.
+        tls: Type.Object(
+          {
+            caFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            certFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            keyFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            verifyClient: Type.Literal(true),
+          },
+          strict,
+        ),
       },
       strict,
     ),

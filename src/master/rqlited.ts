@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
+import { raftAdvertisedAddress } from '../config/multi-rules.js';
+import { RQLITE_USER } from '../secrets/rqlite-auth.js';
 import { projectRoot } from '../util/project-root.js';
 
 export interface RqlitedBinary {
@@ -48,21 +50,50 @@ export function rqliteDataDir(config: Readonly<Config>): string {
 }
 
 /**
- * Command line of the local rqlited. The HTTP API is bound to 127.0.0.1 whatever the config says:
- * it has no authentication, so it must never be reachable from another host.
+ * Written once this node is a confirmed cluster member. Until then a start carries the join flags;
+ * after, never: a restarting member whose join targets have no leader would exit (notes §1). The
+ * raft.db file alone is no proof: rqlited creates it before its first join attempt.
  */
-export function rqlitedArgs(config: Readonly<Config>): string[] {
+export function joinedMarker(config: Readonly<Config>): string {
+  return join(rqliteDataDir(config), 'homecore-joined');
+}
+
+export interface RqlitedArgsOptions {
+  /** `-auth` credential file (the master always passes it; the shared test rqlited runs without). */
+  authFile?: string;
+  /** Join targets overriding platformDb.rqlited.join (a promotion rejoins through the current members). */
+  join?: string[];
+  /** Rejoin as a voter whatever platformDb.rqlited.nonVoter says (promotion). */
+  voter?: boolean;
+}
+
+/**
+ * Command line of the local rqlited. The HTTP API is bound to 127.0.0.1 whatever the config says:
+ * peers forward over the Raft port, so no other host ever needs it. In multi mode both ports demand
+ * a client certificate from the cluster CA (rqlite ≥ 8.43.3 enforces it on the Raft port).
+ */
+export function rqlitedArgs(config: Readonly<Config>, options: RqlitedArgsOptions = {}): string[] {
   const r = config.platformDb.rqlited;
-  const raftHost = r.raftAddress.split(':')[0] ?? '127.0.0.1';
   const args = [
     '-node-id', config.core.id,
     '-http-addr', `127.0.0.1:${r.httpPort}`,
     '-raft-addr', r.raftAddress,
-    // Peers forward over the Raft port; they never need our HTTP API.
     '-http-adv-addr', `127.0.0.1:${r.httpPort}`,
-    '-raft-adv-addr', `${raftHost}:${r.raftAddress.split(':')[1] ?? ''}`,
+    '-raft-adv-addr', raftAdvertisedAddress(config),
     '-fk=true',
   ];
+  if (options.authFile !== undefined) args.push('-auth', options.authFile, '-join-as', RQLITE_USER);
+  const { caFile, certFile, keyFile } = config.platformDb.tls;
+  if (config.platform.mode === 'multi' && caFile !== null && certFile !== null && keyFile !== null) {
+    args.push('-node-cert', certFile, '-node-key', keyFile, '-node-ca-cert', caFile, '-node-verify-client');
+    args.push('-http-cert', certFile, '-http-key', keyFile, '-http-ca-cert', caFile, '-http-verify-client');
+    const join = options.join ?? r.join;
+    if (join.length > 0 && !existsSync(joinedMarker(config))) {
+      args.push('-join', join.join(','), '-join-attempts', '10', '-join-interval', '2s');
+      const voter = options.voter ?? !r.nonVoter;
+      if (!voter) args.push('-raft-non-voter');
+    }
+  }
   args.push(rqliteDataDir(config));
   return args;
 }
