@@ -8,6 +8,7 @@ import { formBodyParser } from './form-body.js';
 import { regRoutes } from './reg-routes.js';
 import { accessRequestRoutes } from './access-request-routes.js';
 import { systemRoutes } from './system-routes.js';
+import { clusterRoutes } from './cluster-routes.js';
 import { userApiRoutes } from './user-api.js';
 import { seriesRoutes } from './series-routes.js';
 import { attachmentRoutes } from './attachment-routes.js';
@@ -28,6 +29,7 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(regRoutes, { services });
   await app.register(accessRequestRoutes, { services });
   await app.register(systemRoutes, { services });
+  await app.register(clusterRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);
   app.get('/openapi.json', async () => openApi);
   await app.register(userApiRoutes, { services, registry, routes });

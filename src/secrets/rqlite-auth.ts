@@ -11,9 +11,13 @@ export interface RqliteCredential {
   password: string;
 }
 
-/** rqlited's `-auth` file: plaintext (rqlite v8 has no hashed passwords), hence 0600 (issue #16, hole 5). */
+/**
+ * rqlited's `-auth` file: plaintext (rqlite v8 has no hashed passwords), hence 0600 (issue #16, hole 5).
+ * Multi mode: the platform-wide copy beside the core's certificate ({varDir}/cluster, see cluster/files.ts).
+ */
 export function rqliteAuthFile(config: Readonly<Config>): string {
-  return join(config.paths.varDir, 'secrets', 'rqlite-auth.json');
+  const dir = config.platform.mode === 'multi' ? 'cluster' : 'secrets';
+  return join(config.paths.varDir, dir, 'rqlite-auth.json');
 }
 
 export function authFileContent(password: string): string {

@@ -229,9 +229,45 @@ describe('cross-key rules', () => {
     expect(load({ HOMECORE_CORE__URL: 'https://c1.example.com/' }).core.url).toBe('https://c1.example.com/');
   });
 
-  it('requires platform.domain in multi mode', () => {
-    expect(problemsOf(() => load({ HOMECORE_PLATFORM__MODE: 'multi' }))).toEqual(['platform.domain: required when platform.mode is multi']);
-    expect(load({ HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'pryv.example.com' }).platform.mode).toBe('multi');
+  it('requires the whole cluster identity in multi mode, listing each missing key', () => {
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM__MODE: 'multi' })).sort()).toEqual([
+      'core.id: set a unique id per core when platform.mode is multi ("single" is the single-core default)',
+      'core.ip: required when platform.mode is multi',
+      "core.url: required when platform.mode is multi (this core's public URL, slash-terminated)",
+      'platform.domain: required when platform.mode is multi',
+      'platformDb.tls.caFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+      'platformDb.tls.certFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+      'platformDb.tls.keyFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+    ]);
+  });
+
+  it('accepts a complete multi-mode config and checks addresses and files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-tls-'));
+    for (const f of ['ca.crt', 'node.crt', 'node.key']) writeFileSync(join(dir, f), 'x');
+    const multi = {
+      HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'pryv.example.com', HOMECORE_CORE__ID: 'core-a',
+      HOMECORE_CORE__URL: 'https://core-a.pryv.example.com/', HOMECORE_CORE__IP: '10.0.0.11',
+      HOMECORE_PLATFORM_DB__TLS__CA_FILE: join(dir, 'ca.crt'), HOMECORE_PLATFORM_DB__TLS__CERT_FILE: join(dir, 'node.crt'),
+      HOMECORE_PLATFORM_DB__TLS__KEY_FILE: join(dir, 'node.key'),
+    };
+    try {
+      expect(load(multi).platform.mode).toBe('multi');
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: '0.0.0.0:4002', HOMECORE_CORE__IP: 'core-a' }))).toEqual([
+        'core.ip: "core-a" is not an IP address',
+        'platformDb.rqlited.raftAdvertisedAddress: required when raftAddress binds 0.0.0.0 (the address other cores dial)',
+      ]);
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true', HOMECORE_PLATFORM_DB__TLS__KEY_FILE: join(dir, 'nope.key') }))).toEqual([
+        'platformDb.rqlited.nonVoter: a non-voter can only join an existing cluster: platformDb.rqlited.join is empty',
+        `platformDb.tls.keyFile: ${join(dir, 'nope.key')} does not exist`,
+      ]);
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__TLS__VERIFY_CLIENT: 'false' }))).toEqual(['platformDb.tls.verifyClient: must be equal to constant']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses join settings outside multi mode', () => {
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[10.0.0.1:4002]' }))).toEqual(['platformDb.rqlited.join: only used when platform.mode is multi']);
   });
 
   it('requires a MongoDB url for the mongodb engine, and maxMs ≥ initialMs', () => {
@@ -247,6 +283,6 @@ describe('cross-key rules', () => {
     const problems = problemsOf(() =>
       load({ HOMECORE_HTTP__HFS_PORT: '3000', HOMECORE_PLATFORM__PUBLIC_URL: 'https://x.example.com', HOMECORE_PLATFORM__MODE: 'multi' }),
     );
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(9);
   });
 });
