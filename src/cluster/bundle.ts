@@ -8,6 +8,7 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
  */
 export interface BundlePayload {
   v: 1;
+  kind: 'join';
   core: { id: string; url: string; ip: string; hosting: string; zone: string | null; raftAddress: string };
   issuer: { id: string; url: string };
   token: string;
@@ -45,7 +46,21 @@ const key = (passphrase: string, h: Header): Buffer =>
 
 export const newPassphrase = (): string => randomBytes(16).toString('base64url');
 
-export function sealBundle(payload: BundlePayload, passphrase: string): string {
+/** What every sealed payload carries (the header repeats it, authenticated). */
+export interface Sealable {
+  v: 1;
+  kind: 'join' | 'certificate';
+  core: { id: string };
+  expiresAt: number;
+}
+
+/** A renewed certificate for another core (`renew-cert --id`), installed there with `renew-cert --apply`. */
+export interface CertificatePayload extends Sealable {
+  kind: 'certificate';
+  tls: { cert: string; key: string };
+}
+
+export function sealBundle(payload: Sealable, passphrase: string): string {
   const header: Header = {
     format: 'homecore-bundle', v: 1, kdf: 'scrypt', N, r: 8, p: 1,
     salt: randomBytes(16).toString('base64'), iv: randomBytes(12).toString('base64'),
@@ -75,7 +90,9 @@ function parseHeader(bytes: Buffer): Header {
   return h as Header;
 }
 
-export function openBundle(text: string, passphrase: string): BundlePayload {
+export function openBundle(text: string, passphrase: string): BundlePayload;
+export function openBundle(text: string, passphrase: string, kind: 'certificate'): CertificatePayload;
+export function openBundle(text: string, passphrase: string, kind: Sealable['kind'] = 'join'): BundlePayload | CertificatePayload {
   let sealed: { header?: unknown; data?: unknown; tag?: unknown };
   try {
     sealed = JSON.parse(text) as typeof sealed;
@@ -96,9 +113,10 @@ export function openBundle(text: string, passphrase: string): BundlePayload {
   } catch {
     throw new BundleError('bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
   }
-  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload;
+  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload | CertificatePayload;
   if (payload.v !== 1 || payload.core?.id !== header.coreId || payload.expiresAt !== header.expiresAt) {
     throw new BundleError('bundle content does not match its header');
   }
+  if (payload.kind !== kind) throw new BundleError(`this is a ${payload.kind} bundle, not a ${kind} bundle`);
   return payload;
 }

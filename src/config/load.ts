@@ -172,6 +172,20 @@ function clusterLayer(merged: PlainObject, cwd: string, problems: string[]): Pla
   return layer;
 }
 
+/** The var dir the configuration would use, without validating anything (the bootstrap writes there first). */
+export function peekVarDir(options: LoadOptions = {}): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const ignored: string[] = [];
+  const overrideFile = options.configFile ?? env[`${ENV_PREFIX}CONFIG`];
+  const merged = deepMerge(
+    deepMerge(readYamlFile(join(projectRoot(), 'config', 'default.yml'), ignored), overrideFile ? readYamlFile(resolve(cwd, overrideFile), ignored) : {}),
+    envOverrides(env).overrides,
+  );
+  const paths = merged['paths'];
+  return resolve(cwd, isPlainObject(paths) && typeof paths['varDir'] === 'string' ? paths['varDir'] : 'var');
+}
+
 /** Loads, validates and freezes the configuration. Throws ConfigError listing every problem. */
 export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;

@@ -6,7 +6,7 @@ import { buildServices } from '../api/services.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
-import { RqliteClient } from '../platform/rqlite-client.js';
+import { createPlatformClient } from '../platform/platform-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 
 function portOf(config: Readonly<Config>, role: WorkerRole): number {
@@ -26,12 +26,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   let state: CoreState = { draining: false, failedRoles: [] };
 
   const engine = new PostgresEngine(config.storages.postgresql, logger);
-  const platform = new RqliteClient({
-    url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
-    requestTimeoutMs: config.platformDb.requestTimeoutMs,
-    retryBudgetMs: config.platformDb.retryBudgetMs,
-    logger,
-  });
+  const platform = createPlatformClient(config, logger);
   const timeout = config.health.checkTimeoutMs;
   const readiness = new Readiness({
     coreState: () => state,
