@@ -1,4 +1,4 @@
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
@@ -10,6 +10,7 @@ import { rqliteAuthFile } from '../secrets/rqlite-auth.js';
 import { sleep } from '../util/backoff.js';
 import { acknowledgeJoin, ackPending } from './join.js';
 import { members, removeMember, type Member } from './membership.js';
+import { certInfo } from './pki.js';
 
 const RECONCILE_MS = 3000;
 
@@ -61,12 +62,20 @@ export class CoreCluster {
   async register(): Promise<void> {
     if (!this.multi) return;
     const r = this.config.platformDb.rqlited;
-    await new ClusterRepository(this.client).upsertSelf({
+    const repo = new ClusterRepository(this.client);
+    await repo.upsertSelf({
       coreId: this.config.core.id,
       ip: this.config.core.ip ?? '',
       raftAddress: raftAdvertisedAddress(this.config),
       voter: r.join.length === 0 && !r.nonVoter,
     });
+    const certFile = this.config.platformDb.tls.certFile;
+    if (certFile !== null) {
+      const info = await certInfo(readFileSync(certFile, 'utf8'));
+      await repo.recordCertificate(this.config.core.id, info.sha256, info.notAfter.getTime());
+      const days = Math.floor((info.notAfter.getTime() - Date.now()) / 86_400_000);
+      if (days < 30) this.log.warn({ daysLeft: days }, 'cluster certificate expires soon: bin/bootstrap.js renew-cert');
+    }
   }
 
   /** Once the workers serve: the issuing core burns the join token and marks this core available. */
