@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
@@ -39,6 +40,22 @@ export class CoreCluster {
   /** Called at every rqlited (re)start. */
   args(): string[] {
     return rqlitedArgs(this.config, { authFile: rqliteAuthFile(this.config), ...this.override });
+  }
+
+  /**
+   * Before rqlited starts. A data dir that holds a cluster but no membership marker, on a core with
+   * no join list, is a single core turned into the first core of a platform (`bootstrap.js init`):
+   * its Raft configuration still names the old node id and address, so it could never elect itself.
+   * rqlite's peers.json recovery rewrites that configuration to this node alone (notes §F11).
+   */
+  prepareDataDir(): void {
+    if (!this.multi || this.config.platformDb.rqlited.join.length > 0 || existsSync(joinedMarker(this.config))) return;
+    const dataDir = rqliteDataDir(this.config);
+    if (!existsSync(join(dataDir, 'raft.db'))) return;
+    const peers = [{ id: this.config.core.id, address: raftAdvertisedAddress(this.config), non_voter: false }];
+    mkdirSync(join(dataDir, 'raft'), { recursive: true });
+    writeFileSync(join(dataDir, 'raft', 'peers.json'), JSON.stringify(peers));
+    this.log.warn({ peers }, 'single-core platform DB becomes the first node of a cluster (peers.json recovery)');
   }
 
   private async self(): Promise<Member | undefined> {

@@ -39,7 +39,6 @@ export function clusterProblems(config: Readonly<Config>): string[] {
   if (config.core.ip === null) problems.push('core.ip: required when platform.mode is multi');
   else if (isIP(config.core.ip) === 0) problems.push(`core.ip: "${config.core.ip}" is not an IP address`);
   if (config.platform.domain === null) problems.push('platform.domain: required when platform.mode is multi');
-  if (config.core.id === 'single') problems.push('core.id: set a unique id per core when platform.mode is multi ("single" is the single-core default)');
   const adv = raftAdvertisedAddress(config);
   if (WILDCARD.has(hostOf(adv))) {
     problems.push(`platformDb.rqlited.raftAdvertisedAddress: required when raftAddress binds ${hostOf(r.raftAddress) || 'all addresses'} (the address other cores dial)`);

@@ -128,6 +128,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
+    coreCluster.prepareDataDir();
     rqlited.start();
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
     await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);

@@ -55,7 +55,6 @@ export function int(values: Values, name: string, fallback: number): number {
 
 export function checkIdentity(id: string, url: string, ip: string): void {
   if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new CliError(`--id "${id}": lowercase letters, digits and dashes, at most 63`);
-  if (id === 'single') throw new CliError('--id "single" is the single-core default: pick a unique id');
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -16,7 +16,8 @@ Makes this core the first core of a multi-core platform: creates the cluster CA 
 this core's certificate and writes {varDir}/cluster/ (certificate, key, rqlite credential, core.yml
 with platform.mode: multi). Restart the core afterwards (bin/start). Run it once, on one core.
 
-  --id <id>               this core's id (rqlite node id, DNS label)
+  --id <id>               this core's id (rqlite node id, DNS label; default core.id, which an
+                          existing core must keep)
   --url <url>             this core's public URL, slash-terminated
   --ip <ip>               this core's public IP (certificate SAN, DNS)
   --domain <domain>       the platform's DNS domain (default: platform.domain)
@@ -38,7 +39,11 @@ export async function init(values: Values, io: Io): Promise<void> {
   const configFile = str(values, 'config');
   const cfg = currentConfig(configFile);
   const varDir = cfg?.paths.varDir ?? peekVarDir({ configFile });
-  const id = required(values, 'id');
+  const id = str(values, 'id') ?? cfg?.core.id ?? required(values, 'id');
+  // The id is in this core's databases (users' home core, the PostgreSQL claim): it cannot change.
+  if (cfg !== null && cfg.core.id !== id && existsSync(join(varDir, 'rqlite'))) {
+    throw new CliError(`this core already runs as "${cfg.core.id}" and core ids cannot change: use --id ${cfg.core.id}`);
+  }
   const url = required(values, 'url');
   const ip = required(values, 'ip');
   checkIdentity(id, url, ip);

@@ -231,7 +231,6 @@ describe('cross-key rules', () => {
 
   it('requires the whole cluster identity in multi mode, listing each missing key', () => {
     expect(problemsOf(() => load({ HOMECORE_PLATFORM__MODE: 'multi' })).sort()).toEqual([
-      'core.id: set a unique id per core when platform.mode is multi ("single" is the single-core default)',
       'core.ip: required when platform.mode is multi',
       "core.url: required when platform.mode is multi (this core's public URL, slash-terminated)",
       'platform.domain: required when platform.mode is multi',
@@ -283,6 +282,6 @@ describe('cross-key rules', () => {
     const problems = problemsOf(() =>
       load({ HOMECORE_HTTP__HFS_PORT: '3000', HOMECORE_PLATFORM__PUBLIC_URL: 'https://x.example.com', HOMECORE_PLATFORM__MODE: 'multi' }),
     );
-    expect(problems).toHaveLength(9);
+    expect(problems).toHaveLength(8);
   });
 });
