@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/index.js';
@@ -23,8 +24,9 @@ export function resolveRqlited(config: Readonly<Config>): RqlitedBinary {
   }
   const manifestFile = configured === null ? join(dir, 'manifest.json') : `${configured}.manifest.json`;
   if (!existsSync(manifestFile)) {
-    // An operator-supplied binary without a manifest: trust it for single core only.
-    return { path, version: 'unknown', multiCoreSafe: false, source: 'configured' };
+    // An operator-supplied binary without a manifest: ask it its version.
+    const version = versionOf(path);
+    return { path, version: version ?? 'unknown', multiCoreSafe: version !== null && checksRaftClients(version), source: 'configured' };
   }
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Partial<RqlitedBinary>;
   return {
@@ -33,6 +35,17 @@ export function resolveRqlited(config: Readonly<Config>): RqlitedBinary {
     multiCoreSafe: manifest.multiCoreSafe === true,
     source: String(manifest.source ?? 'unknown'),
   };
+}
+
+function versionOf(binary: string): string | null {
+  const r = spawnSync(binary, ['-version'], { encoding: 'utf8', timeout: 5000 });
+  return /\bv?(\d+\.\d+\.\d+)\b/.exec(`${r.stdout ?? ''} ${r.stderr ?? ''}`)?.[1] ?? null;
+}
+
+/** 8.13.3 up to 8.43.2 ignore -node-verify-client; v9 and later are never used (licence, docs/rqlited.md). */
+export function checksRaftClients(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split('.').map(Number);
+  return major === 8 && (minor > 43 || (minor === 43 && patch >= 3));
 }
 
 /** Multi-core needs an rqlited that checks Raft client certificates (docs/rqlited.md). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { joinedMarker, rqlitedArgs } from '../../../src/master/rqlited.js';
+import { checksRaftClients, joinedMarker, rqlitedArgs } from '../../../src/master/rqlited.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'homecore-args-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -55,5 +55,13 @@ describe('rqlited command line', () => {
     const later = rqlitedArgs(config);
     expect(later).not.toContain('-join');
     expect(later).not.toContain('-raft-non-voter');
+  });
+});
+
+describe('which rqlited may run a multi-core platform', () => {
+  it.each([
+    ['8.43.4', true], ['8.43.3', true], ['8.44.0', true], ['8.43.2', false], ['8.26.8', false], ['9.4.5', false], ['10.0.0', false],
+  ])('%s → %s', (version, safe) => {
+    expect(checksRaftClients(version)).toBe(safe);
   });
 });
