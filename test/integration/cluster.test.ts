@@ -103,7 +103,7 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
     expect(r.stderr.trim()).toBe('homecore master: bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
   });
 
-  it('refuses a revoked token before writing anything', async () => {
+  it('refuses a revoked or expired token before writing anything', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'homecore-revoked-'));
     const made = await bootstrapCli(['new-core', '--id', 'core-d', '--url', 'http://127.0.0.1:1/', '--ip', '127.0.0.6', '--hosting', 'test',
       '--raft-address', '127.0.0.6:4002', '--out', join(dir, 'd.bundle'), '--passphrase-file', join(dir, 'd.pass')], a.core.env);
@@ -114,6 +114,16 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
     const r = await runCli('master', ['--bootstrap', join(dir, 'd.bundle'), '--bootstrap-passphrase-file', join(dir, 'd.pass')], env);
     expect(r.stderr.trim()).toBe('homecore master: issuing core refused the join: join token revoked');
     expect(existsSync(join(String(env['HOMECORE_PATHS__VAR_DIR']), 'cluster'))).toBe(false);
+
+    // Expired in the platform DB (the issuer's clock decides), though the bundle itself says otherwise.
+    const again = await bootstrapCli(['new-core', '--id', 'core-d', '--url', 'http://127.0.0.1:1/', '--ip', '127.0.0.6', '--hosting', 'test',
+      '--raft-address', '127.0.0.6:4002', '--out', join(dir, 'd2.bundle'), '--passphrase-file', join(dir, 'd2.pass')], a.core.env);
+    expect(again.code, again.stderr).toBe(0);
+    const client = clientOf(a.core, 5000);
+    await client.execute([["UPDATE join_tokens SET expires_at = 1 WHERE core_id = 'core-d' AND revoked_at IS NULL"]]);
+    await client.close();
+    const expired = await runCli('master', ['--bootstrap', join(dir, 'd2.bundle'), '--bootstrap-passphrase-file', join(dir, 'd2.pass')], strangerEnv());
+    expect(expired.stderr.trim()).toBe('homecore master: issuing core refused the join: join token expired: issue a new bundle');
   });
 
   it('refuses Raft joins over plain TCP and with a foreign-CA certificate', { timeout: 120_000 }, async () => {

@@ -20,11 +20,11 @@ const newClient = (): RqliteClient => {
 };
 let client: RqliteClient;
 
-const SCHEMA_TABLES = ['cores', 'invitations', 'request_states', 'unique_fields', 'users'];
+const SCHEMA_TABLES = ['cluster_nodes', 'cores', 'invitations', 'join_tokens', 'request_states', 'unique_fields', 'users'];
 
 async function wipePlatformSchema(): Promise<void> {
   // children before parents: rqlited runs with foreign keys on
-  const tables = ['request_states', 'invitations', 'unique_fields', 'users', 'cores', 'schema_migrations', 'migration_lock'];
+  const tables = ['join_tokens', 'cluster_nodes', 'request_states', 'invitations', 'unique_fields', 'users', 'cores', 'schema_migrations', 'migration_lock'];
   await client.execute(tables.map((t) => `DROP TABLE IF EXISTS ${t}`), { transaction: true, idempotent: true });
 }
 
