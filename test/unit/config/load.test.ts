@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -283,5 +283,23 @@ describe('cross-key rules', () => {
       load({ HOMECORE_HTTP__HFS_PORT: '3000', HOMECORE_PLATFORM__PUBLIC_URL: 'https://x.example.com', HOMECORE_PLATFORM__MODE: 'multi' }),
     );
     expect(problems).toHaveLength(8);
+  });
+});
+
+describe('{varDir}/cluster/core.yml (written by the bootstrap)', () => {
+  it('sits between default.yml and the operator\'s file and variables, and may not move the var dir', () => {
+    const varDir = mkdtempSync(join(tmpdir(), 'homecore-layer-'));
+    try {
+      mkdirSync(join(varDir, 'cluster'));
+      writeFileSync(join(varDir, 'cluster', 'core.yml'), 'core: { id: core-b, ip: 10.0.0.12 }\nregistration: { hosting: eu-1, zone: eu }\n');
+      const config = load({ HOMECORE_PATHS__VAR_DIR: varDir, HOMECORE_REGISTRATION__ZONE: 'ch' });
+      expect([config.core.id, config.core.ip, config.registration.hosting, config.registration.zone]).toEqual(['core-b', '10.0.0.12', 'eu-1', 'ch']);
+      const file = writeYaml('layer-override.yml', 'core: { id: core-x }\n');
+      expect(load({ HOMECORE_PATHS__VAR_DIR: varDir }, file).core.id).toBe('core-x');
+      writeFileSync(join(varDir, 'cluster', 'core.yml'), 'paths: { varDir: /elsewhere }\n');
+      expect(problemsOf(() => load({ HOMECORE_PATHS__VAR_DIR: varDir }))).toEqual([`${join(varDir, 'cluster', 'core.yml')}: may not set paths`]);
+    } finally {
+      rmSync(varDir, { recursive: true, force: true });
+    }
   });
 });
