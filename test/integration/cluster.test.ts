@@ -171,6 +171,31 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
     await c.core.waitReady(60_000);
   });
 
+  it('renew-cert renews the CA core\'s certificate in place and seals one for another core; list-cores shows them', { timeout: 120_000 }, async () => {
+    const certOf = (p: PlatformCore): string => readFileSync(join(p.core.varDir, 'cluster', 'node.crt'), 'utf8');
+    const [oldA, oldB] = [certOf(a), certOf(b)];
+    const self = await bootstrapCli(['renew-cert'], a.core.env);
+    expect(self.code, self.stderr).toBe(0);
+    expect(certOf(a)).not.toBe(oldA);
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-renew-'));
+    const sealed = await bootstrapCli(['renew-cert', '--id', 'core-b', '--out', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], a.core.env);
+    expect(sealed.code, sealed.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'b.cert'), 'utf8')).not.toContain('PRIVATE KEY');
+    const wrongCore = await bootstrapCli(['renew-cert', '--apply', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], c.core.env);
+    expect(wrongCore.stderr.trim()).toBe('bootstrap renew-cert: this certificate is for core-b, not for this core (core-c)');
+    const applied = await bootstrapCli(['renew-cert', '--apply', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], b.core.env);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(certOf(b)).not.toBe(oldB);
+    // The renewed certificates still carry the cluster: every member reachable, as seen from core-b.
+    await b.core.waitFor('every member reachable after the renewals', async () => {
+      const m = await membersOf(b.core).catch(() => []);
+      return m.length === 3 && m.every((x) => x.reachable);
+    }, 30_000, 500);
+    const list = await bootstrapCli(['list-cores'], a.core.env);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID +URL +HOSTING +AVAILABLE +USERS +RAFT +WANTED +ACTUAL +REACHABLE +CERT-EXPIRES$/);
+    expect(list.stdout).toMatch(new RegExp(`core-b .* ${b.raftAddress.replace(/\./g, '\\.')} +voter +voter`));
+  });
+
   it('SIGKILL of the leader\'s rqlited: writes resume through survivors within 15 s, it is restarted and rejoins', { timeout: 200_000 }, async () => {
     const all = [a, b, c];
     const setup = clientOf(a.core, 10_000);
