@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
+import { clusterProblems } from './multi-rules.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { projectRoot } from '../util/project-root.js';
 import { deepFreeze, deepMerge, isPlainObject, type PlainObject } from '../util/objects.js';
@@ -151,13 +152,45 @@ function checkRules(config: Config): string[] {
   if (!config.platform.publicUrl.endsWith('/')) problems.push('platform.publicUrl: must end with "/"');
   if (config.dns.enabled && config.platform.domain === null) problems.push('dns.enabled: needs platform.domain (the zone it answers for)');
   if (config.core.url !== null && !config.core.url.endsWith('/')) problems.push('core.url: must end with "/"');
-  if (config.platform.mode === 'multi' && config.platform.domain === null) {
-    problems.push('platform.domain: required when platform.mode is multi');
-  }
   if (config.storages.engine === 'mongodb' && config.storages.mongodb.url === null) {
     problems.push('storages.mongodb.url: required when storages.engine is mongodb');
   }
+  problems.push(...clusterProblems(config));
   return problems;
+}
+
+/**
+ * `{varDir}/cluster/core.yml`, written by `bin/bootstrap.js init` and `bin/start --bootstrap`: this
+ * core's cluster identity. It sits between default.yml and the operator's own file and variables,
+ * which win. It may not move the var dir it lives in.
+ */
+export function clusterConfigFile(varDir: string): string {
+  return join(varDir, 'cluster', 'core.yml');
+}
+
+function clusterLayer(merged: PlainObject, cwd: string, problems: string[]): PlainObject {
+  const paths = merged['paths'];
+  const varDir = isPlainObject(paths) && typeof paths['varDir'] === 'string' ? paths['varDir'] : null;
+  if (varDir === null) return {};
+  const file = clusterConfigFile(resolve(cwd, varDir));
+  if (!existsSync(file)) return {};
+  const layer = readYamlFile(file, problems);
+  if ('paths' in layer) problems.push(`${file}: may not set paths`);
+  return layer;
+}
+
+/** The var dir the configuration would use, without validating anything (the bootstrap writes there first). */
+export function peekVarDir(options: LoadOptions = {}): string {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const ignored: string[] = [];
+  const overrideFile = options.configFile ?? env[`${ENV_PREFIX}CONFIG`];
+  const merged = deepMerge(
+    deepMerge(readYamlFile(join(projectRoot(), 'config', 'default.yml'), ignored), overrideFile ? readYamlFile(resolve(cwd, overrideFile), ignored) : {}),
+    envOverrides(env).overrides,
+  );
+  const paths = merged['paths'];
+  return resolve(cwd, isPlainObject(paths) && typeof paths['varDir'] === 'string' ? paths['varDir'] : 'var');
 }
 
 /** Loads, validates and freezes the configuration. Throws ConfigError listing every problem. */
@@ -165,23 +198,32 @@ export function loadConfig(options: LoadOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   const problems: string[] = [];
-  let merged = readYamlFile(join(projectRoot(), 'config', 'default.yml'), problems);
+  const defaults = readYamlFile(join(projectRoot(), 'config', 'default.yml'), problems);
   const overrideFile = options.configFile ?? env[`${ENV_PREFIX}CONFIG`];
-  if (overrideFile !== undefined && overrideFile !== '') {
-    merged = deepMerge(merged, readYamlFile(resolve(cwd, overrideFile), problems));
-  }
+  const override = overrideFile !== undefined && overrideFile !== '' ? readYamlFile(resolve(cwd, overrideFile), problems) : {};
   const fromEnv = envOverrides(env);
   problems.push(...fromEnv.problems);
-  merged = deepMerge(merged, fromEnv.overrides);
+  let merged = deepMerge(deepMerge(defaults, override), fromEnv.overrides);
+  const cluster = clusterLayer(merged, cwd, problems);
+  if (Object.keys(cluster).length > 0) merged = deepMerge(deepMerge(deepMerge(defaults, cluster), override), fromEnv.overrides);
 
   const { config, problems: schemaProblems } = validateConfig(merged);
   problems.push(...schemaProblems);
-  if (config !== undefined) problems.push(...checkRules(config));
-  if (problems.length > 0 || config === undefined) throw new ConfigError(problems);
+  if (config === undefined) throw new ConfigError(problems);
+  resolvePaths(config, cwd);
+  problems.push(...checkRules(config));
+  if (problems.length > 0) throw new ConfigError(problems);
+  return deepFreeze(config);
+}
 
+function resolvePaths(config: Config, cwd: string): void {
   config.paths.varDir = resolve(cwd, config.paths.varDir);
   if (config.platformDb.rqlited.binary !== null) {
     config.platformDb.rqlited.binary = resolve(cwd, config.platformDb.rqlited.binary);
   }
-  return deepFreeze(config);
+  const tls = config.platformDb.tls;
+  for (const key of ['caFile', 'certFile', 'keyFile'] as const) {
+    const file = tls[key];
+    if (file !== null) tls[key] = resolve(cwd, file);
+  }
 }

@@ -37,7 +37,7 @@ export const ConfigSchema = Type.Object(
       {
         id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
         url: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
-        // Public IPv4 published by the embedded DNS server for this core (null = not published).
+        // Public IPv4: certificate SAN and DNS answers. Required in multi mode (null = not published).
         ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
         // How often the master refreshes this core's `available` flag from its readiness checks.
         availabilityIntervalMs: Type.Integer({ minimum: 100 }),
@@ -109,6 +109,12 @@ export const ConfigSchema = Type.Object(
             binary: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
             httpPort: Port,
             raftAddress: Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }),
+            // Address peers reach our Raft port on; null = raftAddress (must be set when that binds 0.0.0.0).
+            raftAdvertisedAddress: Type.Union([Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' }), Type.Null()]),
+            // Raft addresses of existing members, used only while the rqlite data dir is empty (first join).
+            join: Type.Array(Type.String({ pattern: '^[^:]+:[0-9]{1,5}$' })),
+            // Join as a non-voter (read replica); promote with `bin/bootstrap.js promote-core`.
+            nonVoter: Type.Boolean(),
             readyTimeoutMs: Type.Integer({ minimum: 100 }),
             restartBackoff: BackoffSchema,
             // true: the master does not start rqlited; it uses the one already at 127.0.0.1:httpPort.
@@ -121,6 +127,16 @@ export const ConfigSchema = Type.Object(
         // Per-process cache of user → core and cores lookups, flushed through polled cache epochs.
         cache: Type.Object(
           { pollMs: Type.Integer({ minimum: 100, maximum: 3000 }), ttlMs: Type.Integer({ minimum: 0, maximum: 60_000 }) },
+          strict,
+        ),
+        // Mutual TLS between cores (Raft port) and to the local rqlite HTTP API; required in multi mode.
+        tls: Type.Object(
+          {
+            caFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            certFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            keyFile: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
+            verifyClient: Type.Literal(true),
+          },
           strict,
         ),
       },

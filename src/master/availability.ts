@@ -19,7 +19,8 @@ const SWEEP_EVERY_MS = 30_000;
  */
 export class AvailabilityReporter {
   private timer: NodeJS.Timeout | null = null;
-  private readonly engine: PostgresEngine;
+  // Made at the first check: the embedded database's generated password exists only once it started.
+  private engine: PostgresEngine | null = null;
   private readonly cores: CoresRepository;
   private readonly registrations: RegistrationsRepository;
   private last: boolean | null = null;
@@ -33,7 +34,6 @@ export class AvailabilityReporter {
     private readonly platform: RqliteClient,
     private readonly coreState: () => CoreState,
   ) {
-    this.engine = new PostgresEngine(databaseSettings(config, { create: false }), logger, { poolSize: 1 });
     this.cores = new CoresRepository(platform);
     this.registrations = new RegistrationsRepository(platform);
   }
@@ -66,7 +66,7 @@ export class AvailabilityReporter {
   async close(): Promise<void> {
     this.stop();
     await this.running;
-    await this.engine.close().catch(() => undefined);
+    await this.engine?.close().catch(() => undefined);
   }
 
   private async check(): Promise<void> {
@@ -75,7 +75,9 @@ export class AvailabilityReporter {
     const reasons: string[] = [];
     if (state.draining) reasons.push('draining');
     if (state.failedRoles.includes('api')) reasons.push('api workers crash-looping');
-    const [pg, rq] = await Promise.all([this.engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
+    this.engine ??= new PostgresEngine(databaseSettings(this.config, { create: false }), this.logger, { poolSize: 1 });
+    const engine = this.engine;
+    const [pg, rq] = await Promise.all([engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
     // One slow answer on a loaded machine is not an outage: dependencies must fail twice in a row.
     const depsOk = pg.ok && rq.ok;
     this.failures = depsOk ? 0 : this.failures + 1;

@@ -5,14 +5,18 @@ import { loadConfig, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { CoresRepository } from '../platform/cores.js';
 import { migratePlatform } from '../platform/migrate.js';
-import { RqliteClient } from '../platform/rqlite-client.js';
+import type { RqliteClient } from '../platform/rqlite-client.js';
+import { createPlatformClient } from '../platform/platform-client.js';
+import { CoreCluster } from '../cluster/core-cluster.js';
+import { ackPending, applyBundle } from '../cluster/join.js';
+import { peekVarDir } from '../config/load.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { sleep } from '../util/backoff.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { databaseSettings } from '../secrets/database-password.js';
 import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
-import { assertModeSupported, resolveRqlited, rqlitedArgs } from './rqlited.js';
+import { assertModeSupported, resolveRqlited } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
 import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
@@ -23,6 +27,8 @@ import { PlatformDb } from '../platform/platform-db.js';
 
 export interface MasterOptions {
   configFile?: string | undefined;
+  /** `--bootstrap <bundle>` and `--bootstrap-passphrase-file <f>`: join a cluster (docs/operations.md). */
+  bootstrap?: { bundle: string; passphraseFile: string } | undefined;
 }
 
 function runDir(config: Readonly<Config>): string {
@@ -60,8 +66,12 @@ async function waitRqliteReady(client: RqliteClient, timeoutMs: number): Promise
  */
 export async function runMaster(options: MasterOptions): Promise<void> {
   if (options.configFile !== undefined) process.env['HOMECORE_CONFIG'] = options.configFile;
+  const joined = options.bootstrap === undefined
+    ? null
+    : await applyBundle(peekVarDir({ configFile: options.configFile }), options.bootstrap.bundle, options.bootstrap.passphraseFile);
   const config = loadConfig({ configFile: options.configFile });
   const logger = createLogger({ level: config.logging.level, role: 'master' });
+  if (joined !== null) logger.info({ coreId: joined.core.id, issuer: joined.issuer.id }, 'bootstrap bundle applied: joining the cluster');
   if (config.storages.engine !== 'postgresql') {
     throw new Error(`storages.engine "${config.storages.engine}" is not available yet: use postgresql`);
   }
@@ -69,13 +79,16 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   await takeOver(config, logger);
 
   const binary = resolveRqlited(config);
+  // Created first: it generates the rqlite credential rqlited's `-auth` flag names.
+  const platform = createPlatformClient(config, logger, { createCredential: true });
+  const coreCluster = new CoreCluster(config, logger, platform);
   assertModeSupported(config, binary);
   logger.info({ version: binary.version, source: binary.source, multiCoreSafe: binary.multiCoreSafe }, 'rqlited binary');
   const rqlited = new Sidecar(
     {
       name: 'rqlited',
       command: binary.path,
-      args: rqlitedArgs(config),
+      args: () => coreCluster.args(),
       pidFile: join(runDir(config), 'rqlited.pid'),
       restartBackoff: config.platformDb.rqlited.restartBackoff,
       stopSignal: 'SIGTERM',
@@ -85,12 +98,6 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     logger,
   );
   const pgSidecar = config.storages.postgresql.embedded ? new EmbeddedPostgresSidecar(config, logger) : null;
-  const platform = new RqliteClient({
-    url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
-    requestTimeoutMs: config.platformDb.requestTimeoutMs,
-    retryBudgetMs: config.platformDb.retryBudgetMs,
-    logger,
-  });
   const workers = new WorkerPool(config, logger);
   const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState);
   // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
@@ -105,6 +112,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.markUnavailable();
     await sleep(config.cluster.drainMs);
     logger.info('drain over: closing workers');
+    coreCluster.stop();
     await workers.stop(config.cluster.shutdownTimeoutMs);
     await dns?.close().catch(() => undefined);
     platformDb.close();
@@ -135,16 +143,24 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
-    if (ownRqlited) rqlited.start();
+    if (ownRqlited) {
+      coreCluster.prepareDataDir();
+      rqlited.start();
+    }
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
+    await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);
     await pgSidecar?.start();
     await migrate(config, logger, platform);
+    await coreCluster.register();
     await workers.start();
+    await coreCluster.acknowledge();
+    coreCluster.startReconciling(rqlited, config.platformDb.rqlited.readyTimeoutMs);
     // Available for placement only now that workers serve (the row was registered unavailable).
     await availability.tick();
     availability.start();
     if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
   } catch (err) {
+    coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');
     await dns?.close().catch(() => undefined);
     platformDb.close();

@@ -9,7 +9,8 @@ import { redactSidecarLine, type LineClassifier } from './sidecar-log.js';
 export interface SidecarSpec {
   name: string;
   command: string;
-  args: string[];
+  /** A function is called at every (re)start: rqlited's join flags depend on its data dir. */
+  args: string[] | (() => string[]);
   /** Recorded so a master started after a `kill -9` of this one can find and stop the leftover. */
   pidFile: string;
   restartBackoff: BackoffPolicy;
@@ -62,7 +63,8 @@ export class Sidecar extends EventEmitter<SidecarEvents> {
 
   private launch(): void {
     const { spec } = this;
-    const child = spawn(spec.command, spec.args, {
+    const args = typeof spec.args === 'function' ? spec.args() : spec.args;
+    const child = spawn(spec.command, args, {
       cwd: spec.cwd,
       env: spec.env ?? process.env,
       stdio: ['ignore', 'pipe', 'pipe'],

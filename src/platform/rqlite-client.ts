@@ -1,4 +1,4 @@
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, sleep } from '../util/backoff.js';
 import { PlatformDbAmbiguousError, PlatformDbError, PlatformDbFatalError, PlatformDbUnavailableError } from './errors.js';
@@ -6,9 +6,21 @@ import { interpretResponse, type QueryResult, type Row, type Statement, type Wri
 
 export type ReadLevel = 'none' | 'weak' | 'linearizable' | 'strong';
 
+/** Client certificate for an rqlited run with `-http-verify-client` (multi mode). */
+export interface RqliteTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** Name checked against the server certificate (the core id: rqlited's certificate names it). */
+  servername: string;
+}
+
 export interface RqliteClientOptions {
-  /** e.g. http://127.0.0.1:4001 — the local sidecar, always on loopback. */
+  /** e.g. http://127.0.0.1:4001 (https:// with `tls`) — the local sidecar, always on loopback. */
   url: string;
+  tls?: RqliteTls | undefined;
+  /** Basic-auth credential of rqlited's `-auth` file; never logged. */
+  auth?: { username: string; password: string } | undefined;
   requestTimeoutMs: number;
   /** Idempotent calls meeting "unavailable" are retried with backoff within this budget. */
   retryBudgetMs: number;
@@ -29,10 +41,18 @@ export interface WriteOptions {
 export class RqliteClient {
   private readonly pool: Pool;
   private readonly log: Logger;
+  private readonly headers: Record<string, string>;
 
   constructor(private readonly options: RqliteClientOptions) {
-    this.pool = new Pool(options.url, { connections: 8, pipelining: 1 });
+    const tls = options.tls;
+    this.pool = new Pool(options.url, {
+      connections: 8,
+      pipelining: 1,
+      ...(tls === undefined ? {} : { connect: { ca: tls.ca, cert: tls.cert, key: tls.key, servername: tls.servername, rejectUnauthorized: true } }),
+    });
     this.log = options.logger.child({ component: 'platform:rqlite' });
+    const a = options.auth;
+    this.headers = a === undefined ? {} : { authorization: `Basic ${Buffer.from(`${a.username}:${a.password}`).toString('base64')}` };
   }
 
   async execute(statements: Statement[], options: WriteOptions = {}): Promise<WriteResult[]> {
@@ -57,18 +77,25 @@ export class RqliteClient {
   /** GET /readyz: true only when this node knows a reachable leader and its store is ready. */
   async isReady(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
     try {
-      const res = await this.pool.request({
-        method: 'GET',
-        path: '/readyz',
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.body.text();
-      return { ok: res.statusCode === 200, detail: text.trim().replaceAll('\n', ' ') };
+      const res = await this.request('GET', '/readyz', timeoutMs);
+      return { ok: res.status === 200, detail: res.text.trim().replaceAll('\n', ' ') };
     } catch (err) {
       return { ok: false, detail: (err as Error).message };
     }
+  }
+
+  /** A raw call to the rqlite HTTP API (`/nodes`, `/status`, `/remove`…), for cluster management. */
+  async request(method: Dispatcher.HttpMethod, path: string, timeoutMs: number, body?: unknown): Promise<{ status: number; text: string }> {
+    const res = await this.pool.request({
+      method,
+      path,
+      headers: { ...this.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    return { status: res.statusCode, text: await res.body.text() };
   }
 
   async close(): Promise<void> {
@@ -83,7 +110,7 @@ export class RqliteClient {
       const res = await this.pool.request({
         method: 'POST',
         path,
-        headers: { 'content-type': 'application/json' },
+        headers: { ...this.headers, 'content-type': 'application/json' },
         body: JSON.stringify(body),
         headersTimeout: timeout,
         bodyTimeout: timeout,

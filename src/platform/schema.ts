@@ -78,6 +78,35 @@ export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
       "INSERT INTO cache_epochs (scope, epoch) VALUES ('users', 0), ('cores', 0)",
     ],
   },
+  {
+    version: 3,
+    name: 'cluster',
+    statements: [
+      // Multi-core (issue #15): where each core's rqlited is dialled, and whether it should vote.
+      // `voter` is the wanted suffrage; each core's master brings its rqlited in line.
+      `CREATE TABLE cluster_nodes (
+        core_id TEXT PRIMARY KEY,
+        ip TEXT NOT NULL,
+        raft_address TEXT NOT NULL,
+        voter INTEGER NOT NULL DEFAULT 0,
+        cert_sha256 TEXT,
+        cert_expires_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      )`,
+      // One-time join tokens of `bin/bootstrap.js new-core`: only a SHA-256 of the token is stored.
+      `CREATE TABLE join_tokens (
+        token_hash TEXT PRIMARY KEY,
+        core_id TEXT NOT NULL,
+        issued_by TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        revoked_at INTEGER
+      )`,
+      'CREATE INDEX join_tokens_core ON join_tokens (core_id)',
+    ],
+  },
 ];
 
 export const PLATFORM_SCHEMA_VERSION = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;

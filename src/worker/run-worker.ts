@@ -9,7 +9,7 @@ import { loadSecrets } from '../secrets/core-secrets.js';
 import { databaseSettings } from '../secrets/database-password.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
-import { RqliteClient } from '../platform/rqlite-client.js';
+import { createPlatformClient } from '../platform/platform-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { Socket } from 'node:net';
 import { ConnectionIntake } from './connection-intake.js';
@@ -31,12 +31,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   let state: CoreState = { draining: false, failedRoles: [] };
 
   const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
-  const platform = new RqliteClient({
-    url: `http://127.0.0.1:${config.platformDb.rqlited.httpPort}`,
-    requestTimeoutMs: config.platformDb.requestTimeoutMs,
-    retryBudgetMs: config.platformDb.retryBudgetMs,
-    logger,
-  });
+  const platform = createPlatformClient(config, logger);
   const timeout = config.health.checkTimeoutMs;
   const readiness = new Readiness({
     coreState: () => state,

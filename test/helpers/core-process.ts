@@ -32,6 +32,10 @@ export interface StartCoreOptions {
   envFor?: (ports: CorePorts) => Record<string, string>;
   /** Start on the var dir, ports and database of this (dead) core; it then owns them. */
   takeOver?: CoreProcess;
+  /** Extra master arguments (e.g. `--bootstrap <bundle> --bootstrap-passphrase-file <f>`). */
+  args?: string[];
+  /** Runs with the core's environment before the master starts (e.g. `bin/bootstrap.js init`). */
+  prepare?: (env: NodeJS.ProcessEnv) => void | Promise<void>;
 }
 
 interface Resources {
@@ -128,6 +132,9 @@ export class CoreProcess {
   /** Every process of this tree seen so far, by pid → start time (a recycled pid is never killed). */
   private readonly seen = new Map<number, string>();
   private readonly exited: Promise<void>;
+
+  /** The environment the master runs with (HOMECORE_* included): run CLIs as this core with it. */
+  env: NodeJS.ProcessEnv = {};
 
   constructor(readonly pid: number, private readonly res: Resources, exited: Promise<void>) {
     this.exited = exited;
@@ -372,8 +379,9 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
     ...opts.env,
     ...opts.envFor?.(res.ports),
   });
+  await opts.prepare?.(env);
   // detached: own process group, so cleanup finds workers and sidecars even once the master is gone.
-  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js'), ...(opts.args ?? [])], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not spawn the master');
   let core: CoreProcess | null = null;
   const exited = new Promise<void>((resolve) => {
@@ -383,6 +391,7 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
     });
   });
   core = new CoreProcess(child.pid, res, exited);
+  core.env = env;
   const created = core;
   child.once('error', (err) => created.logs.push(`spawn error: ${err.message}`));
   for (const stream of [child.stdout, child.stderr]) {

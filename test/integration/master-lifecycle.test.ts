@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createCa, issueCoreCertificate } from '../../src/cluster/pki.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { boundPorts, isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
 
@@ -170,17 +172,29 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
     await c.waitFor('every process gone', () => (tree.every((pid) => !isRunning(pid)) ? true : null), 5000);
   });
 
-  it('refuses multi-core mode with an rqlited that does not check Raft client certificates', { timeout: 60_000 }, async () => {
-    const manifest = JSON.parse(readFileSync(join(process.cwd(), '.tools', 'rqlited', 'manifest.json'), 'utf8')) as { multiCoreSafe: boolean };
-    const c = await core({ env: { HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test' } });
-    if (manifest.multiCoreSafe) {
-      // A safe build (release archive or Go build) is allowed to start in multi-core mode.
-      await c.waitReady(60_000);
-      return;
-    }
-    expect(await c.waitExit(30_000), c.tail()).toBe(1);
-    expect(c.logs.join('\n')).toMatch(/does not check Raft client certificates: refusing to start/);
-    expect(c.rqlitedPid()).toBeNull();
+  it('multi mode: refuses an incomplete cluster identity, and an rqlited that does not check Raft client certificates', { timeout: 60_000 }, async () => {
+    const bare = await core({ env: { HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test' } });
+    expect(await bare.waitExit(30_000), bare.tail()).toBe(1);
+    expect(bare.logs.join('\n')).toMatch(/core\.ip: required when platform\.mode is multi[\s\S]*platformDb\.tls\.caFile: required/);
+    expect(bare.rqlitedPid()).toBeNull();
+
+    // A complete identity, but an rqlited (no manifest) whose -version is one that ignores -node-verify-client.
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-old-rqlited-'));
+    const ca = await createCa('test CA');
+    const cert = await issueCoreCertificate(ca, { id: 'core-old', domain: 'example.test', ip: '127.0.0.7' });
+    for (const [f, v] of [['ca.crt', ca.cert], ['node.crt', cert.cert], ['node.key', cert.key]] as const) writeFileSync(join(dir, f), v);
+    writeFileSync(join(dir, 'rqlited'), '#!/bin/sh\necho "rqlited v8.26.8 linux/amd64 go1.22.5"\n', { mode: 0o755 });
+    const old = await core({
+      env: {
+        HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test', HOMECORE_CORE__ID: 'core-old',
+        HOMECORE_CORE__URL: 'http://127.0.0.7:3000/', HOMECORE_CORE__IP: '127.0.0.7', HOMECORE_PLATFORM_DB__RQLITED__BINARY: join(dir, 'rqlited'),
+        HOMECORE_PLATFORM_DB__TLS__CA_FILE: join(dir, 'ca.crt'), HOMECORE_PLATFORM_DB__TLS__CERT_FILE: join(dir, 'node.crt'),
+        HOMECORE_PLATFORM_DB__TLS__KEY_FILE: join(dir, 'node.key'),
+      },
+    });
+    expect(await old.waitExit(30_000), old.tail()).toBe(1);
+    expect(old.logs.join('\n')).toMatch(/rqlited 8\.26\.8 \(configured\) does not check Raft client certificates: refusing to start/);
+    expect(old.rqlitedPid()).toBeNull();
   });
 
   it('a master started over a stale pid file reaps the orphaned rqlited and serves again', { timeout: 150_000 }, async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -242,9 +242,44 @@ describe('cross-key rules', () => {
     expect(load({ HOMECORE_CORE__URL: 'https://c1.example.com/' }).core.url).toBe('https://c1.example.com/');
   });
 
-  it('requires platform.domain in multi mode', () => {
-    expect(problemsOf(() => load({ HOMECORE_PLATFORM__MODE: 'multi' }))).toEqual(['platform.domain: required when platform.mode is multi']);
-    expect(load({ HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'pryv.example.com' }).platform.mode).toBe('multi');
+  it('requires the whole cluster identity in multi mode, listing each missing key', () => {
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM__MODE: 'multi' })).sort()).toEqual([
+      'core.ip: required when platform.mode is multi',
+      "core.url: required when platform.mode is multi (this core's public URL, slash-terminated)",
+      'platform.domain: required when platform.mode is multi',
+      'platformDb.tls.caFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+      'platformDb.tls.certFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+      'platformDb.tls.keyFile: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)',
+    ]);
+  });
+
+  it('accepts a complete multi-mode config and checks addresses and files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-tls-'));
+    for (const f of ['ca.crt', 'node.crt', 'node.key']) writeFileSync(join(dir, f), 'x');
+    const multi = {
+      HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'pryv.example.com', HOMECORE_CORE__ID: 'core-a',
+      HOMECORE_CORE__URL: 'https://core-a.pryv.example.com/', HOMECORE_CORE__IP: '10.0.0.11',
+      HOMECORE_PLATFORM_DB__TLS__CA_FILE: join(dir, 'ca.crt'), HOMECORE_PLATFORM_DB__TLS__CERT_FILE: join(dir, 'node.crt'),
+      HOMECORE_PLATFORM_DB__TLS__KEY_FILE: join(dir, 'node.key'),
+    };
+    try {
+      expect(load(multi).platform.mode).toBe('multi');
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: '0.0.0.0:4002', HOMECORE_CORE__IP: 'core-a' }))).toEqual([
+        'core.ip: "core-a" is not an IP address',
+        'platformDb.rqlited.raftAdvertisedAddress: required when raftAddress binds 0.0.0.0 (the address other cores dial)',
+      ]);
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true', HOMECORE_PLATFORM_DB__TLS__KEY_FILE: join(dir, 'nope.key') }))).toEqual([
+        'platformDb.rqlited.nonVoter: a non-voter can only join an existing cluster: platformDb.rqlited.join is empty',
+        `platformDb.tls.keyFile: ${join(dir, 'nope.key')} does not exist`,
+      ]);
+      expect(problemsOf(() => load({ ...multi, HOMECORE_PLATFORM_DB__TLS__VERIFY_CLIENT: 'false' }))).toEqual(['platformDb.tls.verifyClient: must be equal to constant']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses join settings outside multi mode', () => {
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[10.0.0.1:4002]' }))).toEqual(['platformDb.rqlited.join: only used when platform.mode is multi']);
   });
 
   it('requires a MongoDB url for the mongodb engine, and maxMs ≥ initialMs', () => {
@@ -260,6 +295,24 @@ describe('cross-key rules', () => {
     const problems = problemsOf(() =>
       load({ HOMECORE_HTTP__HFS_PORT: '3000', HOMECORE_PLATFORM__PUBLIC_URL: 'https://x.example.com', HOMECORE_PLATFORM__MODE: 'multi' }),
     );
-    expect(problems).toHaveLength(3);
+    expect(problems).toHaveLength(8);
+  });
+});
+
+describe('{varDir}/cluster/core.yml (written by the bootstrap)', () => {
+  it('sits between default.yml and the operator\'s file and variables, and may not move the var dir', () => {
+    const varDir = mkdtempSync(join(tmpdir(), 'homecore-layer-'));
+    try {
+      mkdirSync(join(varDir, 'cluster'));
+      writeFileSync(join(varDir, 'cluster', 'core.yml'), 'core: { id: core-b, ip: 10.0.0.12 }\nregistration: { hosting: eu-1, zone: eu }\n');
+      const config = load({ HOMECORE_PATHS__VAR_DIR: varDir, HOMECORE_REGISTRATION__ZONE: 'ch' });
+      expect([config.core.id, config.core.ip, config.registration.hosting, config.registration.zone]).toEqual(['core-b', '10.0.0.12', 'eu-1', 'ch']);
+      const file = writeYaml('layer-override.yml', 'core: { id: core-x }\n');
+      expect(load({ HOMECORE_PATHS__VAR_DIR: varDir }, file).core.id).toBe('core-x');
+      writeFileSync(join(varDir, 'cluster', 'core.yml'), 'paths: { varDir: /elsewhere }\n');
+      expect(problemsOf(() => load({ HOMECORE_PATHS__VAR_DIR: varDir }))).toEqual([`${join(varDir, 'cluster', 'core.yml')}: may not set paths`]);
+    } finally {
+      rmSync(varDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,0 +1,55 @@
+import { existsSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { Config } from './schema.js';
+
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]', '']);
+
+/** host of a `host:port` address (IPv6 in brackets kept as written). */
+export function hostOf(address: string): string {
+  return address.slice(0, address.lastIndexOf(':'));
+}
+
+/** The Raft address other cores reach this one on. */
+export function raftAdvertisedAddress(config: Readonly<Config>): string {
+  const r = config.platformDb.rqlited;
+  return r.raftAdvertisedAddress ?? r.raftAddress;
+}
+
+function fileProblem(key: string, file: string | null): string | null {
+  if (file === null) return `${key}: required when platform.mode is multi (run bin/bootstrap.js init, or bin/start --bootstrap)`;
+  if (!existsSync(file)) return `${key}: ${file} does not exist`;
+  if (!statSync(file).isFile()) return `${key}: ${file} is not a file`;
+  return null;
+}
+
+/**
+ * Cross-key rules of the multi-core mode (issue #15): every per-core identity the cluster needs is
+ * present, the Raft address peers dial is routable, and the mutual-TLS files exist.
+ */
+export function clusterProblems(config: Readonly<Config>): string[] {
+  const problems: string[] = [];
+  const r = config.platformDb.rqlited;
+  const tls = config.platformDb.tls;
+  if (config.platform.mode !== 'multi') {
+    if (r.join.length > 0) problems.push('platformDb.rqlited.join: only used when platform.mode is multi');
+    if (r.nonVoter) problems.push('platformDb.rqlited.nonVoter: only used when platform.mode is multi');
+    return problems;
+  }
+  if (config.core.url === null) problems.push('core.url: required when platform.mode is multi (this core\'s public URL, slash-terminated)');
+  if (config.core.ip === null) problems.push('core.ip: required when platform.mode is multi');
+  else if (isIP(config.core.ip) === 0) problems.push(`core.ip: "${config.core.ip}" is not an IP address`);
+  if (config.platform.domain === null) problems.push('platform.domain: required when platform.mode is multi');
+  const adv = raftAdvertisedAddress(config);
+  if (WILDCARD.has(hostOf(adv))) {
+    problems.push(`platformDb.rqlited.raftAdvertisedAddress: required when raftAddress binds ${hostOf(r.raftAddress) || 'all addresses'} (the address other cores dial)`);
+  }
+  if (r.nonVoter && r.join.length === 0) {
+    problems.push('platformDb.rqlited.nonVoter: a non-voter can only join an existing cluster: platformDb.rqlited.join is empty');
+  }
+  if (r.join.includes(adv)) problems.push(`platformDb.rqlited.join: lists this core's own Raft address ${adv}`);
+  for (const [key, file] of [['caFile', tls.caFile], ['certFile', tls.certFile], ['keyFile', tls.keyFile]] as const) {
+    const p = fileProblem(`platformDb.tls.${key}`, file);
+    if (p !== null) problems.push(p);
+  }
+  return problems;
+}

@@ -1,0 +1,246 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createCa, issueCoreCertificate } from '../../src/cluster/pki.js';
+import { ClusterRepository } from '../../src/platform/cluster-repo.js';
+import { CoresRepository } from '../../src/platform/cores.js';
+import { resolveRqlited } from '../../src/master/rqlited.js';
+import { loadConfig } from '../../src/config/index.js';
+import { sleep } from '../../src/util/backoff.js';
+import { freePort } from '../helpers/free-port.js';
+import { bootstrapCli, clientOf, joinCore, membersOf, runCli, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
+
+/**
+ * Issue #15: three real cores (Raft on 127.0.0.2-4, mutual TLS) built through the operator's bootstrap
+ * path, then attacked and broken. One platform for the whole file (~2-3 min on this 2-core machine).
+ * Needs a build (`tsc -p tsconfig.json`; bin/test does it).
+ */
+let a: PlatformCore;
+let b: PlatformCore;
+let c: PlatformCore;
+
+beforeAll(async () => {
+  a = await startFirstCore('core-a', '127.0.0.2');
+  b = await joinCore(a, 'core-b', '127.0.0.3');
+  c = await joinCore(a, 'core-c', '127.0.0.4');
+}, 300_000);
+
+afterAll(async () => {
+  for (const p of [c, b, a]) await p?.core.kill();
+}, 120_000);
+
+/** A fresh var dir and ports for a core that never starts (its bootstrap must be refused). */
+function strangerEnv(): NodeJS.ProcessEnv {
+  const varDir = mkdtempSync(join(tmpdir(), 'homecore-stranger-'));
+  return { ...a.core.env, HOMECORE_PATHS__VAR_DIR: varDir };
+}
+
+/** An rqlited outside the platform trying to join core-a's Raft port; resolves with its exit code. */
+async function rogueJoin(tlsArgs: string[]): Promise<{ code: number | null; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'homecore-rogue-'));
+  const [http, raft] = [await freePort(), await freePort()];
+  // The real rqlite credential: only TLS may be what refuses it.
+  const auth = join(a.core.varDir, 'cluster', 'rqlite-auth.json');
+  const args = ['-node-id', 'rogue', '-http-addr', `127.0.0.1:${http}`, '-raft-addr', `127.0.0.5:${raft}`, '-auth', auth, '-join-as', 'homecore',
+    ...tlsArgs, '-join', a.raftAddress, '-join-attempts', '2', '-join-interval', '1s', join(dir, 'data')];
+  const child = spawn(resolveRqlited(loadConfig({ env: a.core.env })).path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
+}
+
+describe('a 3-core platform through the bootstrap path', { concurrent: false, shuffle: false }, () => {
+  it('forms one rqlite cluster: the first core votes, joiners are available non-voters, tokens burnt', async () => {
+    const m = await membersOf(a.core);
+    expect(m.map((x) => [x.id, x.voter, x.reachable]).sort()).toEqual([['core-a', true, true], ['core-b', false, true], ['core-c', false, true]]);
+    const client = clientOf(b.core, 5000);
+    try {
+      const cores = await new CoresRepository(client).list();
+      expect(cores.map((x) => [x.id, x.available])).toEqual([['core-a', true], ['core-b', true], ['core-c', true]]);
+      expect((await new ClusterRepository(client).list()).map((n) => n.raftAddress)).toEqual([a.raftAddress, b.raftAddress, c.raftAddress]);
+      const tokens = await client.queryRows('SELECT core_id, used_at, length(token_hash) AS len FROM join_tokens ORDER BY core_id', [], 'linearizable');
+      expect(tokens.map((t) => [t['core_id'], t['used_at'] !== null, t['len']])).toEqual([['core-b', true, 64], ['core-c', true, 64]]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('refuses a reused bundle (token burnt): one line, nothing written', async () => {
+    const env = strangerEnv();
+    const r = await runCli('master', ['--bootstrap', b.bundle?.file ?? '', '--bootstrap-passphrase-file', b.bundle?.passphraseFile ?? ''], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe('homecore master: issuing core refused the join: join token already used');
+    expect(existsSync(join(String(env['HOMECORE_PATHS__VAR_DIR']), 'cluster'))).toBe(false);
+  });
+
+  it('refuses a tampered bundle and a wrong passphrase: one line, nothing written', async () => {
+    const bundle = JSON.parse(readFileSync(b.bundle?.file ?? '', 'utf8')) as { header: string; data: string; tag: string };
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-tamper-'));
+    const header = JSON.parse(Buffer.from(bundle.header, 'base64').toString()) as { expiresAt: number };
+    header.expiresAt += 86_400_000;
+    const cases = {
+      data: { ...bundle, data: `${bundle.data.slice(0, 20)}${bundle.data[20] === 'A' ? 'B' : 'A'}${bundle.data.slice(21)}` },
+      header: { ...bundle, header: Buffer.from(JSON.stringify(header)).toString('base64') },
+    };
+    for (const [name, tampered] of Object.entries(cases)) {
+      const file = join(dir, `${name}.bundle`);
+      writeFileSync(file, JSON.stringify(tampered));
+      const env = strangerEnv();
+      const r = await runCli('master', ['--bootstrap', file, '--bootstrap-passphrase-file', b.bundle?.passphraseFile ?? ''], env);
+      expect(r.code, name).toBe(1);
+      expect(r.stderr.trim(), name).toBe('homecore master: bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
+      expect(existsSync(join(String(env['HOMECORE_PATHS__VAR_DIR']), 'cluster')), name).toBe(false);
+    }
+    writeFileSync(join(dir, 'wrong.pass'), 'not-the-passphrase\n');
+    const r = await runCli('master', ['--bootstrap', b.bundle?.file ?? '', '--bootstrap-passphrase-file', join(dir, 'wrong.pass')], strangerEnv());
+    expect(r.stderr.trim()).toBe('homecore master: bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
+  });
+
+  it('refuses a revoked or expired token before writing anything', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-revoked-'));
+    const made = await bootstrapCli(['new-core', '--id', 'core-d', '--url', 'http://127.0.0.1:1/', '--ip', '127.0.0.6', '--hosting', 'test',
+      '--raft-address', '127.0.0.6:4002', '--out', join(dir, 'd.bundle'), '--passphrase-file', join(dir, 'd.pass')], a.core.env);
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).not.toContain(readFileSync(join(dir, 'd.pass'), 'utf8').trim());
+    expect((await bootstrapCli(['revoke-token', 'core-d'], a.core.env)).stdout.trim()).toBe('core-d: 1 join token revoked');
+    const env = strangerEnv();
+    const r = await runCli('master', ['--bootstrap', join(dir, 'd.bundle'), '--bootstrap-passphrase-file', join(dir, 'd.pass')], env);
+    expect(r.stderr.trim()).toBe('homecore master: issuing core refused the join: join token revoked');
+    expect(existsSync(join(String(env['HOMECORE_PATHS__VAR_DIR']), 'cluster'))).toBe(false);
+
+    // Expired in the platform DB (the issuer's clock decides), though the bundle itself says otherwise.
+    const again = await bootstrapCli(['new-core', '--id', 'core-d', '--url', 'http://127.0.0.1:1/', '--ip', '127.0.0.6', '--hosting', 'test',
+      '--raft-address', '127.0.0.6:4002', '--out', join(dir, 'd2.bundle'), '--passphrase-file', join(dir, 'd2.pass')], a.core.env);
+    expect(again.code, again.stderr).toBe(0);
+    const client = clientOf(a.core, 5000);
+    await client.execute([["UPDATE join_tokens SET expires_at = 1 WHERE core_id = 'core-d' AND revoked_at IS NULL"]]);
+    await client.close();
+    const expired = await runCli('master', ['--bootstrap', join(dir, 'd2.bundle'), '--bootstrap-passphrase-file', join(dir, 'd2.pass')], strangerEnv());
+    expect(expired.stderr.trim()).toBe('homecore master: issuing core refused the join: join token expired: issue a new bundle');
+  });
+
+  it('refuses Raft joins over plain TCP and with a foreign-CA certificate', { timeout: 120_000 }, async () => {
+    const plain = await rogueJoin([]);
+    expect(plain.code).not.toBe(0);
+    expect(plain.output).toMatch(/failed to join cluster/);
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-foreign-'));
+    const ca = await createCa('foreign CA');
+    const cert = await issueCoreCertificate(ca, { id: 'rogue', domain: 'cluster.homecore.test', ip: '127.0.0.5' });
+    for (const [f, v] of [['ca.crt', ca.cert], ['rogue.crt', cert.cert], ['rogue.key', cert.key]] as const) writeFileSync(join(dir, f), v);
+    const foreign = await rogueJoin(['-node-cert', join(dir, 'rogue.crt'), '-node-key', join(dir, 'rogue.key'), '-node-ca-cert', join(dir, 'ca.crt'), '-node-no-verify']);
+    expect(foreign.code).not.toBe(0);
+    expect(foreign.output).toMatch(/failed to join cluster/);
+    expect((await membersOf(a.core)).map((m) => m.id)).not.toContain('rogue');
+  });
+
+  it('the rqlite HTTP API refuses a client without the core\'s certificate, and without the credential', async () => {
+    const port = Number(a.core.env['HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT']);
+    const cluster = join(a.core.varDir, 'cluster');
+    const ca = readFileSync(join(cluster, 'ca.crt'), 'utf8');
+    const get = (connect: Record<string, string>) =>
+      request(`https://127.0.0.1:${port}/db/query?q=SELECT%201`, { dispatcher: new Agent({ connect: { ca, servername: 'core-a', ...connect } }) });
+    await expect(get({})).rejects.toThrow(/certificate required|socket hang up|ECONNRESET|other side closed/i);
+    const foreignCa = await createCa('foreign CA');
+    const foreign = await issueCoreCertificate(foreignCa, { id: 'core-a', domain: 'cluster.homecore.test', ip: '127.0.0.2' });
+    await expect(get({ cert: foreign.cert, key: foreign.key })).rejects.toThrow();
+    const noCredential = await get({ cert: readFileSync(join(cluster, 'node.crt'), 'utf8'), key: readFileSync(join(cluster, 'node.key'), 'utf8') });
+    expect(noCredential.statusCode).toBe(401);
+    await noCredential.body.dump();
+    // Plain HTTP never reaches the API: Go's TLS server answers 400 on its own.
+    const plain = await request(`http://127.0.0.1:${port}/db/query?q=SELECT%201`);
+    expect(plain.statusCode).toBe(400);
+    expect(await plain.body.text()).toMatch(/HTTP request to an HTTPS server/);
+  });
+
+  it('promote-core refuses an even number of voters, then makes three voters', { timeout: 200_000 }, async () => {
+    const even = await bootstrapCli(['promote-core', 'core-b'], a.core.env);
+    expect(even.code).toBe(1);
+    expect(even.stderr).toMatch(/^bootstrap promote-core: refusing to promote core-b: that would leave 2 voters: .*survives only 0 failures/);
+    const ok = await bootstrapCli(['promote-core', 'core-b', 'core-c'], a.core.env);
+    expect(ok.code, ok.stderr).toBe(0);
+    const m = await membersOf(a.core);
+    expect(m.filter((x) => x.voter && x.reachable).map((x) => x.id).sort()).toEqual(['core-a', 'core-b', 'core-c']);
+    await b.core.waitReady(60_000);
+    await c.core.waitReady(60_000);
+  });
+
+  it('renew-cert renews the CA core\'s certificate in place and seals one for another core; list-cores shows them', { timeout: 120_000 }, async () => {
+    const certOf = (p: PlatformCore): string => readFileSync(join(p.core.varDir, 'cluster', 'node.crt'), 'utf8');
+    const [oldA, oldB] = [certOf(a), certOf(b)];
+    const self = await bootstrapCli(['renew-cert'], a.core.env);
+    expect(self.code, self.stderr).toBe(0);
+    expect(certOf(a)).not.toBe(oldA);
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-renew-'));
+    const sealed = await bootstrapCli(['renew-cert', '--id', 'core-b', '--out', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], a.core.env);
+    expect(sealed.code, sealed.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'b.cert'), 'utf8')).not.toContain('PRIVATE KEY');
+    const wrongCore = await bootstrapCli(['renew-cert', '--apply', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], c.core.env);
+    expect(wrongCore.stderr.trim()).toBe('bootstrap renew-cert: this certificate is for core-b, not for this core (core-c)');
+    const applied = await bootstrapCli(['renew-cert', '--apply', join(dir, 'b.cert'), '--passphrase-file', join(dir, 'b.pass')], b.core.env);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(certOf(b)).not.toBe(oldB);
+    // The renewed certificates still carry the cluster: every member reachable, as seen from core-b.
+    await b.core.waitFor('every member reachable after the renewals', async () => {
+      const m = await membersOf(b.core).catch(() => []);
+      return m.length === 3 && m.every((x) => x.reachable);
+    }, 30_000, 500);
+    const list = await bootstrapCli(['list-cores'], a.core.env);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID +URL +HOSTING +AVAILABLE +USERS +RAFT +WANTED +ACTUAL +REACHABLE +CERT-EXPIRES$/);
+    expect(list.stdout).toMatch(new RegExp(`core-b .* ${b.raftAddress.replace(/\./g, '\\.')} +voter +voter`));
+  });
+
+  it('SIGKILL of the leader\'s rqlited: writes resume through survivors within 15 s, it is restarted and rejoins', { timeout: 200_000 }, async () => {
+    const all = [a, b, c];
+    const setup = clientOf(a.core, 10_000);
+    await setup.execute(['CREATE TABLE IF NOT EXISTS chaos (k TEXT PRIMARY KEY)'], { idempotent: true });
+    await setup.close();
+    const leaderId = (await membersOf(a.core)).find((m) => m.leader)?.id;
+    const leader = all.find((p) => p.id === leaderId);
+    if (leader === undefined) throw new Error('no leader');
+    const survivors = all.filter((p) => p !== leader).map((p) => clientOf(p.core));
+    const acked: string[] = [];
+    const write = async (k: string): Promise<boolean> => {
+      try {
+        await survivors[acked.length % 2]?.execute([['INSERT INTO chaos (k) VALUES (?) ON CONFLICT DO NOTHING', k]]);
+        acked.push(k);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 20; i += 1) expect(await write(`before-${i}`)).toBe(true);
+    const victim = leader.core.rqlitedPid();
+    if (victim === null) throw new Error('no rqlited pid');
+    process.kill(victim, 'SIGKILL');
+    const deadline = Date.now() + 15_000;
+    let resumed = false;
+    for (let i = 0; Date.now() < deadline && !resumed; i += 1) {
+      resumed = await write(`during-${i}`);
+      if (!resumed) await sleep(200);
+    }
+    expect(resumed, 'a write through a survivor succeeded within 15 s of the kill').toBe(true);
+    for (let i = 0; i < 20; i += 1) await write(`after-${i}`);
+    const fresh = await leader.core.waitFor('rqlited restarted by its master', () => {
+      const pid = leader.core.rqlitedPid();
+      return pid !== null && pid !== victim ? pid : null;
+    }, 30_000);
+    expect(fresh).not.toBe(victim);
+    await leader.core.waitFor('the restarted node back in the cluster', async () => {
+      const m = await membersOf(leader.core).catch(() => []);
+      return m.length === 3 && m.every((x) => x.reachable) && m.some((x) => x.leader);
+    }, 60_000, 500);
+    await leader.core.waitReady(60_000);
+    const back = clientOf(leader.core, 10_000);
+    const rows = await back.queryRows('SELECT k FROM chaos', [], 'linearizable');
+    await back.close();
+    for (const s of survivors) await s.close();
+    expect(rows.map((r) => r['k'])).toEqual(expect.arrayContaining(acked));
+  });
+});
