@@ -38,7 +38,19 @@ export function clusterProblems(config: Readonly<Config>): string[] {
   if (config.core.url === null) problems.push('core.url: required when platform.mode is multi (this core\'s public URL, slash-terminated)');
   if (config.core.ip === null) problems.push('core.ip: required when platform.mode is multi');
   else if (isIP(config.core.ip) === 0) problems.push(`core.ip: "${config.core.ip}" is not an IP address`);
+  else if (config.dns.enabled && isIP(config.core.ip) !== 4) problems.push(`core.ip: "${config.core.ip}" must be an IPv4 address when dns.enabled (it is served in A records)`);
   if (config.platform.domain === null) problems.push('platform.domain: required when platform.mode is multi');
+  if (r.external) {
+    // rqlited and its cluster are run elsewhere: their Raft and TLS setup is the operator's. TLS files,
+    // when given, are still used by the platform-DB client, so they must exist.
+    for (const [key, file] of [['caFile', tls.caFile], ['certFile', tls.certFile], ['keyFile', tls.keyFile]] as const) {
+      if (file !== null) {
+        const p = fileProblem(`platformDb.tls.${key}`, file);
+        if (p !== null) problems.push(p);
+      }
+    }
+    return problems;
+  }
   const adv = raftAdvertisedAddress(config);
   if (WILDCARD.has(hostOf(adv))) {
     problems.push(`platformDb.rqlited.raftAdvertisedAddress: required when raftAddress binds ${hostOf(r.raftAddress) || 'all addresses'} (the address other cores dial)`);

@@ -38,7 +38,7 @@ export const ConfigSchema = Type.Object(
         id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }),
         url: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
         // Public IPv4: certificate SAN and DNS answers. Required in multi mode (null = not published).
-        ip: Type.Union([Type.String({ format: 'ipv4' }), Type.Null()]),
+        ip: Type.Union([Type.String({ minLength: 2 }), Type.Null()]),
         // How often the master refreshes this core's `available` flag from its readiness checks.
         availabilityIntervalMs: Type.Integer({ minimum: 100 }),
       },

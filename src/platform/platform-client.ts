@@ -5,14 +5,21 @@ import { loadRqliteCredential } from '../secrets/rqlite-auth.js';
 import { RqliteClient, type RqliteTls } from './rqlite-client.js';
 
 /** The core's client certificate for its rqlite HTTP API (multi mode), or undefined (single). */
+function rqliteTlsConfigured(config: Readonly<Config>): boolean {
+  const { caFile, certFile, keyFile } = config.platformDb.tls;
+  return config.platform.mode === 'multi' && caFile !== null && certFile !== null && keyFile !== null;
+}
+
 export function rqliteTls(config: Readonly<Config>): RqliteTls | undefined {
   const { caFile, certFile, keyFile } = config.platformDb.tls;
-  if (config.platform.mode !== 'multi' || caFile === null || certFile === null || keyFile === null) return undefined;
+  if (!rqliteTlsConfigured(config) || caFile === null || certFile === null || keyFile === null) return undefined;
   return { ca: readFileSync(caFile, 'utf8'), cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8'), servername: config.core.id };
 }
 
 export function rqliteUrl(config: Readonly<Config>): string {
-  const scheme = config.platform.mode === 'multi' ? 'https' : 'http';
+  // An external rqlited in multi mode may run without TLS (clusterProblems allows it): https only with
+  // the core's certificate to present.
+  const scheme = rqliteTlsConfigured(config) ? 'https' : 'http';
   return `${scheme}://127.0.0.1:${config.platformDb.rqlited.httpPort}`;
 }
 

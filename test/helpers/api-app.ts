@@ -58,6 +58,17 @@ export function randomUsername(prefix = 'u'): string {
  * The API worker's app on a fresh PostgreSQL database and the shared test rqlited (real services from
  * the integration globalSetup), driven with `app.inject()`. Each call gets its own database.
  */
+/**
+ * Multi mode over the suite's shared plain rqlited (`platformDb.rqlited.external`: it is supervised
+ * by test/helpers/test-services.ts, not by this app), so no cluster TLS files are needed.
+ */
+export const MULTI_TEST_ENV = {
+  HOMECORE_PLATFORM__MODE: 'multi',
+  HOMECORE_PLATFORM_DB__RQLITED__EXTERNAL: 'true',
+  HOMECORE_CORE__URL: 'http://127.0.0.1:3000/',
+  HOMECORE_CORE__IP: '127.0.0.1',
+} as const;
+
 export async function createApiTestApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
   const svc = inject('services');
   const db = await createTestDatabase(svc.pg, svc.pgAdmin);
@@ -66,6 +77,9 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     env: {
       HOMECORE_PATHS__VAR_DIR: varDir,
       HOMECORE_CORE__ID: 'test-core',
+      // A hosting of its own: cores other files left in the shared platform DB (stopped core
+      // processes) would otherwise be picked by placement as the least loaded.
+      HOMECORE_REGISTRATION__HOSTING: `h-${randomBytes(4).toString('hex')}`,
       HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
       HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
       HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',

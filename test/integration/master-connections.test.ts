@@ -129,7 +129,8 @@ async function expectNoLossNoRefusal(port: number, role: 'api' | 'hfs'): Promise
   expect(failed.length, summary).toBeLessThanOrEqual(WRITERS);
 
   // Every acknowledged write is there.
-  const read = await send(core.ports.api, 'GET', `/${username}/events/${eventId}/series`, undefined);
+  // deltaTimes run far past now, and reads without toDeltaTime stop at the current time.
+  const read = await send(core.ports.api, 'GET', `/${username}/events/${eventId}/series?toDeltaTime=${(WRITERS + 1) * 1_000_000}`, undefined);
   expect(read.status).toBe(200);
   const stored = new Set((read.json as { points: number[][] }).points.map((p) => p[0]));
   const acknowledged = outcomes.filter((o) => o.status === 200).map((o) => o.deltaTime);

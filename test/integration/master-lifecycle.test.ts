@@ -133,10 +133,11 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
     expect(c.logs.some((l) => /sidecar died/.test(l)), c.tail()).toBe(false);
   });
 
-  it('refuses to start when a role crash-loops during start, leaving nothing running', { timeout: 90_000 }, async () => {
+  it('refuses to start when a public port is taken, naming it, leaving nothing running', { timeout: 90_000 }, async () => {
     const { createServer } = await import('node:net');
     const { freePort } = await import('../helpers/free-port.js');
-    // Occupy the previews port before the master gets there: every previews worker fails to listen.
+    // Occupy the previews port before the master gets there: the master owns the public ports
+    // (src/master/connection-broker.ts), so it fails to listen itself.
     const port = await freePort();
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
@@ -151,7 +152,7 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
       });
       const code = await c.waitExit(60_000);
       expect(code, c.tail()).toBe(1);
-      expect(c.logs.some((l) => /previews crash-looped during start/.test(l)), c.tail()).toBe(true);
+      expect(c.logs.some((l) => l.includes('EADDRINUSE') && l.includes(`:${port}`)), c.tail()).toBe(true);
       expect(c.treePids().filter((pid) => pid !== c.pid && isRunning(pid)), c.tail()).toEqual([]);
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));

@@ -8,7 +8,7 @@ import { buildServices } from '../../src/api/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { createApiTestApp, randomUsername, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { createApiTestApp, MULTI_TEST_ENV, randomUsername, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 
 /**
  * Pryv API §6 (Socket.IO) on the API app listening on an ephemeral port: the SDK's socket extension
@@ -199,7 +199,7 @@ describe('Socket.IO handshake refusals', () => {
   });
 
   it('refuses a user homed on another core with wrong-core and its coreUrl (multi-core)', async () => {
-    const multi = await createApiTestApp({ HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test', HOMECORE_CORE__ID: `here-${randomUsername('c')}` });
+    const multi = await createApiTestApp({ ...MULTI_TEST_ENV, HOMECORE_PLATFORM__DOMAIN: 'example.test', HOMECORE_CORE__ID: `here-${randomUsername('c')}` });
     const other = `other-${randomUsername('c')}`;
     try {
       await multi.app.listen({ port: 0, host: '127.0.0.1' });

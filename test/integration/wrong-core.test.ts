@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
+import { createApiTestApp, MULTI_TEST_ENV, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
 
 /** Pryv API §4.6: a user homed on another core gets 421 wrong-core with that core's URL (multi-core only). */
 const OTHER = `other-${randomBytes(4).toString('hex')}`;
@@ -9,7 +9,7 @@ let multi: ApiTestApp;
 let single: ApiTestApp;
 
 beforeAll(async () => {
-  multi = await createApiTestApp({ HOMECORE_PLATFORM__MODE: 'multi', HOMECORE_PLATFORM__DOMAIN: 'example.test', HOMECORE_CORE__ID: `here-${randomBytes(4).toString('hex')}` });
+  multi = await createApiTestApp({ ...MULTI_TEST_ENV, HOMECORE_PLATFORM__DOMAIN: 'example.test', HOMECORE_CORE__ID: `here-${randomBytes(4).toString('hex')}` });
   single = await createApiTestApp();
   await multi.services.platform.cores.upsert({ id: OTHER, url: OTHER_URL, hosting: `h-${OTHER}`, available: true });
 });
