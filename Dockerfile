@@ -2,7 +2,7 @@
 # Operator's guide: docs/operations.md#docker.
 #
 #   docker build -t homecore .
-#   docker run -d --name core --network host --stop-timeout 30 -v homecore-var:/var/lib/homecore \
+#   docker run -d --name core --network host --stop-timeout 45 -v homecore-var:/var/lib/homecore \
 #     -e HOMECORE_PLATFORM__PUBLIC_URL=https://core.example.com/ homecore
 #
 # Classic Dockerfile syntax on purpose (no `# syntax=` line, no heredoc, no RUN --mount): it builds
@@ -88,11 +88,11 @@ EXPOSE 3000 4000 3001 4002
 
 # Liveness only (/health never checks dependencies); load balancers poll /ready. The probe reads the
 # same configuration as the master (HOMECORE_CONFIG file + HOMECORE_* variables) for port and address.
-HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
   CMD ["node", "/app/dist/bin/healthcheck.js"]
 
 # SIGTERM starts the drain (cluster.drainMs, then workers, PostgreSQL, rqlited): stop with a grace
-# longer than drainMs + shutdownTimeoutMs when requests may be long (`--stop-timeout 30`).
+# of drainMs + shutdownTimeoutMs + PostgreSQL and rqlited stops (`--stop-timeout 45`).
 STOPSIGNAL SIGTERM
 # Arguments after the image name go to the master, e.g. `--config /etc/homecore/core.yml`.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/bin/master.js"]

@@ -67,7 +67,7 @@ export class CoreSetup {
     };
     const startedAt = Date.now();
     await docker([
-      'run', '-d', '--name', name, '--network', 'host', '--stop-timeout', '30',
+      'run', '-d', '--name', name, '--network', 'host', '--stop-timeout', '45',
       // The image's probe, polled faster than its 10 s interval so the test need not wait for it.
       '--health-interval', '2s',
       '-v', `${this.volume}:/var/lib/homecore`,
