@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  * - integration: real PostgreSQL and rqlited started by test/helpers/global-setup.ts (a service that
  *   fails to start fails the run), plus tests that start whole cores; files run one at a time
  *   because a core forks several processes and this machine has 2 cores.
+ * - docker: the image built and run as an operator would (test/docker/, docs/testing.md#docker);
+ *   installs and starts Docker itself. bin/test runs it in its own vitest process beside the others.
  */
 export default defineConfig({
   test: {
@@ -26,6 +28,16 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'docker',
+          include: ['test/docker/**/*.test.ts'],
+          environment: 'node',
+          // Cold: Debian bases by debootstrap, npm ci and tsc in the image (minutes on 2 cores).
+          testTimeout: 45 * 60_000,
+          hookTimeout: 45 * 60_000,
         },
       },
     ],
