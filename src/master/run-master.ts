@@ -148,13 +148,14 @@ export async function runMaster(options: MasterOptions): Promise<void> {
       rqlited.start();
     }
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
-    await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);
+    // An external rqlited (platformDb.rqlited.external) and its cluster are managed elsewhere.
+    if (ownRqlited) await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);
     await pgSidecar?.start();
     await migrate(config, logger, platform);
-    await coreCluster.register();
+    if (ownRqlited) await coreCluster.register();
     await workers.start();
     await coreCluster.acknowledge();
-    coreCluster.startReconciling(rqlited, config.platformDb.rqlited.readyTimeoutMs);
+    if (ownRqlited) coreCluster.startReconciling(rqlited, config.platformDb.rqlited.readyTimeoutMs);
     // Available for placement only now that workers serve (the row was registered unavailable).
     await availability.tick();
     availability.start();
