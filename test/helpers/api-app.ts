@@ -69,6 +69,13 @@ export const MULTI_TEST_ENV = {
   HOMECORE_CORE__IP: '127.0.0.1',
 } as const;
 
+/**
+ * A hosting per test file (vitest loads this module once per file): cores other files left in the
+ * shared platform DB (stopped core processes) would otherwise be picked by placement as the least
+ * loaded, and the apps of one file share their core row ('test-core') and so must share its hosting.
+ */
+const FILE_HOSTING = `h-${randomBytes(4).toString('hex')}`;
+
 export async function createApiTestApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
   const svc = inject('services');
   const db = await createTestDatabase(svc.pg, svc.pgAdmin);
@@ -77,9 +84,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     env: {
       HOMECORE_PATHS__VAR_DIR: varDir,
       HOMECORE_CORE__ID: 'test-core',
-      // A hosting of its own: cores other files left in the shared platform DB (stopped core
-      // processes) would otherwise be picked by placement as the least loaded.
-      HOMECORE_REGISTRATION__HOSTING: `h-${randomBytes(4).toString('hex')}`,
+      HOMECORE_REGISTRATION__HOSTING: FILE_HOSTING,
       HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
       HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
       HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
