@@ -103,7 +103,7 @@ describe('admin lookups', () => {
     const users = (await admin('GET', '/system/admin/users')).json().users;
     expect(users).toContainEqual({ username: u.username, id: u.user.id, email: u.user.email, language: 'en', core: 'test-core' });
     const cores = (await admin('GET', '/system/admin/cores')).json().cores;
-    expect(cores).toContainEqual(expect.objectContaining({ id: 'test-core', url: t.config.platform.publicUrl, hosting: 'default', available: true }));
+    expect(cores).toContainEqual(expect.objectContaining({ id: 'test-core', url: t.config.platform.publicUrl, hosting: t.config.registration.hosting, available: true }));
   });
 });
 

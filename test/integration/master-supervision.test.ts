@@ -96,7 +96,7 @@ describe('master supervision', { concurrent: false, shuffle: false }, () => {
     const ready = await c.waitFor('/ready = 503 on the API port', async () => {
       const r = await c.status(c.ports.api, '/ready');
       return r.status === 503 ? (r.body as ReadyBody) : null;
-    }, 5000);
+    }, 15_000);
     expect(ready.failing).toContainEqual({ check: 'workers', detail: expect.stringContaining('previews') });
 
     // No re-fork: with backoff capped at 800 ms one would have happened well within 3 s.
