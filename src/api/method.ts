@@ -4,7 +4,7 @@ import type { RequestContext } from './context.js';
 /**
  * Who may call a method before its own rules run:
  * - `public`: no token needed (login, password reset, service info);
- * - `access`: any valid access of the path user; the handler applies the per-stream rules;
+ * - `access`: every valid access of the path user may call it; the handler applies the per-stream rules;
  * - `personal`: personal accesses only (403 forbidden for others).
  */
 export type MethodAuth = 'public' | 'access' | 'personal';

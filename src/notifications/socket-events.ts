@@ -6,7 +6,7 @@ import type { Meta } from '../http/meta.js';
 export type MethodAck = (error: { error: unknown; meta: Meta } | null, result?: Record<string, unknown>) => void;
 
 /**
- * Client → server: any API method id (`events.get`, `callBatch`, …) with its params and an ack.
+ * Client → server: every API method id (`events.get`, `callBatch`, …) with its params and an ack.
  * Handled with `onAny`, so the map only types the shape.
  */
 export interface ClientToServerEvents {

@@ -49,7 +49,7 @@ export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
         consumed_at INTEGER,
         consumed_by TEXT
       )`,
-      // TTL'd request states (access requests, …): any worker of any core answers a poll.
+      // TTL'd request states (access requests, …): every worker of every core can answer a poll.
       `CREATE TABLE request_states (
         key TEXT PRIMARY KEY,
         kind TEXT NOT NULL,

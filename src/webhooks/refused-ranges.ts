@@ -25,7 +25,7 @@ const IPV4_REFUSED: ReadonlyArray<readonly [string, number]> = [
 const IPV6_REFUSED: ReadonlyArray<readonly [string, number]> = [
   ['::', 128], // unspecified
   ['::1', 128], // loopback
-  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): any embedding, inside the operator's network
+  ['64:ff9b:1::', 48], // local-use NAT64 (RFC 8215): whatever the embedding, inside the operator's network
   ['100::', 64], // discard-only
   ['2001::', 32], // Teredo: the far end is obfuscated in the address
   ['fc00::', 7], // unique local, fd00:ec2::254 (AWS metadata) included
