@@ -145,8 +145,10 @@ describe('Docker image', () => {
     const drain = msgs.findIndex((m) => m.msg === 'draining: /ready now answers 503' && m.signal === 'SIGTERM');
     expect(drain).toBeGreaterThanOrEqual(0);
     // Other lines (sidecar output, the availability flag cleared at the drain) may come in between.
+    // On a mismatch, the master's lines from the drain on say what happened (CI keeps only this log).
+    const lines = msgs.slice(drain).map((m) => JSON.stringify(m)).join('\n');
     const steps = new Set([' draining: /ready now answers 503', ' drain over: closing workers', 'sidecar:postgresql sidecar stopped', 'sidecar:rqlited sidecar stopped', ' stopped']);
-    expect(msgs.slice(drain).map((m) => `${m.component ?? ''} ${m.msg}`).filter((s) => steps.has(s))).toEqual([
+    expect(msgs.slice(drain).map((m) => `${m.component ?? ''} ${m.msg}`).filter((s) => steps.has(s)), lines).toEqual([
       ' draining: /ready now answers 503',
       ' drain over: closing workers',
       'sidecar:postgresql sidecar stopped',
