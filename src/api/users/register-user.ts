@@ -8,6 +8,7 @@ import { apiEndpoint } from '../endpoints.js';
 import { openSession } from '../auth/sessions.js';
 import { isReservedUsername, type RegistrationParams } from './registration-params.js';
 import { invitationAccepted } from '../../domain/invitations.js';
+import { sendWelcomeMail } from '../../mail/account-mails.js';
 
 export function taken(field: string): ApiError {
   return new ApiError('item-already-exists', `That ${field} is already taken.`, { data: { [field]: '(taken)' } });
@@ -91,6 +92,7 @@ export async function createReservedUser(
     await release();
     throw registrationUnavailable();
   }
+  sendWelcomeMail(services, user);
   if (!options.openSession) return { user, apiEndpoint: null };
   const session = await openSession(services, user, p.appId);
   return { user, apiEndpoint: apiEndpoint(config, user.username, session.token) };
