@@ -82,6 +82,8 @@ export interface RequestContext {
   /** The client's IP address (per-address attempt limits); absent where the transport has none. */
   clientAddress?: string | null;
   methodId: string;
+  /** The token as given (HTTP only): public methods that take another kind of token read it here (mfa.*: the mfaToken). */
+  bearerToken?: string | null;
   /** Files of a multipart request (events.create, events.update), staged on disk; absent otherwise. */
   uploads?: readonly StagedUpload[];
 }

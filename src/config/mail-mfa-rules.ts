@@ -13,6 +13,6 @@ export function mailMfaProblems(config: Readonly<Config>): string[] {
       if (!/^https?:\/\/\S+$/i.test(url)) problems.push(`mfa.sms.endpoints.${name}.url: an http(s) URL is required with mfa.sms.mode ${mfa.sms.mode}`);
     }
   }
-  if (config.mail.smtp.secure && config.mail.smtp.requireTLS) problems.push('mail.smtp.requireTLS: only for plain connections (secure: false) upgraded by STARTTLS');
+  if (config.mail.smtp.secure && config.mail.smtp.requireTls) problems.push('mail.smtp.requireTls: only for plain connections (secure: false) upgraded by STARTTLS');
   return problems;
 }

@@ -18,7 +18,7 @@ export const MailSchema = Type.Object(
         // true: TLS from the first byte (port 465); false: plain, upgraded by STARTTLS when offered.
         secure: Type.Boolean(),
         // Refuse to send unless the server upgrades the connection with STARTTLS.
-        requireTLS: Type.Boolean(),
+        requireTls: Type.Boolean(),
         // Check the server's certificate (keep true outside tests with self-signed servers).
         rejectUnauthorized: Type.Boolean(),
         auth: Type.Union([Type.Object({ user: Type.String({ minLength: 1 }), password: Type.String({ minLength: 1 }) }, strict), Type.Null()]),

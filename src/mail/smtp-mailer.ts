@@ -39,7 +39,7 @@ export class SmtpMailer implements Mailer {
       host: smtp.host,
       port: smtp.port,
       secure: smtp.secure,
-      requireTLS: smtp.requireTLS,
+      requireTLS: smtp.requireTls,
       tls: { rejectUnauthorized: smtp.rejectUnauthorized },
       auth: smtp.auth === null ? undefined : { user: smtp.auth.user, pass: smtp.auth.password },
       connectionTimeout: smtp.timeoutMs,
