@@ -10,7 +10,7 @@ export function mailMfaProblems(config: Readonly<Config>): string[] {
     const needed = mfa.sms.mode === 'single' ? (['single'] as const) : (['challenge', 'verify'] as const);
     for (const name of needed) {
       const url = mfa.sms.endpoints[name].url;
-      if (!/^https?:\/\/\S+$/i.test(url)) problems.push(`mfa.sms.endpoints.${name}.url: an http(s) URL is required with mfa.sms.mode ${mfa.sms.mode}`);
+      if (!/^https?:\/\/[^\s/{}]+/i.test(url)) problems.push(`mfa.sms.endpoints.${name}.url: an http(s) URL is required with mfa.sms.mode ${mfa.sms.mode}`);
     }
   }
   if (config.mail.smtp.secure && config.mail.smtp.requireTls) problems.push('mail.smtp.requireTls: only for plain connections (secure: false) upgraded by STARTTLS');
