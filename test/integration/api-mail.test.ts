@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 import { startSmtpSink, type ReceivedMail, type SmtpSink } from '../helpers/smtp-sink.js';
+import { createLogger } from '../../src/logging/logger.js';
+import { SmtpMailer } from '../../src/mail/smtp-mailer.js';
 
 /**
  * Mail through a real SMTP server on loopback (smtp-server), started here: what arrives, with its
@@ -122,6 +124,28 @@ describe('password-reset mail', () => {
     expect(sink.refused - refusedBefore).toBe(3);
     sink.failNext(0);
     await mailsFor(u.user.email, 'reset-password', 0);
+  });
+});
+
+describe('mail logs', () => {
+  it('say what happened (sent, retried, given up) and never hold the token, the link or the SMTP password', async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: 'info', role: 'test', destination: { write: (line: string) => void lines.push(line) } });
+    const mailer = new SmtpMailer(t.config, logger, t.services.stores.mailTemplates);
+    const resetToken = 'secret-reset-token-that-must-not-be-logged';
+    const mail = { kind: 'reset-password' as const, to: 'logs@example.test', language: 'en', vars: { username: 'logs', resetToken, resetUrl: `${RESET_PAGE}?resetToken=${resetToken}` } };
+    sink.failNext(1);
+    mailer.send(mail);
+    await mailer.idle();
+    sink.failNext(3);
+    mailer.send(mail);
+    await mailer.idle();
+    sink.failNext(0);
+    await mailer.close();
+    const all = lines.join('');
+    expect(lines.map((l) => JSON.parse(l).msg)).toEqual(['mail not sent: will retry', 'mail sent', 'mail not sent: will retry', 'mail not sent: will retry', 'mail not sent: giving up']);
+    expect(JSON.parse(lines[4] ?? '{}')).toMatchObject({ kind: 'reset-password', attempt: 3, responseCode: 451 });
+    for (const secret of [resetToken, SMTP_AUTH.password, 'Try again later']) expect(all).not.toContain(secret);
   });
 });
 
