@@ -13,7 +13,7 @@ import type { SeriesStore } from '../storage/interfaces/series-store.js';
 import type { WebhooksStore } from '../storage/interfaces/webhooks-store.js';
 import type { AttemptsStore } from '../storage/interfaces/attempts-store.js';
 import type { MfaStore } from '../storage/interfaces/mfa-store.js';
-import type { MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
+import type { EmailVerificationsStore, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import type { PlatformDb } from '../platform/platform-db.js';
 import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
@@ -40,6 +40,8 @@ export interface Stores {
   mfa: MfaStore;
   /** Mail-template parts set by the admin routes. */
   mailTemplates: MailTemplatesStore;
+  /** Verified email addresses (account.verifyEmail). */
+  emailVerifications: EmailVerificationsStore;
   /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }

@@ -35,6 +35,7 @@ export const MailSchema = Type.Object(
     // null = reset-password.html / verify-email.html next to access.defaultAuthUrl.
     resetPasswordUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
     emailVerificationUrl: Type.Union([Type.String({ format: 'uri' }), Type.Null()]),
+    emailVerificationTtlSeconds: Type.Integer({ minimum: 60, maximum: 90 * 86_400 }),
   },
   strict,
 );

@@ -3,7 +3,7 @@ import type { Stores } from '../../src/api/context.js';
 import type { MfaRecord } from '../../src/storage/interfaces/mfa-store.js';
 import { engines, type EngineDatabase } from './engines.js';
 
-/** The MfaStore and MailTemplatesStore contracts (src/storage/interfaces/), run against every engine. */
+/** The MfaStore, MailTemplatesStore and EmailVerificationsStore contracts (src/storage/interfaces/), run against every engine. */
 const record = (extra: Partial<MfaRecord> = {}): MfaRecord => ({
   method: 'totp',
   data: { secretSealed: 'sealed-secret' },
@@ -64,6 +64,18 @@ describe.each(engines)('MfaStore and MailTemplatesStore: $name', (fixture) => {
     await stores.mfa.activate(id, record());
     await stores.users.deleteCascade(id);
     expect(await stores.mfa.get(id)).toBeNull();
+  });
+
+  it('email verifications: null before, then the last address marked; removed with the user', async () => {
+    const id = 'mfa-user-verify';
+    await stores.users.create({ id, username: 'mfa-user-verify', email: 'v@example.test', language: 'en', passwordHash: 'x', created: 1, modified: 1 });
+    expect(await stores.emailVerifications.get(id)).toBeNull();
+    await stores.emailVerifications.markVerified(id, 'v@example.test', 100.5);
+    expect(await stores.emailVerifications.get(id)).toEqual({ email: 'v@example.test', verifiedAt: 100.5 });
+    await stores.emailVerifications.markVerified(id, 'w@example.test', 200);
+    expect(await stores.emailVerifications.get(id)).toEqual({ email: 'w@example.test', verifiedAt: 200 });
+    await stores.users.deleteCascade(id);
+    expect(await stores.emailVerifications.get(id)).toBeNull();
   });
 
   it('mail templates: put, get, list with lengths, replace, delete once', async () => {

@@ -49,6 +49,8 @@ async function mailsFor(to: string, kind: string, count = 1): Promise<ReceivedMa
   return pick();
 }
 
+const errorOfRes = (res: { statusCode: number; json(): { error?: { id: string } } }) => [res.statusCode, res.json().error?.id];
+
 const resetLinkIn = (text: string): URL => {
   const found = /https:\/\/auth\.example\.test\/reset-password\.html\?\S+/.exec(text);
   expect(found).not.toBeNull();
@@ -164,6 +166,48 @@ describe('welcome mail', () => {
     expect(mail?.parsed.subject).toBe('Welcome to Homecore Test Lab');
     expect(mail?.parsed.text).toContain(`http://127.0.0.1:3000/${username}/`);
     expect(mail?.parsed.text).not.toContain('welcome-pass');
+  });
+});
+
+describe('email-verification mail', () => {
+  const verifyLinkIn = (text: string): URL => {
+    const found = /https:\/\/sw\.pryv\.me\/access\/verify-email\.html\?\S+/.exec(text);
+    expect(found).not.toBeNull();
+    return new URL(found?.[0] ?? '');
+  };
+  const account = async (u: TestUser) => (await t.app.inject({ method: 'GET', url: `/${u.username}/account`, headers: { authorization: u.token } })).json().account;
+
+  it('is sent at registration; its link verifies the address once; a new address is verified again', async () => {
+    const u = await t.createUser();
+    const [mail] = await mailsFor(u.user.email, 'email-verification');
+    expect(mail?.parsed.subject).toBe('Homecore Test Lab: confirm your email address');
+    const link = verifyLinkIn(mail?.parsed.text ?? '');
+    expect(link.searchParams.get('username')).toBe(u.username);
+    const token = link.searchParams.get('token') ?? '';
+    expect(await account(u)).toMatchObject({ email: u.user.email, emailVerified: false });
+
+    const ok = await publicCall(u, '/account/verify-email', { token });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toMatchObject({ email: u.user.email, emailVerified: true });
+    expect(await account(u)).toMatchObject({ emailVerified: true });
+    expect(errorOfRes(await publicCall(u, '/account/verify-email', { token }))).toEqual([401, 'invalid-access-token']);
+
+    const newEmail = `new-${u.user.email}`;
+    const upd = await t.app.inject({ method: 'PUT', url: `/${u.username}/account`, headers: { authorization: u.token }, payload: { email: newEmail } });
+    expect(upd.json().account).toMatchObject({ email: newEmail, emailVerified: false });
+    const [second] = await mailsFor(newEmail, 'email-verification');
+    const again = verifyLinkIn(second?.parsed.text ?? '').searchParams.get('token');
+    expect((await publicCall(u, '/account/verify-email', { token: again })).statusCode).toBe(200);
+    expect(await account(u)).toMatchObject({ email: newEmail, emailVerified: true });
+  });
+
+  it("a link sent to a former address, or another user's link, does not verify", async () => {
+    const [a, b] = [await t.createUser(), await t.createUser()];
+    const tokenOf = async (email: string, count = 1) => verifyLinkIn((await mailsFor(email, 'email-verification', count))[count - 1]?.parsed.text ?? '').searchParams.get('token');
+    const aToken = await tokenOf(a.user.email);
+    expect(errorOfRes(await publicCall(b, '/account/verify-email', { token: aToken }))).toEqual([401, 'invalid-access-token']);
+    await t.app.inject({ method: 'PUT', url: `/${a.username}/account`, headers: { authorization: a.token }, payload: { email: `other-${a.user.email}` } });
+    expect(errorOfRes(await publicCall(a, '/account/verify-email', { token: aToken }))).toEqual([400, 'invalid-operation']);
   });
 });
 

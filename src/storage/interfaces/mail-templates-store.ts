@@ -16,3 +16,10 @@ export interface MailTemplatesStore {
   /** false when there was no such override. */
   delete(key: MailTemplateKey): Promise<boolean>;
 }
+
+/** The address a user proved to own (account.verifyEmail), kept until it is verified again. */
+export interface EmailVerificationsStore {
+  get(userId: string): Promise<{ email: string; verifiedAt: number } | null>;
+  /** Records (or replaces) the user's verified address. */
+  markVerified(userId: string, email: string, verifiedAt: number): Promise<void>;
+}

@@ -1,4 +1,4 @@
-import type { MailTemplateKey, MailTemplatePart, MailTemplatesStore } from '../../interfaces/mail-templates-store.js';
+import type { EmailVerificationsStore, MailTemplateKey, MailTemplatePart, MailTemplatesStore } from '../../interfaces/mail-templates-store.js';
 import type { Db } from './db.js';
 
 export class PgMailTemplatesStore implements MailTemplatesStore {
@@ -31,5 +31,23 @@ export class PgMailTemplatesStore implements MailTemplatesStore {
   async delete(key: MailTemplateKey): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM mail_templates WHERE kind = $1 AND language = $2 AND part = $3', [key.kind, key.language, key.part]);
     return rowCount === 1;
+  }
+}
+
+export class PgEmailVerificationsStore implements EmailVerificationsStore {
+  constructor(private readonly pool: Db) {}
+
+  async get(userId: string): Promise<{ email: string; verifiedAt: number } | null> {
+    const { rows } = await this.pool.query<{ email: string; verified_at: number }>('SELECT email, verified_at FROM email_verifications WHERE user_id = $1', [userId]);
+    const row = rows[0];
+    return row === undefined ? null : { email: row.email, verifiedAt: row.verified_at };
+  }
+
+  async markVerified(userId: string, email: string, verifiedAt: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO email_verifications (user_id, email, verified_at) VALUES ($1, $2, $3)
+       ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, verified_at = excluded.verified_at`,
+      [userId, email, verifiedAt],
+    );
   }
 }

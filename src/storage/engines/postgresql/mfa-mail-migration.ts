@@ -1,7 +1,7 @@
 import type { PgMigration } from './schema.js';
 
 /**
- * Second factors (mfa.*) and mail-template overrides (admin routes). Version 13 by agreement between
+ * Second factors (mfa.*), mail-template overrides (admin routes) and verified email addresses. Version 13 by agreement between
  * parallel branches (12 is taken by another one); versions are applied by presence, not order.
  */
 export const MFA_MAIL_MIGRATION: PgMigration = {
@@ -23,6 +23,11 @@ export const MFA_MAIL_MIGRATION: PgMigration = {
       source text NOT NULL,
       updated_at double precision NOT NULL,
       PRIMARY KEY (kind, language, part)
+    );
+    CREATE TABLE email_verifications (
+      user_id text PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+      email text NOT NULL,
+      verified_at double precision NOT NULL
     );
   `,
 };

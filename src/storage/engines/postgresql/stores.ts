@@ -10,7 +10,7 @@ import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 import { PgMfaStore } from './mfa-store.js';
-import { PgMailTemplatesStore } from './mail-templates-store.js';
+import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
 
 export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
   return {
@@ -25,6 +25,7 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     attempts: new PgAttemptsStore(pool, knownLocks),
     mfa: new PgMfaStore(pool),
     mailTemplates: new PgMailTemplatesStore(pool),
+    emailVerifications: new PgEmailVerificationsStore(pool),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
   };
 }
