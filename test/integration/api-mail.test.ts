@@ -247,3 +247,15 @@ describe('admin mail-template routes', () => {
     expect(res.json().error.id).toBe(id);
   });
 });
+
+describe('/openapi.json', () => {
+  it('describes the mail-template and MFA admin routes and the mfa.* and verify-email methods', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
+    const op = (path: string, verb: string) => doc.paths[path]?.[verb] as { operationId: string; security: unknown[] } | undefined;
+    expect(op('/system/admin/mail/templates', 'get')?.security).toEqual([{ admin: [] }]);
+    for (const verb of ['get', 'put', 'delete']) expect(op('/system/admin/mail/templates/{type}/{lang}/{part}', verb)?.operationId).toMatch(/^system\.mailTemplate/);
+    expect(op('/system/users/{username}/mfa', 'delete')?.operationId).toBe('system.deactivateMfa');
+    for (const m of ['activate', 'confirm', 'challenge', 'verify', 'deactivate', 'recover']) expect(op(`/{username}/mfa/${m}`, 'post')?.operationId).toBe(`mfa.${m}`);
+    expect(op('/{username}/account/verify-email', 'post')?.security).toEqual([]);
+  });
+});
