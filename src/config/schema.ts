@@ -300,8 +300,7 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    mail: MailSchema,
-    mfa: MfaSchema,
+    mail: MailSchema, mfa: MfaSchema,
   },
   strict,
 );
