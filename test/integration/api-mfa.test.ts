@@ -73,7 +73,8 @@ describe('TOTP', () => {
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     expect(otpauthUri).toBe(`otpauth://totp/MFA%20Lab:${u.username}?issuer=MFA%20Lab&secret=${secret}&algorithm=SHA1&digits=6&period=30`);
     expect(errorOf(await post(t, u, '/mfa/confirm', { code: '000000' === totpCode(t.config, secret) ? '111111' : '000000' }, mfaToken))).toEqual([400, 'invalid-parameter']);
-    const conf = await post(t, u, '/mfa/confirm', { code: totpCode(t.config, secret) }, mfaToken);
+    const confirmCode = totpCode(t.config, secret);
+    const conf = await post(t, u, '/mfa/confirm', { code: confirmCode }, mfaToken);
     expect(conf.statusCode).toBe(200);
     const { recoveryCodes } = conf.json();
     expect(recoveryCodes).toHaveLength(10);
@@ -85,6 +86,9 @@ describe('TOTP', () => {
     // The activation token is spent.
     expect(errorOf(await post(t, u, '/mfa/confirm', { code: totpCode(t.config, secret) }, mfaToken))).toEqual([403, 'forbidden']);
 
+    // The confirming code is spent: it does not pass the login step.
+    const spent = (await login(t, u)).json().mfaToken;
+    expect(errorOf(await post(t, u, '/mfa/verify', { code: confirmCode }, spent))).toEqual([400, 'invalid-parameter']);
     const step = await login(t, u);
     expect(step.statusCode).toBe(200);
     expect(Object.keys(step.json()).sort()).toEqual(['meta', 'mfaMethod', 'mfaToken']);
@@ -92,7 +96,8 @@ describe('TOTP', () => {
     expect(step.json().mfaMethod).toBe('totp');
     expect((await post(t, u, '/mfa/challenge', {}, loginToken)).json()).toMatchObject({ message: 'Please verify the MFA challenge.', method: 'totp' });
     expect(errorOf(await post(t, u, '/mfa/verify', {}, loginToken))).toEqual([400, 'missing-parameter']);
-    const code = totpCode(t.config, secret);
+    // The next time step's code (accepted within mfa.totp.window): the current one may be the spent confirming code.
+    const code = totpCode(t.config, secret, Date.now() + 30_000);
     const ok = await post(t, u, '/mfa/verify', { code }, loginToken);
     expect(ok.statusCode).toBe(200);
     const { token, apiEndpoint } = ok.json();

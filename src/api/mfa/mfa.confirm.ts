@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { mfaErrors } from '../../errors/index.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
+import { totpStep } from '../../mfa/totp.js';
 import { checkCode, closeMfaSession, currentMfaSession, newRecoveryCodes, recoveryCodeHash } from '../../mfa/mfa-state.js';
 
 /** Ends an activation with the first code (reference: "Confirm MFA activation"); gives the recovery codes. */
@@ -26,6 +27,9 @@ export default defineMethod({
       recoveryCodeHashes: recoveryCodes.map((c) => recoveryCodeHash(services, session.userId, c)),
       activatedAt: Date.now() / 1000,
     });
+    // The confirming TOTP code is spent too: it cannot serve again at the next login.
+    const step = session.method === 'totp' ? totpStep(services.config, services.vault.decrypt(data['secretSealed'] ?? ''), p.code) : null;
+    if (step !== null) await services.stores.mfa.useTotpStep(session.userId, step);
     return { recoveryCodes };
   },
 });
