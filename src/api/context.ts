@@ -12,11 +12,13 @@ import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
 import type { SeriesStore } from '../storage/interfaces/series-store.js';
 import type { WebhooksStore } from '../storage/interfaces/webhooks-store.js';
 import type { AttemptsStore } from '../storage/interfaces/attempts-store.js';
+import type { MfaStore } from '../storage/interfaces/mfa-store.js';
+import type { EmailVerificationsStore, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import type { PlatformDb } from '../platform/platform-db.js';
 import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
-import type { PasswordResetMailer } from './account/reset-mailer.js';
+import type { Mailer } from '../mail/mailer.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { ChangeKind } from '../notifications/messages.js';
 import type { NotificationBus } from '../notifications/bus.js';
@@ -34,6 +36,12 @@ export interface Stores {
   webhooks: WebhooksStore;
   /** Failed-login and per-address request counters (src/auth/attempt-limits.ts). */
   attempts: AttemptsStore;
+  /** Confirmed second factors (mfa.*). */
+  mfa: MfaStore;
+  /** Mail-template parts set by the admin routes. */
+  mailTemplates: MailTemplatesStore;
+  /** Verified email addresses (account.verifyEmail). */
+  emailVerifications: EmailVerificationsStore;
   /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }
@@ -58,8 +66,8 @@ export interface Services {
   notifier: Notifier;
   /** Where notifications arrive on this worker, whichever worker made the change. */
   bus: NotificationBus;
-  /** Delivers password-reset tokens (no-op until a mail transport is configured; tests capture). */
-  mailer: PasswordResetMailer;
+  /** Queues transactional mails (src/mail/); never fails the request that triggered it. */
+  mailer: Mailer;
 }
 
 /** One API call: who calls, for which user, from where. The same for HTTP, batch and Socket.IO. */
@@ -76,6 +84,8 @@ export interface RequestContext {
   /** The client's IP address (per-address attempt limits); absent where the transport has none. */
   clientAddress?: string | null;
   methodId: string;
+  /** The token as given (HTTP only): public methods that take another kind of token read it here (mfa.*: the mfaToken). */
+  bearerToken?: string | null;
   /** Files of a multipart request (events.create, events.update), staged on disk; absent otherwise. */
   uploads?: readonly StagedUpload[];
 }

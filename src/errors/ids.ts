@@ -11,6 +11,9 @@ export const ERROR_STATUS = {
   'invitationToken-invalid': 400,
   'unknown-referenced-resource': 400,
   'missing-header': 400,
+  // mfa.* (the reference's ids): a parameter missing, or a code that is wrong or expired.
+  'missing-parameter': 400,
+  'invalid-parameter': 400,
   'invalid-credentials': 401,
   'invalid-access-token': 401,
   forbidden: 403,

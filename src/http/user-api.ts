@@ -33,17 +33,18 @@ export async function callerAccess(
   req: FastifyRequest,
   query: Record<string, unknown>,
   isPublic: boolean,
-): Promise<{ access: Access | null; callerId: string | null }> {
+): Promise<{ access: Access | null; callerId: string | null; token: string | null }> {
   const found = extractToken({
     authorization: header(req, 'authorization') ?? undefined,
     queryAuth: typeof query['auth'] === 'string' ? query['auth'] : undefined,
     formAuth: formOverride(req)?.auth ?? undefined,
   });
-  if (found === null) return { access: null, callerId: null };
+  if (found === null) return { access: null, callerId: null, token: null };
   try {
-    return { access: await authenticate(services, user, found.token), callerId: found.callerId };
+    return { access: await authenticate(services, user, found.token), callerId: found.callerId, token: found.token };
   } catch (err) {
-    if (isPublic) return { access: null, callerId: null };
+    // A public method may take another kind of token there (mfa.*: the mfaToken).
+    if (isPublic) return { access: null, callerId: null, token: found.token };
     throw err;
   }
 }
@@ -86,10 +87,10 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     const query = parseQuery(req.url.split('?')[1] ?? '');
     const def = spec === null ? null : registry.get(spec.method);
     if (spec !== null && def === undefined) throw errors.unknownRoute(req.method, req.url);
-    const { access, callerId } = await callerAccess(services, user, req, query, def?.auth === 'public');
+    const { access, callerId, token } = await callerAccess(services, user, req, query, def?.auth === 'public');
     if (access !== null) reply.header('pryv-access-id', access.id);
     const received = await multipartBody(services, req, spec, access);
-    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), clientAddress: req.ip, uploads: received?.uploads };
+    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), clientAddress: req.ip, uploads: received?.uploads, bearerToken: token };
     if (spec === null) {
       if (access === null) throw errors.missingToken();
       return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);

@@ -9,6 +9,8 @@ import { PgStreamsStore } from './streams-store.js';
 import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
+import { PgMfaStore } from './mfa-store.js';
+import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
 
 export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
   return {
@@ -21,6 +23,9 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     series: new PgSeriesStore(pool),
     webhooks: new PgWebhooksStore(pool),
     attempts: new PgAttemptsStore(pool, knownLocks),
+    mfa: new PgMfaStore(pool),
+    mailTemplates: new PgMailTemplatesStore(pool),
+    emailVerifications: new PgEmailVerificationsStore(pool),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
   };
 }
