@@ -12,6 +12,10 @@ export interface Platform {
   tag: string;
   domain: string;
   hosting: string;
+  /** Where the hosting sits in /reg/hostings (registration.region / zone / hostingName). */
+  region: string;
+  zone: string;
+  hostingName: string;
   rqliteUrl: string;
   start(letter: string, ip: string, env?: Record<string, string>): Promise<MultiCore>;
 }
@@ -28,6 +32,7 @@ export function platformForTest(): Platform {
   const rqliteUrl = inject('services').rqliteUrl;
   const domain = `p${tag}.test`;
   const hosting = `mc-${tag}`;
+  const place = { region: `region-${tag}`, zone: `zone-${tag}`, hostingName: `Hosting ${tag}` };
   const common = {
     HOMECORE_PLATFORM_DB__RQLITED__EXTERNAL: 'true',
     HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(rqliteUrl).port,
@@ -38,6 +43,9 @@ export function platformForTest(): Platform {
     HOMECORE_PLATFORM__DNS_LESS: 'false',
     HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:8080/`,
     HOMECORE_REGISTRATION__HOSTING: hosting,
+    HOMECORE_REGISTRATION__REGION: place.region,
+    HOMECORE_REGISTRATION__ZONE: place.zone,
+    HOMECORE_REGISTRATION__HOSTING_NAME: place.hostingName,
     HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'multi-core-admin-key-0123456789',
     HOMECORE_AUTH__TOKEN_SECRET: 'multi-core-token-secret-0123456789-0123456789',
     HOMECORE_CORE__AVAILABILITY_INTERVAL_MS: '500',
@@ -51,6 +59,7 @@ export function platformForTest(): Platform {
     tag,
     domain,
     hosting,
+    ...place,
     rqliteUrl,
     async start(letter, ip, env = {}) {
       const id = `mc${tag}-${letter}`;

@@ -192,7 +192,7 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
       return m.length === 3 && m.every((x) => x.reachable);
     }, 30_000, 500);
     const list = await bootstrapCli(['list-cores'], a.core.env);
-    expect(list.stdout.split('\n')[0]).toMatch(/^ID +URL +HOSTING +AVAILABLE +USERS +RAFT +WANTED +ACTUAL +REACHABLE +CERT-EXPIRES$/);
+    expect(list.stdout.split('\n')[0]).toMatch(/^ID +URL +HOSTING +ZONE +AVAILABLE +USERS +RAFT +WANTED +ACTUAL +REACHABLE +CERT-EXPIRES$/);
     expect(list.stdout).toMatch(new RegExp(`core-b .* ${b.raftAddress.replace(/\./g, '\\.')} +voter +voter`));
   });
 

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readPid } from '../../src/master/pidfile.js';
 import { procInfo } from '../helpers/core-process.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { CoresRepository } from '../../src/platform/cores.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
 import { dig } from '../helpers/dig.js';
@@ -172,6 +173,50 @@ describe('users across cores', () => {
     const homeUrl = cores().find((x) => x.id === home)?.url ?? '';
     const info = await call(homeUrl, `/${username}/access-info`, { token: decodeURIComponent(endpoint.username) });
     expect(info.status).toBe(200);
+  });
+
+  it('groups hostings by region and zone in /reg/hostings on every core; a registration stays within its requested hosting', async () => {
+    // Each core recorded its place (platform schema v4) when it started.
+    const rows = await rq.queryRows('SELECT id, zone, region, hosting_name FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable');
+    expect(rows.map((r) => [r['zone'], r['region'], r['hosting_name']])).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
+    // A core of another hosting in another zone and region (never started: its URL answers nothing).
+    const far = { id: `${a.id}-far`, hosting: `${p.hosting}-far`, zone: `${p.zone}-far`, region: `${p.region}-far`, url: 'http://127.0.0.1:1/' };
+    const repo = new CoresRepository(rq);
+    await repo.upsert({ ...far, hostingName: 'Far away', available: true });
+    try {
+      type Tree = { regions: Record<string, { name: string; zones: Record<string, { name: string; hostings: Record<string, Record<string, unknown>> }> }> };
+      const treeOf = async (via: MultiCore): Promise<Tree> => (await call(via.url, '/reg/hostings')).body as unknown as Tree;
+      const least = async (): Promise<string> =>
+        String((await rq.queryRows('SELECT url FROM cores WHERE hosting = ? AND available = 1 ORDER BY user_count, id LIMIT 1', [p.hosting], 'linearizable'))[0]?.['url']);
+      for (const via of cores()) {
+        const tree = await via.core.waitFor('the far core listed (cache epoch)', async () => {
+          const t = await treeOf(via);
+          return t.regions[far.region] === undefined ? null : t;
+        }, 10_000, 200);
+        // The receiving core's own region, zone and hosting come first (the SDK's hosting: 'auto').
+        expect(Object.keys(tree.regions)[0], via.id).toBe(p.region);
+        expect(tree.regions[p.region]?.zones[p.zone]?.hostings[p.hosting], via.id).toEqual({ name: p.hostingName, available: true, availableCore: await least() });
+        expect(tree.regions[far.region], via.id).toEqual({
+          name: far.region,
+          zones: { [far.zone]: { name: far.zone, hostings: { [far.hosting]: { name: 'Far away', available: true, availableCore: far.url } } } },
+        });
+      }
+      // The requested hosting decides the core: this one goes to the far core, which does not
+      // answer, so the answer is a retriable 503, nothing is kept, and the core leaves placement.
+      const username = randomUsername('far');
+      const res = await call(b.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email: `${username}@example.test`, appId: 'multi-core-test', hosting: far.hosting } });
+      expect([res.status, res.body.error?.id]).toEqual([503, 'api-unavailable']);
+      expect(await rq.queryRows('SELECT username FROM users WHERE username = ?', [username], 'linearizable')).toEqual([]);
+      await b.core.waitFor('the far hosting shown unavailable', async () => {
+        const h = (await treeOf(b)).regions[far.region]?.zones[far.zone]?.hostings[far.hosting];
+        return h?.['available'] === false;
+      }, 10_000, 200);
+      // A zone is not a hosting: Pryv's `hosting` parameter takes a hosting key only.
+      const byZone = await call(a.url, '/reg/users', { method: 'POST', body: { username: randomUsername('zone'), password: 'a-good-password', email: `z-${username}@example.test`, appId: 'multi-core-test', hosting: p.zone } });
+      expect([byZone.status, byZone.body.error?.id]).toEqual([400, 'invalid-parameters-format']);
+    } finally {
+      await rq.execute([['DELETE FROM cores WHERE id = ?', far.id], ["UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores'"]]);
+    }
   });
 
   it('answers DNS for the domain with a real resolver (dig): users, cores, lsc, reg, apex, unknown and outside names', async () => {

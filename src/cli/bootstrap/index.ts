@@ -5,7 +5,7 @@ import { newCore, NEW_CORE_HELP } from './new-core.js';
 import { renewCert, RENEW_CERT_HELP } from './renew-cert.js';
 
 const s = { type: 'string' } as const;
-const identity: Options = { id: s, url: s, ip: s, hosting: s, zone: s, 'raft-address': s, 'cert-days': s };
+const identity: Options = { id: s, url: s, ip: s, hosting: s, zone: s, region: s, 'hosting-name': s, 'raft-address': s, 'cert-days': s };
 
 interface Command {
   help: string;
