@@ -16,6 +16,8 @@ export interface Platform {
   region: string;
   zone: string;
   hostingName: string;
+  /** The port of `platform.publicUrl` (`http://{domain}:{publicPort}/`). */
+  publicPort: number;
   rqliteUrl: string;
   start(letter: string, ip: string, env?: Record<string, string>): Promise<MultiCore>;
 }
@@ -27,7 +29,8 @@ export interface MultiCore {
   url: string;
 }
 
-export function platformForTest(): Platform {
+export function platformForTest(options: { publicPort?: number } = {}): Platform {
+  const publicPort = options.publicPort ?? 8080;
   const tag = randomBytes(3).toString('hex');
   const rqliteUrl = inject('services').rqliteUrl;
   const domain = `p${tag}.test`;
@@ -39,9 +42,9 @@ export function platformForTest(): Platform {
     HOMECORE_PLATFORM_DB__CACHE__POLL_MS: '500',
     HOMECORE_PLATFORM__MODE: 'multi',
     HOMECORE_PLATFORM__DOMAIN: domain,
-    // Subdomain mode: users at http://{username}.{domain}:8080/ (the scheme and port of publicUrl).
+    // Subdomain mode: users at http://{username}.{domain}:{publicPort}/ (the scheme and port of publicUrl).
     HOMECORE_PLATFORM__DNS_LESS: 'false',
-    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:8080/`,
+    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:${publicPort}/`,
     HOMECORE_REGISTRATION__HOSTING: hosting,
     HOMECORE_REGISTRATION__REGION: place.region,
     HOMECORE_REGISTRATION__ZONE: place.zone,
@@ -60,6 +63,7 @@ export function platformForTest(): Platform {
     domain,
     hosting,
     ...place,
+    publicPort,
     rqliteUrl,
     async start(letter, ip, env = {}) {
       const id = `mc${tag}-${letter}`;
@@ -71,4 +75,19 @@ export function platformForTest(): Platform {
       return { id, ip, core, url: `http://127.0.0.1:${core.ports.api}/` };
     },
   };
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> & { error?: { id?: string; coreUrl?: string; data?: unknown } };
+}
+
+/** One HTTP call to a core, its JSON answer parsed (redirects not followed). */
+export async function call(base: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { connection: 'close' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.token !== undefined) headers['authorization'] = init.token;
+  const res = await fetch(new URL(path, base), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Answer['body']) };
 }

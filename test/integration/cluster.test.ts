@@ -248,6 +248,8 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
     }, 60_000, 500);
     await leader.core.waitReady(60_000);
 
+    const tally = (s: number): number => attempts.filter((x) => x.status === s).length;
+    console.info(`leader kill: ${attempts.length} registrations (${tally(201)} × 201, ${tally(503)} × 503); first through a survivor ${(resumedAt ?? 0) - killedAt} ms after the kill`);
     // Only true answers: 201, or a retriable 503 (in doubt, nothing claimed); never 409 or 500.
     expect(attempts.filter((x) => x.status !== 201 && !(x.status === 503 && x.errorId === 'api-unavailable'))).toEqual([]);
     const names = attempts.map((x) => x.username);

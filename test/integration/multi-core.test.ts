@@ -9,14 +9,15 @@ import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
 import { dig } from '../helpers/dig.js';
 import { freePort } from '../helpers/free-port.js';
-import { platformForTest, type MultiCore, type Platform } from '../helpers/multi-core.js';
+import { call, platformForTest, type Answer, type MultiCore, type Platform } from '../helpers/multi-core.js';
 import { randomUsername } from '../helpers/api-app.js';
-import { subdomainFetch } from '../helpers/subdomain-fetch.js';
+import { sdkScenario } from '../helpers/sdk-scenario.js';
+import { subdomainNetwork } from '../helpers/subdomain-network.js';
 import pryv from 'pryv';
 
 /**
  * Issue #15, users across cores: three real cores sharing one rqlited. Placement, concurrency,
- * discovery and 421 from every core, a core joining at runtime, draining, and DNS checked with dig.
+ * discovery and 421 from every core, a core joining at runtime, draining, DNS (dig), hostings by zone, SDK.
  */
 let p: Platform;
 let a: MultiCore;
@@ -25,22 +26,8 @@ let c: MultiCore | null = null;
 let dnsPort: number;
 let rq: RqliteClient;
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { error?: { id?: string; coreUrl?: string; data?: unknown } };
-}
-
-async function call(base: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { connection: 'close' };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (init.token !== undefined) headers['authorization'] = init.token;
-  const res = await fetch(new URL(path, base), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Answer['body']) };
-}
-
-const register = (via: MultiCore, username: string, email = `${username}@example.test`): Promise<Answer> =>
-  call(via.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email, appId: 'multi-core-test' } });
+const register = (via: MultiCore, username: string, email = `${username}@example.test`, extra: Record<string, string> = {}): Promise<Answer> =>
+  call(via.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email, appId: 'multi-core-test', ...extra } });
 
 async function counts(): Promise<Record<string, number>> {
   const rows = await rq.queryRows('SELECT id, user_count FROM cores WHERE hosting = ? AND available = 1', [p.hosting], 'linearizable');
@@ -52,7 +39,7 @@ const homeOf = async (username: string): Promise<string | null> =>
   String((await rq.queryRows('SELECT core_id FROM users WHERE username = ? AND pending = 0', [username], 'linearizable'))[0]?.['core_id'] ?? '') || null;
 
 beforeAll(async () => {
-  p = platformForTest();
+  p = platformForTest({ publicPort: await freePort() });
   rq = new RqliteClient({ url: p.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 5000, logger: createLogger({ level: 'silent', role: 'test' }) });
   dnsPort = await freePort();
   [a, b] = await Promise.all([
@@ -79,7 +66,7 @@ describe('users across cores', () => {
       const res = await register(via, username);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const endpoint = new URL(String(res.body['apiEndpoint']));
-      expect(endpoint.host).toBe(`${username}.${p.domain}:8080`);
+      expect(endpoint.host).toBe(`${username}.${p.domain}:${p.publicPort}`);
       const homeId = await homeOf(username);
       const home = cores().find((x) => x.id === homeId);
       expect(home).toBeDefined();
@@ -175,44 +162,36 @@ describe('users across cores', () => {
     expect(info.status).toBe(200);
   });
 
-  it('groups hostings by region and zone in /reg/hostings on every core; a registration stays within its requested hosting', async () => {
-    // Each core recorded its place (platform schema v4) when it started.
-    const rows = await rq.queryRows('SELECT id, zone, region, hosting_name FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable');
-    expect(rows.map((r) => [r['zone'], r['region'], r['hosting_name']])).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
-    // A core of another hosting in another zone and region (never started: its URL answers nothing).
+  it('groups hostings by region and zone in /reg/hostings on every core (each core records its place at start); a registration stays within its hosting', async () => {
+    const rows = await rq.queryRows('SELECT zone, region, hosting_name FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable');
+    expect(rows.map((r) => Object.values(r))).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
+    // A core of another hosting, zone and region (never started: its URL answers nothing).
     const far = { id: `${a.id}-far`, hosting: `${p.hosting}-far`, zone: `${p.zone}-far`, region: `${p.region}-far`, url: 'http://127.0.0.1:1/' };
-    const repo = new CoresRepository(rq);
-    await repo.upsert({ ...far, hostingName: 'Far away', available: true });
+    await new CoresRepository(rq).upsert({ ...far, hostingName: 'Far away', available: true });
+    type Tree = Record<string, { name: string; zones: Record<string, { name: string; hostings: Record<string, { available?: boolean }> }> }>;
+    const treeOf = async (via: MultiCore): Promise<Tree> => (await call(via.url, '/reg/hostings')).body['regions'] as Tree;
+    const farHosting = (available: boolean) => ({ name: far.region, zones: { [far.zone]: { name: far.zone, hostings: { [far.hosting]: { name: 'Far away', available, availableCore: far.url } } } } });
     try {
-      type Tree = { regions: Record<string, { name: string; zones: Record<string, { name: string; hostings: Record<string, Record<string, unknown>> }> }> };
-      const treeOf = async (via: MultiCore): Promise<Tree> => (await call(via.url, '/reg/hostings')).body as unknown as Tree;
-      const least = async (): Promise<string> =>
-        String((await rq.queryRows('SELECT url FROM cores WHERE hosting = ? AND available = 1 ORDER BY user_count, id LIMIT 1', [p.hosting], 'linearizable'))[0]?.['url']);
+      const least = (await rq.queryRows('SELECT url FROM cores WHERE hosting = ? AND available = 1 ORDER BY user_count, id LIMIT 1', [p.hosting], 'linearizable'))[0]?.['url'];
       for (const via of cores()) {
         const tree = await via.core.waitFor('the far core listed (cache epoch)', async () => {
           const t = await treeOf(via);
-          return t.regions[far.region] === undefined ? null : t;
+          return t[far.region] === undefined ? null : t;
         }, 10_000, 200);
         // The receiving core's own region, zone and hosting come first (the SDK's hosting: 'auto').
-        expect(Object.keys(tree.regions)[0], via.id).toBe(p.region);
-        expect(tree.regions[p.region]?.zones[p.zone]?.hostings[p.hosting], via.id).toEqual({ name: p.hostingName, available: true, availableCore: await least() });
-        expect(tree.regions[far.region], via.id).toEqual({
-          name: far.region,
-          zones: { [far.zone]: { name: far.zone, hostings: { [far.hosting]: { name: 'Far away', available: true, availableCore: far.url } } } },
-        });
+        expect(Object.keys(tree)[0], via.id).toBe(p.region);
+        expect(tree[p.region]?.zones[p.zone]?.hostings[p.hosting], via.id).toEqual({ name: p.hostingName, available: true, availableCore: least });
+        expect(tree[far.region], via.id).toEqual(farHosting(true));
       }
-      // The requested hosting decides the core: this one goes to the far core, which does not
-      // answer, so the answer is a retriable 503, nothing is kept, and the core leaves placement.
+      // The requested hosting decides the core: the far one does not answer (503, nothing kept; it leaves placement).
       const username = randomUsername('far');
-      const res = await call(b.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email: `${username}@example.test`, appId: 'multi-core-test', hosting: far.hosting } });
+      const res = await register(b, username, undefined, { hosting: far.hosting });
       expect([res.status, res.body.error?.id]).toEqual([503, 'api-unavailable']);
       expect(await rq.queryRows('SELECT username FROM users WHERE username = ?', [username], 'linearizable')).toEqual([]);
-      await b.core.waitFor('the far hosting shown unavailable', async () => {
-        const h = (await treeOf(b)).regions[far.region]?.zones[far.zone]?.hostings[far.hosting];
-        return h?.['available'] === false;
-      }, 10_000, 200);
+      await b.core.waitFor('the far hosting shown unavailable', async () => (await treeOf(b))[far.region]?.zones[far.zone]?.hostings[far.hosting]?.available === false, 10_000, 200);
+      expect((await treeOf(b))[far.region]).toEqual(farHosting(false));
       // A zone is not a hosting: Pryv's `hosting` parameter takes a hosting key only.
-      const byZone = await call(a.url, '/reg/users', { method: 'POST', body: { username: randomUsername('zone'), password: 'a-good-password', email: `z-${username}@example.test`, appId: 'multi-core-test', hosting: p.zone } });
+      const byZone = await register(a, randomUsername('zone'), undefined, { hosting: p.zone });
       expect([byZone.status, byZone.body.error?.id]).toEqual([400, 'invalid-parameters-format']);
     } finally {
       await rq.execute([['DELETE FROM cores WHERE id = ?', far.id], ["UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores'"]]);
@@ -285,39 +264,37 @@ describe('users across cores', () => {
 });
 
 describe('subdomain mode (platform.dnsLess: false)', () => {
-  it('serves the official SDK at reg.{domain} and {username}.{domain}, names resolved by the embedded DNS, entering through a non-first core', async () => {
-    const portByIp = new Map([a, b].map((x) => [x.ip, x.core.ports.api]));
-    const sub = subdomainFetch({
+  it('runs an SDK scenario entering through a non-first core: hostings, createUser, login, streams, events, an attachment, Socket.IO', async () => {
+    const net = await subdomainNetwork({
       domain: p.domain,
       dns: { host: '127.0.0.1', port: dnsPort },
-      portOf: (ip) => portByIp.get(ip) ?? null,
+      publicPort: p.publicPort,
+      cores: [a, b].map((x) => ({ ip: x.ip, apiPort: x.core.ports.api })),
+      // reg. and access. are answered by every available core: pin them to the second one.
       choose: (name, ips) => (/^(reg|access)\./.test(name) ? ips.find((ip) => ip === b.ip) : undefined),
     });
-    const original = globalThis.fetch;
-    globalThis.fetch = sub.fetch;
+    const origin = `http://reg.${p.domain}:${p.publicPort}`;
     try {
-      const service = new pryv.Service(`http://reg.${p.domain}:8080/reg/service/info`);
+      const service = new pryv.Service(`${origin}/reg/service/info`);
       const info = await service.info();
-      expect([info.api, info.register]).toEqual([`http://{username}.${p.domain}:8080/`, `http://reg.${p.domain}:8080/`]);
+      expect([info.api, info.register]).toEqual([`http://{username}.${p.domain}:${p.publicPort}/`, `${origin}/`]);
+      // `hosting: 'auto'` takes the first available hosting (the receiving core's own):
+      expect((await service.flatHostings())[0]).toMatchObject({ key: p.hosting, region: p.region, zone: p.zone, name: p.hostingName, available: true });
       const username = randomUsername('sub');
-      const password = 'sdk-password-1';
-      await service.createUser({ username, password, email: `${username}@example.test`, hosting: p.hosting, appId: 'subdomain-sdk' });
-      const conn = await service.login(username, password, 'subdomain-sdk');
-      expect(new URL(conn.endpoint).host).toBe(`${username}.${p.domain}:8080`);
-      expect(await conn.username()).toBe(username);
-      const [stream, event] = await conn.api([
-        { method: 'streams.create', params: { id: 'diary', name: 'Diary' } },
-        { method: 'events.create', params: { streamIds: ['diary'], type: 'note/txt', content: 'hello' } },
-      ]);
-      expect(stream.stream.id).toBe('diary');
-      expect(event.event.content).toBe('hello');
-      const got = await conn.apiOne('events.get', { streams: ['diary'] }, 'events');
-      expect(got.map((e: { content: string }) => e.content)).toEqual(['hello']);
-      expect(await service.userExists(username)).toBe(true);
-      expect(await service.userExists(randomUsername('nobody'))).toBe(false);
+      expect(await sdkScenario(service, { hosting: 'auto', appId: 'subdomain-sdk', username })).toEqual({
+        username,
+        endpointHost: `${username}.${p.domain}:${p.publicPort}`,
+        connUsername: username,
+        exists: true,
+        unknownExists: false,
+        created: ['diary', 'hello'],
+        attachmentRoundTrip: true,
+        events: ['file', 'hello'],
+        socketBatch: 'over the socket',
+        socketChange: true,
+      });
     } finally {
-      globalThis.fetch = original;
-      await sub.close();
+      await net.close();
     }
-  }, 60_000);
+  }, 90_000);
 });
