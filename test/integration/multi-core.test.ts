@@ -164,7 +164,7 @@ describe('users across cores', () => {
 
   it('groups hostings by region and zone in /reg/hostings on every core (each core records its place at start); a registration stays within its hosting', async () => {
     const rows = await rq.queryRows('SELECT zone, region, hosting_name FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable');
-    expect(rows.map((r) => Object.values(r))).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
+    expect(rows.map((r) => [r['zone'], r['region'], r['hosting_name']])).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
     // A core of another hosting, zone and region (never started: its URL answers nothing).
     const far = { id: `${a.id}-far`, hosting: `${p.hosting}-far`, zone: `${p.zone}-far`, region: `${p.region}-far`, url: 'http://127.0.0.1:1/' };
     await new CoresRepository(rq).upsert({ ...far, hostingName: 'Far away', available: true });
