@@ -127,6 +127,11 @@ export class ClusterRepository {
     return r?.rows_affected ?? 0;
   }
 
+  /** A removed core: a replacement under the same id joins as a non-voter. */
+  async setNonVoter(coreId: string): Promise<void> {
+    await this.client.execute([['UPDATE cluster_nodes SET voter = 0, updated_at = ? WHERE core_id = ?', Date.now(), coreId]], { idempotent: true });
+  }
+
   async setVoter(coreIds: string[]): Promise<void> {
     await this.client.execute(coreIds.map((id) => ['UPDATE cluster_nodes SET voter = 1, updated_at = ? WHERE core_id = ?', Date.now(), id]), { transaction: true, idempotent: true });
   }

@@ -275,3 +275,25 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
     }
   });
 });
+
+describe('a core lost for good', () => {
+  it('remove-core refuses this core and a reachable one; takes a stopped core out of the cluster and of placement', { timeout: 120_000 }, async () => {
+    expect((await bootstrapCli(['remove-core', 'core-a'], a.core.env)).stderr.trim()).toBe('bootstrap remove-core: core-a is this core: run remove-core on another core');
+    expect((await bootstrapCli(['remove-core', 'core-c'], a.core.env)).stderr.trim()).toBe('bootstrap remove-core: core-c is reachable from this core: stop it before removing it');
+    await c.core.kill();
+    const removed = await a.core.waitFor('core-c seen unreachable, then removed', async () => {
+      const r = await bootstrapCli(['remove-core', 'core-c'], a.core.env);
+      return r.code === 0 ? r.stdout.trim() : null;
+    }, 60_000, 1000);
+    expect(removed.split('\n')[0]).toBe('core-c removed from the cluster; marked unavailable; 2 voters left');
+    expect((await membersOf(a.core)).map((m) => [m.id, m.voter]).sort()).toEqual([['core-a', true], ['core-b', true]]);
+    const client = clientOf(b.core, 10_000);
+    try {
+      expect((await new CoresRepository(client).get('core-c'))?.available).toBe(false);
+      expect((await new ClusterRepository(client).get('core-c'))?.voter).toBe(false);
+    } finally {
+      await client.close();
+    }
+    expect((await registerVia(b, `after${randomBytes(5).toString('hex')}`, 'test')).status, 'the 2 voters left make a quorum').toBe(201);
+  });
+});
