@@ -39,11 +39,14 @@ export async function subdomainNetwork(options: {
       client.on('close', () => upstream.destroy());
       upstream.on('close', () => client.destroy());
     });
+    relays.push(relay);
     await new Promise<void>((resolve, reject) => {
       relay.once('error', reject);
       relay.listen(options.publicPort, core.ip, () => resolve());
+    }).catch(async (err: unknown) => {
+      await Promise.all(relays.map((r) => new Promise((resolve) => r.close(resolve))));
+      throw err;
     });
-    relays.push(relay);
   }
 
   const resolver = new Resolver({ timeout: 3000, tries: 2 });
