@@ -35,7 +35,12 @@ function busNotifier(bus: NotificationBus): Notifier {
 /** Everything a method needs, built once per worker (and per test app). */
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
   setScryptConcurrency(deps.config.cluster.scryptConcurrency);
-  const stores = createPgStores(deps.pool);
+  const { versioning, integrity } = deps.config;
+  const stores = createPgStores(deps.pool, new Map(), {
+    keepHistory: versioning.forceKeepHistory,
+    deletionMode: versioning.deletionMode,
+    integrity: integrity.events ? integrity.algorithm : null,
+  });
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -194,6 +195,9 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    versioning: VersioningSchema,
+    updates: UpdatesSchema,
+    integrity: IntegritySchema,
     // ── platform-wide (identical on every core) ──────────────────────────
     auth: Type.Object(
       {

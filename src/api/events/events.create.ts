@@ -54,11 +54,12 @@ export default defineMethod({
       modified: now,
       modifiedBy: author,
     };
-    await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
+    // The stored form: `integrity` added when config integrity.events is on.
+    const stored = await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
       await removeFiles(ctx, user.id, id, attachments);
-      rethrowDuplicate(err, { id });
+      return rethrowDuplicate(err, { id });
     });
     ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event: withReadTokens(ctx, event) };
+    return { event: withReadTokens(ctx, stored) };
   },
 });

@@ -69,7 +69,7 @@ export class HolderUpdater {
       duration: event.duration === null ? null : Math.max(event.duration ?? 0, max ?? 0),
       modified: nowSeconds(),
       modifiedBy: p.author,
-    }));
+    }), { skipVersion: true }); // server-kept metadata: one past version per series write would flood the history
     if (updated === null) return;
     this.services.notifier.emit(p.user.username, 'eventsChanged');
   }

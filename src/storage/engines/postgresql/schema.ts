@@ -1,3 +1,4 @@
+import { EVENT_HISTORY_MIGRATION } from './event-history-migration.js';
 import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
 
 export interface PgMigration {
@@ -311,6 +312,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   AUTH_ATTEMPTS_MIGRATION,
+  EVENT_HISTORY_MIGRATION,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

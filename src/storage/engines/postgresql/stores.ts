@@ -9,18 +9,19 @@ import { PgStreamsStore } from './streams-store.js';
 import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
+import { DEFAULT_EVENTS_POLICY, type EventsStorePolicy } from '../../interfaces/events-store.js';
 
-export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
+export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map(), eventsPolicy: EventsStorePolicy = DEFAULT_EVENTS_POLICY): Stores {
   return {
     users: new PgUsersStore(pool),
     accesses: new PgAccessesStore(pool),
     streams: new PgStreamsStore(pool),
-    events: new PgEventsStore(pool),
+    events: new PgEventsStore(pool, eventsPolicy),
     profile: new PgProfileStore(pool),
     keyValue: new PgKeyValueStore(pool),
     series: new PgSeriesStore(pool),
     webhooks: new PgWebhooksStore(pool),
     attempts: new PgAttemptsStore(pool, knownLocks),
-    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks, eventsPolicy))),
   };
 }
