@@ -90,6 +90,8 @@ export interface EventsStore {
   delete(userId: string, id: string, deleted: number): Promise<void>;
   /** Same for several events, in one statement. */
   deleteMany(userId: string, ids: string[], deleted: number): Promise<void>;
+  /** Every live event of every user, by user then id, streamed (maintenance: bin/integrity-check). */
+  scanAll(): AsyncIterable<{ userId: string; event: Event }>;
   /** Events referencing any of `streamIds` (stream deletion rules). */
   withStreams(userId: string, streamIds: string[]): Promise<Event[]>;
 }

@@ -245,6 +245,20 @@ export class PgEventsStore implements EventsStore {
     await inTransaction(this.pool, (db) => deleteWithPolicy(db, userId, ids, deleted, this.policy));
   }
 
+  async *scanAll(): AsyncIterable<{ userId: string; event: Event }> {
+    let last: [string, string] = ['', ''];
+    for (;;) {
+      const { rows } = await this.pool.query<{ user_id: string; id: string; doc: string }>(
+        'SELECT user_id, id, doc FROM events WHERE (user_id, id) > ($1, $2) ORDER BY user_id, id LIMIT $3',
+        [...last, BATCH],
+      );
+      for (const r of rows) yield { userId: r.user_id, event: parseDoc(r.doc) };
+      const tail = rows[rows.length - 1];
+      if (rows.length < BATCH || tail === undefined) return;
+      last = [tail.user_id, tail.id];
+    }
+  }
+
   async withStreams(userId: string, streamIds: string[]): Promise<Event[]> {
     const { rows } = await this.pool.query<{ doc: string }>(
       'SELECT doc FROM events WHERE user_id = $1 AND stream_keys && $2::text[] ORDER BY time, id',
