@@ -36,8 +36,8 @@ async function threeVersions(s: Setup): Promise<string> {
   return id;
 }
 
-async function deletionsOf(s: Setup, id: string): Promise<Record<string, unknown>[]> {
-  const res = await call(s, 'GET', '/events?includeDeletions=true&modifiedSince=0&state=all');
+async function deletionsOf(s: Setup, id: string, token = s.u.token): Promise<Record<string, unknown>[]> {
+  const res = await call(s, 'GET', '/events?includeDeletions=true&modifiedSince=0&state=all', undefined, token);
   expect(res.status).toBe(200);
   return (res.body.eventDeletions as Record<string, unknown>[]).filter((d) => d['id'] === id);
 }
@@ -86,6 +86,15 @@ describe('forceKeepHistory, deletionMode keep-everything', () => {
     expect(gone).toMatchObject({ id, content: 'v2', streamIds: ['diary'], type: 'note/txt', trashed: true, deleted: expect.any(Number) });
   });
 
+  it('what a deletion kept is shown only to accesses that could read the event', async () => {
+    const id = await threeVersions(s);
+    expect((await call(s, 'DELETE', `/events/${id}`)).status).toBe(200);
+    const reader = await s.t.createAccess(s.u, { type: 'app', name: 'diary-reader', permissions: [{ streamId: 'diary', level: 'read' }] });
+    const outsider = await s.t.createAccess(s.u, { type: 'app', name: 'other-only', permissions: [{ streamId: 'other', level: 'read' }] });
+    expect((await deletionsOf(s, id, reader.token))[0]).toMatchObject({ id, content: 'v2' });
+    expect(await deletionsOf(s, id, outsider.token)).toEqual([{ id, deleted: expect.any(Number) }]);
+  });
+
   it('a streams.delete that deletes events keeps them per the mode too', async () => {
     expect((await call(s, 'POST', '/streams', { id: 'tmp', name: 'Tmp' })).status).toBe(201);
     const id = (await call(s, 'POST', '/events', { streamIds: ['tmp'], type: 'note/txt', content: 'in tmp' })).body.event.id as string;
@@ -105,6 +114,8 @@ describe('forceKeepHistory, deletionMode keep-authors', () => {
     expect((await call(s, 'DELETE', `/events/${id}`)).status).toBe(200);
     const [gone] = await deletionsOf(s, id);
     expect(gone).toEqual({ id, modified: before.event.modified, modifiedBy: before.event.modifiedBy, deleted: expect.any(Number) });
+    const reader = await s.t.createAccess(s.u, { type: 'app', name: 'diary-reader', permissions: [{ streamId: 'diary', level: 'read' }] });
+    expect(await deletionsOf(s, id, reader.token)).toEqual([{ id, deleted: expect.any(Number) }]);
     const versions = await s.t.services.stores.events.history(s.u.user.id, id);
     expect(versions).toEqual([
       ...before.history.map((v: Event) => ({ id, modified: v.modified, modifiedBy: v.modifiedBy })),
