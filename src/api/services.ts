@@ -29,7 +29,10 @@ export interface ServicesDeps {
 
 /** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
 function busNotifier(bus: NotificationBus): Notifier {
-  return { emit: (username, change, payload) => bus.publish(payload === undefined ? { username, change } : { username, change, payload }) };
+  return {
+    emit: (username, change, payload, items) =>
+      bus.publish({ username, change, ...(payload === undefined ? {} : { payload }), ...(items === undefined ? {} : { items }) }),
+  };
 }
 
 /** Everything a method needs, built once per worker (and per test app). */

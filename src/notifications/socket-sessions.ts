@@ -3,6 +3,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { ApiError } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { ChangeMessage } from './messages.js';
+import { matchedKeys } from '../domain/scope-match.js';
 import type { UserSocket } from './socket-events.js';
 
 /** A re-check's outcome: refusal null = storage error, no verdict. */
@@ -86,7 +87,12 @@ export class SocketSessions {
     if (sockets === undefined) return;
     for (const socket of sockets) {
       if (m.change === 'accessUpdated') socket.emit('accessUpdated', m.payload ?? {});
-      else socket.emit(m.change);
+      else if (socket.data.scopes.size === 0) socket.emit(m.change);
+      else {
+        // A socket with scopes hears of the changes its scopes match only (as the reference does).
+        const keys = matchedKeys(socket.data.scopes, m.change, m.items);
+        if (keys.length > 0) socket.emit('notificationsChanged', { keys });
+      }
     }
     if (m.change === 'accessesChanged') this.recheck([...sockets]).catch((err: unknown) => this.log.error({ err }, 'socket re-check failed'));
   }

@@ -7,6 +7,7 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
 import { EventIdSchema, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
 
 export default defineMethod({
   id: 'events.create',
@@ -59,7 +60,7 @@ export default defineMethod({
       await removeFiles(ctx, user.id, id, attachments);
       return rethrowDuplicate(err, { id });
     });
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(stored)]);
     return { event: withReadTokens(ctx, stored) };
   },
 });

@@ -9,6 +9,7 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { PROTECTED_EVENT_FIELDS, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
 
 // Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
 const protectedFields = {
@@ -130,7 +131,7 @@ export default defineMethod({
       await removeFiles(ctx, user.id, p.id, newFiles);
       throw errors.unknownResource('event', p.id);
     }
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.before), eventItem(updated.after)]);
     return { event: withReadTokens(ctx, updated.after) };
   },
 });

@@ -1,6 +1,7 @@
 import type { User } from '../../domain/types.js';
 import type { Services } from '../context.js';
 import { nowSeconds } from '../context.js';
+import { eventItem } from '../../notifications/messages.js';
 
 interface Pending {
   user: User;
@@ -71,6 +72,6 @@ export class HolderUpdater {
       modifiedBy: p.author,
     }), { skipVersion: true }); // server-kept metadata: one past version per series write would flood the history
     if (updated === null) return;
-    this.services.notifier.emit(p.user.username, 'eventsChanged');
+    this.services.notifier.emit(p.user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
   }
 }
