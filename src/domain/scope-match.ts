@@ -19,6 +19,11 @@ export interface PreparedScope {
   resolved: Pick<EventsQuery, 'streams' | 'types' | 'content'> | null;
 }
 
+/** True when a scope has a query to evaluate (an empty one, or an `accesses` one, matches every change of its kind). */
+export function hasQuery(scope: { kind?: string; query?: Record<string, unknown> }): boolean {
+  return (scope.kind ?? 'events') !== 'accesses' && scope.query !== undefined && Object.keys(scope.query).length > 0;
+}
+
 export function kindOfChange(change: string): ScopeKind | undefined {
   return change === 'eventsChanged' ? 'events' : change === 'streamsChanged' ? 'streams' : change === 'accessesChanged' ? 'accesses' : undefined;
 }

@@ -1,6 +1,5 @@
-import { buildEventsQuery } from '../domain/events-query.js';
 import type { PreparedScope, ScopeKind } from '../domain/scope-match.js';
-import { ApiError } from '../errors/index.js';
+import { invalidScope, resolveScope, type ScopeSpec } from '../api/scope-query.js';
 import type { RequestContext } from '../api/context.js';
 import { loadScope } from '../api/stream-scope.js';
 
@@ -15,13 +14,9 @@ const KINDS = new Set<string>(['events', 'streams', 'accesses']);
 /** Keys a socket may hold at once: scopes are evaluated on every change of the user. */
 const MAX_SCOPES = 100;
 
-interface ScopeSpec { key: string; kind: ScopeKind; query: Record<string, unknown> }
-
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function invalid(message: string): ApiError {
-  return new ApiError('invalid-request-structure', message);
-}
+const invalid = invalidScope;
 
 /** `{key, kind?, query?}` or `{scopes: {<key>: {kind?, query?}}}`. */
 function specs(params: unknown): ScopeSpec[] {
@@ -42,21 +37,9 @@ function specs(params: unknown): ScopeSpec[] {
   throw invalid('subscribe takes {key, kind?, query} or {scopes: {<key>: {kind?, query}}}.');
 }
 
-const QUERY_KEYS = new Set(['streams', 'types', 'content', 'clientData']);
-
-/** Resolved against the caller's access like events.get params: unknown or unreadable streams refused. */
+/** Resolved against the caller's access and the user's streams as they are now. */
 async function prepare(ctx: RequestContext, s: ScopeSpec): Promise<PreparedScope> {
-  const extra = Object.keys(s.query).filter((k) => !QUERY_KEYS.has(k));
-  if (extra.length > 0) throw invalid(`Scope "${s.key}": unknown query key(s) ${extra.join(', ')} (streams, types, content, clientData).`);
-  // Access changes are relayed as they are: the permissions say what the socket may call, not what it hears of.
-  if (s.kind === 'accesses') return { kind: s.kind, query: s.query, resolved: null };
-  const scope = await loadScope(ctx);
-  const q = s.query;
-  if (q['types'] !== undefined && (!Array.isArray(q['types']) || !q['types'].every((t) => typeof t === 'string'))) {
-    throw invalid(`Scope "${s.key}": types must be an array of strings.`);
-  }
-  const resolved = buildEventsQuery({ streams: q['streams'], types: q['types'] as string[] | undefined, content: q['content'], clientData: q['clientData'] }, scope, 0);
-  return { kind: s.kind, query: s.query, resolved: { streams: resolved.streams, types: resolved.types, ...(resolved.content === undefined ? {} : { content: resolved.content }) } };
+  return resolveScope(await loadScope(ctx), s);
 }
 
 /** Runs one subscription message on the socket's scopes; answers the ack's result. */

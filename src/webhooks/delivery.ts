@@ -6,6 +6,7 @@ import type { Logger } from '../logging/logger.js';
 import type { ChangeMessage } from '../notifications/messages.js';
 import type { ClaimedDelivery, WebhookRun } from '../storage/interfaces/webhooks-store.js';
 import { WebhookSender, type CallOutcome } from './sender.js';
+import { enqueueScopeMatches } from './scoped-enqueue.js';
 
 /** Fallback poll for deliveries queued by other processes (clones) or due after a restart. */
 const POLL_MS = 1000;
@@ -68,6 +69,7 @@ export class WebhookDelivery {
     const kind = scopeKindOf(m.change);
     if (kind === undefined || this.stopped) return;
     this.track(this.deps.stores.webhooks.enqueue(m.username, m.change, kind, Date.now() / 1000));
+    if (kind !== 'accesses') this.track(enqueueScopeMatches(this.deps.stores, this.log, m, kind, Date.now() / 1000));
   }
 
   private track(enqueue: Promise<number>): void {
