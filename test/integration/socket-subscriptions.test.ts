@@ -113,6 +113,31 @@ describe('scoped subscriptions', () => {
     expect(got[1]).toEqual(['notificationsChanged', { keys: ['body'] }]);
   });
 
+  it('scopes follow stream changes: events in a child stream created after subscribing match', async () => {
+    const { socket, got } = await listen();
+    await call(socket, 'subscribe', { key: 'diary', query: { streams: ['diary'] } });
+    expect((await http('POST', '/streams', { id: 'diary-later', name: 'later', parentId: 'diary' })).statusCode).toBe(201);
+    await createEvent(['diary-later']);
+    await until(got, 1);
+    expect(got).toEqual([['notificationsChanged', { keys: ['diary'] }]]);
+  });
+
+  it('a narrowed access loses the scopes it can no longer read', async () => {
+    const app = await t.createAccess(u, { type: 'app', name: 'narrowed', permissions: [{ streamId: 'diary', level: 'read' }, { streamId: 'body', level: 'read' }] });
+    const { socket } = await listen(app.token);
+    await call(socket, 'subscribe', { scopes: { diary: { query: { streams: ['diary'] } }, body: { query: { streams: ['body'] } } } });
+    const res = await http('PUT', `/accesses/${app.id}`, { permissions: [{ streamId: 'diary', level: 'read' }] });
+    expect(res.statusCode, res.body).toBe(200);
+    const end = Date.now() + 3000;
+    let scopes: unknown;
+    do {
+      scopes = (await call(socket, 'getSubscriptions'))[1]?.['scopes'];
+      if (Object.keys(scopes as object).length === 1) break;
+      await new Promise((r) => setTimeout(r, 50));
+    } while (Date.now() < end);
+    expect(scopes).toEqual({ diary: { kind: 'events', query: { streams: ['diary'] } } });
+  });
+
   it('unsubscribing everything brings the coarse messages back', async () => {
     const { socket, got } = await listen();
     await call(socket, 'subscribe', { key: 'diary', query: { streams: ['diary'] } });
