@@ -27,11 +27,18 @@ export interface ServicesDeps {
   eventTypes?: EventTypes;
 }
 
+/** Largest JSON size of a change's items sent along (src/notifications/messages.ts). */
+const MAX_ITEMS_CHARS = 16_384;
+
 /** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
 function busNotifier(bus: NotificationBus): Notifier {
   return {
-    emit: (username, change, payload, items) =>
-      bus.publish({ username, change, ...(payload === undefined ? {} : { payload }), ...(items === undefined ? {} : { items }) }),
+    emit: (username, change, payload, items) => {
+      // Items travel to every worker (cluster IPC): large ones are left out, and a change without
+      // items matches every scope of its kind (a notification too many, never one missed).
+      const kept = items !== undefined && JSON.stringify(items).length <= MAX_ITEMS_CHARS ? items : undefined;
+      bus.publish({ username, change, ...(payload === undefined ? {} : { payload }), ...(kept === undefined ? {} : { items: kept }) });
+    },
   };
 }
 

@@ -138,6 +138,14 @@ describe('scoped subscriptions', () => {
     expect(scopes).toEqual({ diary: { kind: 'events', query: { streams: ['diary'] } } });
   });
 
+  it('a change too large to say what changed (over 16 KiB of items) matches every scope of its kind', async () => {
+    const { socket, got } = await listen();
+    await call(socket, 'subscribe', { scopes: { diary: { query: { streams: ['diary'] } }, tree: { kind: 'streams', query: {} } } });
+    await createEvent(['secret'], 'note/txt', 'x'.repeat(20_000));
+    await until(got, 1);
+    expect(got).toEqual([['notificationsChanged', { keys: ['diary'] }]]);
+  });
+
   it('unsubscribing everything brings the coarse messages back', async () => {
     const { socket, got } = await listen();
     await call(socket, 'subscribe', { key: 'diary', query: { streams: ['diary'] } });
