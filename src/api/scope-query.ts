@@ -1,6 +1,6 @@
 import { buildEventsQuery, type ReadScope } from '../domain/events-query.js';
 import type { PreparedScope, ScopeKind } from '../domain/scope-match.js';
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 
 /**
  * A subscription scope's query (Socket.IO `subscribe`, webhook `scopes`; docs/api.md#scoped-subscriptions)
@@ -13,7 +13,7 @@ export interface ScopeSpec { key: string; kind: ScopeKind; query: Record<string,
 const QUERY_KEYS = new Set(['streams', 'types', 'content', 'clientData']);
 
 export function invalidScope(message: string): ApiError {
-  return new ApiError('invalid-request-structure', message);
+  return errors.invalidRequestStructure(message);
 }
 
 export function resolveScope(scope: ReadScope, s: ScopeSpec): PreparedScope {
