@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
+import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -196,6 +197,9 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    versioning: VersioningSchema,
+    updates: UpdatesSchema,
+    integrity: IntegritySchema,
     // ── platform-wide (identical on every core) ──────────────────────────
     auth: Type.Object(
       {

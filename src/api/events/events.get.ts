@@ -5,7 +5,8 @@ import { defineMethod, type StreamedResult } from '../method.js';
 import { loadScope } from '../stream-scope.js';
 import { EventTypeFilterSchema } from './event-schemas.js';
 import { docWithReadTokens } from './attachments.js';
-import type { EventJson } from '../../storage/interfaces/events-store.js';
+import type { EventDeletion, EventJson } from '../../storage/interfaces/events-store.js';
+import type { AccessLogic } from '../../domain/access-logic.js';
 import type { RequestContext } from '../context.js';
 
 /**
@@ -27,6 +28,19 @@ async function primed<T>(source: AsyncIterable<T>): Promise<AsyncIterable<T>> {
 /** Stored JSON as is, except events with attachments, which get the caller's read tokens (§2.2). */
 async function* docs(ctx: RequestContext, rows: AsyncIterable<EventJson>): AsyncIterable<string> {
   for await (const r of rows) yield docWithReadTokens(ctx, r.doc, r.hasAttachments);
+}
+
+/**
+ * What a deletion kept beyond `{id, deleted}` (config versioning.deletionMode) is shown only to a
+ * caller that could read the event: a personal access, or one with read on one of its streams
+ * (keep-authors records have no streams, so only personal accesses see their authors).
+ */
+async function* visibleDeletions(ctx: RequestContext, logic: AccessLogic, rows: AsyncIterable<EventDeletion>): AsyncIterable<EventDeletion> {
+  const personal = ctx.access?.type === 'personal';
+  for await (const d of rows) {
+    const readable = personal || (d.streamIds ?? []).some((s) => logic.canReadEvents(s));
+    yield readable ? d : { id: d.id, deleted: d.deleted };
+  }
 }
 
 export default defineMethod({
@@ -55,7 +69,7 @@ export default defineMethod({
     // Stored API JSON strings go straight to the response (src/http/respond.ts).
     const arrays: StreamedResult['arrays'] = [{ key: 'events', items: await primed(docs(ctx, store.findJson(user.id, query))) }];
     if (p.includeDeletions === true && p.modifiedSince !== undefined) {
-      arrays.push({ key: 'eventDeletions', items: await primed(store.deletionsSince(user.id, p.modifiedSince)) });
+      arrays.push({ key: 'eventDeletions', items: await primed(visibleDeletions(ctx, logic, store.deletionsSince(user.id, p.modifiedSince))) });
     }
     return { kind: 'streamed', arrays };
   },

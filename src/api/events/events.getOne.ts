@@ -17,7 +17,9 @@ export default defineMethod({
     if (stored === null) throw errors.unknownResource('event', p.id);
     const event = withReadTokens(ctx, stored);
     if (!event.streamIds.some((s) => logic.canReadEvents(s))) throw forbidden(`Reading event "${p.id}" is forbidden.`);
-    // No event history is kept: an empty one is the truthful answer.
-    return p.includeHistory === true ? { event, history: [] } : { event };
+    if (p.includeHistory !== true) return { event };
+    // Past versions kept per config `versioning` (oldest first, under the event's id); none when off.
+    const history = await ctx.services.stores.events.history(user.id, p.id);
+    return { event, history: history.map((v) => withReadTokens(ctx, v)) };
   },
 });

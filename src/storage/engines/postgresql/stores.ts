@@ -11,13 +11,14 @@ import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 import { PgMfaStore } from './mfa-store.js';
 import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
+import { DEFAULT_EVENTS_POLICY, type EventsStorePolicy } from '../../interfaces/events-store.js';
 
-export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
+export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map(), eventsPolicy: EventsStorePolicy = DEFAULT_EVENTS_POLICY): Stores {
   return {
     users: new PgUsersStore(pool),
     accesses: new PgAccessesStore(pool),
     streams: new PgStreamsStore(pool),
-    events: new PgEventsStore(pool),
+    events: new PgEventsStore(pool, eventsPolicy),
     profile: new PgProfileStore(pool),
     keyValue: new PgKeyValueStore(pool),
     series: new PgSeriesStore(pool),
@@ -26,6 +27,6 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     mfa: new PgMfaStore(pool),
     mailTemplates: new PgMailTemplatesStore(pool),
     emailVerifications: new PgEmailVerificationsStore(pool),
-    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks, eventsPolicy))),
   };
 }
