@@ -200,8 +200,8 @@ describe('a platform of three containers (docs/operations.md#docker)', () => {
     const t0 = Date.now();
     await p.startFirst();
     await p.waitStarted(p.core('a'), 5 * MINUTES);
-    // Both bundles are issued by core-a; the two new cores then join at the same time.
-    for (const letter of ['b', 'c'] as const) await p.join(letter);
+    // Both bundles are issued by core-a, and the two new cores join, at the same time.
+    await Promise.all((['b', 'c'] as const).map((l) => p.join(l)));
     await Promise.all((['b', 'c'] as const).map((l) => p.waitStarted(p.core(l), 5 * MINUTES)));
     figure('platform: three containers joined', `${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await p.exec(p.core('a'), ['promote-core', 'core-b', 'core-c']);
