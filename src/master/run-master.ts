@@ -70,7 +70,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     ? null
     : await applyBundle(peekVarDir({ configFile: options.configFile }), options.bootstrap.bundle, options.bootstrap.passphraseFile);
   const config = loadConfig({ configFile: options.configFile });
-  const logger = createLogger({ level: config.logging.level, role: 'master' });
+  // Synchronous: the drain's last lines (sidecars stopped, then `stopped`) stay in order up to the exit.
+  const logger = createLogger({ level: config.logging.level, role: 'master', sync: true });
   if (joined !== null) logger.info({ coreId: joined.core.id, issuer: joined.issuer.id }, 'bootstrap bundle applied: joining the cluster');
   if (config.storages.engine !== 'postgresql') {
     throw new Error(`storages.engine "${config.storages.engine}" is not available yet: use postgresql`);
