@@ -30,6 +30,23 @@ export const BackoffSchema = Type.Object(
   strict,
 );
 
+/** One custom account field (`systemStreams.account`), exposed as the stream `:system:<id>`. */
+export const AccountFieldSchema = Type.Object(
+  {
+    id: Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,49}$' }),
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    type: Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' }),
+    isUnique: Type.Optional(Type.Boolean()),
+    isIndexed: Type.Optional(Type.Boolean()),
+    isEditable: Type.Optional(Type.Boolean()),
+    isShown: Type.Optional(Type.Boolean()),
+    isRequiredInValidation: Type.Optional(Type.Boolean()),
+    regexValidation: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 500 }), Type.Null()])),
+    default: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  strict,
+);
+
 export const ConfigSchema = Type.Object(
   {
     // ── per-core ──────────────────────────────────────────────────────────
@@ -281,6 +298,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    // Account fields beyond the built-in ones (docs/api.md#system-streams), the same on every core.
+    systemStreams: Type.Object({ account: Type.Array(AccountFieldSchema, { maxItems: 50 }) }, strict),
     service: Type.Object(
       {
         name: Type.String({ minLength: 1 }),

@@ -7,6 +7,7 @@ import { EventTypeFilterSchema } from './event-schemas.js';
 import { docWithReadTokens } from './attachments.js';
 import type { EventJson } from '../../storage/interfaces/events-store.js';
 import type { RequestContext } from '../context.js';
+import { accountEventsQuery } from './account-events.js';
 
 /**
  * Starts the query before the response status is sent, so a storage failure still becomes a JSON
@@ -49,6 +50,8 @@ export default defineMethod({
     clientData: Type.Optional(Type.Unknown()),
   }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
+    const account = await accountEventsQuery(ctx, p);
+    if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);
     const query = buildEventsQuery(p, { tree, logic }, nowSeconds());
     const store = ctx.services.stores.events;
