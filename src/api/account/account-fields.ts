@@ -79,6 +79,7 @@ function invalidValue(f: AccountField, message: string): ApiError {
 
 /** Content rules of a field: its event type's schema, then string rules (email, language, regex, unique). */
 export function checkFieldValue(services: Services, f: AccountField, content: unknown): unknown {
+  if (content === undefined || content === null) throw invalidValue(f, `The content of "${f.id}" is required.`);
   const resolved = resolveContent(services.eventTypes, f.type, content).content;
   const mustBeString = f.source === 'user' || f.isUnique || f.regexValidation !== null;
   if (mustBeString && typeof resolved !== 'string') throw invalidValue(f, `The content of "${f.id}" must be a string.`);
