@@ -81,6 +81,13 @@ describe('registration with custom account fields', () => {
     expect(byStream[':_system:language']).toMatchObject({ type: 'language/iso-639-1', content: 'en' });
     expect(byStream[':_system:dbDocuments']?.content).toEqual(expect.any(Number));
   });
+
+  it('GET /system/admin/users lists the indexed fields (hidden ones included), not the others', async () => {
+    const u = await registered();
+    const res = await t.app.inject({ method: 'GET', url: '/system/admin/users', headers: { authorization: 'test-admin-key-0123456789' } });
+    const listed = res.json().users.find((x: { username: string }) => x.username === u.username);
+    expect(listed).toEqual({ username: u.username, id: u.user.id, email: u.user.email, language: 'en', core: 'test-core', appId: 'system-streams-test', insuranceNumber: u.insuranceNumber });
+  });
 });
 
 describe('personal access', () => {

@@ -144,3 +144,18 @@ export async function storeRegistrationFields(services: Services, user: User, va
   const changes = Object.fromEntries(fields.map((f) => [f.key, { value: values[f.key], time: at, created: at, createdBy: 'system', modifiedBy: 'system' }]));
   await services.stores.profile.update(user.id, ACCOUNT_FIELDS_SET, changes);
 }
+
+/**
+ * Indexed fields kept in the account-fields set (appId, invitation token, referer, indexed custom
+ * fields), hidden ones included: what `GET /system/admin/users` adds to each user.
+ */
+export async function indexedFieldValues(services: Services, user: User): Promise<Record<string, unknown>> {
+  const indexed = systemStreamsOf(services.config).fields.filter((f) => f.isIndexed && f.source === 'fields');
+  const set = await services.stores.profile.get(user.id, ACCOUNT_FIELDS_SET);
+  const out: Record<string, unknown> = {};
+  for (const f of indexed) {
+    const rec = recordOf(set[f.key]);
+    if (rec !== null && rec.value !== undefined) out[f.key] = rec.value;
+  }
+  return out;
+}
