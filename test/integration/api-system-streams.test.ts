@@ -113,6 +113,9 @@ describe('personal access', () => {
     expect(mixed.json().error.id).toBe('invalid-request-structure');
     const hidden = await call(u, 'GET', q([':_system:appId']));
     expect(hidden.statusCode).toBe(403);
+    const excluded = await call(u, 'GET', `/events?streams=${encodeURIComponent(JSON.stringify([{ any: ['*'], not: [':system:email'] }]))}`);
+    expect(excluded.statusCode).toBe(200);
+    expect(excluded.json().events).toEqual([]);
     const unknown = await call(u, 'GET', q([':system:nothing']));
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error.id).toBe('unknown-referenced-resource');
@@ -176,6 +179,8 @@ describe('personal access', () => {
     ['two account streams', { streamIds: [':_system:language', ':system:phone'], type: 'note/txt', content: 'x' }, 400, 'invalid-operation'],
     ['a hidden field', { streamIds: [':_system:appId'], type: 'note/txt', content: 'x' }, 403, 'forbidden'],
     ['an invalid email', { streamIds: [':system:email'], type: 'email/string', content: 'not-an-email' }, 400, 'invalid-parameters-format'],
+    ['a value over 4096 characters', { streamIds: [':system:phone'], type: 'phone/string', content: 'x'.repeat(5000) }, 400, 'invalid-parameters-format'],
+    ['no content', { streamIds: [':system:phone'], type: 'phone/string' }, 400, 'invalid-parameters-format'],
   ])('events.create refuses %s', async (_n, payload, status, id) => {
     const u = await registered();
     const res = await call(u, 'POST', '/events', payload);

@@ -14,6 +14,9 @@ import { EMAIL } from '../users/registration-params.js';
  */
 export const ACCOUNT_FIELDS_SET = 'account:fields';
 
+/** Bound on one field's value (as JSON): account fields are short identifiers, not documents. */
+const MAX_VALUE_CHARS = 4096;
+
 interface FieldRecord {
   value?: unknown;
   time: number;
@@ -80,6 +83,7 @@ function invalidValue(f: AccountField, message: string): ApiError {
 /** Content rules of a field: its event type's schema, then string rules (email, language, regex, unique). */
 export function checkFieldValue(services: Services, f: AccountField, content: unknown): unknown {
   if (content === undefined || content === null) throw invalidValue(f, `The content of "${f.id}" is required.`);
+  if (JSON.stringify(content).length > MAX_VALUE_CHARS) throw invalidValue(f, `The content of "${f.id}" is too large (at most ${MAX_VALUE_CHARS} characters as JSON).`);
   const resolved = resolveContent(services.eventTypes, f.type, content).content;
   const mustBeString = f.source === 'user' || f.isUnique || f.regexValidation !== null;
   if (mustBeString && typeof resolved !== 'string') throw invalidValue(f, `The content of "${f.id}" must be a string.`);
