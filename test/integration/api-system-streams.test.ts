@@ -255,6 +255,16 @@ describe('non-personal accesses', () => {
     expect(res.json().error.id).toBe('invalid-parameters-format');
   });
 
+  it('accesses.checkApp names account streams by their field and refuses hidden ones', async () => {
+    const u = await registered();
+    const check = (requestedPermissions: unknown[]) => call(u, 'POST', '/accesses/check-app', { requestingAppId: 'consent-app', requestedPermissions });
+    const res = await check([{ streamId: ':system:email', level: 'read', defaultName: 'My email' }]);
+    expect(res.statusCode).toBe(200);
+    expect(res.json().checkedPermissions).toEqual([{ streamId: ':system:email', level: 'read', name: 'Email' }]);
+    expect(res.json().error).toBeUndefined();
+    expect((await check([{ streamId: ':_system:referer', level: 'read', defaultName: 'Referer' }])).statusCode).toBe(400);
+  });
+
   it('an app may grant on account streams only what it holds there ("*" does not count)', async () => {
     const u = await registered();
     const app = (await t.createAccess(u, { type: 'app', permissions: [{ streamId: '*', level: 'manage' }, { streamId: ':system:phone', level: 'read' }] })).token;
