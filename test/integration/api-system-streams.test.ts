@@ -156,6 +156,16 @@ describe('personal access', () => {
     expect((await t.app.inject({ method: 'GET', url: `/reg/${u.user.email}/check_email` })).json()).toMatchObject({ reserved: false });
   });
 
+  it('account.update moves the language event, so a modifiedSince sync sees the change', async () => {
+    const u = await registered();
+    const before = (await call(u, 'GET', `/events/${encodeURIComponent(':_system:language')}`)).json().event;
+    const since = Date.now() / 1000;
+    expect((await call(u, 'PUT', '/account', { language: 'it' })).statusCode).toBe(200);
+    const changed = (await call(u, 'GET', `${q([':_system:account'])}&modifiedSince=${since}`)).json().events as (EventJson & { created: number; modifiedBy: string })[];
+    expect(changed.find((e) => e.id === ':_system:language')).toMatchObject({ content: 'it', created: before.created });
+    expect(changed.map((e) => e.id)).not.toContain(':system:email');
+  });
+
   it('custom unique fields: format checked, uniqueness enforced on update', async () => {
     const u = await registered();
     const other = await registered();

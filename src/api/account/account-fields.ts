@@ -163,3 +163,19 @@ export async function indexedFieldValues(services: Services, user: User): Promis
   }
   return out;
 }
+
+/**
+ * Records that user-row fields (`email`, `language`) changed outside their events (`account.update`),
+ * so their events' `modified` moves and `events.get` with `modifiedSince` sees the change.
+ */
+export async function recordUserFieldChange(services: Services, user: User, keys: readonly ('email' | 'language')[], author: string): Promise<void> {
+  if (keys.length === 0) return;
+  const set = await services.stores.profile.get(user.id, ACCOUNT_FIELDS_SET);
+  const now = Date.now() / 1000;
+  const changes: Record<string, FieldRecord> = {};
+  for (const key of keys) {
+    const rec = recordOf(set[key]);
+    changes[key] = { time: now, created: rec?.created ?? user.created, createdBy: rec?.createdBy ?? 'system', modifiedBy: author };
+  }
+  await services.stores.profile.update(user.id, ACCOUNT_FIELDS_SET, changes);
+}

@@ -6,6 +6,8 @@ import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import type { Services } from '../context.js';
 import { EMAIL } from '../users/registration-params.js';
 import { accountOf, paramProblem, pathUser } from './account-rules.js';
+import { recordUserFieldChange } from './account-fields.js';
+import { authorOf } from '../context.js';
 
 const emailTaken = (): ApiError => new ApiError('item-already-exists', 'That email is already taken.', { data: { email: '(taken)' } });
 
@@ -50,6 +52,8 @@ export default defineMethod({
       if (err instanceof DuplicateKeyError) throw emailTaken();
       throw err;
     }
+    const changed = (['email', 'language'] as const).filter((k) => update[k] !== undefined && update[k] !== user[k]);
+    await recordUserFieldChange(services, user, changed, authorOf(ctx));
     return { account: await accountOf(services, { ...user, ...patch }) };
   },
 });
