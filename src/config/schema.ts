@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AccountFieldSchema } from './account-field-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -26,23 +27,6 @@ export const BackoffSchema = Type.Object(
     initialMs: Type.Integer({ minimum: 1 }),
     maxMs: Type.Integer({ minimum: 1 }),
     factor: Type.Number({ minimum: 1 }),
-  },
-  strict,
-);
-
-/** One custom account field (`systemStreams.account`), exposed as the stream `:system:<id>`. */
-export const AccountFieldSchema = Type.Object(
-  {
-    id: Type.String({ pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,49}$' }),
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    type: Type.String({ pattern: '^[a-z0-9-]+/[a-z0-9-]+$' }),
-    isUnique: Type.Optional(Type.Boolean()),
-    isIndexed: Type.Optional(Type.Boolean()),
-    isEditable: Type.Optional(Type.Boolean()),
-    isShown: Type.Optional(Type.Boolean()),
-    isRequiredInValidation: Type.Optional(Type.Boolean()),
-    regexValidation: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 500 }), Type.Null()])),
-    default: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   strict,
 );
@@ -298,7 +282,7 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    // Account fields beyond the built-in ones (docs/api.md#system-streams), the same on every core.
+    // Custom account fields (docs/api.md#system-streams), the same on every core.
     systemStreams: Type.Object({ account: Type.Array(AccountFieldSchema, { maxItems: 50 }) }, strict),
     service: Type.Object(
       {
