@@ -27,14 +27,19 @@ const ids = (streams: StreamJson[]): string[] => streams.flatMap((s) => [s.id, .
 const insurance = () => `N${randomUsername('').replace(/[^a-z0-9]/g, '').slice(-5).toUpperCase().padStart(5, '0')}`;
 
 /** Registers through `POST /users`, as an app would. */
-async function register(extra: Record<string, unknown>): Promise<{ status: number; body: Record<string, any>; user?: TestUser }> {
+interface RegistrationAnswer {
+  apiEndpoint: string;
+  error: { id: string; data: { code: string }[] };
+}
+
+async function register(extra: Record<string, unknown>): Promise<{ status: number; body: RegistrationAnswer; user?: TestUser }> {
   const username = randomUsername('sys');
   const res = await t.app.inject({
     method: 'POST',
     url: '/users',
     payload: { username, password: 'secret-pass', email: `${username}@example.test`, appId: 'system-streams-test', ...extra },
   });
-  const body = res.json();
+  const body = res.json<RegistrationAnswer>();
   if (res.statusCode !== 201) return { status: res.statusCode, body };
   const token = decodeURIComponent(new URL(body.apiEndpoint).username);
   const stored = await t.services.stores.users.getByUsername(username);
@@ -59,7 +64,7 @@ describe('registration with custom account fields', () => {
     const r = await register(extra);
     expect(r.status).toBe(status);
     expect(r.body.error.id).toBe('invalid-parameters-format');
-    expect(r.body.error.data.map((d: { code: string }) => d.code)).toContain(code);
+    expect(r.body.error.data.map((d) => d.code)).toContain(code);
   });
 
   it('reserves unique fields platform-wide: a second account with the same value is 409', async () => {
