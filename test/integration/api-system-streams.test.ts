@@ -131,6 +131,7 @@ describe('personal access', () => {
     const res = await call(u, 'GET', `/events/${encodeURIComponent(':_system:language')}`);
     expect(res.statusCode).toBe(200);
     expect(res.json().event).toMatchObject({ id: ':_system:language', streamIds: [':_system:language'], content: 'en' });
+    expect((await call(u, 'GET', `/events/${encodeURIComponent(':_system:language')}?includeHistory=true`)).json().history).toEqual([]);
     expect((await call(u, 'GET', `/events/${encodeURIComponent(':_system:appId')}`)).statusCode).toBe(403);
     expect((await call(u, 'GET', `/events/${encodeURIComponent(':system:secretCode')}`)).statusCode).toBe(403);
     expect((await call(u, 'GET', `/events/${encodeURIComponent(':system:nothing')}`)).statusCode).toBe(404);

@@ -115,12 +115,13 @@ export async function accountEventsQuery(ctx: RequestContext, p: AccountEventsPa
 }
 
 /** `events.getOne` of an account event (its id is its field's stream id). */
-export async function getOneAccountEvent(ctx: RequestContext, id: string): Promise<{ event: Event; history?: Event[] }> {
+export async function getOneAccountEvent(ctx: RequestContext, id: string, includeHistory: boolean): Promise<{ event: Event; history?: Event[] }> {
   const { user, access } = caller(ctx);
   const sys = systemStreamsOf(ctx.services.config);
   const f = shownField(sys, id, () => errors.unknownResource('event', id));
   if (!sys.canRead(access, f.id)) throw forbidden(`Reading event "${id}" is forbidden.`);
   const [event] = await readAccountEvents(ctx.services, user, [f]);
   if (event === undefined) throw errors.unknownResource('event', id);
-  return { event };
+  // Past values of account fields are not kept: an empty history is the truthful answer.
+  return includeHistory ? { event, history: [] } : { event };
 }

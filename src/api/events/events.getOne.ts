@@ -14,7 +14,7 @@ export default defineMethod({
     includeHistory: Type.Optional(Type.Boolean()),
   }, { additionalProperties: false }),
   async handler(ctx, p) {
-    if (isSystemStreamId(p.id)) return getOneAccountEvent(ctx, p.id);
+    if (isSystemStreamId(p.id)) return getOneAccountEvent(ctx, p.id, p.includeHistory === true);
     const { user, logic } = await loadScope(ctx);
     const stored = await ctx.services.stores.events.get(user.id, p.id);
     if (stored === null) throw errors.unknownResource('event', p.id);
