@@ -5,6 +5,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { clusterProblems } from './multi-rules.js';
 import { mailMfaProblems } from './mail-mfa-rules.js';
+import { accountFieldProblems } from '../domain/system-streams.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { projectRoot } from '../util/project-root.js';
 import { deepFreeze, deepMerge, isPlainObject, type PlainObject } from '../util/objects.js';
@@ -181,6 +182,7 @@ function checkRules(config: Config): string[] {
   }
   problems.push(...clusterProblems(config));
   problems.push(...mailMfaProblems(config));
+  problems.push(...accountFieldProblems(config.systemStreams.account));
   return problems;
 }
 

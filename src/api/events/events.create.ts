@@ -8,6 +8,7 @@ import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
 import { EventIdSchema, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 import { eventItem } from '../../notifications/messages.js';
+import { createAccountEvent } from './account-events-write.js';
 
 export default defineMethod({
   id: 'events.create',
@@ -28,6 +29,8 @@ export default defineMethod({
     { additionalProperties: false },
   ),
   async handler(ctx, p) {
+    const account = await createAccountEvent(ctx, p);
+    if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);
     const streamIds = uniqueIds(p.streamIds);
     checkEventStreams(tree, streamIds);

@@ -5,6 +5,8 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { removeEventFiles, withReadTokens } from './attachments.js';
 import { eventItem } from '../../notifications/messages.js';
+import { isSystemStreamId } from '../../domain/system-streams.js';
+import { deleteAccountEvent } from './account-events-write.js';
 
 /** First call trashes; on a trashed event, deletes it for good (Pryv API §3.2). */
 export default defineMethod({
@@ -12,6 +14,7 @@ export default defineMethod({
   auth: 'access',
   params: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   async handler(ctx, p) {
+    if (isSystemStreamId(p.id)) deleteAccountEvent(ctx, p.id);
     const { user, logic } = await loadScope(ctx);
     const store = ctx.services.stores.events;
     const current = await store.get(user.id, p.id);

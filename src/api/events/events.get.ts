@@ -8,6 +8,7 @@ import { docWithReadTokens } from './attachments.js';
 import type { EventDeletion, EventJson } from '../../storage/interfaces/events-store.js';
 import type { AccessLogic } from '../../domain/access-logic.js';
 import type { RequestContext } from '../context.js';
+import { accountEventsQuery } from './account-events.js';
 
 /**
  * Starts the query before the response status is sent, so a storage failure still becomes a JSON
@@ -63,6 +64,8 @@ export default defineMethod({
     clientData: Type.Optional(Type.Unknown()),
   }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
+    const account = await accountEventsQuery(ctx, p);
+    if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);
     const query = buildEventsQuery(p, { tree, logic }, nowSeconds());
     const store = ctx.services.stores.events;

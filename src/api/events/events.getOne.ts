@@ -3,6 +3,8 @@ import { errors } from '../../errors/index.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { withReadTokens } from './attachments.js';
+import { isSystemStreamId } from '../../domain/system-streams.js';
+import { getOneAccountEvent } from './account-events.js';
 
 export default defineMethod({
   id: 'events.getOne',
@@ -12,6 +14,7 @@ export default defineMethod({
     includeHistory: Type.Optional(Type.Boolean()),
   }, { additionalProperties: false }),
   async handler(ctx, p) {
+    if (isSystemStreamId(p.id)) return getOneAccountEvent(ctx, p.id, p.includeHistory === true);
     const { user, logic } = await loadScope(ctx);
     const stored = await ctx.services.stores.events.get(user.id, p.id);
     if (stored === null) throw errors.unknownResource('event', p.id);

@@ -10,6 +10,8 @@ import { forbidden, loadScope } from '../stream-scope.js';
 import { PROTECTED_EVENT_FIELDS, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 import { eventItem } from '../../notifications/messages.js';
+import { isSystemStreamId } from '../../domain/system-streams.js';
+import { updateAccountEvent } from './account-events-write.js';
 
 // Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
 const protectedFields = {
@@ -109,6 +111,7 @@ export default defineMethod({
     update: UpdateSchema,
   }),
   async handler(ctx, p) {
+    if (isSystemStreamId(p.id)) return updateAccountEvent(ctx, p.id, p.update);
     const { user, tree, logic } = await loadScope(ctx);
     const u = withoutProtectedFields(ctx, p.id, p.update);
     const store = ctx.services.stores.events;
