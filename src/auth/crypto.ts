@@ -45,13 +45,13 @@ class Gate {
   }
 }
 const gate = new Gate(2, 64);
-const threads = new ScryptThreads(2, 19);
+const threads = new ScryptThreads(2, 10);
 
 /**
  * Hashes run at once in this process and the nice value of their threads (config
  * cluster.scryptConcurrency and cluster.scryptNice, set once at start).
  */
-export function setScryptConcurrency(limit: number, nice = 19): void {
+export function setScryptConcurrency(limit: number, nice = 10): void {
   gate.limit = Math.max(1, limit);
   threads.configure(gate.limit, nice);
 }

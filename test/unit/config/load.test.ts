@@ -219,8 +219,8 @@ describe('cross-key rules', () => {
     );
   });
 
-  it('hashes passwords at the lowest priority by default; scryptNice is a nice value (0–19)', () => {
-    expect(load({}).cluster.scryptNice).toBe(19);
+  it('hashes passwords at a lowered priority by default; scryptNice is a nice value (0–19)', () => {
+    expect(load({}).cluster.scryptNice).toBe(10);
     expect(load({ HOMECORE_CLUSTER__SCRYPT_NICE: '0' }).cluster.scryptNice).toBe(0);
     expect(problemsOf(() => load({ HOMECORE_CLUSTER__SCRYPT_NICE: '20' }))[0]).toMatch(/^cluster.scryptNice/);
   });
