@@ -1,9 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
-import { dependencyError } from '../errors/dependency.js';
+import { dependencyError } from './dependency-error.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
-import { checkParams, compileParams, type CompiledParams } from './validation.js';
+import { checkParams, compileParams, type CompiledParams } from '../validation/validation.js';
 
 interface Registered {
   def: MethodDef<TSchema, unknown>;

@@ -1,8 +1,7 @@
 import { ApiError } from '../errors/index.js';
 import type { User } from '../domain/types.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import type { Services } from './context.js';
-
-export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9-]{3,58}[a-z0-9]$/;
 
 export function unknownUser(username: string): ApiError {
   // SDK callers match on "Unknown user" (Pryv API §1.1).

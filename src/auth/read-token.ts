@@ -1,4 +1,4 @@
-import type { Services } from '../api/context.js';
+import type { AuthDeps } from './auth-deps.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { Access, User } from '../domain/types.js';
 import { ApiError } from '../errors/index.js';
@@ -23,7 +23,7 @@ function badReadToken(): ApiError {
 }
 
 /** The access behind a read token for `fileId`, or 401 invalid-access-token, whatever the reason. */
-export async function accessFromReadToken(services: Services, user: User, readToken: string, fileId: string): Promise<Access> {
+export async function accessFromReadToken(services: AuthDeps, user: User, readToken: string, fileId: string): Promise<Access> {
   // The mac has a fixed length and may itself contain '-': split from the end.
   const cut = readToken.length - MAC_LENGTH - 1;
   if (cut < 1 || readToken[cut] !== '-') throw badReadToken();

@@ -1,5 +1,5 @@
 import type { ValidateFunction } from 'ajv';
-import { compileStrict } from '../api/validation.js';
+import { compileStrict } from '../validation/validation.js';
 import { ApiError } from '../errors/index.js';
 import type { EventTypes } from './event-types.js';
 import { seriesContent } from './event-rules.js';

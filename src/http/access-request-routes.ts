@@ -4,11 +4,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Services } from '../api/context.js';
 import { accessUrl, apiEndpoint, registerUrl } from '../api/endpoints.js';
-import { USERNAME_PATTERN } from '../api/resolve-user.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import { serviceInfo } from '../api/service/service-info.js';
-import { compileStrict, toParamErrors } from '../api/validation.js';
+import { compileStrict, toParamErrors } from '../validation/validation.js';
 import { LEVELS } from '../domain/types.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { reserveAttempts } from '../auth/attempt-limits.js';
 
 /** Access-request flow (Pryv API §4.4): an app asks, the auth page answers, the app polls. */

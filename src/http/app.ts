@@ -3,13 +3,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Readiness } from '../health/readiness.js';
-import type { WorkerRole } from '../master/ipc.js';
+import type { WorkerRole } from '../notifications/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
-import { API_VERSION, meta } from './meta.js';
+import { API_VERSION, meta } from '../domain/meta.js';
 import { ApiError, errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
-import { assertSafeInput, assertSafeQuery } from '../api/input-limits.js';
+import { assertSafeInput, assertSafeQuery } from '../validation/input-limits.js';
 import { recordRoutes } from './route-table.js';
 import { requestLogController } from './request-log.js';
 

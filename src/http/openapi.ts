@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { MethodRegistry } from '../api/registry.js';
 import type { RouteSpec } from '../api/routes.js';
-import { API_VERSION } from './meta.js';
+import { API_VERSION } from '../domain/meta.js';
 import { ADMIN_SECURITY_SCHEME, EXTRA_PATHS } from './openapi-extra.js';
 
 type Json = Record<string, unknown>;

@@ -1,11 +1,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext, Services } from '../api/context.js';
+import { previewSource } from '../api/events/preview-source.js';
 import { resolveUser } from '../api/resolve-user.js';
 import { errors } from '../errors/index.js';
 import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
 import { Previews } from '../previews/previews.js';
 import type { Desired } from '../previews/sizing.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { parseQuery } from './query.js';
 import { hidden, isAdmin } from './system-routes.js';
 import { callerAccess } from './user-api.js';
@@ -47,8 +48,10 @@ export async function previewsRoutes(app: FastifyInstance, opts: { services: Ser
     const origin = typeof req.headers.origin === 'string' ? req.headers.origin : null;
     const ctx: RequestContext = { services, user, access, callerId, origin, referer: null, methodId: 'events.getPreview' };
     services.accessCache.recordCall(ctx, ctx.methodId);
-    const file = await previews.get(ctx, req.params.id, desiredSize(query));
-    if (file === null) return reply.code(204).send();
+    const desired = desiredSize(query);
+    const picture = await previewSource(ctx, req.params.id);
+    if (picture === null) return reply.code(204).send();
+    const file = await previews.get(picture, desired);
     reply.headers({ 'content-type': 'image/jpeg', 'content-length': String(file.size), 'cache-control': 'private' });
     return reply.send(file.stream);
   };

@@ -5,9 +5,10 @@ import { createUser } from '../api/users/users.create.js';
 import { FORWARDED_HEADER } from '../api/users/placement.js';
 import { coreUrlOfEmail, coreUrlOfUser, hostings } from '../api/users/discovery.js';
 import { serviceInfo } from '../api/service/service-info.js';
-import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
+import { resolveUser } from '../api/resolve-user.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { reserveAttempts } from '../auth/attempt-limits.js';
 
 type Params = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };

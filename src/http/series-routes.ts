@@ -10,7 +10,7 @@ import { addPoints } from '../api/series/series.add.js';
 import { getPoints } from '../api/series/series.get.js';
 import { SeriesLayouts } from '../domain/series-format.js';
 import { ApiError } from '../errors/index.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { parseQuery } from './query.js';
 import { callerAccess } from './user-api.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
 
 interface Check {

@@ -9,7 +9,7 @@ import { safeEqual } from '../auth/crypto.js';
 import { extractToken } from '../auth/extract-token.js';
 import type { User } from '../domain/types.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 

@@ -7,7 +7,7 @@ import { CoresRepository } from '../platform/cores.js';
 import { migratePlatform } from '../platform/migrate.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { createPlatformClient } from '../platform/platform-client.js';
-import { CoreCluster } from '../cluster/core-cluster.js';
+import { CoreCluster } from './core-cluster.js';
 import { ackPending, applyBundle } from '../cluster/join.js';
 import { peekVarDir } from '../config/load.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';

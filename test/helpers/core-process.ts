@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject } from 'vitest';
-import type { WorkerRole } from '../../src/master/ipc.js';
+import type { WorkerRole } from '../../src/notifications/ipc.js';
 import { readPid } from '../../src/master/pidfile.js';
 import { sleep } from '../../src/util/backoff.js';
 import { projectRoot } from '../../src/util/project-root.js';

@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import pryv from 'pryv';
 import extendPryvSocketIO from '@pryv/socket.io';
 import type { FastifyInstance } from 'fastify';
-import { buildServices } from '../../src/api/services.js';
+import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';

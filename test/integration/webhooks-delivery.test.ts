@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 import { signatureIsValid, sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
-import { buildServices } from '../../src/api/services.js';
+import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';

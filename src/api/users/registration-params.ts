@@ -1,5 +1,5 @@
 import { ApiError } from '../../errors/index.js';
-import { USERNAME_PATTERN } from '../resolve-user.js';
+import { USERNAME_PATTERN } from '../../domain/username.js';
 import type { Config } from '../../config/index.js';
 
 export interface RegistrationParams {

@@ -1,4 +1,4 @@
-import type { Stores } from '../../../api/context.js';
+import type { Stores } from '../../interfaces/stores.js';
 import { PgAccessesStore } from './accesses-store.js';
 import { PgAttemptsStore } from './attempts-store.js';
 import { PgEventsStore } from './events-store.js';
@@ -9,18 +9,19 @@ import { PgStreamsStore } from './streams-store.js';
 import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
+import { guarded } from './guarded.js';
 
 export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
-  return {
-    users: new PgUsersStore(pool),
-    accesses: new PgAccessesStore(pool),
-    streams: new PgStreamsStore(pool),
-    events: new PgEventsStore(pool),
-    profile: new PgProfileStore(pool),
-    keyValue: new PgKeyValueStore(pool),
-    series: new PgSeriesStore(pool),
-    webhooks: new PgWebhooksStore(pool),
-    attempts: new PgAttemptsStore(pool, knownLocks),
+  return guarded({
+    users: guarded(new PgUsersStore(pool)),
+    accesses: guarded(new PgAccessesStore(pool)),
+    streams: guarded(new PgStreamsStore(pool)),
+    events: guarded(new PgEventsStore(pool)),
+    profile: guarded(new PgProfileStore(pool)),
+    keyValue: guarded(new PgKeyValueStore(pool)),
+    series: guarded(new PgSeriesStore(pool)),
+    webhooks: guarded(new PgWebhooksStore(pool)),
+    attempts: guarded(new PgAttemptsStore(pool, knownLocks)),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
-  };
+  });
 }

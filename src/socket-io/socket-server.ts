@@ -7,7 +7,7 @@ import { resolveUser } from '../api/resolve-user.js';
 import { authenticate } from '../auth/authenticate.js';
 import { extractToken } from '../auth/extract-token.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from '../http/meta.js';
+import { meta } from '../domain/meta.js';
 import type { ClientToServerEvents, InterServerEvents, MethodAck, ServerToClientEvents, SocketData, UserSocket } from './socket-events.js';
 import { SocketSessions } from './socket-sessions.js';
 

@@ -8,9 +8,9 @@ import { PlatformDb } from '../platform/platform-db.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
 import { createPgStores } from '../storage/engines/postgresql/stores.js';
-import type { Notifier, Services } from './context.js';
+import type { Notifier, Services } from '../api/context.js';
 import { NotificationBus } from '../notifications/bus.js';
-import { noPasswordResetMailer } from './account/reset-mailer.js';
+import { noPasswordResetMailer } from '../api/account/reset-mailer.js';
 import { AttachmentFiles, attachmentsDirOf } from '../storage/files/attachment-files.js';
 import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
 

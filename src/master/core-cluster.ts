@@ -3,15 +3,15 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
-import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from '../master/rqlited.js';
-import type { Sidecar } from '../master/sidecar.js';
+import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from './rqlited.js';
+import type { Sidecar } from './sidecar.js';
 import { ClusterRepository } from '../platform/cluster-repo.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { rqliteAuthFile } from '../secrets/rqlite-auth.js';
 import { sleep } from '../util/backoff.js';
-import { acknowledgeJoin, ackPending } from './join.js';
-import { members, removeMember, type Member } from './membership.js';
-import { certInfo } from './pki.js';
+import { acknowledgeJoin, ackPending } from '../cluster/join.js';
+import { members, removeMember, type Member } from '../cluster/membership.js';
+import { certInfo } from '../cluster/pki.js';
 
 const RECONCILE_MS = 3000;
 
