@@ -1,4 +1,4 @@
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import { PlatformDbError } from '../platform/errors.js';
 import { StorageUnavailableError } from '../storage/interfaces/errors.js';
 
@@ -11,10 +11,10 @@ import { StorageUnavailableError } from '../storage/interfaces/errors.js';
  */
 export function dependencyError(err: unknown): ApiError | null {
   if (err instanceof StorageUnavailableError) {
-    return new ApiError('api-unavailable', 'The user-data store is unavailable; retry later.', { cause: err });
+    return errors.unavailable('The user-data store is unavailable; retry later.', { cause: err });
   }
   if (err instanceof PlatformDbError && err.retriable) {
-    return new ApiError('api-unavailable', 'The platform database is unavailable; retry later.', { cause: err });
+    return errors.unavailable('The platform database is unavailable; retry later.', { cause: err });
   }
   return null;
 }

@@ -1,4 +1,4 @@
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import type { Access, User } from '../domain/types.js';
 import type { AuthDeps } from './auth-deps.js';
 import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
@@ -6,7 +6,7 @@ import { apiAccessId } from '../domain/access-ids.js';
 
 export function invalidToken(): ApiError {
   // The SDK matches on this message substring (Pryv API §1.2).
-  return new ApiError('invalid-access-token', 'Cannot find access from token.', { httpStatus: 403 });
+  return errors.invalidAccessToken('Cannot find access from token.', { httpStatus: 403 });
 }
 
 /**
@@ -35,11 +35,11 @@ export async function authenticate(services: AuthDeps, user: User, token: string
   if (stored.type === 'personal') {
     const lastActivity = Math.max(stored.lastUsed ?? 0, stored.created);
     if (now - lastActivity > services.config.auth.sessionMaxAgeSeconds) {
-      throw new ApiError('invalid-access-token', 'Access session has expired.', { httpStatus: 403 });
+      throw errors.invalidAccessToken('Access session has expired.', { httpStatus: 403 });
     }
   }
   if (stored.expires !== null && stored.expires < now) {
-    throw new ApiError('forbidden', 'Access has expired.', { data: { expired: stored.expires } });
+    throw errors.forbidden('Access has expired.', { data: { expired: stored.expires } });
   }
   return toAccess(services, stored, token);
 }

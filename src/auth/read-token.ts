@@ -1,7 +1,7 @@
 import type { AuthDeps } from './auth-deps.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { Access, User } from '../domain/types.js';
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import { authenticate } from './authenticate.js';
 import { safeEqual, type TokenVault } from './crypto.js';
 
@@ -19,7 +19,7 @@ export function readTokenFor(vault: TokenVault, access: Pick<Access, 'id' | 'tok
 }
 
 function badReadToken(): ApiError {
-  return new ApiError('invalid-access-token', 'Invalid read token.', { httpStatus: 401 });
+  return errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
 }
 
 /** The access behind a read token for `fileId`, or 401 invalid-access-token, whatever the reason. */

@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../errors/index.js';
+import { type ApiError, errors } from '../errors/index.js';
 import { isPlainObject } from '../util/objects.js';
 import { parseContentQuery, type ContentCondition } from './content-query.js';
 import type { AccessLogic } from './access-logic.js';
@@ -117,10 +117,10 @@ function checkReferenced(scope: ReadScope, ids: string[]): void {
     if (raw === '*') continue;
     const { id } = split(raw);
     if (!scope.tree.has(id)) unknown.push(id);
-    else if (!scope.logic.canReadEvents(id)) throw new ApiError('forbidden', `Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
+    else if (!scope.logic.canReadEvents(id)) throw errors.forbidden(`Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
   }
   if (unknown.length > 0) {
-    throw new ApiError('unknown-referenced-resource', `Unknown stream(s): ${unknown.join(', ')}`, { data: { streams: unknown } });
+    throw errors.unknownReferencedResource(`Unknown stream(s): ${unknown.join(', ')}`, { data: { streams: unknown } });
   }
 }
 

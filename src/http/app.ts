@@ -7,7 +7,7 @@ import type { WorkerRole } from '../notifications/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
 import { API_VERSION, meta } from '../domain/meta.js';
-import { ApiError, errors } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
 import { assertSafeInput, assertSafeQuery } from '../validation/input-limits.js';
 import { recordRoutes } from './route-table.js';
@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (err, _req, reply) => {
       const e =
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? new ApiError('invalid-request-structure', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`, { httpStatus: 414 })
+          ? errors.invalidRequestStructure(`A path segment is longer than ${MAX_PARAM_LENGTH} characters.`, { httpStatus: 414 })
           : errors.invalidRequestStructure('Malformed URL.');
       void (reply as unknown as FastifyReply).code(e.httpStatus).send({ error: e.toJSON(), meta: meta(config.service.serial) });
     },

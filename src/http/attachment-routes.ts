@@ -6,7 +6,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { extractToken } from '../auth/extract-token.js';
 import { accessFromReadToken } from '../auth/read-token.js';
 import type { Access, User } from '../domain/types.js';
-import { ApiError, errors } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import { parseQuery } from './query.js';
 
 type Req = FastifyRequest<{ Params: { username: string; id: string; fileId: string } }>;
@@ -24,11 +24,11 @@ export function contentDisposition(fileName: string): string {
 async function downloader(services: Services, user: User, req: Req): Promise<{ access: Access; callerId: string | null }> {
   const query = parseQuery(req.url.split('?')[1] ?? '');
   if (query['auth'] !== undefined) {
-    throw new ApiError('invalid-access-token', 'Tokens in the URL are refused here: use "readToken" or the Authorization header.', { httpStatus: 401 });
+    throw errors.invalidAccessToken('Tokens in the URL are refused here: use "readToken" or the Authorization header.', { httpStatus: 401 });
   }
   const readToken = query['readToken'];
   if (readToken !== undefined) {
-    if (typeof readToken !== 'string') throw new ApiError('invalid-access-token', 'Invalid read token.', { httpStatus: 401 });
+    if (typeof readToken !== 'string') throw errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
     return { access: await accessFromReadToken(services, user, readToken, req.params.fileId), callerId: null };
   }
   const authorization = req.headers.authorization;

@@ -7,7 +7,7 @@ import { coreUrlOfEmail, coreUrlOfUser, hostings } from '../api/users/discovery.
 import { serviceInfo } from '../api/service/service-info.js';
 import { resolveUser } from '../api/resolve-user.js';
 import { USERNAME_PATTERN } from '../domain/username.js';
-import { ApiError, errors } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { reserveAttempts } from '../auth/attempt-limits.js';
 
@@ -36,7 +36,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
 
   // Methods removed from the API answer 410 rather than a bare 404 (Pryv API §1.4).
   const removed = async (): Promise<never> => {
-    throw new ApiError('removed-method', 'This method has been removed from the API.');
+    throw errors.removedMethod('This method has been removed from the API.');
   };
   for (const path of ['/:username/auth/who-am-i', '/:username/events/start', '/:username/events/stop', '/reg/:username/username/check', '/reg/:email/email/check']) {
     app.all(path, removed);
@@ -61,7 +61,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   app.get('/reg/:email/check_email', async (req: FastifyRequest<Params>) => {
     const email = (req.params['email'] ?? '').toLowerCase();
     if ((await services.platform.usernameFor('email', email)) !== null) {
-      throw new ApiError('item-already-exists', 'That email is already taken.', { data: { email } });
+      throw errors.itemAlreadyExists('That email is already taken.', { data: { email } });
     }
     return withMeta({ reserved: false });
   });
@@ -79,7 +79,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     }
     if (username !== undefined) {
       const url = await coreUrlOfUser(services, username);
-      if (url === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
+      if (url === null) throw errors.notFound(`Unknown user "${username}"`);
       return withMeta({ core: { url } });
     }
     return withMeta({ core: { url: await coreUrlOfEmail(services, email ?? '') } });
@@ -88,24 +88,24 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   app.get('/reg/hostings', async () => withMeta(await hostings(services)));
 
   const serverOf = (username: string): Promise<string | null> => coreUrlOfUser(services, username);
-  app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
+  app.post('/reg/:username/server', async (req: FastifyRequest<Params>) => {
     const username = req.params['username'] ?? '';
     const server = await serverOf(username);
     // The SDK's userExists() reads this exact id (Pryv API §4.3).
-    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
+    if (server === null) throw errors.unknownUser(username);
     return withMeta({ server, alias: username });
   });
   app.get('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';
     const server = await serverOf(username);
-    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
+    if (server === null) throw errors.unknownUser(username);
     return reply.redirect(`${server}?username=${encodeURIComponent(username)}`, 302);
   });
   for (const [suffix, key] of [['uid', 'uid'], ['username', 'username']] as const) {
-    app.get(`/reg/:email/${suffix}`, async (req: FastifyRequest<Params>, reply) => {
+    app.get(`/reg/:email/${suffix}`, async (req: FastifyRequest<Params>) => {
       const email = (req.params['email'] ?? '').toLowerCase();
       const username = await services.platform.usernameFor('email', email);
-      if (username === null) return reply.code(404).send({ error: { id: 'unknown-email', message: 'Unknown email' } });
+      if (username === null) throw errors.unknownEmail();
       return withMeta({ [key]: username });
     });
   }

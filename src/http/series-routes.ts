@@ -9,7 +9,7 @@ import { addBatch } from '../api/series/series.batch.js';
 import { addPoints } from '../api/series/series.add.js';
 import { getPoints } from '../api/series/series.get.js';
 import { SeriesLayouts } from '../domain/series-format.js';
-import { ApiError } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { parseQuery } from './query.js';
 import { callerAccess } from './user-api.js';
@@ -38,7 +38,7 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
     const { auth: _auth, ...query } = parseQuery(req.url.split('?')[1] ?? '');
     const { access, callerId } = await callerAccess(services, user, req, { auth: _auth }, false);
     if (access === null) {
-      throw new ApiError('missing-header', 'Missing access token: send it in the Authorization header or the "auth" query parameter.', {
+      throw errors.missingHeader('Missing access token: send it in the Authorization header or the "auth" query parameter.', {
         httpStatus: 401,
       });
     }

@@ -124,5 +124,5 @@ async function assertPersonalTokenOf(services: Services, user: User, req: Fastif
   if (found === null) throw hidden(req);
   const access = await authenticate(services, user, found.token).catch(() => null);
   if (access === null) throw hidden(req);
-  if (access.type !== 'personal') throw new ApiError('forbidden', 'Only a personal access of this user may delete it.');
+  if (access.type !== 'personal') throw errors.forbidden('Only a personal access of this user may delete it.');
 }

@@ -38,7 +38,7 @@ function toApiError(err: unknown, config: Readonly<Config>): ApiError {
   const code = (err as { code?: unknown }).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE') return errors.fileTooLarge(config.attachments.maxSizeBytes);
   if (code === 'FST_FILES_LIMIT') {
-    return new ApiError('invalid-request-structure', `At most ${config.attachments.maxFilesPerRequest} files per request.`, {
+    return errors.invalidRequestStructure(`At most ${config.attachments.maxFilesPerRequest} files per request.`, {
       httpStatus: 413,
       data: { limit: config.attachments.maxFilesPerRequest },
     });

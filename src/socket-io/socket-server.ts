@@ -62,7 +62,7 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
   };
 
   // Nothing is served on the main namespace.
-  io.use((_socket, next) => next(connectError(new ApiError('unknown-resource', 'Connect to the namespace of a user: {apiEndpoint}{username}.'))));
+  io.use((_socket, next) => next(connectError(errors.notFound('Connect to the namespace of a user: {apiEndpoint}{username}.'))));
 
   const users = io.of(/^\/.+$/);
   users.use((socket, next) => {
@@ -100,7 +100,7 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
       let result: unknown;
       if (method === 'callBatch') result = await registry.callBatch(call, params, config.limits.batchMaxCalls);
       else if (SUBSCRIPTION_METHODS.has(method)) {
-        throw new ApiError('invalid-method', `"${method}" is not supported: listen to eventsChanged, streamsChanged and accessesChanged.`, {
+        throw errors.invalidMethod(`"${method}" is not supported: listen to eventsChanged, streamsChanged and accessesChanged.`, {
           data: { method },
         });
       } else result = await collect(await registry.call(call, method, params), config.limits.maxResultItems);
@@ -157,7 +157,7 @@ function refuseLongPolling(serial: string) {
       'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
       'access-control-allow-credentials': 'true',
     });
-    res.end(JSON.stringify({ error: { id: 'invalid-request-structure', message: POLLING_REFUSED }, meta: meta(serial) }));
+    res.end(JSON.stringify({ error: errors.invalidRequestStructure(POLLING_REFUSED).toJSON(), meta: meta(serial) }));
     // `next` is deliberately not called: the answer is complete (express-style middleware).
   };
 }

@@ -44,12 +44,12 @@ export default defineMethod({
       checkedPermissions: checked,
       ...(adjusted
         ? {
-            error: {
-              id: 'item-already-exists',
-              message:
+            error: errors
+              .itemAlreadyExists(
                 'One or more requested streams have the same names as existing streams with different ids. ' +
-                'The "defaultName" of the streams concerned have been updated with valid alternative proposals.',
-            },
+                  'The "defaultName" of the streams concerned have been updated with valid alternative proposals.',
+              )
+              .toJSON(),
           }
         : {}),
     };

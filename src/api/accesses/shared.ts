@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { errors, ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import type { Access, User } from '../../domain/types.js';
 import type { AccessVersionDoc, StoredAccess } from '../../storage/interfaces/accesses-store.js';
 import { apiAccessId, baseAccessId } from '../../domain/access-ids.js';
@@ -49,7 +49,7 @@ export function caller(ctx: RequestContext): { user: User; access: Access } {
 
 /** accesses.get/getOne/create/update are refused to shared accesses (reference `AccessLogic.can`). */
 export function refuseShared(access: Access): void {
-  if (access.type === 'shared') throw new ApiError('forbidden', 'You cannot access this resource using a shared access token.');
+  if (access.type === 'shared') throw errors.forbidden('You cannot access this resource using a shared access token.');
 }
 
 

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { UniqueFieldTakenError } from '../../platform/platform-db.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import type { Services } from '../context.js';
 import { EMAIL } from '../users/registration-params.js';
 import { accountOf, paramProblem, pathUser } from './account-rules.js';
 
-const emailTaken = (): ApiError => new ApiError('item-already-exists', 'That email is already taken.', { data: { email: '(taken)' } });
+const emailTaken = (): ApiError => errors.itemAlreadyExists('That email is already taken.', { data: { email: '(taken)' } });
 
 /** Reserves the new email platform-wide (unique across cores) before the local write. */
 async function reserveEmail(services: Services, username: string, email: string): Promise<void> {

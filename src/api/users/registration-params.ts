@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { USERNAME_PATTERN } from '../../domain/username.js';
 import type { Config } from '../../config/index.js';
 
@@ -63,9 +63,7 @@ export function parseRegistration(raw: unknown, config: Readonly<Config>, option
   const hosting = str(body, 'hosting') ?? null;
   const invitationToken = str(body, 'invitationToken', 'invitationtoken') ?? null;
   if (problems.length > 0) {
-    throw new ApiError('invalid-parameters-format', 'The registration parameters are invalid.', {
-      data: problems.map((p) => ({ ...p, path: `#/${p.param}` })),
-    });
+    throw errors.invalidParametersFormat('The registration parameters are invalid.', problems.map((p) => ({ ...p, path: `#/${p.param}` })));
   }
   return { username, password, passwordHash, email, appId, hosting, language, invitationToken, referer };
 }
