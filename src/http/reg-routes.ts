@@ -9,7 +9,6 @@ import { resolveUser } from '../api/resolve-user.js';
 import { USERNAME_PATTERN } from '../domain/username.js';
 import { errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
-import { reserveAttempts } from '../auth/attempt-limits.js';
 
 type Params = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };
 

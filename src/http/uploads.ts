@@ -28,6 +28,7 @@ export function safeMimeType(type: string | undefined): string {
 /** File names are metadata only (never a path): control characters dropped, length bounded. */
 export function safeFileName(name: string | undefined): string {
   // Cut by code points: halving a surrogate pair would leave a string PostgreSQL's jsonb refuses.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
   const clean = Array.from((name ?? '').replace(/[\u0000-\u001f\u007f]/g, '')).slice(0, MAX_FILE_NAME).join('');
   return clean === '' ? 'file' : clean;
 }

@@ -8,7 +8,7 @@ import { migratePlatform } from '../platform/migrate.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { createPlatformClient } from '../platform/platform-client.js';
 import { CoreCluster } from './core-cluster.js';
-import { ackPending, applyBundle } from '../cluster/join.js';
+import { applyBundle } from '../cluster/join.js';
 import { peekVarDir } from '../config/load.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { sleep } from '../util/backoff.js';

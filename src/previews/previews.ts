@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { errors } from '../errors/index.js';
-import { PreviewCache, type PreviewKey } from './preview-cache.js';
+import type { PreviewCache, PreviewKey } from './preview-cache.js';
 import { imageSize, renderJpeg, type RenderLimits } from './render.js';
 import { previewSize, type Desired } from './sizing.js';
 

@@ -90,7 +90,13 @@ async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
   });
   const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
   await app.ready();
-  return { app, close: async () => (await app.close(), await services.close()) };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await services.close();
+    },
+  };
 }
 
 describe('delivery', () => {

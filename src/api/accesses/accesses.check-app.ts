@@ -29,7 +29,7 @@ export default defineMethod({
     if (missing.length > 0) {
       throw errors.invalidParametersFormat(
         `The permission for stream "${(missing[0] as { streamId: string }).streamId}" (and maybe others) is missing the required "defaultName".`,
-        missing.map((r) => ({ code: 'required', message: 'defaultName is required', path: '#/requestedPermissions', param: 'defaultName' })),
+        missing.map(() => ({ code: 'required', message: 'defaultName is required', path: '#/requestedPermissions', param: 'defaultName' })),
       );
     }
     const existing = await ctx.services.stores.accesses.findByName(user.id, 'app', p.requestingAppId, p.deviceName ?? null);

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors/index.js';
 import type { Access, User } from '../../domain/types.js';
 import type { AccessVersionDoc, StoredAccess } from '../../storage/interfaces/accesses-store.js';
-import { apiAccessId, baseAccessId } from '../../domain/access-ids.js';
+import { apiAccessId } from '../../domain/access-ids.js';
 import type { RequestContext } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
 

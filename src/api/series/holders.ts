@@ -1,6 +1,6 @@
 import { AccessLogic } from '../../domain/access-logic.js';
 import { isSeriesType } from '../../domain/event-rules.js';
-import { SeriesLayouts } from '../../domain/series-format.js';
+import type { SeriesLayouts } from '../../domain/series-format.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import type { Access, Event, User } from '../../domain/types.js';
 import { errors } from '../../errors/index.js';
