@@ -3,11 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import type { Services } from '../api/context.js';
 import { collect, toApiError, type CallContext, type MethodRegistry } from '../api/registry.js';
-import { resolveUser } from '../api/resolve-user.js';
 import { authenticate } from '../auth/authenticate.js';
-import { extractToken } from '../auth/extract-token.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
+import { callerContext, withAccess } from '../http/plugins/user-context.js';
 import type { ClientToServerEvents, InterServerEvents, MethodAck, ServerToClientEvents, SocketData, UserSocket } from './socket-events.js';
 import { SocketSessions } from './socket-sessions.js';
 
@@ -120,27 +119,25 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
 
 /** Handshake (Pryv API §1.2, §6): the namespace's last segment is the user, the token as over HTTP. */
 async function handshake(services: Services, socket: UserSocket): Promise<void> {
-  const username = socket.nsp.name.split('/').pop() ?? '';
-  // Unknown user → unknown-resource; homed on another core → wrong-core (with coreUrl).
-  const user = await resolveUser(services, username);
   const h = socket.handshake;
   const auth: Record<string, unknown> = h.auth;
-  const found = extractToken({
-    authorization: firstString(h.headers.authorization),
-    queryAuth: firstString(h.query['auth']),
-    // socket.io v4 clients may send it in the handshake payload: `io(url, { auth: { token } })`.
-    formAuth: firstString(auth['token']),
-  });
-  if (found === null) throw errors.missingToken();
-  const access = await authenticate(services, user, found.token);
-  socket.data = {
-    user,
-    token: found.token,
-    callerId: found.callerId,
+  // Unknown user → unknown-resource; homed on another core → wrong-core (with coreUrl).
+  const { ctx, token } = await callerContext(services, {
+    username: socket.nsp.name.split('/').pop() ?? '',
+    tokens: {
+      authorization: firstString(h.headers.authorization),
+      queryAuth: firstString(h.query['auth']),
+      // socket.io v4 clients may send it in the handshake payload: `io(url, { auth: { token } })`.
+      formAuth: firstString(auth['token']),
+    },
+    missing: errors.missingToken,
     origin: firstString(h.headers.origin) ?? null,
     referer: firstString(h.headers.referer) ?? null,
-    expires: access.expires,
-  };
+    clientAddress: h.address,
+    methodId: 'socket.handshake',
+  });
+  const { access } = withAccess(ctx);
+  socket.data = { user: ctx.user, token: token ?? '', callerId: ctx.callerId, origin: ctx.origin, referer: ctx.referer, expires: access.expires };
 }
 
 /** engine.io middleware: plain HTTP requests (long-polling) get the API error envelope, not a session. */
