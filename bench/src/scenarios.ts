@@ -248,7 +248,7 @@ const ALL: Scenario[] = [
   seriesWrite(100, 2800),
   seriesWrite(1000, 500),
   {
-    // Issue #16: scrypt runs on libuv's thread pool, never on the event loop, and login limits turn a
+    // Issue #16: scrypt runs on nice-19 threads, never on the event loop, and login limits turn a
     // storm into cheap 429s; reads must stay fast meanwhile.
     id: 'events.get-login-storm',
     group: 'events.get',

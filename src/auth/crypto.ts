@@ -1,5 +1,6 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { errors } from '../errors/index.js';
+import { ScryptThreads } from './scrypt-threads.js';
 
 /**
  * OWASP's scrypt recommendation (Password Storage Cheat Sheet): N = 2^17, r = 8, p = 1, i.e. 128 MiB
@@ -17,9 +18,9 @@ const STORED_BOUNDS = { minLogN: 14, maxLogN: 20, maxR: 32, maxP: 16, maxMemByte
 const maxmemFor = (n: number, r: number, p: number): number => 128 * r * (n + p + 2) + 1024 * 1024;
 
 /**
- * At most `limit` hashes at once per process, queued in order (at most 64 waiting, then 429): each holds a libuv thread for
- * hundreds of ms, and the pool (cluster.uvThreadpoolSize) must keep threads free for file I/O and
- * DNS. scrypt itself never runs on the event loop.
+ * At most `limit` hashes at once per process, queued in order (at most 64 waiting, then 429): each is
+ * 128 MiB and hundreds of ms of CPU. They run on low-priority threads (scrypt-threads.ts), never on
+ * the event loop nor on libuv's pool (file I/O and DNS keep it).
  */
 class Gate {
   private running = 0;
@@ -44,19 +45,19 @@ class Gate {
   }
 }
 const gate = new Gate(2, 64);
+const threads = new ScryptThreads(2, 19);
 
-/** Hashes run at once in this process (config auth.scryptConcurrency, set once at start). */
-export function setScryptConcurrency(limit: number): void {
+/**
+ * Hashes run at once in this process and the nice value of their threads (config
+ * cluster.scryptConcurrency and cluster.scryptNice, set once at start).
+ */
+export function setScryptConcurrency(limit: number, nice = 19): void {
   gate.limit = Math.max(1, limit);
+  threads.configure(gate.limit, nice);
 }
 
 const scryptAsync = (password: string, salt: Buffer, n: number, r: number, p: number, keyLen: number = SCRYPT.keyLen): Promise<Buffer> =>
-  gate.run(
-    () =>
-      new Promise((resolve, reject) => {
-        scrypt(password, salt, keyLen, { N: n, r, p, maxmem: maxmemFor(n, r, p) }, (err, key) => (err === null ? resolve(key) : reject(err)));
-      }),
-  );
+  gate.run(() => threads.hash({ password, salt, keyLen, n, r, p, maxmem: maxmemFor(n, r, p) }));
 
 /** Memory-hard password hash: `scrypt$N$r$p$salt$hash` (base64url parts). */
 export async function hashPassword(password: string): Promise<string> {

@@ -145,9 +145,6 @@ function checkRules(config: Config): string[] {
   if (config.cluster.restartBackoff.maxMs < config.cluster.restartBackoff.initialMs) {
     problems.push('cluster.restartBackoff: maxMs must be ≥ initialMs');
   }
-  if (config.cluster.scryptConcurrency > config.cluster.uvThreadpoolSize - 2) {
-    problems.push('cluster.scryptConcurrency: must leave at least 2 threads of cluster.uvThreadpoolSize to file I/O and DNS');
-  }
   if (!config.storages.postgresql.embedded && config.storages.postgresql.password === null) {
     problems.push('storages.postgresql.password: required with an external PostgreSQL (embedded: false)');
   }

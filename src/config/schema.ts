@@ -69,6 +69,7 @@ export const ConfigSchema = Type.Object(
         shutdownTimeoutMs: Type.Integer({ minimum: 100 }),
         uvThreadpoolSize: Type.Integer({ minimum: 4, maximum: 1024 }),
         scryptConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
+        scryptNice: Type.Integer({ minimum: 0, maximum: 19 }),
         connectionQueue: Type.Object(
           { maxConnections: Type.Integer({ minimum: 1, maximum: 100_000 }), timeoutMs: Type.Integer({ minimum: 100 }) },
           strict,

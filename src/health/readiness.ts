@@ -34,7 +34,11 @@ export class Readiness {
     const deps = await this.dependencyChecks();
     const state = this.sources.coreState();
     const checks: Record<string, DependencyHealth> = {
-      draining: state.draining ? { ok: false, detail: 'core is shutting down' } : { ok: true, detail: 'serving' },
+      draining: state.draining
+        ? { ok: false, detail: 'core is shutting down' }
+        : state.starting === true
+          ? { ok: false, detail: 'core is starting: not yet flagged available for placement' }
+          : { ok: true, detail: 'serving' },
       workers:
         state.failedRoles.length > 0
           ? { ok: false, detail: `crash-looping roles: ${state.failedRoles.join(', ')}` }

@@ -27,12 +27,15 @@ export class AvailabilityReporter {
   private failures = 0;
   private lastSweep = 0;
   private running: Promise<void> | null = null;
+  private announced = false;
 
   constructor(
     private readonly config: Readonly<Config>,
     private readonly logger: Logger,
     private readonly platform: RqliteClient,
     private readonly coreState: () => CoreState,
+    /** Called once, the first time the flag is written `true` (the core then leaves `starting`). */
+    private readonly onFirstAvailable: () => void = () => undefined,
   ) {
     this.cores = new CoresRepository(platform);
     this.registrations = new RegistrationsRepository(platform);
@@ -102,6 +105,10 @@ export class AvailabilityReporter {
         this.logger[available ? 'info' : 'warn']({ available, reason: reason || 'ready' }, 'core availability');
       }
       this.last = available;
+      if (available && !this.announced) {
+        this.announced = true;
+        this.onFirstAvailable();
+      }
     } catch (err) {
       this.logger.debug({ err: (err as Error).message, available }, 'could not write core availability');
     }

@@ -99,7 +99,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   );
   const pgSidecar = config.storages.postgresql.embedded ? new EmbeddedPostgresSidecar(config, logger) : null;
   const workers = new WorkerPool(config, logger);
-  const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState);
+  const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState, () => workers.setState({ starting: false }));
   // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
   const ownRqlited = !config.platformDb.rqlited.external;
   const platformDb = new PlatformDb(platform, config.platformDb.cache);

@@ -32,7 +32,7 @@ export class WorkerPool {
   private readonly roles = new Map<WorkerRole, RoleState>();
   private readonly workers = new Map<number, WorkerInfo>();
   private readonly log: Logger;
-  private state: CoreState = { draining: false, failedRoles: [] };
+  private state: CoreState = { draining: false, failedRoles: [], starting: true };
   private shuttingDown = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Owns the public ports across worker restarts (hole 8 of issue #16). */

@@ -8,6 +8,11 @@ export interface CoreState {
   draining: boolean;
   /** Roles that crash-looped and are no longer re-forked: /ready answers 503. */
   failedRoles: WorkerRole[];
+  /**
+   * Until the master has flagged this core available in the platform DB: /ready answers 503, so a
+   * load balancer or a test never sends a registration that placement would still refuse.
+   */
+  starting?: boolean;
 }
 
 export type MasterToWorker =

@@ -28,7 +28,7 @@ function portOf(config: Readonly<Config>, role: WorkerRole): number {
 export async function runWorker(role: WorkerRole): Promise<void> {
   const config = loadConfig();
   const logger: Logger = createLogger({ level: config.logging.level, role });
-  let state: CoreState = { draining: false, failedRoles: [] };
+  let state: CoreState = { draining: false, failedRoles: [], starting: true };
 
   const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
   const platform = createPlatformClient(config, logger);

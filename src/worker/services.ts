@@ -34,7 +34,7 @@ function busNotifier(bus: NotificationBus): Notifier {
 
 /** Everything a method needs, built once per worker (and per test app). */
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
-  setScryptConcurrency(deps.config.cluster.scryptConcurrency);
+  setScryptConcurrency(deps.config.cluster.scryptConcurrency, deps.config.cluster.scryptNice);
   const stores = createPgStores(deps.pool);
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);

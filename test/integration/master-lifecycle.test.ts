@@ -53,6 +53,9 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
 
     const pids = c.workerPids();
     expect({ api: pids.api.length, hfs: pids.hfs.length, previews: pids.previews.length }).toEqual({ api: 2, hfs: 1, previews: 1 });
+    // /ready 200 only once the core is flagged available: placement takes a registration at once.
+    const hostings = await c.status(c.ports.api, '/reg/hostings');
+    expect(JSON.stringify(hostings.body)).toMatch(/"available":true/);
     for (const port of c.publicPorts) {
       const ready = await c.status(port, '/ready');
       expect(ready.status, `GET /ready on ${port}: ${ready.text}`).toBe(200);

@@ -1,6 +1,7 @@
 import { randomBytes, scryptSync } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { hashPassword, needsRehash, parseStoredHash, SCRYPT, verifyPassword } from '../../../src/auth/crypto.js';
+import { hashPassword, needsRehash, parseStoredHash, SCRYPT, setScryptConcurrency, verifyPassword } from '../../../src/auth/crypto.js';
 
 /** Issue #16, hole 5: scrypt at OWASP's cost, old hashes still verify, stored parameters bounded. */
 const legacy = (password: string, n: number, r = 8, p = 1): string => {
@@ -28,6 +29,24 @@ describe('password hashes', () => {
     expect(await verifyPassword('wrong horse', h)).toBe(false);
     expect(needsRehash(h)).toBe(false);
     // Three hashes of a few hundred ms each, slower on a loaded machine.
+  }, 60_000);
+
+  it('hashes on threads of nice 19 (cluster.scryptNice), the event loop keeps its priority', async () => {
+    /** nice values of this process's threads, by thread id (field 19 of /proc/<pid>/task/<tid>/stat). */
+    const nices = (): number[] =>
+      readdirSync('/proc/self/task').map((tid) => {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+      });
+    const mainNice = (): string | undefined => readFileSync('/proc/self/stat', 'utf8').split(') ')[1]?.split(' ')[16];
+    const mainBefore = mainNice();
+    expect(mainBefore).not.toBe('19');
+    setScryptConcurrency(2, 19);
+    // Two hashes at once: two threads (made on demand, then kept), each reniced by itself.
+    const hashes = await Promise.all([hashPassword('a'), hashPassword('b')]);
+    expect(await verifyPassword('a', hashes[0] as string)).toBe(true);
+    expect(nices().filter((n) => n === 19).length).toBeGreaterThanOrEqual(2);
+    expect(mainNice()).toBe(mainBefore);
   }, 60_000);
 
   it('still verifies hashes made with the former parameters (N = 2^15), and marks them for rehash', async () => {

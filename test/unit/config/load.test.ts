@@ -219,9 +219,10 @@ describe('cross-key rules', () => {
     );
   });
 
-  it('keeps threads of the libuv pool free of scrypt', () => {
-    expect(load({}).cluster.uvThreadpoolSize).toBeGreaterThanOrEqual(load({}).cluster.scryptConcurrency + 2);
-    expect(problemsOf(() => load({ HOMECORE_CLUSTER__UV_THREADPOOL_SIZE: '4', HOMECORE_CLUSTER__SCRYPT_CONCURRENCY: '3' }))[0]).toMatch(/^cluster.scryptConcurrency/);
+  it('hashes passwords at the lowest priority by default; scryptNice is a nice value (0–19)', () => {
+    expect(load({}).cluster.scryptNice).toBe(19);
+    expect(load({ HOMECORE_CLUSTER__SCRYPT_NICE: '0' }).cluster.scryptNice).toBe(0);
+    expect(problemsOf(() => load({ HOMECORE_CLUSTER__SCRYPT_NICE: '20' }))[0]).toMatch(/^cluster.scryptNice/);
   });
 
   it('rejects an rqlited restart backoff whose max is below its initial delay', () => {

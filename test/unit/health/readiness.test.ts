@@ -95,6 +95,16 @@ describe('Readiness', () => {
     expect(calls.pg).toBe(1);
   });
 
+  it('is not ready while the core is starting (not yet flagged available), then ready', async () => {
+    const { readiness, state } = setup();
+    state.starting = true;
+    const r = await readiness.report();
+    expect(r.ready).toBe(false);
+    expect(r.checks['draining']).toEqual({ ok: false, detail: 'core is starting: not yet flagged available for placement' });
+    state.starting = false;
+    expect((await readiness.report()).ready).toBe(true);
+  });
+
   it('crash-looping roles make it not ready and are named', async () => {
     const { readiness, state } = setup();
     state.failedRoles = ['hfs', 'previews'];
