@@ -74,6 +74,13 @@ describe('layers (layers.json)', () => {
     expect(leaks).toEqual([]);
   });
 
+  it('has every layer in the diagram of docs/architecture.md', () => {
+    const doc = readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8');
+    const diagram = doc.slice(doc.indexOf('## Layers'), doc.indexOf('## Request path'));
+    const folders = config.layers.flat().map((f) => `${f.replace(/^src\//, '')}/`);
+    expect(folders.filter((f) => !diagram.includes(` ${f}`))).toEqual([]);
+  });
+
   it('finds an upward import when there is one', () => {
     const probe = importsOf('src/storage/x.ts', "import type { Services } from '../api/context.js';\n");
     expect(probe).toEqual(['src/api/context.js']);
