@@ -6,6 +6,8 @@ import { createApiTestApp, randomUsername, type ApiTestApp, type TestUser } from
  * attachment routes resolve the user, the token and the access the same way, each with its own
  * token rule. Previews and Socket.IO are covered by previews.test.ts and socket.test.ts.
  */
+/** Trusted by the test configuration (auth.trustedApps), as in api-auth.test.ts. */
+const ORIGIN = 'http://127.0.0.1:3000';
 let t: ApiTestApp;
 let u: TestUser;
 beforeAll(async () => {
@@ -49,9 +51,14 @@ describe('user context', () => {
     expect(res.json().error.id).toBe(id);
   });
 
-  it('a public method tolerates a bad token; a token in ?auth works but not on a download', async () => {
-    const info = await get(`/${u.username}/profile/public`, { authorization: 'not-a-token' });
-    expect(info.statusCode).toBe(200);
+  it('a public method (auth.login) tolerates a bad token; a token in ?auth works but not on a download', async () => {
+    const login = await t.app.inject({
+      method: 'POST',
+      url: `/${u.username}/auth/login`,
+      headers: { authorization: 'not-a-token', origin: ORIGIN },
+      payload: { username: u.username, password: u.password, appId: 'user-context-test' },
+    });
+    expect(login.statusCode, login.body).toBe(200);
     const events = await get(`/${u.username}/events?auth=${u.token}`);
     expect(events.statusCode).toBe(200);
     expect(events.headers['pryv-access-id']).toBeTypeOf('string');
