@@ -72,6 +72,8 @@ COPY package.json package-lock.json ./
 COPY config/ config/
 # Service assets (sign-in button, favicon, CSS): served by the API workers, read once at start.
 COPY www/ www/
+# Bundled mail templates (mail.templatesDir: null).
+COPY mail-templates/ mail-templates/
 COPY --from=deps /app/node_modules/ node_modules/
 COPY --from=rqlited /out/ .tools/rqlited/
 COPY bin/_node.sh bin/check-config bin/master bin/bootstrap.js bin/

@@ -8,7 +8,7 @@ import type { PlatformDb } from '../platform/platform-db.js';
 import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
-import type { PasswordResetMailer } from './account/reset-mailer.js';
+import type { Mailer } from '../mail/mailer.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { ChangeKind } from '../notifications/messages.js';
 import type { NotificationBus } from '../notifications/bus.js';
@@ -34,8 +34,8 @@ export interface Services {
   notifier: Notifier;
   /** Where notifications arrive on this worker, whichever worker made the change. */
   bus: NotificationBus;
-  /** Delivers password-reset tokens (no-op until a mail transport is configured; tests capture). */
-  mailer: PasswordResetMailer;
+  /** Queues transactional mails (src/mail/); never fails the request that triggered it. */
+  mailer: Mailer;
 }
 
 /** One API call: who calls, for which user, from where. The same for HTTP, batch and Socket.IO. */
@@ -52,6 +52,8 @@ export interface RequestContext {
   /** The client's IP address (per-address attempt limits); absent where the transport has none. */
   clientAddress?: string | null;
   methodId: string;
+  /** The token as given (HTTP only): public methods that take another kind of token read it here (mfa.*: the mfaToken). */
+  bearerToken?: string | null;
   /** Files of a multipart request (events.create, events.update), staged on disk; absent otherwise. */
   uploads?: readonly StagedUpload[];
 }

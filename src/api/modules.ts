@@ -8,9 +8,10 @@ import { eventsModule } from './events/index.js';
 import { profileModule } from './profile/index.js';
 import { streamsModule } from './streams/index.js';
 import { webhooksModule } from './webhooks/index.js';
+import { mfaModule } from './mfa/index.js';
 
 /** Every API resource module. A method is reachable over HTTP, batch and Socket.IO once listed here. */
-export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule, webhooksModule];
+export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule, webhooksModule, mfaModule];
 
 export function buildRegistry(modules: ApiModule[] = API_MODULES): { registry: MethodRegistry; routes: RouteSpec[] } {
   const registry = new MethodRegistry();

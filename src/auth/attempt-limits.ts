@@ -47,7 +47,8 @@ export async function reserveAttempts(services: AttemptDeps, limits: { name: Lim
   return {
     async succeeded() {
       for (const { key, name } of taken) {
-        if (name === 'loginPerUsername') await services.stores.attempts.clear(key);
+        // A username's failures are forgotten once it succeeds (login, second factor).
+        if (name.endsWith('PerUsername')) await services.stores.attempts.clear(key);
         else await services.stores.attempts.release(key, services.config.attemptLimits[name]);
       }
     },

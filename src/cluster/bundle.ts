@@ -9,7 +9,11 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:
 export interface BundlePayload {
   v: 1;
   kind: 'join';
-  core: { id: string; url: string; ip: string; hosting: string; zone: string | null; raftAddress: string };
+  core: {
+    id: string; url: string; ip: string; hosting: string; zone: string | null; raftAddress: string;
+    /** Since platform schema v4 (absent from older bundles: the new core's own config decides). */
+    region?: string | null; hostingName?: string | null;
+  };
   issuer: { id: string; url: string };
   token: string;
   expiresAt: number;

@@ -55,6 +55,8 @@ export interface CoreYaml {
   ip: string;
   hosting: string;
   zone: string | null;
+  region?: string | null;
+  hostingName?: string | null;
   raftAddress: string;
   join: string[];
   nonVoter: boolean;
@@ -67,7 +69,13 @@ export function coreYaml(varDir: string, c: CoreYaml): string {
   const doc = {
     ...c.platform,
     core: { id: c.coreId, url: c.url, ip: c.ip },
-    registration: { ...(c.platform['registration'] as Record<string, unknown> | undefined), hosting: c.hosting, ...(c.zone === null ? {} : { zone: c.zone }) },
+    registration: {
+      ...(c.platform['registration'] as Record<string, unknown> | undefined),
+      hosting: c.hosting,
+      ...(c.zone === null ? {} : { zone: c.zone }),
+      ...(c.region === null || c.region === undefined ? {} : { region: c.region }),
+      ...(c.hostingName === null || c.hostingName === undefined ? {} : { hostingName: c.hostingName }),
+    },
     platform: { ...(c.platform['platform'] as Record<string, unknown> | undefined), mode: 'multi' },
     platformDb: {
       rqlited: { raftAddress: c.raftAddress, raftAdvertisedAddress: c.raftAddress, join: c.join, nonVoter: c.nonVoter },

@@ -74,6 +74,7 @@ export async function applyBundle(varDir: string, bundleFile: string, passphrase
     'pending-ack.json': `${JSON.stringify(pending)}\n`,
     'core.yml': coreYaml(varDir, {
       coreId: payload.core.id, url: payload.core.url, ip: payload.core.ip, hosting: payload.core.hosting, zone: payload.core.zone,
+      region: payload.core.region ?? null, hostingName: payload.core.hostingName ?? null,
       raftAddress: payload.core.raftAddress, join: payload.join, nonVoter: true, platform: payload.config,
     }),
   });

@@ -4,6 +4,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { clusterProblems } from './multi-rules.js';
+import { mailMfaProblems } from './mail-mfa-rules.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { projectRoot } from '../util/project-root.js';
 import { deepFreeze, deepMerge, isPlainObject, type PlainObject } from '../util/objects.js';
@@ -155,6 +156,7 @@ function checkRules(config: Config): string[] {
     problems.push('storages.mongodb.url: required when storages.engine is mongodb');
   }
   problems.push(...clusterProblems(config));
+  problems.push(...mailMfaProblems(config));
   return problems;
 }
 

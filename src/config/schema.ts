@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -217,6 +218,7 @@ export const ConfigSchema = Type.Object(
         passwordResetPerAddress: AttemptPolicySchema,
         registrationPerAddress: AttemptPolicySchema,
         accessRequestPerAddress: AttemptPolicySchema,
+        mfaPerUsername: AttemptPolicySchema,
       },
       strict,
     ),
@@ -299,6 +301,7 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    mail: MailSchema, mfa: MfaSchema,
   },
   strict,
 );

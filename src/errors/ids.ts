@@ -14,6 +14,9 @@ export const ERROR_STATUS = {
   /** Register-service routes (access requests): ids the reference register sends (Pryv API §4.4). */
   'invalid-parameters': 400,
   'unknown-access-key': 400,
+  // mfa.* (the reference's ids): a parameter missing, or a code that is wrong or expired.
+  'missing-parameter': 400,
+  'invalid-parameter': 400,
   'invalid-credentials': 401,
   'invalid-access-token': 401,
   forbidden: 403,

@@ -10,6 +10,7 @@ import { assetsRoutes } from './assets-routes.js';
 import { accessRequestRoutes } from './access-request-routes.js';
 import { systemRoutes } from './system-routes.js';
 import { systemExtrasRoutes } from './system-extras-routes.js';
+import { systemMailMfaRoutes } from './system-mail-mfa-routes.js';
 import { regExtrasRoutes } from './reg-extras-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { userApiRoutes } from './user-api.js';
@@ -34,6 +35,7 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(accessRequestRoutes, { services });
   await app.register(systemRoutes, { services });
   await app.register(systemExtrasRoutes, { services });
+  await app.register(systemMailMfaRoutes, { services });
   await app.register(regExtrasRoutes, { services });
   await app.register(clusterRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);

@@ -3,6 +3,7 @@ import type { MethodRegistry } from '../api/registry.js';
 import type { RouteSpec } from '../api/routes.js';
 import { API_VERSION } from '../domain/meta.js';
 import { ADMIN_SECURITY_SCHEME, EXTRA_PATHS } from './openapi-extra.js';
+import { MAIL_MFA_PATHS } from './openapi-mail-mfa.js';
 
 type Json = Record<string, unknown>;
 
@@ -73,6 +74,6 @@ export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], s
         admin: ADMIN_SECURITY_SCHEME,
       },
     },
-    paths: { ...paths, ...EXTRA_PATHS },
+    paths: { ...paths, ...EXTRA_PATHS, ...MAIL_MFA_PATHS },
   };
 }

@@ -55,9 +55,9 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     const def = spec === null ? null : registry.get(spec.method);
     if (spec !== null && def === undefined) throw errors.unknownRoute(req.method, req.url);
     // `auth` is transport, not a method param: the query comes back without it.
-    const { ctx: caller, query: methodQuery } = await contextOf(req, reply, { methodId: spec?.method ?? 'callBatch', isPublic: def?.auth === 'public' });
+    const { ctx: caller, query: methodQuery, token } = await contextOf(req, reply, { methodId: spec?.method ?? 'callBatch', isPublic: def?.auth === 'public' });
     const received = await multipartBody(services, req, spec, caller.access);
-    const ctx = { ...caller, uploads: received?.uploads };
+    const ctx = { ...caller, uploads: received?.uploads, bearerToken: token };
     if (spec === null) {
       if (ctx.access === null) throw errors.missingToken();
       return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);

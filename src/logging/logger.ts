@@ -22,6 +22,11 @@ export const REDACT_PATHS = [
   '*.oldPassword',
   '*.adminAccessKey',
   '*.resetToken',
+  // mfa.*: the MFA step token and recovery codes.
+  'mfaToken',
+  '*.mfaToken',
+  '*.recoveryCode',
+  '*.recoveryCodes',
   // One more level: bodies logged inside an object (e.g. `{ body: { user: { password } } }`).
   '*.*.password',
   '*.*.token',

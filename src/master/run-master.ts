@@ -192,6 +192,9 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     hosting: config.registration.hosting,
     available: false,
     ip: config.core.ip,
+    zone: config.registration.zone,
+    region: config.registration.region,
+    hostingName: config.registration.hostingName,
   });
   const engine = new PostgresEngine(databaseSettings(config, { create: true }), logger, { poolSize: 2 });
   try {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Row } from './response.js';
 import type { RqliteClient } from './rqlite-client.js';
+import type { CorePlace } from './cores.js';
 
 export interface ClusterNode {
   coreId: string;
@@ -25,7 +26,7 @@ const toNode = (r: Row): ClusterNode => ({
   certExpiresAt: r['cert_expires_at'] === null ? null : Number(r['cert_expires_at']),
 });
 
-export interface NewCore {
+export interface NewCore extends CorePlace {
   id: string;
   url: string;
   hosting: string;
@@ -71,9 +72,10 @@ export class ClusterRepository {
     await this.client.execute(
       [
         [
-          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at) VALUES (?, ?, ?, 0, 0, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = 0, updated_at = excluded.updated_at`,
-          core.id, core.url, core.hosting, now, now,
+          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at, zone, region, hosting_name) VALUES (?, ?, ?, 0, 0, ?, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = 0, updated_at = excluded.updated_at,
+             zone = excluded.zone, region = excluded.region, hosting_name = excluded.hosting_name`,
+          core.id, core.url, core.hosting, now, now, core.zone ?? null, core.region ?? null, core.hostingName ?? null,
         ],
         [
           `INSERT INTO cluster_nodes (core_id, ip, raft_address, voter, cert_sha256, cert_expires_at, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?)
@@ -123,6 +125,11 @@ export class ClusterRepository {
   async revokeTokens(coreId: string): Promise<number> {
     const [r] = await this.client.execute([['UPDATE join_tokens SET revoked_at = ? WHERE core_id = ? AND used_at IS NULL AND revoked_at IS NULL', Date.now(), coreId]]);
     return r?.rows_affected ?? 0;
+  }
+
+  /** A removed core: a replacement under the same id joins as a non-voter. */
+  async setNonVoter(coreId: string): Promise<void> {
+    await this.client.execute([['UPDATE cluster_nodes SET voter = 0, updated_at = ? WHERE core_id = ?', Date.now(), coreId]], { idempotent: true });
   }
 
   async setVoter(coreIds: string[]): Promise<void> {

@@ -9,7 +9,20 @@ export interface CoreRecord {
   userCount: number;
   /** Public IP for the embedded DNS server; null = not published in DNS. */
   ip: string | null;
+  /** Where its hosting sits in `/reg/hostings` (null: written before platform schema v4). */
+  zone: string | null;
+  region: string | null;
+  hostingName: string | null;
 }
+
+/** A core's place in `/reg/hostings`: its config's `registration.zone`, `region`, `hostingName`. */
+export interface CorePlace {
+  zone?: string | null;
+  region?: string | null;
+  hostingName?: string | null;
+}
+
+const text = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
 
 const toCore = (r: Row): CoreRecord => ({
   id: String(r['id']),
@@ -17,26 +30,32 @@ const toCore = (r: Row): CoreRecord => ({
   hosting: String(r['hosting']),
   available: Number(r['available']) === 1,
   userCount: Number(r['user_count']),
-  ip: r['ip'] === null || r['ip'] === undefined ? null : String(r['ip']),
+  ip: text(r['ip']),
+  zone: text(r['zone']),
+  region: text(r['region']),
+  hostingName: text(r['hosting_name']),
 });
 
-const COLUMNS = 'id, url, hosting, available, user_count, ip';
+const COLUMNS = 'id, url, hosting, available, user_count, ip, zone, region, hosting_name';
 const bumpCores: [string, string] = ['UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = ?', 'cores'];
 
 /** The cores registry in the platform DB. */
 export class CoresRepository {
   constructor(private readonly client: RqliteClient) {}
 
-  /** Registers this core or refreshes its URL/hosting/IP; keeps its user count. Idempotent. */
-  async upsert(core: { id: string; url: string; hosting: string; available: boolean; ip?: string | null }): Promise<void> {
+  /** Registers this core or refreshes its URL/hosting/IP/zone; keeps its user count. Idempotent. */
+  async upsert(core: { id: string; url: string; hosting: string; available: boolean; ip?: string | null } & CorePlace): Promise<void> {
     const now = Date.now();
     await this.client.execute(
       [
         [
-          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at, ip) VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+          `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at, ip, zone, region, hosting_name)
+           VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = excluded.available,
-             updated_at = excluded.updated_at, ip = excluded.ip`,
+             updated_at = excluded.updated_at, ip = excluded.ip, zone = excluded.zone, region = excluded.region,
+             hosting_name = excluded.hosting_name`,
           core.id, core.url, core.hosting, core.available ? 1 : 0, now, now, core.ip ?? null,
+          core.zone ?? null, core.region ?? null, core.hostingName ?? null,
         ],
         bumpCores,
       ],

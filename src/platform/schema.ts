@@ -107,6 +107,17 @@ export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
       'CREATE INDEX join_tokens_core ON join_tokens (core_id)',
     ],
   },
+  {
+    version: 4,
+    name: 'core-zones',
+    statements: [
+      // Where a core's hosting sits in /reg/hostings (regions → zones → hostings), written by each
+      // core at start and by `new-core`. NULL on rows written before: shown under "default".
+      'ALTER TABLE cores ADD COLUMN zone TEXT',
+      'ALTER TABLE cores ADD COLUMN region TEXT',
+      'ALTER TABLE cores ADD COLUMN hosting_name TEXT',
+    ],
+  },
 ];
 
 export const PLATFORM_SCHEMA_VERSION = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;

@@ -10,7 +10,8 @@ import type { CoreSecrets } from '../secrets/core-secrets.js';
 import { createPgStores } from '../storage/engines/postgresql/stores.js';
 import type { Notifier, Services } from '../api/context.js';
 import { NotificationBus } from '../notifications/bus.js';
-import { noPasswordResetMailer } from '../api/account/reset-mailer.js';
+import { noMailer } from '../mail/mailer.js';
+import { SmtpMailer } from '../mail/smtp-mailer.js';
 import { AttachmentFiles, attachmentsDirOf } from '../storage/files/attachment-files.js';
 import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
 
@@ -39,6 +40,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
+  const mailer = deps.config.mail.enabled ? new SmtpMailer(deps.config, deps.logger, stores.mailTemplates) : noMailer;
   return {
     config: deps.config,
     logger: deps.logger,
@@ -52,8 +54,10 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     attachments: new AttachmentFiles(attachmentsDirOf(deps.config), [new PreviewCache(previewsCacheDirOf(deps.config))]),
     bus,
     notifier: deps.notifier ?? busNotifier(bus),
-    mailer: noPasswordResetMailer,
+    mailer,
     close: async () => {
+      // First: a delivery under way may still read templates from the database.
+      await mailer.close();
       platform.close();
       await accessCache.close();
     },

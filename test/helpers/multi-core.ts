@@ -12,6 +12,12 @@ export interface Platform {
   tag: string;
   domain: string;
   hosting: string;
+  /** Where the hosting sits in /reg/hostings (registration.region / zone / hostingName). */
+  region: string;
+  zone: string;
+  hostingName: string;
+  /** The port of `platform.publicUrl` (`http://{domain}:{publicPort}/`). */
+  publicPort: number;
   rqliteUrl: string;
   start(letter: string, ip: string, env?: Record<string, string>): Promise<MultiCore>;
 }
@@ -23,21 +29,26 @@ export interface MultiCore {
   url: string;
 }
 
-export function platformForTest(): Platform {
+export function platformForTest(options: { publicPort?: number } = {}): Platform {
+  const publicPort = options.publicPort ?? 8080;
   const tag = randomBytes(3).toString('hex');
   const rqliteUrl = inject('services').rqliteUrl;
   const domain = `p${tag}.test`;
   const hosting = `mc-${tag}`;
+  const place = { region: `region-${tag}`, zone: `zone-${tag}`, hostingName: `Hosting ${tag}` };
   const common = {
     HOMECORE_PLATFORM_DB__RQLITED__EXTERNAL: 'true',
     HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(rqliteUrl).port,
     HOMECORE_PLATFORM_DB__CACHE__POLL_MS: '500',
     HOMECORE_PLATFORM__MODE: 'multi',
     HOMECORE_PLATFORM__DOMAIN: domain,
-    // Subdomain mode: users at http://{username}.{domain}:8080/ (the scheme and port of publicUrl).
+    // Subdomain mode: users at http://{username}.{domain}:{publicPort}/ (the scheme and port of publicUrl).
     HOMECORE_PLATFORM__DNS_LESS: 'false',
-    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:8080/`,
+    HOMECORE_PLATFORM__PUBLIC_URL: `http://${domain}:${publicPort}/`,
     HOMECORE_REGISTRATION__HOSTING: hosting,
+    HOMECORE_REGISTRATION__REGION: place.region,
+    HOMECORE_REGISTRATION__ZONE: place.zone,
+    HOMECORE_REGISTRATION__HOSTING_NAME: place.hostingName,
     HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'multi-core-admin-key-0123456789',
     HOMECORE_AUTH__TOKEN_SECRET: 'multi-core-token-secret-0123456789-0123456789',
     HOMECORE_CORE__AVAILABILITY_INTERVAL_MS: '500',
@@ -51,6 +62,8 @@ export function platformForTest(): Platform {
     tag,
     domain,
     hosting,
+    ...place,
+    publicPort,
     rqliteUrl,
     async start(letter, ip, env = {}) {
       const id = `mc${tag}-${letter}`;
@@ -62,4 +75,19 @@ export function platformForTest(): Platform {
       return { id, ip, core, url: `http://127.0.0.1:${core.ports.api}/` };
     },
   };
+}
+
+export interface Answer {
+  status: number;
+  body: Record<string, unknown> & { error?: { id?: string; coreUrl?: string; data?: unknown } };
+}
+
+/** One HTTP call to a core, its JSON answer parsed (redirects not followed). */
+export async function call(base: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Answer> {
+  const headers: Record<string, string> = { connection: 'close' };
+  if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.token !== undefined) headers['authorization'] = init.token;
+  const res = await fetch(new URL(path, base), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Answer['body']) };
 }

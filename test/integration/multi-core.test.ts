@@ -4,18 +4,20 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { readPid } from '../../src/master/pidfile.js';
 import { procInfo } from '../helpers/core-process.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { CoresRepository } from '../../src/platform/cores.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
 import { dig } from '../helpers/dig.js';
 import { freePort } from '../helpers/free-port.js';
-import { platformForTest, type MultiCore, type Platform } from '../helpers/multi-core.js';
+import { call, platformForTest, type Answer, type MultiCore, type Platform } from '../helpers/multi-core.js';
 import { randomUsername } from '../helpers/api-app.js';
-import { subdomainFetch } from '../helpers/subdomain-fetch.js';
+import { sdkScenario } from '../helpers/sdk-scenario.js';
+import { subdomainNetwork } from '../helpers/subdomain-network.js';
 import pryv from 'pryv';
 
 /**
  * Issue #15, users across cores: three real cores sharing one rqlited. Placement, concurrency,
- * discovery and 421 from every core, a core joining at runtime, draining, and DNS checked with dig.
+ * discovery and 421 from every core, a core joining at runtime, draining, DNS (dig), hostings by zone, SDK.
  */
 let p: Platform;
 let a: MultiCore;
@@ -24,22 +26,8 @@ let c: MultiCore | null = null;
 let dnsPort: number;
 let rq: RqliteClient;
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { error?: { id?: string; coreUrl?: string; data?: unknown } };
-}
-
-async function call(base: string, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = { connection: 'close' };
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (init.token !== undefined) headers['authorization'] = init.token;
-  const res = await fetch(new URL(path, base), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), redirect: 'manual' });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Answer['body']) };
-}
-
-const register = (via: MultiCore, username: string, email = `${username}@example.test`): Promise<Answer> =>
-  call(via.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email, appId: 'multi-core-test' } });
+const register = (via: MultiCore, username: string, email = `${username}@example.test`, extra: Record<string, string> = {}): Promise<Answer> =>
+  call(via.url, '/reg/users', { method: 'POST', body: { username, password: 'a-good-password', email, appId: 'multi-core-test', ...extra } });
 
 async function counts(): Promise<Record<string, number>> {
   const rows = await rq.queryRows('SELECT id, user_count FROM cores WHERE hosting = ? AND available = 1', [p.hosting], 'linearizable');
@@ -51,7 +39,7 @@ const homeOf = async (username: string): Promise<string | null> =>
   String((await rq.queryRows('SELECT core_id FROM users WHERE username = ? AND pending = 0', [username], 'linearizable'))[0]?.['core_id'] ?? '') || null;
 
 beforeAll(async () => {
-  p = platformForTest();
+  p = platformForTest({ publicPort: await freePort() });
   rq = new RqliteClient({ url: p.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 5000, logger: createLogger({ level: 'silent', role: 'test' }) });
   dnsPort = await freePort();
   [a, b] = await Promise.all([
@@ -78,7 +66,7 @@ describe('users across cores', () => {
       const res = await register(via, username);
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       const endpoint = new URL(String(res.body['apiEndpoint']));
-      expect(endpoint.host).toBe(`${username}.${p.domain}:8080`);
+      expect(endpoint.host).toBe(`${username}.${p.domain}:${p.publicPort}`);
       const homeId = await homeOf(username);
       const home = cores().find((x) => x.id === homeId);
       expect(home).toBeDefined();
@@ -174,6 +162,42 @@ describe('users across cores', () => {
     expect(info.status).toBe(200);
   });
 
+  it('groups hostings by region and zone in /reg/hostings on every core (each core records its place at start); a registration stays within its hosting', async () => {
+    const rows = await rq.queryRows('SELECT zone, region, hosting_name FROM cores WHERE hosting = ? ORDER BY id', [p.hosting], 'linearizable');
+    expect(rows.map((r) => [r['zone'], r['region'], r['hosting_name']])).toEqual(cores().map(() => [p.zone, p.region, p.hostingName]));
+    // A core of another hosting, zone and region (never started: its URL answers nothing).
+    const far = { id: `${a.id}-far`, hosting: `${p.hosting}-far`, zone: `${p.zone}-far`, region: `${p.region}-far`, url: 'http://127.0.0.1:1/' };
+    await new CoresRepository(rq).upsert({ ...far, hostingName: 'Far away', available: true });
+    type Tree = Record<string, { name: string; zones: Record<string, { name: string; hostings: Record<string, { available?: boolean }> }> }>;
+    const treeOf = async (via: MultiCore): Promise<Tree> => (await call(via.url, '/reg/hostings')).body['regions'] as Tree;
+    const farHosting = (available: boolean) => ({ name: far.region, zones: { [far.zone]: { name: far.zone, hostings: { [far.hosting]: { name: 'Far away', available, availableCore: far.url } } } } });
+    try {
+      const least = (await rq.queryRows('SELECT url FROM cores WHERE hosting = ? AND available = 1 ORDER BY user_count, id LIMIT 1', [p.hosting], 'linearizable'))[0]?.['url'];
+      for (const via of cores()) {
+        const tree = await via.core.waitFor('the far core listed (cache epoch)', async () => {
+          const t = await treeOf(via);
+          return t[far.region] === undefined ? null : t;
+        }, 10_000, 200);
+        // The receiving core's own region, zone and hosting come first (the SDK's hosting: 'auto').
+        expect(Object.keys(tree)[0], via.id).toBe(p.region);
+        expect(tree[p.region]?.zones[p.zone]?.hostings[p.hosting], via.id).toEqual({ name: p.hostingName, available: true, availableCore: least });
+        expect(tree[far.region], via.id).toEqual(farHosting(true));
+      }
+      // The requested hosting decides the core: the far one does not answer (503, nothing kept; it leaves placement).
+      const username = randomUsername('far');
+      const res = await register(b, username, undefined, { hosting: far.hosting });
+      expect([res.status, res.body.error?.id]).toEqual([503, 'api-unavailable']);
+      expect(await rq.queryRows('SELECT username FROM users WHERE username = ?', [username], 'linearizable')).toEqual([]);
+      await b.core.waitFor('the far hosting shown unavailable', async () => (await treeOf(b))[far.region]?.zones[far.zone]?.hostings[far.hosting]?.available === false, 10_000, 200);
+      expect((await treeOf(b))[far.region]).toEqual(farHosting(false));
+      // A zone is not a hosting: Pryv's `hosting` parameter takes a hosting key only.
+      const byZone = await register(a, randomUsername('zone'), undefined, { hosting: p.zone });
+      expect([byZone.status, byZone.body.error?.id]).toEqual([400, 'invalid-parameters-format']);
+    } finally {
+      await rq.execute([['DELETE FROM cores WHERE id = ?', far.id], ["UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores'"]]);
+    }
+  });
+
   it('answers DNS for the domain with a real resolver (dig): users, cores, lsc, reg, apex, unknown and outside names', async () => {
     const q = (name: string, type = 'A', tcp = false) => dig('127.0.0.1', dnsPort, name, type, tcp);
     const all = cores().map((x) => x.ip).sort();
@@ -240,39 +264,37 @@ describe('users across cores', () => {
 });
 
 describe('subdomain mode (platform.dnsLess: false)', () => {
-  it('serves the official SDK at reg.{domain} and {username}.{domain}, names resolved by the embedded DNS, entering through a non-first core', async () => {
-    const portByIp = new Map([a, b].map((x) => [x.ip, x.core.ports.api]));
-    const sub = subdomainFetch({
+  it('runs an SDK scenario entering through a non-first core: hostings, createUser, login, streams, events, an attachment, Socket.IO', async () => {
+    const net = await subdomainNetwork({
       domain: p.domain,
       dns: { host: '127.0.0.1', port: dnsPort },
-      portOf: (ip) => portByIp.get(ip) ?? null,
+      publicPort: p.publicPort,
+      cores: [a, b].map((x) => ({ ip: x.ip, apiPort: x.core.ports.api })),
+      // reg. and access. are answered by every available core: pin them to the second one.
       choose: (name, ips) => (/^(reg|access)\./.test(name) ? ips.find((ip) => ip === b.ip) : undefined),
     });
-    const original = globalThis.fetch;
-    globalThis.fetch = sub.fetch;
+    const origin = `http://reg.${p.domain}:${p.publicPort}`;
     try {
-      const service = new pryv.Service(`http://reg.${p.domain}:8080/reg/service/info`);
+      const service = new pryv.Service(`${origin}/reg/service/info`);
       const info = await service.info();
-      expect([info.api, info.register]).toEqual([`http://{username}.${p.domain}:8080/`, `http://reg.${p.domain}:8080/`]);
+      expect([info.api, info.register]).toEqual([`http://{username}.${p.domain}:${p.publicPort}/`, `${origin}/`]);
+      // `hosting: 'auto'` takes the first available hosting (the receiving core's own):
+      expect((await service.flatHostings())[0]).toMatchObject({ key: p.hosting, region: p.region, zone: p.zone, name: p.hostingName, available: true });
       const username = randomUsername('sub');
-      const password = 'sdk-password-1';
-      await service.createUser({ username, password, email: `${username}@example.test`, hosting: p.hosting, appId: 'subdomain-sdk' });
-      const conn = await service.login(username, password, 'subdomain-sdk');
-      expect(new URL(conn.endpoint).host).toBe(`${username}.${p.domain}:8080`);
-      expect(await conn.username()).toBe(username);
-      const [stream, event] = await conn.api([
-        { method: 'streams.create', params: { id: 'diary', name: 'Diary' } },
-        { method: 'events.create', params: { streamIds: ['diary'], type: 'note/txt', content: 'hello' } },
-      ]);
-      expect(stream.stream.id).toBe('diary');
-      expect(event.event.content).toBe('hello');
-      const got = await conn.apiOne('events.get', { streams: ['diary'] }, 'events');
-      expect(got.map((e: { content: string }) => e.content)).toEqual(['hello']);
-      expect(await service.userExists(username)).toBe(true);
-      expect(await service.userExists(randomUsername('nobody'))).toBe(false);
+      expect(await sdkScenario(service, { hosting: 'auto', appId: 'subdomain-sdk', username })).toEqual({
+        username,
+        endpointHost: `${username}.${p.domain}:${p.publicPort}`,
+        connUsername: username,
+        exists: true,
+        unknownExists: false,
+        created: ['diary', 'hello'],
+        attachmentRoundTrip: true,
+        events: ['file', 'hello'],
+        socketBatch: 'over the socket',
+        socketChange: true,
+      });
     } finally {
-      globalThis.fetch = original;
-      await sub.close();
+      await net.close();
     }
-  }, 60_000);
+  }, 90_000);
 });

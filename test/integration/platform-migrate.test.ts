@@ -132,21 +132,21 @@ describe('migratePlatform', () => {
 });
 
 describe('CoresRepository', () => {
-  it('upsert registers a core, then refreshes url/hosting/available and keeps user_count', async () => {
+  it('upsert registers a core, then refreshes url/hosting/available/zone and keeps user_count', async () => {
     await migratePlatform(client, { owner: 'core-a', logger });
     const cores = new CoresRepository(client);
     await cores.upsert({ id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true });
     await cores.upsert({ id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true });
     expect(await cores.list()).toEqual([
-      { id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true, userCount: 0, ip: null },
-      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null },
+      { id: 'core-1', url: 'https://c1.example.com/', hosting: 'eu', available: true, userCount: 0, ip: null, zone: null, region: null, hostingName: null },
+      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null, zone: null, region: null, hostingName: null },
     ]);
 
     await client.execute([['UPDATE cores SET user_count = ? WHERE id = ?', 7, 'core-1']]);
-    await cores.upsert({ id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false });
+    await cores.upsert({ id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false, zone: 'ch', region: 'europe', hostingName: 'EU 2' });
     expect(await cores.list()).toEqual([
-      { id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false, userCount: 7, ip: null },
-      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null },
+      { id: 'core-1', url: 'https://c1-new.example.com/', hosting: 'eu-2', available: false, userCount: 7, ip: null, zone: 'ch', region: 'europe', hostingName: 'EU 2' },
+      { id: 'core-2', url: 'https://c2.example.com/', hosting: 'us', available: true, userCount: 0, ip: null, zone: null, region: null, hostingName: null },
     ]);
   });
 

@@ -3,6 +3,7 @@ import { ownUrls } from '../endpoints.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import type { User } from '../../domain/types.js';
 import type { RequestContext, Services } from '../context.js';
+import { emailVerifiedField } from '../../mail/email-verification.js';
 
 /** The path user; methods of this module only run under `/{username}/`. */
 export function pathUser(ctx: RequestContext): User {
@@ -48,6 +49,8 @@ export interface AccountView {
   email: string;
   language: string;
   storageUsed: { dbDocuments: number; attachedFiles: number };
+  /** Only when the platform verifies addresses (docs/api.md#mail). */
+  emailVerified?: boolean;
 }
 
 /** The account structure (Pryv API §2.6); SDK clients read both storageUsed numbers. */
@@ -57,5 +60,6 @@ export async function accountOf(services: Services, user: User): Promise<Account
     email: user.email,
     language: user.language,
     storageUsed: await services.stores.users.storageUsed(user.id),
+    ...(await emailVerifiedField(services, user)),
   };
 }

@@ -1,9 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { errors } from '../../errors/index.js';
 import { assertSameUser, assertTrustedApp, pathUser } from './account-rules.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
-import { discardResetToken, newResetToken, storeResetToken } from './password-reset.js';
+import { newResetToken, storeResetToken } from './password-reset.js';
+import { resetPasswordLink } from '../../mail/links.js';
 
 export default defineMethod({
   id: 'account.requestPasswordReset',
@@ -18,14 +18,21 @@ export default defineMethod({
     await reserveAttempts(services, [{ name: 'passwordResetPerAddress', id: ctx.clientAddress }]);
     const resetToken = newResetToken();
     const expires = await storeResetToken(services, user.id, resetToken);
-    try {
-      await services.mailer.send({ username: user.username, email: user.email, language: user.language, appId: p.appId, resetToken, expires });
-    } catch (err) {
-      await discardResetToken(services, user.id, resetToken);
-      // Only the error's class name: a transport's message may quote the mail body, token included.
-      services.logger.error({ errName: err instanceof Error ? err.name : typeof err, username: user.username }, 'password-reset mail not sent');
-      throw errors.apiUnavailable('Mail delivery');
-    }
+    // Queued: delivery (and its retries) never fails this request (docs/api.md#mail).
+    services.mailer.send({
+      kind: 'reset-password',
+      to: user.email,
+      language: user.language,
+      vars: {
+        username: user.username,
+        email: user.email,
+        appId: p.appId,
+        resetToken,
+        resetUrl: resetPasswordLink(services.config, { resetToken, username: user.username, appId: p.appId }),
+        expires: new Date(expires * 1000).toISOString(),
+        serviceName: services.config.service.name,
+      },
+    });
     return {};
   },
 });

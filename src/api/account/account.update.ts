@@ -6,6 +6,7 @@ import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import type { Services } from '../context.js';
 import { EMAIL } from '../users/registration-params.js';
 import { accountOf, paramProblem, pathUser } from './account-rules.js';
+import { sendEmailVerificationMail } from '../../mail/email-verification.js';
 
 const emailTaken = (): ApiError => errors.itemAlreadyExists('That email is already taken.', { data: { email: '(taken)' } });
 
@@ -50,6 +51,8 @@ export default defineMethod({
       if (err instanceof DuplicateKeyError) throw emailTaken();
       throw err;
     }
+    // A new address is verified again (queued mail; nothing when the platform does not verify).
+    if (emailChanges) await sendEmailVerificationMail(services, { ...user, ...patch });
     return { account: await accountOf(services, { ...user, ...patch }) };
   },
 });

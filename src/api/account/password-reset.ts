@@ -39,9 +39,3 @@ export async function consumeResetToken(services: Services, userId: string, toke
   await kv.delete(pointerKey(userId));
   return true;
 }
-
-/** Retires a stored token (mail delivery failed). */
-export async function discardResetToken(services: Services, userId: string, token: string): Promise<void> {
-  await services.stores.keyValue.delete(resetTokenKey(services, userId, token));
-  await services.stores.keyValue.delete(pointerKey(userId));
-}

@@ -6,6 +6,7 @@ import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import { apiEndpoint, ownUrls } from '../endpoints.js';
 import { openSession } from './sessions.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
+import { mfaLoginStep } from '../../mfa/login-step.js';
 
 const invalidCredentials = (): ApiError =>
   // The SDK's callers match on this message (Pryv API §3.6).
@@ -44,6 +45,8 @@ export default defineMethod({
       // A hash from before today's scrypt parameters: upgraded now that the password is known.
       await ctx.services.stores.users.update(user.id, { passwordHash: await hashPassword(p.password) });
     }
+    const mfa = await mfaLoginStep(ctx.services, user, p.appId);
+    if (mfa !== null) return mfa;
     const session = await openSession(ctx.services, user, p.appId);
     return {
       token: session.token,

@@ -8,6 +8,8 @@ import { apiEndpoint } from '../endpoints.js';
 import { openSession } from '../auth/sessions.js';
 import { isReservedUsername, type RegistrationParams } from './registration-params.js';
 import { invitationAccepted } from '../../domain/invitations.js';
+import { sendWelcomeMail } from '../../mail/account-mails.js';
+import { sendEmailVerificationMail } from '../../mail/email-verification.js';
 
 export function taken(field: string): ApiError {
   return errors.itemAlreadyExists(`That ${field} is already taken.`, { data: { [field]: '(taken)' } });
@@ -89,6 +91,11 @@ export async function createReservedUser(
     await release();
     throw registrationUnavailable();
   }
+  sendWelcomeMail(services, user);
+  await sendEmailVerificationMail(services, user).catch((err: Error) => {
+    // The account exists: a lost verification mail is asked for again by changing the email.
+    services.logger.error({ err: err.message, username: user.username }, 'email-verification mail not queued');
+  });
   if (!options.openSession) return { user, apiEndpoint: null };
   const session = await openSession(services, user, p.appId);
   return { user, apiEndpoint: apiEndpoint(config, user.username, session.token) };

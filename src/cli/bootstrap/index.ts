@@ -2,10 +2,11 @@ import { CliError, parse, type Io, type Options } from './context.js';
 import { init, INIT_HELP } from './init.js';
 import { listCores, LIST_CORES_HELP, promoteCore, PROMOTE_CORE_HELP, revokeToken, REVOKE_TOKEN_HELP } from './manage.js';
 import { newCore, NEW_CORE_HELP } from './new-core.js';
+import { removeCore, REMOVE_CORE_HELP } from './remove-core.js';
 import { renewCert, RENEW_CERT_HELP } from './renew-cert.js';
 
 const s = { type: 'string' } as const;
-const identity: Options = { id: s, url: s, ip: s, hosting: s, zone: s, 'raft-address': s, 'cert-days': s };
+const identity: Options = { id: s, url: s, ip: s, hosting: s, zone: s, region: s, 'hosting-name': s, 'raft-address': s, 'cert-days': s };
 
 interface Command {
   help: string;
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   'revoke-token': { help: REVOKE_TOKEN_HELP, options: {}, run: revokeToken },
   'list-cores': { help: LIST_CORES_HELP, options: {}, run: (v, _p, io) => listCores(v, io) },
   'promote-core': { help: PROMOTE_CORE_HELP, options: { 'timeout-s': s }, run: promoteCore },
+  'remove-core': { help: REMOVE_CORE_HELP, options: {}, run: removeCore },
 };
 
 export const USAGE = `bin/bootstrap.js <command> [options]   (each command has --help)
@@ -30,6 +32,7 @@ export const USAGE = `bin/bootstrap.js <command> [options]   (each command has -
   revoke-token   revoke a core's unused join tokens
   list-cores     the platform's cores and their cluster state
   promote-core   make non-voting cores voters (keeps an odd number of voters)
+  remove-core    take a core lost for good out of the cluster and of placement
 
 On the new machine: bin/start --bootstrap <bundle> --bootstrap-passphrase-file <f>
 See docs/operations.md, "From one core to three".`;

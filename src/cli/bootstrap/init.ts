@@ -23,6 +23,8 @@ with platform.mode: multi). Restart the core afterwards (bin/start). Run it once
   --domain <domain>       the platform's DNS domain (default: platform.domain)
   --hosting <key>         this core's hosting (default: registration.hosting)
   --zone <zone>           its zone (default: registration.zone)
+  --region <region>       its zone's region (default: registration.region)
+  --hosting-name <name>   the hosting's display name in /reg/hostings (default: registration.hostingName)
   --raft-address <h:p>    Raft address other cores dial (default: <ip>:<port of platformDb.rqlited.raftAddress>)
   --cert-days <n>         certificate validity (default 365)
   -c, --config <file>     this core's config file`;
@@ -67,6 +69,8 @@ export async function init(values: Values, io: Io): Promise<void> {
       coreId: id, url, ip, raftAddress, join: [], nonVoter: false,
       hosting: str(values, 'hosting') ?? cfg?.registration.hosting ?? 'default',
       zone: str(values, 'zone') ?? null,
+      region: str(values, 'region') ?? null,
+      hostingName: str(values, 'hosting-name') ?? null,
       platform: { platform: { domain } },
     }),
   });

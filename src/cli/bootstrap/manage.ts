@@ -27,13 +27,13 @@ export async function listCores(values: Values, io: Io): Promise<void> {
   const client = platformClient(cfg);
   try {
     const [cores, nodes, live] = await Promise.all([new CoresRepository(client).list(), new ClusterRepository(client).list(), members(client)]);
-    const rows = [['ID', 'URL', 'HOSTING', 'AVAILABLE', 'USERS', 'RAFT', 'WANTED', 'ACTUAL', 'REACHABLE', 'CERT-EXPIRES']];
+    const rows = [['ID', 'URL', 'HOSTING', 'ZONE', 'AVAILABLE', 'USERS', 'RAFT', 'WANTED', 'ACTUAL', 'REACHABLE', 'CERT-EXPIRES']];
     for (const c of cores) {
       const n = nodes.find((x) => x.coreId === c.id);
       const m = live.find((x) => x.id === c.id);
       const actual = m === undefined ? 'absent' : `${m.voter ? 'voter' : 'non-voter'}${m.leader ? ' (leader)' : ''}`;
       rows.push([
-        c.id, c.url, c.hosting, c.available ? 'yes' : 'no', String(c.userCount), n?.raftAddress ?? '-',
+        c.id, c.url, c.hosting, c.zone ?? '-', c.available ? 'yes' : 'no', String(c.userCount), n?.raftAddress ?? '-',
         n === undefined ? '-' : n.voter ? 'voter' : 'non-voter', actual, m === undefined ? '-' : m.reachable ? 'yes' : 'NO',
         n?.certExpiresAt == null ? '-' : new Date(n.certExpiresAt).toISOString().slice(0, 10),
       ]);

@@ -25,6 +25,9 @@ It joins as a non-voter; see promote-core.
   --ip <ip>                its public IP
   --hosting <key>          its hosting
   --zone <zone>            its zone (default: the issuing core's registration.zone)
+  --region <region>        its zone's region (default: the issuing core's registration.region)
+  --hosting-name <name>    the hosting's display name in /reg/hostings (default: the issuing
+                           core's registration.hostingName for its own hosting, else the key)
   --raft-address <h:p>     Raft address other cores will dial (default <ip>:<this core's Raft port>)
   --out <file>             bundle file (default ./<id>.bundle)
   --passphrase-file <f>    write the passphrase to this new file (0600) instead of printing it
@@ -40,6 +43,12 @@ export async function newCore(values: Values, io: Io): Promise<void> {
   const ip = required(values, 'ip');
   const hosting = required(values, 'hosting');
   checkIdentity(id, url, ip);
+  const reg = cfg.registration;
+  const place = {
+    zone: str(values, 'zone') ?? reg.zone,
+    region: str(values, 'region') ?? reg.region,
+    hostingName: str(values, 'hosting-name') ?? (hosting === reg.hosting ? reg.hostingName : hosting),
+  };
   const raftAddress = raftAddressFor(values, ip, cfg.platformDb.rqlited.raftAddress.split(':').pop() ?? '4002');
   const out = resolve(str(values, 'out') ?? `${id}.bundle`);
   const ttlMs = int(values, 'ttl-hours', 24) * 3_600_000;
@@ -62,7 +71,7 @@ export async function newCore(values: Values, io: Io): Promise<void> {
     const payload: BundlePayload = {
       v: 1,
       kind: 'join',
-      core: { id, url, ip, hosting, zone: str(values, 'zone') ?? cfg.registration.zone, raftAddress },
+      core: { id, url, ip, hosting, raftAddress, ...place },
       issuer: { id: cfg.core.id, url: cfg.core.url ?? cfg.platform.publicUrl },
       token,
       expiresAt: Date.now() + ttlMs,
@@ -82,7 +91,7 @@ export async function newCore(values: Values, io: Io): Promise<void> {
     writeFileSync(out, sealed, { mode: 0o600, flag: 'wx' });
     if (passFile !== undefined) writeFileSync(passFile, `${passphrase}\n`, { mode: 0o600, flag: 'wx' });
     try {
-      await repo.preRegister({ id, url, hosting, ip, raftAddress, certSha256: info.sha256, certExpiresAt: info.notAfter.getTime() }, token, cfg.core.id, ttlMs);
+      await repo.preRegister({ id, url, hosting, ...place, ip, raftAddress, certSha256: info.sha256, certExpiresAt: info.notAfter.getTime() }, token, cfg.core.id, ttlMs);
     } catch (err) {
       rmSync(out, { force: true });
       if (passFile !== undefined) rmSync(passFile, { force: true });

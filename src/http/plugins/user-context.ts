@@ -54,7 +54,8 @@ async function accessContext(services: Services, user: User, input: CallerInput)
   try {
     access = await authenticate(services, user, found.token);
   } catch (err) {
-    if (input.isPublic === true) return { ctx: { ...base, access: null, callerId: null }, token: null };
+    // A public method may take another kind of token there (mfa.*: the mfaToken).
+    if (input.isPublic === true) return { ctx: { ...base, access: null, callerId: null }, token: found.token };
     throw err;
   }
   return { ctx: { ...base, access, callerId: found.callerId }, token: found.token };
@@ -88,7 +89,7 @@ function header(req: FastifyRequest, name: string): string | null {
  * header; the query string is parsed once and handed back (without `auth`, which is transport).
  */
 export function userContext(services: Services) {
-  return async (req: FastifyRequest, reply: FastifyReply, options: UserContextOptions): Promise<{ ctx: CallerContext; query: Record<string, unknown> }> => {
+  return async (req: FastifyRequest, reply: FastifyReply, options: UserContextOptions): Promise<{ ctx: CallerContext; query: Record<string, unknown>; token: string | null }> => {
     const { auth, ...query } = parseQuery(req.url.split('?')[1] ?? '');
     const input: CallerInput = {
       ...options,
@@ -98,10 +99,10 @@ export function userContext(services: Services) {
       referer: header(req, 'referer'),
       clientAddress: req.ip,
     };
-    const { ctx } = options.downloadOf === undefined ? await callerContext(services, input) : await downloaderContext(services, input, auth, query, options.downloadOf);
+    const { ctx, token } = options.downloadOf === undefined ? await callerContext(services, input) : await downloaderContext(services, input, auth, query, options.downloadOf);
     if (ctx.access !== null) reply.header('pryv-access-id', ctx.access.id);
     if (options.record === true) services.accessCache.recordCall(ctx, options.methodId);
-    return { ctx, query };
+    return { ctx, query, token };
   };
 }
 

@@ -1,4 +1,5 @@
 import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
+import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -311,6 +312,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   AUTH_ATTEMPTS_MIGRATION,
+  MFA_MAIL_MIGRATION,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;

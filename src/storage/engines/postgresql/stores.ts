@@ -10,6 +10,8 @@ import { PgUsersStore } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 import { inTransaction, type Db } from './db.js';
 import { guarded } from './guarded.js';
+import { PgMfaStore } from './mfa-store.js';
+import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
 
 export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
   return guarded({
@@ -22,6 +24,9 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     series: guarded(new PgSeriesStore(pool)),
     webhooks: guarded(new PgWebhooksStore(pool)),
     attempts: guarded(new PgAttemptsStore(pool, knownLocks)),
+    mfa: guarded(new PgMfaStore(pool)),
+    mailTemplates: guarded(new PgMailTemplatesStore(pool)),
+    emailVerifications: guarded(new PgEmailVerificationsStore(pool)),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
   });
 }

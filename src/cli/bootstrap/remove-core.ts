@@ -1,0 +1,40 @@
+import { evenVotersProblem, members, removeMember } from '../../cluster/membership.js';
+import { ClusterRepository } from '../../platform/cluster-repo.js';
+import { CoresRepository } from '../../platform/cores.js';
+import { CliError, config, platformClient, requireMulti, type Io, type Values } from './context.js';
+
+export const REMOVE_CORE_HELP = `bin/bootstrap.js remove-core <core-id> [-c <config>]
+
+For a core lost for good (machine gone): removes it from the rqlite cluster, so that it no longer
+counts for the quorum, marks it unavailable (placement and reg/access DNS skip it), revokes its
+unused join tokens and records it as a non-voter, so that a replacement issued with new-core under
+the same id joins as a non-voter. Refused for this core, and for a core this core still reaches (stop
+it first). Its users stay mapped to it: restore its PostgreSQL database on the replacement.`;
+
+export async function removeCore(values: Values, positionals: string[], io: Io): Promise<void> {
+  const id = positionals[0];
+  if (id === undefined) throw new CliError('which core? remove-core <core-id>');
+  const cfg = config(values);
+  requireMulti(cfg);
+  if (id === cfg.core.id) throw new CliError(`${id} is this core: run remove-core on another core`);
+  const client = platformClient(cfg);
+  try {
+    const live = await members(client);
+    const member = live.find((m) => m.id === id);
+    const cores = new CoresRepository(client);
+    if (member === undefined && (await cores.get(id)) === null) throw new CliError(`${id} is neither a cluster member nor a registered core`);
+    if (member?.reachable === true) throw new CliError(`${id} is reachable from this core: stop it before removing it`);
+    if (member !== undefined) await removeMember(client, id);
+    const repo = new ClusterRepository(client);
+    await cores.setAvailable(id, false);
+    await repo.revokeTokens(id);
+    await repo.setNonVoter(id);
+    const voters = live.filter((m) => m.voter && m.id !== id).length;
+    io.out(`${id} ${member === undefined ? 'was not a cluster member' : 'removed from the cluster'}; marked unavailable; ${voters} voter${voters === 1 ? '' : 's'} left`);
+    if (evenVotersProblem(voters) !== null) {
+      io.out('an even number of voters: add a core (new-core) and promote-core it to get back to an odd number');
+    }
+  } finally {
+    await client.close();
+  }
+}
