@@ -10,13 +10,14 @@ import type { AccessCache } from '../auth/access-cache.js';
 import type { EventTypes } from '../domain/event-types.js';
 import type { Mailer } from '../mail/mailer.js';
 import { baseAccessId } from '../domain/access-ids.js';
-import type { ChangeKind } from '../notifications/messages.js';
+import type { ChangeItem, ChangeKind } from '../notifications/messages.js';
 import type { NotificationBus } from '../notifications/bus.js';
 
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
 export interface Notifier {
-  emit(username: string, change: ChangeKind, payload?: Record<string, unknown>): void;
+  /** `items`: the changed items, for scoped subscriptions (src/notifications/messages.ts). */
+  emit(username: string, change: ChangeKind, payload?: Record<string, unknown>, items?: ChangeItem[]): void;
 }
 
 /** Process-wide dependencies of every method, built once per worker. */

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { clusterProblems } from './multi-rules.js';
 import { mailMfaProblems } from './mail-mfa-rules.js';
+import { accountFieldProblems } from '../domain/system-streams.js';
 import { ConfigSchema, type Config } from './schema.js';
 import { projectRoot } from '../util/project-root.js';
 import { deepFreeze, deepMerge, isPlainObject, type PlainObject } from '../util/objects.js';
@@ -27,9 +28,34 @@ export interface LoadOptions {
 
 // ajv-formats is CommonJS: under nodenext its default import is `module.exports`, whose `.default` is the plugin.
 const addFormats = addFormatsModule.default;
-const ajv = new Ajv({ allErrors: true, strict: true });
-addFormats(ajv, ['uri', 'ipv4']);
-const validate = ajv.compile<Config>(ConfigSchema);
+let compiled: ValidateFunction<Config> | null = null;
+
+/**
+ * Compiled at the first validation, not at import: it costs a few hundred ms of CPU, and workers,
+ * which import this module too, take the configuration the master validated (workerConfig).
+ */
+function validator(): ValidateFunction<Config> {
+  if (compiled === null) {
+    // Run once per process: ajv's code optimisation passes cost more than they would ever save.
+    const ajv = new Ajv({ allErrors: true, strict: true, code: { optimize: false } });
+    addFormats(ajv, ['uri', 'ipv4']);
+    compiled = ajv.compile<Config>(ConfigSchema);
+  }
+  return compiled;
+}
+
+/**
+ * The variable through which the master hands its loaded, validated configuration to the workers
+ * it forks (src/master/worker-pool.ts): master and workers then run on the very same values, and
+ * workers skip the schema compilation and file reads. Not a config key (envOverrides skips it).
+ */
+export const WORKER_CONFIG_ENV = `${ENV_PREFIX}WORKER_CONFIG`;
+
+/** The configuration handed over by the master, or null when this process was not forked by one. */
+export function workerConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> | null {
+  const json = env[WORKER_CONFIG_ENV];
+  return json === undefined || json === '' ? null : deepFreeze(JSON.parse(json) as Config);
+}
 
 /** `cluster.apiWorkers` ← HOMECORE_CLUSTER__API_WORKERS. */
 export function envKeyToPath(key: string): string[] {
@@ -63,7 +89,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): { overrides: PlainObject; 
   const overrides: PlainObject = {};
   const problems: string[] = [];
   for (const [key, raw] of Object.entries(env)) {
-    if (!key.startsWith(ENV_PREFIX) || key === `${ENV_PREFIX}CONFIG` || raw === undefined) continue;
+    if (!key.startsWith(ENV_PREFIX) || key === `${ENV_PREFIX}CONFIG` || key === WORKER_CONFIG_ENV || raw === undefined) continue;
     const path = envKeyToPath(key);
     if (path.some((p) => p.length === 0)) {
       problems.push(`${key}: malformed variable name`);
@@ -125,6 +151,7 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): strin
 
 /** Validates a merged raw object. Returns every problem found, not just the first. */
 export function validateConfig(raw: unknown): { config?: Config; problems: string[] } {
+  const validate = validator();
   if (validate(raw)) return { config: raw, problems: [] };
   // anyOf branches produce one line per failed branch; keep the useful ones.
   const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'type' || !e.schemaPath.includes('anyOf'));
@@ -157,6 +184,7 @@ function checkRules(config: Config): string[] {
   }
   problems.push(...clusterProblems(config));
   problems.push(...mailMfaProblems(config));
+  problems.push(...accountFieldProblems(config.systemStreams.account));
   return problems;
 }
 

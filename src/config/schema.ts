@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
+import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
+import { AccountFieldSchema } from './account-field-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -196,6 +198,9 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    versioning: VersioningSchema,
+    updates: UpdatesSchema,
+    integrity: IntegritySchema,
     // ── platform-wide (identical on every core) ──────────────────────────
     auth: Type.Object(
       {
@@ -283,6 +288,8 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    // Custom account fields (docs/api.md#system-streams), the same on every core.
+    systemStreams: Type.Object({ account: Type.Array(AccountFieldSchema, { maxItems: 50 }) }, strict),
     service: Type.Object(
       {
         name: Type.String({ minLength: 1 }),

@@ -67,6 +67,8 @@ export interface Event extends Tracking {
   clientData: Record<string, unknown> | null | undefined;
   attachments: Attachment[] | undefined;
   trashed: boolean;
+  /** `EVENT:0:sha256-…` when `integrity.events` is on (src/domain/integrity.ts). */
+  integrity?: string;
 }
 
 export interface ItemDeletion {

@@ -1,5 +1,6 @@
 import { baseAccessId } from './access-ids.js';
 import type { Access } from './types.js';
+import { hasQuery } from './scope-match.js';
 
 /** Webhook rules of the Pryv API (§2.6, §3, §3.5): pure, no I/O. */
 
@@ -18,21 +19,30 @@ export function scopeKindOf(change: string): 'events' | 'streams' | 'accesses' |
   return CHANGE_KINDS[change];
 }
 
+/** Queued for one scoped webhook when a change matched that scope's query (src/webhooks/scoped-enqueue.ts). */
+export const SCOPE_MESSAGE_PREFIX = 'scope:';
+
 /**
  * The `messages` of a call: the change names as queued, or for a scoped webhook the keys of the
- * scopes whose kind changed (service messages pass as they are). Scope queries are not evaluated:
- * notifications do not say which items changed.
+ * scopes concerned (service messages pass as they are). A change name stands for every scope of its
+ * kind without a query; a scope with a query is named only by the `scope:<key>` messages queued
+ * when a change matched it (still a scope of the webhook when sent).
  */
-export function payloadMessages(queued: readonly string[], scopes: Record<string, { kind?: string }> | null): string[] {
-  if (scopes === null) return [...queued];
+export function payloadMessages(queued: readonly string[], scopes: Record<string, { kind?: string; query?: Record<string, unknown> }> | null): string[] {
+  if (scopes === null) return queued.filter((m) => !m.startsWith(SCOPE_MESSAGE_PREFIX));
   const out = new Set<string>();
   for (const m of queued) {
+    if (m.startsWith(SCOPE_MESSAGE_PREFIX)) {
+      const key = m.slice(SCOPE_MESSAGE_PREFIX.length);
+      if (scopes[key] !== undefined && hasQuery(scopes[key])) out.add(key);
+      continue;
+    }
     const kind = scopeKindOf(m);
     if (kind === undefined) {
       out.add(m);
       continue;
     }
-    for (const [key, scope] of Object.entries(scopes)) if ((scope.kind ?? 'events') === kind) out.add(key);
+    for (const [key, scope] of Object.entries(scopes)) if ((scope.kind ?? 'events') === kind && !hasQuery(scope)) out.add(key);
   }
   return [...out];
 }

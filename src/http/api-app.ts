@@ -38,7 +38,7 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(systemMailMfaRoutes, { services });
   await app.register(regExtrasRoutes, { services });
   await app.register(clusterRoutes, { services });
-  const openApi = openApiDocument(registry, routes, services.config.platform.publicUrl);
+  const openApi = openApiDocument(registry, routes, services.config);
   app.get('/openapi.json', async () => openApi);
   await app.register(userApiRoutes, { services, registry, routes });
   // Attachment downloads (raw bytes, readToken auth) and previews forwarded to the previews worker.

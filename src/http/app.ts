@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req) => {
     if ((req.url?.length ?? 0) > config.limits.queryMaxBytes) throw errors.uriTooLong(config.limits.queryMaxBytes);
   });
-  // The input rules of every route, once (src/api/input-limits.ts): path segments, query, parsed body.
+  // The input rules of every route, once (src/validation/input-limits.ts): path segments, query, parsed body.
   app.addHook('preValidation', async (req) => {
     assertSafeInput(req.params, '#');
     const q = req.url.indexOf('?');

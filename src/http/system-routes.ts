@@ -10,6 +10,7 @@ import { extractToken } from '../auth/extract-token.js';
 import type { User } from '../domain/types.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
+import { indexedFieldValues } from '../api/account/account-fields.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 
@@ -80,7 +81,16 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
 
     admin.get('/system/admin/users', async () => {
       const users = await services.stores.users.list();
-      return withMeta({ users: users.map((u) => ({ username: u.username, id: u.id, email: u.email, language: u.language, core: config.core.id })) });
+      // Indexed account fields of each user (docs/api.md#custom-account-fields) after the built-in ones.
+      const listed: Record<string, unknown>[] = [];
+      for (let i = 0; i < users.length; i += 16) {
+        const chunk = users.slice(i, i + 16);
+        const fields = await Promise.all(chunk.map((u) => indexedFieldValues(services, u)));
+        chunk.forEach((u, j) => {
+          listed.push({ ...fields[j], username: u.username, id: u.id, email: u.email, language: u.language, core: config.core.id });
+        });
+      }
+      return withMeta({ users: listed });
     });
 
     admin.get('/system/admin/cores', async () => withMeta({ cores: await services.platform.cores.list() }));

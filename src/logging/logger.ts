@@ -40,6 +40,13 @@ export interface LoggerSettings {
   /** Name of the process role: master, api, hfs, previews, cli. */
   role: string;
   destination?: DestinationStream;
+  /**
+   * Write each line to stdout at once (writeSync) instead of through pino's default asynchronous
+   * stream. That stream's flush at process.exit writes its buffer ahead of a write still in flight,
+   * so the last lines before an exit could come out of order or be lost. The master logs little
+   * and exits on purpose, so it writes synchronously; workers, which log every request, do not.
+   */
+  sync?: boolean;
 }
 
 /** One root logger per process; modules take `logger.child({ component })`. */
@@ -58,7 +65,8 @@ export function createLogger(settings: LoggerSettings): Logger {
       }),
     },
   };
-  return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
+  const destination = settings.destination ?? (settings.sync === true ? pino.destination({ dest: 1, sync: true }) : undefined);
+  return destination === undefined ? pino(options) : pino(options, destination);
 }
 
 const SECRET_QUERY_KEYS = /([?&](?:auth|readToken|token|password|resetToken)=)[^&#]*/gi;

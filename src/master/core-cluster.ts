@@ -11,7 +11,6 @@ import { rqliteAuthFile } from '../secrets/rqlite-auth.js';
 import { sleep } from '../util/backoff.js';
 import { acknowledgeJoin, ackPending } from '../cluster/join.js';
 import { members, removeMember, type Member } from '../cluster/membership.js';
-import { certInfo } from '../cluster/pki.js';
 
 const RECONCILE_MS = 3000;
 
@@ -88,6 +87,8 @@ export class CoreCluster {
     });
     const certFile = this.config.platformDb.tls.certFile;
     if (certFile !== null) {
+      // Loaded in multi mode only: the X.509 library costs a single core's master 0.4 s of CPU at start.
+      const { certInfo } = await import('../cluster/pki.js');
       const info = await certInfo(readFileSync(certFile, 'utf8'));
       await repo.recordCertificate(this.config.core.id, info.sha256, info.notAfter.getTime());
       const days = Math.floor((info.notAfter.getTime() - Date.now()) / 86_400_000);

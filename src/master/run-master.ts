@@ -70,7 +70,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     ? null
     : await applyBundle(peekVarDir({ configFile: options.configFile }), options.bootstrap.bundle, options.bootstrap.passphraseFile);
   const config = loadConfig({ configFile: options.configFile });
-  const logger = createLogger({ level: config.logging.level, role: 'master' });
+  // Synchronous: the drain's last lines (sidecars stopped, then `stopped`) stay in order up to the exit.
+  const logger = createLogger({ level: config.logging.level, role: 'master', sync: true });
   if (joined !== null) logger.info({ coreId: joined.core.id, issuer: joined.issuer.id }, 'bootstrap bundle applied: joining the cluster');
   if (config.storages.engine !== 'postgresql') {
     throw new Error(`storages.engine "${config.storages.engine}" is not available yet: use postgresql`);
@@ -105,6 +106,9 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
 
+  // The embedded PostgreSQL starts (initdb at the first start) while rqlited elects itself; its
+  // failure is kept for the await below, so it never surfaces as an unhandled rejection.
+  let pgStarting: Promise<Error | null> | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal, drainMs: config.cluster.drainMs }, 'draining: /ready now answers 503');
@@ -119,6 +123,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.close();
     await platform.close().catch(() => undefined);
     // rqlited last: workers may use the platform DB until they are gone.
+    await pgStarting;
     await pgSidecar?.stop();
     await rqlited.stop();
     removePid(join(runDir(config), 'master.pid'));
@@ -143,14 +148,21 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   process.on('SIGINT', onSignal);
 
   try {
+    // Generated once here, before any worker: workers only ever read them.
+    loadSecrets(config, { create: true });
+    databaseSettings(config, { create: true });
+    // Workers load their code during the sidecars' start; they serve from workers.start() on.
+    workers.forkAll();
     if (ownRqlited) {
       coreCluster.prepareDataDir();
       rqlited.start();
     }
+    pgStarting = pgSidecar === null ? null : pgSidecar.start().then(() => null, (err: Error) => err);
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
     // An external rqlited (platformDb.rqlited.external) and its cluster are managed elsewhere.
     if (ownRqlited) await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);
-    await pgSidecar?.start();
+    const pgFailed = await pgStarting;
+    if (pgFailed !== null) throw pgFailed;
     await migrate(config, logger, platform);
     if (ownRqlited) await coreCluster.register();
     await workers.start();
@@ -167,6 +179,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);
+    // A PostgreSQL still starting would be left running by a stop that came first.
+    await pgStarting;
     await pgSidecar?.stop();
     await rqlited.stop();
     removePid(join(runDir(config), 'master.pid'));
@@ -182,8 +196,6 @@ export async function runMaster(options: MasterOptions): Promise<void> {
 
 /** Platform and user-data migrations, run once by the master before any worker starts. */
 async function migrate(config: Readonly<Config>, logger: Logger, platform: RqliteClient): Promise<void> {
-  // Generated once here so workers only ever read them.
-  loadSecrets(config, { create: true });
   const owner = `${config.core.id}:${process.pid}`;
   await migratePlatform(platform, { owner, logger });
   await new CoresRepository(platform).upsert({

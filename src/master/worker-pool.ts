@@ -1,6 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { join } from 'node:path';
-import type { Config } from '../config/index.js';
+import { WORKER_CONFIG_ENV, type Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
 import { projectRoot } from '../util/project-root.js';
@@ -19,6 +19,8 @@ interface RoleState {
 interface WorkerInfo {
   role: WorkerRole;
   startedAt: number;
+  /** Built its app and waits for `serve`. */
+  loaded: boolean;
   ready: boolean;
 }
 
@@ -34,6 +36,9 @@ export class WorkerPool {
   private readonly log: Logger;
   private state: CoreState = { draining: false, failedRoles: [], starting: true };
   private shuttingDown = false;
+  private forked = false;
+  /** Set by start(): until then loaded workers are not told to serve (the ports are not even open). */
+  private serving = false;
   private readonly timers = new Set<NodeJS.Timeout>();
   /** Owns the public ports across worker restarts (hole 8 of issue #16). */
   private readonly broker: ConnectionBroker;
@@ -75,6 +80,12 @@ export class WorkerPool {
       }
       const info = this.workers.get(worker.id);
       if (info === undefined) return;
+      if (message.type === 'loaded') {
+        info.loaded = true;
+        this.log.debug({ workerRole: info.role, childPid: worker.process.pid }, 'worker loaded');
+        if (this.serving) this.send(worker, { type: 'serve' });
+        return;
+      }
       info.ready = true;
       this.send(worker, { type: 'state', state: this.state });
       if (!this.shuttingDown) this.broker.workerReady(info.role, worker);
@@ -86,11 +97,28 @@ export class WorkerPool {
     return role === 'api' ? h.apiPort : role === 'hfs' ? h.hfsPort : h.previewsPort;
   }
 
-  /** Opens the ports, forks every worker and resolves once each has reported it is ready. */
-  async start(timeoutMs = 60_000): Promise<void> {
-    // The ports open before any worker: connections wait in the queue until one is ready.
-    for (const r of this.roles.values()) await this.broker.listen(r.role, this.portOf(r.role), this.config.http.bindAddress);
+  /**
+   * Forks every worker without serving: they load their modules and build their apps (seconds of
+   * CPU) while the master still starts the databases and migrates them, then say `loaded` and wait.
+   * start() opens the ports and tells them to `serve`: only then do they touch the databases (their
+   * onReady hooks) and get connections. Workers need the core's secrets on disk (created first).
+   */
+  forkAll(): void {
+    if (this.forked) return;
+    this.forked = true;
     for (const r of this.roles.values()) for (let i = 0; i < r.wanted; i++) this.fork(r.role);
+  }
+
+  /** Opens the ports, forks every worker (unless forkAll did) and resolves once each is ready. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    // The ports open before the workers serve: connections wait in the queue until one is ready.
+    for (const r of this.roles.values()) await this.broker.listen(r.role, this.portOf(r.role), this.config.http.bindAddress);
+    this.serving = true;
+    for (const [id, info] of this.workers) {
+      const w = cluster.workers?.[id];
+      if (info.loaded && w !== undefined) this.send(w, { type: 'serve' });
+    }
+    this.forkAll();
     const deadline = Date.now() + timeoutMs;
     // Ready = every role has its wanted number of ready workers; a role that crash-looped
     // meanwhile fails the start (its workers are gone, so "all present are ready" is not enough).
@@ -107,8 +135,11 @@ export class WorkerPool {
   private fork(role: WorkerRole): void {
     cluster.setupPrimary({ exec: join(projectRoot(), 'dist', 'workers', `${role}.js`), args: [], silent: false });
     // Sized for scrypt next to file I/O and DNS (cluster.scryptConcurrency); read by libuv at start.
-    const worker = cluster.fork({ UV_THREADPOOL_SIZE: String(this.config.cluster.uvThreadpoolSize) });
-    this.workers.set(worker.id, { role, startedAt: Date.now(), ready: false });
+    const worker = cluster.fork({
+      UV_THREADPOOL_SIZE: String(this.config.cluster.uvThreadpoolSize),
+      [WORKER_CONFIG_ENV]: JSON.stringify(this.config),
+    });
+    this.workers.set(worker.id, { role, startedAt: Date.now(), loaded: false, ready: false });
     this.log.info({ workerRole: role, childPid: worker.process.pid, workerId: worker.id }, 'worker forked');
   }
 

@@ -17,6 +17,8 @@ export interface CoreState {
 
 export type MasterToWorker =
   | { type: 'state'; state: CoreState }
+  /** Go ahead (answer to `loaded`): the databases are migrated, start serving. */
+  | { type: 'serve' }
   | { type: 'shutdown' }
   /** An accepted connection; its socket travels as the message's handle (src/master/connection-broker.ts). */
   | { type: 'conn'; id: number }
@@ -24,6 +26,8 @@ export type MasterToWorker =
   | { type: 'notify'; message: ChangeMessage };
 
 export type WorkerToMaster =
+  /** App built, nothing touched yet: waiting for `serve` (src/master/worker-pool.ts forkAll). */
+  | { type: 'loaded'; role: WorkerRole }
   | { type: 'ready'; role: WorkerRole; port: number }
   | { type: 'notify'; message: ChangeMessage }
   /** The worker holds the connection `id`: the master closes its own copy. */
@@ -37,12 +41,12 @@ export function isMasterMessage(m: unknown): m is MasterToWorker {
   const t = typeOf(m);
   if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
   if (t === 'conn') return typeof (m as { id?: unknown }).id === 'number';
-  return t === 'state' || t === 'shutdown';
+  return t === 'state' || t === 'serve' || t === 'shutdown';
 }
 
 export function isWorkerMessage(m: unknown): m is WorkerToMaster {
   const t = typeOf(m);
   if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
   if (t === 'conn-ack') return typeof (m as { id?: unknown }).id === 'number';
-  return t === 'ready';
+  return t === 'ready' || t === 'loaded';
 }

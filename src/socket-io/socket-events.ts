@@ -1,6 +1,7 @@
 import type { Socket } from 'socket.io';
 import type { User } from '../domain/types.js';
 import type { Meta } from '../domain/meta.js';
+import type { PreparedScope } from '../domain/scope-match.js';
 
 /** What a method call's ack carries (Pryv API §6): `ack(null, {…result, meta})` or `ack({error, meta})`. */
 export type MethodAck = (error: { error: unknown; meta: Meta } | null, result?: Record<string, unknown>) => void;
@@ -19,6 +20,8 @@ export interface ServerToClientEvents {
   streamsChanged: () => void;
   accessesChanged: () => void;
   accessUpdated: (payload: Record<string, unknown>) => void;
+  /** Sockets holding scopes get this instead of the three above: the keys of the scopes matched. */
+  notificationsChanged: (payload: { keys: string[] }) => void;
 }
 
 // No cross-server events: workers exchange notifications through the master (bus.ts), not an adapter.
@@ -33,6 +36,8 @@ export interface SocketData {
   referer: string | null;
   /** The access's `expires` at the handshake (seconds), re-read at each re-check. */
   expires: number | null;
+  /** Scoped subscriptions of this socket, by key (socket-scopes.ts). */
+  scopes: Map<string, PreparedScope>;
 }
 
 export type UserSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

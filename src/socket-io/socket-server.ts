@@ -9,12 +9,11 @@ import { meta } from '../domain/meta.js';
 import { callerContext, withAccess } from '../http/plugins/user-context.js';
 import type { ClientToServerEvents, InterServerEvents, MethodAck, ServerToClientEvents, SocketData, UserSocket } from './socket-events.js';
 import { SocketSessions } from './socket-sessions.js';
+import { SUBSCRIPTION_METHODS, subscriptionCall } from './socket-scopes.js';
 
 export const SOCKET_IO_PATH = '/socket.io';
 /** Pryv API §6: connections are re-checked at least this often. */
 const RECHECK_INTERVAL_MS = 30_000;
-/** v2 scoped subscriptions are not implemented: an error ack makes @pryv/monitor use the coarse messages. */
-const SUBSCRIPTION_METHODS = new Set(['subscribe', 'unsubscribe', 'getSubscriptions']);
 const POLLING_REFUSED =
   'Socket.IO is served over WebSocket only: connect with the option transports: ["websocket"] (long-polling is not supported).';
 
@@ -98,11 +97,8 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
       const call = { ...ctx, access };
       let result: unknown;
       if (method === 'callBatch') result = await registry.callBatch(call, params, config.limits.batchMaxCalls);
-      else if (SUBSCRIPTION_METHODS.has(method)) {
-        throw errors.invalidMethod(`"${method}" is not supported: listen to eventsChanged, streamsChanged and accessesChanged.`, {
-          data: { method },
-        });
-      } else result = await collect(await registry.call(call, method, params), config.limits.maxResultItems);
+      else if (SUBSCRIPTION_METHODS.has(method)) result = await subscriptionCall({ ...call, methodId: method }, socket.data.scopes, method, params);
+      else result = await collect(await registry.call(call, method, params), config.limits.maxResultItems);
       ack?.(null, { ...(typeof result === 'object' && result !== null ? result : {}), meta: meta(serial) });
     } catch (err) {
       ack?.({ error: toApiError(err, ctx).toJSON(), meta: meta(serial) });
@@ -137,7 +133,7 @@ async function handshake(services: Services, socket: UserSocket): Promise<void> 
     methodId: 'socket.handshake',
   });
   const { access } = withAccess(ctx);
-  socket.data = { user: ctx.user, token: token ?? '', callerId: ctx.callerId, origin: ctx.origin, referer: ctx.referer, expires: access.expires };
+  socket.data = { user: ctx.user, token: token ?? '', callerId: ctx.callerId, origin: ctx.origin, referer: ctx.referer, expires: access.expires, scopes: new Map() };
 }
 
 /** engine.io middleware: plain HTTP requests (long-polling) get the API error envelope, not a session. */

@@ -3,6 +3,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { ApiError } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { ChangeMessage } from '../notifications/messages.js';
+import { ScopedDelivery } from './scoped-delivery.js';
 import type { UserSocket } from './socket-events.js';
 
 /** A re-check's outcome: refusal null = storage error, no verdict. */
@@ -24,6 +25,7 @@ export class SocketSessions {
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private sweeping = false;
+  private readonly scoped: ScopedDelivery;
   private count = 0;
 
   constructor(
@@ -31,6 +33,7 @@ export class SocketSessions {
     private readonly log: Logger,
     recheckIntervalMs: number,
   ) {
+    this.scoped = new ScopedDelivery(services, log);
     this.unsubscribe = services.bus.subscribe((m) => this.onChange(m));
     this.sweepTimer = setInterval(() => {
       this.sweep().catch((err: unknown) => this.log.error({ err }, 'socket re-check sweep failed'));
@@ -84,10 +87,14 @@ export class SocketSessions {
   private onChange(m: ChangeMessage): void {
     const sockets = this.byUser.get(m.username);
     if (sockets === undefined) return;
+    let scoped = false;
     for (const socket of sockets) {
       if (m.change === 'accessUpdated') socket.emit('accessUpdated', m.payload ?? {});
-      else socket.emit(m.change);
+      else if (socket.data.scopes.size === 0) socket.emit(m.change);
+      // A socket with scopes hears of the changes its scopes match only (as the reference does).
+      else scoped = true;
     }
+    if (scoped) this.scoped.deliver([...sockets], m);
     if (m.change === 'accessesChanged') this.recheck([...sockets]).catch((err: unknown) => this.log.error({ err }, 'socket re-check failed'));
   }
 

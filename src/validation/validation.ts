@@ -60,9 +60,24 @@ export function boundIntegers(schema: unknown, seen = new Map<object, unknown>()
   return out;
 }
 
+/**
+ * Each validator is compiled at its first use: compiling all of them when the registry is built
+ * took a sixth of an API worker's start (test/unit/api/params-compile.test.ts compiles them all).
+ */
 export function compileParams(schema: TSchema): CompiledParams {
   const bounded = boundIntegers(schema) as object;
-  return { strict: strictAjv.compile(bounded), coercing: coercingAjv.compile(bounded) };
+  let strict: ValidateFunction | null = null;
+  let coercing: ValidateFunction | null = null;
+  return {
+    get strict(): ValidateFunction {
+      strict ??= strictAjv.compile(bounded);
+      return strict;
+    },
+    get coercing(): ValidateFunction {
+      coercing ??= coercingAjv.compile(bounded);
+      return coercing;
+    },
+  };
 }
 
 /**

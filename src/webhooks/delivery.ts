@@ -9,6 +9,7 @@ import type { ChangeMessage } from '../notifications/messages.js';
 import type { Stores } from '../storage/interfaces/stores.js';
 import type { ClaimedDelivery, WebhookRun } from '../storage/interfaces/webhooks-store.js';
 import { WebhookSender, type CallOutcome } from './sender.js';
+import { enqueueScopeMatches } from './scoped-enqueue.js';
 
 /** Fallback poll for deliveries queued by other processes (clones) or due after a restart. */
 const POLL_MS = 1000;
@@ -77,7 +78,13 @@ export class WebhookDelivery {
   private onChange(m: ChangeMessage): void {
     const kind = scopeKindOf(m.change);
     if (kind === undefined || this.stopped) return;
-    this.track(this.deps.stores.webhooks.enqueue(m.username, m.change, kind, Date.now() / 1000));
+    const now = Date.now() / 1000;
+    // Scope queries are looked at only for users with a webhook listening to this kind (the
+    // change name was just queued for it): most changes cost no second query.
+    const queued = this.deps.stores.webhooks.enqueue(m.username, m.change, kind, now).then(async (n) =>
+      n > 0 && kind !== 'accesses' ? n + (await enqueueScopeMatches(this.deps.stores, this.log, m, kind, now)) : n,
+    );
+    this.track(queued);
   }
 
   private track(enqueue: Promise<number>): void {

@@ -1,4 +1,4 @@
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig, workerConfig, WORKER_CONFIG_ENV, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
 import { buildRoleApp } from '../http/role-apps.js';
@@ -26,7 +26,10 @@ function portOf(config: Readonly<Config>, role: WorkerRole): number {
  * master decides when to drain and close, so in-flight requests are never cut short.
  */
 export async function runWorker(role: WorkerRole): Promise<void> {
-  const config = loadConfig();
+  // The master's own configuration (one validation per core); loaded here only outside a master.
+  const config = workerConfig() ?? loadConfig();
+  // Read once; not passed on to whatever this process might spawn.
+  delete process.env[WORKER_CONFIG_ENV];
   const logger: Logger = createLogger({ level: config.logging.level, role });
   let state: CoreState = { draining: false, failedRoles: [], starting: true };
 
@@ -54,10 +57,15 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   app.addHook('preClose', async () => intake.drain());
 
   let closing = false;
+  let going = false;
+  let serve: () => void = () => undefined;
+  const served = new Promise<void>((resolve) => (serve = resolve));
   const close = async (reason: string, code: number): Promise<void> => {
     if (closing) return;
     closing = true;
     logger.info({ reason }, 'worker closing');
+    // Told to stop before its go (the master's start failed): nothing was opened, nothing to close.
+    if (!going) process.exit(code);
     const force = setTimeout(() => process.exit(code === 0 ? 1 : code), config.cluster.shutdownTimeoutMs).unref();
     await app.close().catch((err: Error) => logger.error({ err: err.message }, 'close failed'));
     await services.close();
@@ -76,6 +84,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
       process.send?.(ack);
       if (handle instanceof Socket) intake.accept(handle);
     } else if (m.type === 'state') state = m.state;
+    else if (m.type === 'serve') serve();
     else if (m.type === 'notify') bus.deliver(m.message);
     else void close('master asked', 0);
   });
@@ -86,6 +95,14 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     void close('unhandled rejection', 1);
   });
 
+  // The master forks its workers before it has migrated the databases: nothing below runs before
+  // its go (onReady hooks write to PostgreSQL). Started without a master, go on at once.
+  if (process.send !== undefined) {
+    const loaded: WorkerToMaster = { type: 'loaded', role };
+    process.send(loaded);
+    await served;
+  }
+  going = true;
   // Uploads a crashed API worker staged and never committed (issue #16); young ones may be in flight elsewhere.
   if (role === 'api') {
     const removed = await services.attachments.sweepStaging(stagingMaxAgeMs(config)).catch((err: Error) => {

@@ -28,15 +28,30 @@ export interface ServicesDeps {
   eventTypes?: EventTypes;
 }
 
+/** Largest JSON size of a change's items sent along (src/notifications/messages.ts). */
+const MAX_ITEMS_CHARS = 16_384;
+
 /** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
 function busNotifier(bus: NotificationBus): Notifier {
-  return { emit: (username, change, payload) => bus.publish(payload === undefined ? { username, change } : { username, change, payload }) };
+  return {
+    emit: (username, change, payload, items) => {
+      // Items travel to every worker (cluster IPC): large ones are left out, and a change without
+      // items matches every scope of its kind (a notification too many, never one missed).
+      const kept = items !== undefined && JSON.stringify(items).length <= MAX_ITEMS_CHARS ? items : undefined;
+      bus.publish({ username, change, ...(payload === undefined ? {} : { payload }), ...(kept === undefined ? {} : { items: kept }) });
+    },
+  };
 }
 
 /** Everything a method needs, built once per worker (and per test app). */
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
   setScryptConcurrency(deps.config.cluster.scryptConcurrency, deps.config.cluster.scryptNice);
-  const stores = createPgStores(deps.pool);
+  const { versioning, integrity } = deps.config;
+  const stores = createPgStores(deps.pool, new Map(), {
+    keepHistory: versioning.forceKeepHistory,
+    deletionMode: versioning.deletionMode,
+    integrity: integrity.events ? integrity.algorithm : null,
+  });
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);

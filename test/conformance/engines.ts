@@ -4,13 +4,14 @@ import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
 import type { Stores } from '../../src/storage/interfaces/stores.js';
 import { createPgStores } from '../../src/storage/engines/postgresql/stores.js';
 import type { StorageEngine } from '../../src/storage/interfaces/storage-engine.js';
+import type { EventsStorePolicy } from '../../src/storage/interfaces/events-store.js';
 import { createTestDatabase } from '../helpers/pg-database.js';
 
 /** One fresh, empty database of an engine; `open()` may be called several times (several processes). */
 export interface EngineDatabase {
   open(): StorageEngine;
   /** The resource stores of a migrated engine on this database (store conformance suites). */
-  openStores(): Promise<Stores>;
+  openStores(eventsPolicy?: EventsStorePolicy): Promise<Stores>;
   /** Closes every engine opened on it, then drops the database. */
   dispose(): Promise<void>;
 }
@@ -34,11 +35,11 @@ const postgresql: EngineFixture = {
         opened.push(engine);
         return engine;
       },
-      async openStores() {
+      async openStores(eventsPolicy) {
         const engine = new PostgresEngine(db.settings, logger, { poolSize: 4 });
         opened.push(engine);
         await engine.migrate();
-        return createPgStores(engine.pool);
+        return createPgStores(engine.pool, new Map(), eventsPolicy);
       },
       async dispose() {
         await Promise.all(opened.map((e) => e.close()));

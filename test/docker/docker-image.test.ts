@@ -4,6 +4,7 @@ import pryv from 'pryv';
 import { randomUsername } from '../helpers/api-app.js';
 import { httpStatus } from '../helpers/core-process.js';
 import { CoreSetup, type CoreContainer } from '../helpers/docker-core.js';
+import { DockerPlatform, type PlatformCore } from '../helpers/docker-platform.js';
 import {
   docker, lockMachine, prepareDocker, run, stageTestedRqlited, stopDockerd, tail, unstageRqlited,
   type DockerEnv, type StagedRqlited,
@@ -85,7 +86,7 @@ describe('Docker image', () => {
     setup = await CoreSetup.create(IMAGE);
     first = await setup.start(1);
     const ms = await first.waitReady(5 * MINUTES);
-    figure('docker run → /ready (first start, initdb included)', `${(ms / 1000).toFixed(1)} s`);
+    figure('docker run → /ready (first start, initdb included)', await first.startFigure(ms));
 
     const pid1 = Number(await first.inspect('{{.State.Pid}}'));
     const cmd = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
@@ -162,7 +163,7 @@ describe('Docker image', () => {
     await docker(['rm', first.name]);
     const second = await setup.start(2);
     const ms = await second.waitReady(5 * MINUTES);
-    figure('docker run → /ready (restart on the volume)', `${(ms / 1000).toFixed(1)} s`);
+    figure('docker run → /ready (restart on the volume)', await second.startFigure(ms));
     // The token made before the restart still works: secrets and data live in the volume.
     const conn = new pryv.Connection(user.apiEndpoint);
     expect((await conn.accessInfo()).user).toMatchObject({ username: user.username });
@@ -174,4 +175,64 @@ describe('Docker image', () => {
     const stop = await run('docker', ['stop', second.name]);
     expect(stop.code, tail(stop.stderr, 5)).toBe(0);
   }, 10 * MINUTES);
+});
+
+describe('a platform of three containers (docs/operations.md#docker)', () => {
+  let platform: DockerPlatform | null = null;
+  const homes = new Map<string, string>();
+
+  afterAll(async () => {
+    await platform?.remove();
+  }, 5 * MINUTES);
+
+  async function call(core: PlatformCore, path: string, init: { method?: string; body?: unknown; token?: string } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+    const headers: Record<string, string> = { connection: 'close' };
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    if (init.token !== undefined) headers['authorization'] = init.token;
+    const res = await fetch(new URL(path, core.url), { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const text = await res.text();
+    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  }
+
+  it('core-a by `bootstrap.js init`; core-b and core-c join with mounted new-core bundles; promote-core makes three voters', async () => {
+    platform = await DockerPlatform.create(IMAGE);
+    const p = platform;
+    const t0 = Date.now();
+    await p.startFirst();
+    await p.waitStarted(p.core('a'), 5 * MINUTES);
+    // Both bundles are issued by core-a, and the two new cores join, at the same time.
+    await Promise.all((['b', 'c'] as const).map((l) => p.join(l)));
+    await Promise.all((['b', 'c'] as const).map((l) => p.waitStarted(p.core(l), 5 * MINUTES)));
+    figure('platform: three containers joined', `${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await p.exec(p.core('a'), ['promote-core', 'core-b', 'core-c']);
+    figure('platform: joined and promoted', `${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+    const rows = (await p.exec(p.core('b'), ['list-cores'])).trim().split('\n').slice(1).map((l) => l.split(/ {2,}/)).sort((x, y) => String(x[0]).localeCompare(String(y[0])));
+    expect(rows.map((r) => [r[0], r[3], r[6], r[7]?.replace(' (leader)', '')])).toEqual(
+      ['a', 'b', 'c'].map((l) => [`core-${l}`, 'yes', 'voter', 'voter']),
+    );
+    expect(rows.filter((r) => r[7]?.endsWith('(leader)'))).toHaveLength(1);
+  }, 15 * MINUTES);
+
+  it('places six registrations two per core; every core finds each user on its home core', async () => {
+    if (platform === null) throw new Error('no platform');
+    const cores = platform.cores;
+    for (let i = 0; i < 6; i++) {
+      const username = randomUsername('plat');
+      const via = cores[i % 3] as PlatformCore;
+      const res = await call(via, '/reg/users', { method: 'POST', body: { username, password: 'platform-password-1', email: `${username}@example.test`, appId: 'docker-platform' } });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      const found = await Promise.all(cores.map(async (c) => (await call(c, `/reg/cores?username=${username}`)).body['core']));
+      const home = cores.find((c) => c.url === (found[0] as { url?: string } | undefined)?.url);
+      expect(home, JSON.stringify(found)).toBeDefined();
+      expect(found).toEqual(cores.map(() => ({ url: home?.url })));
+      // The token of the registration works on the home core.
+      const token = decodeURIComponent(new URL(String(res.body['apiEndpoint'])).username);
+      expect((await call(home as PlatformCore, `/${username}/access-info`, { token })).status).toBe(200);
+      homes.set(username, home?.id ?? '');
+    }
+    const perCore = cores.map((c) => [...homes.values()].filter((h) => h === c.id).length);
+    expect(perCore).toEqual([2, 2, 2]);
+    expect((await call(cores[1] as PlatformCore, `/reg/cores?username=${randomUsername('nobody')}`)).status).toBe(404);
+  }, 5 * MINUTES);
 });

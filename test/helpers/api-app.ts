@@ -141,6 +141,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
           language: 'en',
           invitationToken: null,
           referer: null,
+          accountFields: {},
         },
         { openSession: true },
       );

@@ -135,6 +135,16 @@ describe('API roots, removed methods and CORS on every answer', () => {
     expect(res.json().error.id).toBe('removed-method');
   });
 
+  it.each<[string, 'GET' | 'POST', () => string]>([
+    ['POST /{u}/events/stop', 'POST', () => `/${u.username}/events/stop`],
+    ['GET /reg/{u}/username/check', 'GET', () => `/reg/${u.username}/username/check`],
+    ['GET /reg/{email}/email/check', 'GET', () => '/reg/someone@example.test/email/check'],
+  ])('answers 410 removed-method on %s', async (_name, method, url) => {
+    const res = await t.app.inject({ method, url: url(), headers: { authorization: u.token } });
+    expect(res.statusCode).toBe(410);
+    expect(res.json().error.id).toBe('removed-method');
+  });
+
   it('sends the CORS allow headers on ordinary answers too', async () => {
     const res = await t.app.inject({ method: 'GET', url: `/${u.username}/access-info`, headers: { authorization: u.token } });
     expect(res.headers['access-control-allow-methods']).toContain('GET');

@@ -125,7 +125,7 @@ describe('events.getOne', () => {
     else expect(body['error'].id).toBe(errorId);
   });
 
-  it('includeHistory answers an empty history', async () => {
+  it('includeHistory answers an empty history (versioning.forceKeepHistory off, the default)', async () => {
     expect((await call('P', 'GET', `/events/${id}?includeHistory=true`)).body['history']).toEqual([]);
   });
 });

@@ -50,10 +50,13 @@ afterAll(async () => {
   await t?.close();
 });
 
+/** The account streams a personal access lists after its own (docs/api.md#system-streams). */
+const ACCOUNT = { ':_system:account': [':system:email', ':_system:language', { ':_system:storageUsed': [':_system:attachedFiles', ':_system:dbDocuments'] }] };
+
 describe('streams.get', () => {
   it.each<[string, string, string, unknown[]]>([
-    ['P: whole tree sorted by name, trashed hidden', 'P', '', [{ health: [{ heart: ['pulse'] }, 'sleep'] }, { work: ['notes'] }]],
-    ['P: state=all includes trashed', 'P', '?state=all', ['attic', { health: [{ heart: ['pulse'] }, 'sleep'] }, { work: ['notes'] }]],
+    ['P: whole tree sorted by name, trashed hidden, then the account streams', 'P', '', [{ health: [{ heart: ['pulse'] }, 'sleep'] }, { work: ['notes'] }, ACCOUNT]],
+    ['P: state=all includes trashed', 'P', '?state=all', ['attic', { health: [{ heart: ['pulse'] }, 'sleep'] }, { work: ['notes'] }, ACCOUNT]],
     ['P: parentId', 'P', '?parentId=health', [{ heart: ['pulse'] }, 'sleep']],
     ['app: its listable streams as top-level entries', 'workReader', '', [{ work: ['notes'] }]],
     ['child permission: the child at top level', 'heartReader', '', [{ heart: ['pulse'] }]],

@@ -101,7 +101,8 @@ describe('admin lookups', () => {
   it('lists users and cores', async () => {
     const u = await t.createUser();
     const users = (await admin('GET', '/system/admin/users')).json().users;
-    expect(users).toContainEqual({ username: u.username, id: u.user.id, email: u.user.email, language: 'en', core: 'test-core' });
+    // appId: an indexed account field, kept at registration (docs/api.md#system-streams).
+    expect(users).toContainEqual({ appId: 'test-app-id', username: u.username, id: u.user.id, email: u.user.email, language: 'en', core: 'test-core' });
     const cores = (await admin('GET', '/system/admin/cores')).json().cores;
     expect(cores).toContainEqual(expect.objectContaining({ id: 'test-core', url: t.config.platform.publicUrl, hosting: t.config.registration.hosting, available: true }));
   });

@@ -101,6 +101,20 @@ describe('pryv SDK end to end', () => {
     expect(deletion?.deleted).toBeTypeOf('number');
   }, 60_000);
 
+  it('account streams: read and change the language as an event, share the email read-only', async () => {
+    const { conn, username } = await newUser();
+    const seen: { id: string; content: unknown }[] = [];
+    await conn.getEventsStreamed({ streams: [':_system:account'] }, (e: { id: string; content: unknown }) => seen.push(e));
+    expect(seen.find((e) => e.id === ':system:email')?.content).toBe(`${username}@example.test`);
+    const changed = await conn.apiOne('events.update', { id: ':_system:language', update: { content: 'de' } }, 'event');
+    expect(changed).toMatchObject({ streamIds: [':_system:language'], type: 'language/iso-639-1', content: 'de' });
+    const access = await conn.apiOne('accesses.create', { name: 'email-reader', permissions: [{ streamId: ':system:email', level: 'read' }] }, 'access');
+    const reader = new pryv.Connection(access.apiEndpoint);
+    const [read] = await reader.api([{ method: 'events.get', params: { streams: [':system:email'] } }]);
+    expect(read.events.map((e: { id: string }) => e.id)).toEqual([':system:email']);
+    await expect(reader.apiOne('events.update', { id: ':system:email', update: { content: 'x@example.test' } }, 'event')).rejects.toThrow(/forbidden/);
+  }, 60_000);
+
   it('accesses round trip: create a shared access, use it, revoke it', async () => {
     const { conn } = await newUser();
     await conn.apiOne('streams.create', { id: 'shared-stream', name: 'Shared' }, 'stream');

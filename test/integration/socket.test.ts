@@ -137,7 +137,7 @@ describe('Socket.IO method calls (socket.io-client)', () => {
     }
   });
 
-  it('answers errors as ({error, meta}): validation, unknown method, subscribe', async () => {
+  it('answers errors as ({error, meta}): validation, unknown method, malformed subscribe', async () => {
     const u = await t.createUser();
     const socket = await connectUser(u);
     const [bad] = await call(socket, 'streams.create', { name: 42 });
@@ -147,8 +147,9 @@ describe('Socket.IO method calls (socket.io-client)', () => {
     expect(unknown?.error.id).toBe('invalid-method');
     expect(unknown?.meta.serverTime).toBeTypeOf('number');
     expect(none).toBeUndefined();
-    const [sub] = await call(socket, 'subscribe', { key: 'k', query: {} });
-    expect(sub?.error.id).toBe('invalid-method');
+    const [sub] = await call(socket, 'subscribe', { query: {} });
+    expect(sub?.error.id).toBe('invalid-request-structure');
+    expect(sub?.meta.serverTime).toBeTypeOf('number');
     // A call without params is acked too.
     const [err, info] = await call(socket, 'getAccessInfo');
     expect(err).toBeNull();

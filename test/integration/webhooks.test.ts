@@ -86,6 +86,8 @@ describe('webhooks.create', () => {
 
   it('accepts scopes and shows them back', async () => {
     const s = await setup();
+    // Scope queries are resolved against the access when set: the stream must exist.
+    expect((await call(s.u, s.u.token, 'POST', '/streams', { id: 'diary', name: 'Diary' })).statusCode).toBe(201);
     const scopes = { diary: { kind: 'events', query: { streams: ['diary'] } }, tree: { kind: 'streams' } };
     const res = await call(s.u, s.shared.token, 'POST', '/webhooks', { url: ok.url, scopes });
     expect(res.statusCode).toBe(201);

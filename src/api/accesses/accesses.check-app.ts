@@ -5,6 +5,8 @@ import { errors } from '../../errors/index.js';
 import { accessMatchesRequest, checkPermissions, isExpired, toStoredPermission } from '../../domain/access-rules.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import { caller, ClientDataSchema, RequestedPermissionsSchema, toApiAccess } from './shared.js';
+import { systemStreamsOf } from '../../domain/system-streams.js';
+import { checkAccountPermissions } from './account-permissions.js';
 
 /**
  * Pryv API §3.4 `accesses.checkApp` (personal only): is there already an app access named
@@ -34,10 +36,13 @@ export default defineMethod({
     }
     const existing = await ctx.services.stores.accesses.findByName(user.id, 'app', p.requestingAppId, p.deviceName ?? null);
     const requested = p.requestedPermissions.map(toStoredPermission);
+    checkAccountPermissions(ctx.services, caller(ctx).access, requested);
     if (existing !== null && !isExpired(existing, nowSeconds()) && accessMatchesRequest(existing, requested, p.clientData)) {
       return { matchingAccess: toApiAccess(ctx, user.username, existing) };
     }
-    const tree = new StreamsTree(await ctx.services.stores.streams.all(user.id));
+    // Account streams answer with their field's name (the consent screen shows "Email", not an id).
+    const accountStreams = systemStreamsOf(ctx.services.config).streams(user.created);
+    const tree = new StreamsTree([...(await ctx.services.stores.streams.all(user.id)), ...accountStreams]);
     const { checked, adjusted } = checkPermissions(tree, p.requestedPermissions);
     return {
       ...(existing === null ? {} : { mismatchingAccess: toApiAccess(ctx, user.username, existing) }),

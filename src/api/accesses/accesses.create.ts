@@ -11,6 +11,7 @@ import { loadScope } from '../stream-scope.js';
 import { checkToken, resolveExpiry } from './create-rules.js';
 import { ensurePermissionStreams } from './ensure-streams.js';
 import { caller, ClientDataSchema, RequestedPermissionsSchema, refuseShared, toApiAccess } from './shared.js';
+import { checkAccountPermissions } from './account-permissions.js';
 
 const forbidden = (message: string): ApiError => errors.forbidden(message);
 
@@ -36,6 +37,7 @@ export default defineMethod({
     if (p.type === 'personal') throw forbidden('Personal accesses are created automatically on login.');
     const { user, access, logic, tree } = await loadScope(ctx);
     const permissions = inheritPermissions(logic, p.permissions.map(toStoredPermission));
+    checkAccountPermissions(ctx.services, access, permissions);
     const refusal = logic.isPersonal ? null : appCreationRefusal(logic, { type: p.type, permissions });
     if (refusal !== null) {
       throw errors.forbidden(`Your access token has insufficient permissions to create this new access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });

@@ -8,6 +8,7 @@ import { loadScope } from '../stream-scope.js';
 import { caller, refuseShared, toApiAccess, toVersionDoc } from './shared.js';
 import { AccessUpdateSchema, nameTaken, refuseNameClash, refuseOrphaning, resolvePatch } from './update-rules.js';
 import { lookupAccess, requireCurrentVersion, staleResource } from './versions.js';
+import { checkAccountPermissions } from './account-permissions.js';
 
 /**
  * Pryv API §3.4 `accesses.update` (v2, phase 2). `id` must name the current version (the bare id
@@ -31,6 +32,7 @@ export default defineMethod({
     const { logic, tree } = await loadScope(ctx);
     const now = nowSeconds();
     const patch = resolvePatch(logic, target, p.update, now, authorOf(ctx));
+    if (patch.permissions !== undefined) checkAccountPermissions(ctx.services, access, patch.permissions);
     await refuseOrphaning(ctx, user.id, target, patch, tree, now);
     await refuseNameClash(ctx, user.id, target, patch);
     const { accesses } = ctx.services.stores;

@@ -5,6 +5,7 @@ import type { AccessVersionDoc, StoredAccess } from '../../storage/interfaces/ac
 import { apiAccessId } from '../../domain/access-ids.js';
 import type { RequestContext } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
+import { accessIntegrity } from '../../domain/integrity.js';
 
 /** Shared pieces of the accesses.* methods: param schemas, the API form of an access, caller checks. */
 
@@ -53,7 +54,7 @@ export function refuseShared(access: Access): void {
 }
 
 
-export type ApiAccess = Omit<Access, 'calls' | 'deleted'> & { apiEndpoint: string };
+export type ApiAccess = Omit<Access, 'calls' | 'deleted'> & { apiEndpoint: string; integrity?: string };
 
 /** The fields of the version an access is at, as the API shows them, minus token and usage counters. */
 export function toVersionDoc(stored: StoredAccess): AccessVersionDoc {
@@ -73,7 +74,10 @@ export function toVersionDoc(stored: StoredAccess): AccessVersionDoc {
  */
 export function toApiAccess(ctx: RequestContext, username: string, stored: StoredAccess, doc: AccessVersionDoc = toVersionDoc(stored)): ApiAccess {
   const token = ctx.services.vault.decrypt(stored.tokenSealed);
-  return { ...doc, token, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
+  const { integrity } = ctx.services.config;
+  // Over the access as shown, before apiEndpoint (derived) is added; lastUsed is left out of the hash.
+  const shown = integrity.accesses ? { ...doc, token, integrity: accessIntegrity({ ...doc, token }, integrity.algorithm) } : { ...doc, token };
+  return { ...shown, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
 }
 
 /** An entry of `accessDeletions`: the stored fields with `deleted`, no usage counters. */

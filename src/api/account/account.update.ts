@@ -7,6 +7,8 @@ import type { Services } from '../context.js';
 import { EMAIL } from '../users/registration-params.js';
 import { accountOf, paramProblem, pathUser } from './account-rules.js';
 import { sendEmailVerificationMail } from '../../mail/email-verification.js';
+import { recordUserFieldChange } from './account-fields.js';
+import { authorOf } from '../context.js';
 
 const emailTaken = (): ApiError => errors.itemAlreadyExists('That email is already taken.', { data: { email: '(taken)' } });
 
@@ -53,6 +55,8 @@ export default defineMethod({
     }
     // A new address is verified again (queued mail; nothing when the platform does not verify).
     if (emailChanges) await sendEmailVerificationMail(services, { ...user, ...patch });
+    const changed = (['email', 'language'] as const).filter((k) => update[k] !== undefined && update[k] !== user[k]);
+    await recordUserFieldChange(services, user, changed, authorOf(ctx));
     return { account: await accountOf(services, { ...user, ...patch }) };
   },
 });

@@ -7,6 +7,8 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
 import { EventIdSchema, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
+import { createAccountEvent } from './account-events-write.js';
 
 export default defineMethod({
   id: 'events.create',
@@ -27,6 +29,8 @@ export default defineMethod({
     { additionalProperties: false },
   ),
   async handler(ctx, p) {
+    const account = await createAccountEvent(ctx, p);
+    if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);
     const streamIds = uniqueIds(p.streamIds);
     checkEventStreams(tree, streamIds);
@@ -54,11 +58,12 @@ export default defineMethod({
       modified: now,
       modifiedBy: author,
     };
-    await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
+    // The stored form: `integrity` added when config integrity.events is on.
+    const stored = await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
       await removeFiles(ctx, user.id, id, attachments);
-      rethrowDuplicate(err, { id });
+      return rethrowDuplicate(err, { id });
     });
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
-    return { event: withReadTokens(ctx, event) };
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(stored)]);
+    return { event: withReadTokens(ctx, stored) };
   },
 });

@@ -4,6 +4,7 @@ import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { removeFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
 
 /** Removes one attached file; the event, updated, is the result (Pryv API §3). Same rights as events.update. */
 export default defineMethod({
@@ -24,7 +25,7 @@ export default defineMethod({
     const removedFile = updated.before.attachments?.find((a) => a.id === p.fileId);
     // After the row: a failure here leaves an orphan file, never an attachment without its file.
     if (removedFile !== undefined) await removeFiles(ctx, user.id, p.id, [removedFile]);
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
     return { event: withReadTokens(ctx, updated.after) };
   },
 });

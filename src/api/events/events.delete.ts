@@ -4,6 +4,9 @@ import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { removeEventFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
+import { isSystemStreamId } from '../../domain/system-streams.js';
+import { deleteAccountEvent } from './account-events-write.js';
 
 /** First call trashes; on a trashed event, deletes it for good (Pryv API §3.2). */
 export default defineMethod({
@@ -11,6 +14,7 @@ export default defineMethod({
   auth: 'access',
   params: Type.Object({ id: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
   async handler(ctx, p) {
+    if (isSystemStreamId(p.id)) deleteAccountEvent(ctx, p.id);
     const { user, logic } = await loadScope(ctx);
     const store = ctx.services.stores.events;
     const current = await store.get(user.id, p.id);
@@ -21,13 +25,13 @@ export default defineMethod({
       // Atomic (issue #16): a concurrent events.update is neither lost nor undoes the trashing.
       const updated = await store.update(user.id, p.id, (e) => ({ ...e, trashed: true, modified: now, modifiedBy: authorOf(ctx) }));
       if (updated === null) throw errors.unknownResource('event', p.id);
-      ctx.services.notifier.emit(user.username, 'eventsChanged');
+      ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
       return { event: withReadTokens(ctx, updated.after) };
     }
     await store.delete(user.id, p.id, now);
     // After the row: a failure here leaves orphan files, never an event pointing at missing ones.
     if (current.attachments !== undefined && current.attachments.length > 0) await removeEventFiles(ctx, user.id, p.id);
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(current)]);
     return { eventDeletion: { id: p.id, deleted: now } };
   },
 });

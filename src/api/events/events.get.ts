@@ -5,8 +5,10 @@ import { defineMethod, type StreamedResult } from '../method.js';
 import { loadScope } from '../stream-scope.js';
 import { EventTypeFilterSchema } from './event-schemas.js';
 import { docWithReadTokens } from './attachments.js';
-import type { EventJson } from '../../storage/interfaces/events-store.js';
+import type { EventDeletion, EventJson } from '../../storage/interfaces/events-store.js';
+import type { AccessLogic } from '../../domain/access-logic.js';
 import type { RequestContext } from '../context.js';
+import { accountEventsQuery } from './account-events.js';
 
 /**
  * Starts the query before the response status is sent, so a storage failure still becomes a JSON
@@ -29,6 +31,19 @@ async function* docs(ctx: RequestContext, rows: AsyncIterable<EventJson>): Async
   for await (const r of rows) yield docWithReadTokens(ctx, r.doc, r.hasAttachments);
 }
 
+/**
+ * What a deletion kept beyond `{id, deleted}` (config versioning.deletionMode) is shown only to a
+ * caller that could read the event: a personal access, or one with read on one of its streams
+ * (keep-authors records have no streams, so only personal accesses see their authors).
+ */
+async function* visibleDeletions(ctx: RequestContext, logic: AccessLogic, rows: AsyncIterable<EventDeletion>): AsyncIterable<EventDeletion> {
+  const personal = ctx.access?.type === 'personal';
+  for await (const d of rows) {
+    const readable = personal || (d.streamIds ?? []).some((s) => logic.canReadEvents(s));
+    yield readable ? d : { id: d.id, deleted: d.deleted };
+  }
+}
+
 export default defineMethod({
   id: 'events.get',
   auth: 'access',
@@ -49,13 +64,15 @@ export default defineMethod({
     clientData: Type.Optional(Type.Unknown()),
   }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
+    const account = await accountEventsQuery(ctx, p);
+    if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);
     const query = buildEventsQuery(p, { tree, logic }, nowSeconds());
     const store = ctx.services.stores.events;
     // Stored API JSON strings go straight to the response (src/http/respond.ts).
     const arrays: StreamedResult['arrays'] = [{ key: 'events', items: await primed(docs(ctx, store.findJson(user.id, query))) }];
     if (p.includeDeletions === true && p.modifiedSince !== undefined) {
-      arrays.push({ key: 'eventDeletions', items: await primed(store.deletionsSince(user.id, p.modifiedSince)) });
+      arrays.push({ key: 'eventDeletions', items: await primed(visibleDeletions(ctx, logic, store.deletionsSince(user.id, p.modifiedSince))) });
     }
     return { kind: 'streamed', arrays };
   },

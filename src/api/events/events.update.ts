@@ -9,6 +9,9 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { PROTECTED_EVENT_FIELDS, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
+import { eventItem } from '../../notifications/messages.js';
+import { isSystemStreamId } from '../../domain/system-streams.js';
+import { updateAccountEvent } from './account-events-write.js';
 
 // Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
 const protectedFields = {
@@ -84,6 +87,22 @@ function nextEvent(current: Event, { ctx, tree, logic, update: u, newFiles, auth
   };
 }
 
+/**
+ * Read-only fields in an update (§3.2): 403 forbidden, or, with config `updates.ignoreProtectedFields`,
+ * dropped with a warning in the server log, as the reference does (a migration aid for old clients).
+ */
+function withoutProtectedFields(ctx: RequestContext, id: string, update: Static<typeof UpdateSchema>): Static<typeof UpdateSchema> {
+  const refused = PROTECTED_EVENT_FIELDS.filter((k) => update[k] !== undefined);
+  if (refused.length === 0) return update;
+  if (!ctx.services.config.updates.ignoreProtectedFields) {
+    throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
+  }
+  ctx.services.logger.warn({ eventId: id, fields: refused }, 'events.update: read-only fields ignored (updates.ignoreProtectedFields)');
+  const kept: Record<string, unknown> = { ...update };
+  for (const k of refused) delete kept[k];
+  return kept as Static<typeof UpdateSchema>;
+}
+
 export default defineMethod({
   id: 'events.update',
   auth: 'access',
@@ -92,10 +111,9 @@ export default defineMethod({
     update: UpdateSchema,
   }),
   async handler(ctx, p) {
+    if (isSystemStreamId(p.id)) return updateAccountEvent(ctx, p.id, p.update);
     const { user, tree, logic } = await loadScope(ctx);
-    const u = p.update;
-    const refused = PROTECTED_EVENT_FIELDS.filter((k) => u[k] !== undefined);
-    if (refused.length > 0) throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
+    const u = withoutProtectedFields(ctx, p.id, p.update);
     const store = ctx.services.stores.events;
     if ((ctx.uploads?.length ?? 0) > 0) {
       // Checked before any file moves (then again under the store's lock, on the event as it then is).
@@ -116,7 +134,7 @@ export default defineMethod({
       await removeFiles(ctx, user.id, p.id, newFiles);
       throw errors.unknownResource('event', p.id);
     }
-    ctx.services.notifier.emit(user.username, 'eventsChanged');
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.before), eventItem(updated.after)]);
     return { event: withReadTokens(ctx, updated.after) };
   },
 });

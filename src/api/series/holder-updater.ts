@@ -1,6 +1,7 @@
 import type { User } from '../../domain/types.js';
 import type { Services } from '../context.js';
 import { nowSeconds } from '../context.js';
+import { eventItem } from '../../notifications/messages.js';
 
 interface Pending {
   user: User;
@@ -69,8 +70,8 @@ export class HolderUpdater {
       duration: event.duration === null ? null : Math.max(event.duration ?? 0, max ?? 0),
       modified: nowSeconds(),
       modifiedBy: p.author,
-    }));
+    }), { skipVersion: true }); // server-kept metadata: one past version per series write would flood the history
     if (updated === null) return;
-    this.services.notifier.emit(p.user.username, 'eventsChanged');
+    this.services.notifier.emit(p.user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
   }
 }

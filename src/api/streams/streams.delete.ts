@@ -6,6 +6,7 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope, refuseMaskedSubtree } from '../stream-scope.js';
 import { flatStreamView } from './stream-view.js';
 import { removeEventFiles } from '../events/attachments.js';
+import { eventItem } from '../../notifications/messages.js';
 
 /**
  * First call trashes; on a trashed stream, deletes it with its descendants and applies the
@@ -28,7 +29,7 @@ export default defineMethod({
     if (!stream.trashed) {
       const patch = { trashed: true, modified: now, modifiedBy: authorOf(ctx) };
       await stores.streams.update(user.id, p.id, patch);
-      notifier.emit(user.username, 'streamsChanged');
+      notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id: p.id, parentId: stream.parentId } }]);
       return { stream: flatStreamView({ ...stream, ...patch }) };
     }
     refuseMaskedSubtree(logic, p.id, 'Deleting');
@@ -63,8 +64,8 @@ export default defineMethod({
     for (const f of fates) {
       if (f.fate.action === 'deleted' && withFiles.has(f.id)) await removeEventFiles(ctx, user.id, f.id);
     }
-    notifier.emit(user.username, 'streamsChanged');
-    if (fates.length > 0) notifier.emit(user.username, 'eventsChanged');
+    notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id: p.id, parentId: stream.parentId } }]);
+    if (fates.length > 0) notifier.emit(user.username, 'eventsChanged', undefined, events.map(eventItem));
     return {
       streamDeletion: { id: p.id, deleted: now },
       updatedEvents: fates.map((f) => ({ id: f.id, action: f.fate.action })),

@@ -4,6 +4,7 @@ import { errors } from '../../errors/index.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { streamView } from './stream-view.js';
+import { accountStreamsView, isAccountParent } from './account-streams.js';
 
 export default defineMethod({
   id: 'streams.get',
@@ -14,7 +15,8 @@ export default defineMethod({
     includeDeletionsSince: Type.Optional(Type.Number()),
   }, { additionalProperties: false }),
   async handler(ctx, p) {
-    const { user, tree, logic } = await loadScope(ctx);
+    const { user, tree, logic, access } = await loadScope(ctx);
+    if (isAccountParent(p.parentId)) return { streams: accountStreamsView(ctx, user, access, p.parentId) };
     const visible = (s: Stream): boolean => (p.state === 'all' || !s.trashed) && logic.canListStream(s.id);
     let roots: string[];
     if (p.parentId !== undefined && p.parentId !== null) {
@@ -34,6 +36,7 @@ export default defineMethod({
         .map((s) => s.id);
     }
     const streams = tree.toNested(roots, visible).map(streamView);
+    if (p.parentId === undefined || p.parentId === null) streams.push(...accountStreamsView(ctx, user, access, null));
     if (p.includeDeletionsSince === undefined) return { streams };
     return { streams, streamDeletions: await ctx.services.stores.streams.deletionsSince(user.id, p.includeDeletionsSince) };
   },

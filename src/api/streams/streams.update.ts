@@ -50,7 +50,10 @@ export default defineMethod({
     if (u.trashed !== undefined) changes.trashed = u.trashed;
     const updated = await ctx.services.stores.streams.update(user.id, p.id, changes).catch((err: unknown) => rethrowDuplicate(err, { id: p.id, name }));
     if (updated === null) throw errors.unknownResource('stream', p.id);
-    ctx.services.notifier.emit(user.username, 'streamsChanged');
+    ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [
+      { kind: 'streams', stream: { id: p.id, parentId: current.parentId } },
+      { kind: 'streams', stream: { id: p.id, parentId: updated.parentId } },
+    ]);
     return { stream: flatStreamView(updated) };
   },
 });

@@ -10,6 +10,8 @@ import { isReservedUsername, type RegistrationParams } from './registration-para
 import { invitationAccepted } from '../../domain/invitations.js';
 import { sendWelcomeMail } from '../../mail/account-mails.js';
 import { sendEmailVerificationMail } from '../../mail/email-verification.js';
+import { systemStreamsOf } from '../../domain/system-streams.js';
+import { storeRegistrationFields } from '../account/account-fields.js';
 
 export function taken(field: string): ApiError {
   return errors.itemAlreadyExists(`That ${field} is already taken.`, { data: { [field]: '(taken)' } });
@@ -21,6 +23,20 @@ export function registrationUnavailable(cause?: unknown): ApiError {
 
 function noCore(hosting: string): ApiError {
   return errors.invalidParametersFormat(`No available core for hosting "${hosting}".`, [{ code: 'hosting-invalid', message: 'unknown or unavailable hosting', path: '#/hosting', param: 'hosting' }]);
+}
+
+/** Values of the unique custom account fields, reserved platform-wide with the username. */
+function uniqueCustomFields(services: Services, p: RegistrationParams): Record<string, string> {
+  const unique = systemStreamsOf(services.config).customFields().filter((f) => f.isUnique && p.accountFields[f.key] !== undefined);
+  return Object.fromEntries(unique.map((f) => [f.key, p.accountFields[f.key] ?? '']));
+}
+
+/** What registration stores in the account-fields set: custom fields plus appId, invitation token, referer. */
+function registrationFieldValues(p: RegistrationParams): Record<string, string> {
+  const values: Record<string, string> = { ...p.accountFields, appId: p.appId };
+  if (p.invitationToken !== null) values['invitationToken'] = p.invitationToken;
+  if (p.referer !== null) values['referer'] = p.referer;
+  return values;
 }
 
 /** Checks that need no platform round trip: reserved names, invitation tokens. */
@@ -35,7 +51,7 @@ export function checkRegistrationAllowed(services: Services, p: RegistrationPara
 /** One platform transaction: username, unique fields, user → core mapping, core user count. */
 export async function reserveRegistration(services: Services, p: RegistrationParams, target: ReservationTarget): Promise<Reservation> {
   try {
-    return await services.platform.registrations.reserve(p.username, newId(), target, { email: p.email.toLowerCase() });
+    return await services.platform.registrations.reserve(p.username, newId(), target, { email: p.email.toLowerCase(), ...uniqueCustomFields(services, p) });
   } catch (err) {
     if (err instanceof UniqueFieldTakenError) throw taken(err.field);
     if (err instanceof NoCoreAvailableError) throw noCore(err.hosting);
@@ -76,6 +92,13 @@ export async function createReservedUser(
   } catch (err) {
     await release();
     if (err instanceof DuplicateKeyError) throw taken(err.key);
+    throw err;
+  }
+  try {
+    await storeRegistrationFields(services, user, registrationFieldValues(p));
+  } catch (err) {
+    await services.stores.users.deleteCascade(user.id).catch(() => undefined);
+    await release();
     throw err;
   }
   let confirmed = false;

@@ -1,6 +1,7 @@
 import { errors } from '../../errors/index.js';
 import { USERNAME_PATTERN } from '../../domain/username.js';
 import type { Config } from '../../config/index.js';
+import { systemStreamsOf } from '../../domain/system-streams.js';
 
 export interface RegistrationParams {
   username: string;
@@ -12,6 +13,8 @@ export interface RegistrationParams {
   language: string;
   invitationToken: string | null;
   referer: string | null;
+  /** Custom account fields (`systemStreams.account`) by key, defaults applied. */
+  accountFields: Record<string, string>;
 }
 
 export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,255}\.[^\s@]{1,63}$/;
@@ -62,10 +65,34 @@ export function parseRegistration(raw: unknown, config: Readonly<Config>, option
   if (referer !== null && (referer.length < 1 || referer.length > 99)) problems.push({ code: 'referer-invalid', message: 'referer must be 1–99 characters', param: 'referer' });
   const hosting = str(body, 'hosting') ?? null;
   const invitationToken = str(body, 'invitationToken', 'invitationtoken') ?? null;
+  const accountFields = customFieldValues(body, config, problems);
   if (problems.length > 0) {
     throw errors.invalidParametersFormat('The registration parameters are invalid.', problems.map((p) => ({ ...p, path: `#/${p.param}` })));
   }
-  return { username, password, passwordHash, email, appId, hosting, language, invitationToken, referer };
+  return { username, password, passwordHash, email, appId, hosting, language, invitationToken, referer, accountFields };
+}
+
+/**
+ * Custom account fields of a registration body (docs/api.md#custom-account-fields): a string per
+ * field, `<key>-required` when a required field is missing, `<key>-invalid` when it is not a string
+ * or does not match its `regexValidation`. A missing optional field takes its `default`, if any.
+ */
+function customFieldValues(body: Record<string, unknown>, config: Readonly<Config>, problems: Problem[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const f of systemStreamsOf(config).customFields()) {
+    const raw = body[f.key];
+    if (raw === undefined || raw === null || raw === '') {
+      if (f.isRequiredInValidation) problems.push({ code: `${f.key}-required`, message: `${f.key} is required`, param: f.key });
+      else if (f.default !== undefined) values[f.key] = f.default;
+      continue;
+    }
+    if (typeof raw !== 'string' || raw.length > 1000 || (f.regexValidation !== null && !f.regexValidation.test(raw))) {
+      problems.push({ code: `${f.key}-invalid`, message: `${f.key} is not in the expected format`, param: f.key });
+      continue;
+    }
+    values[f.key] = raw;
+  }
+  return values;
 }
 
 /** Reserved names: the `pryv` prefix, the operator's list and the first path segments of our routes. */

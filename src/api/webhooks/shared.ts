@@ -4,6 +4,9 @@ import { canManageWebhook } from '../../domain/webhook-rules.js';
 import { errors } from '../../errors/index.js';
 import type { StoredWebhook } from '../../storage/interfaces/webhooks-store.js';
 import type { RequestContext } from '../context.js';
+import { hasQuery } from '../../domain/scope-match.js';
+import { resolveScope } from '../../domain/scope-query.js';
+import { loadScope } from '../stream-scope.js';
 
 /** Shared pieces of the webhooks.* methods (Pryv API §2.6, §3). */
 
@@ -43,4 +46,17 @@ export async function loadManagedWebhook(ctx: RequestContext, id: string): Promi
   if (webhook === null) throw errors.unknownResource('webhook', id);
   if (!canManageWebhook(access, webhook)) throw errors.forbidden('The webhook was not created by this access.');
   return { user, webhook };
+}
+
+/**
+ * Scope queries are checked when set, like Socket.IO ones: resolved against the caller's access
+ * (400 for a bad shape, unknown streams; 403 for unreadable ones). They are evaluated again against
+ * the webhook's access at each change (src/webhooks/scoped-enqueue.ts).
+ */
+export async function checkScopes(ctx: RequestContext, scopes: StoredWebhook['scopes'] | undefined): Promise<void> {
+  if (scopes === undefined || scopes === null) return;
+  const entries = Object.entries(scopes).filter(([, s]) => hasQuery(s));
+  if (entries.length === 0) return;
+  const scope = await loadScope(ctx);
+  for (const [key, s] of entries) resolveScope(scope, { key, kind: s.kind ?? 'events', query: s.query ?? {} });
 }

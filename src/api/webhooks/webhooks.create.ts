@@ -8,7 +8,7 @@ import { AllowedHosts, checkDestination } from '../../webhooks/destination.js';
 import { newWebhookSecret } from '../../webhooks/signature.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
-import { caller, ScopesSchema, toApiWebhook } from './shared.js';
+import { caller, checkScopes, ScopesSchema, toApiWebhook } from './shared.js';
 
 /**
  * Pryv API §3 `webhooks.create`, by app and shared accesses only (§9 row 19). The url must not lead
@@ -34,6 +34,7 @@ export default defineMethod({
     if (refusal !== null) {
       throw errors.invalidParametersFormat(`The webhook url is refused: ${refusal}.`, [{ code: 'url-refused', message: refusal, path: '#/url', param: 'url' }]);
     }
+    await checkScopes(ctx, p.scopes);
     const { webhooks } = ctx.services.stores;
     const accessId = baseAccessId(access.id);
     if ((await webhooks.countForAccess(user.id, accessId)) >= c.maxPerAccess) {

@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
-import { loadManagedWebhook, ScopesSchema, StateSchema, toApiWebhook } from './shared.js';
+import { checkScopes, loadManagedWebhook, ScopesSchema, StateSchema, toApiWebhook } from './shared.js';
 
 const PROTECTED = [
   'id', 'accessId', 'url', 'runCount', 'failCount', 'lastRun', 'runs', 'currentRetries', 'maxRetries', 'minIntervalMs',
@@ -37,6 +37,7 @@ export default defineMethod({
     if (refused.length > 0) throw errors.forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { data: { fields: refused } });
     const { user } = await loadManagedWebhook(ctx, p.id);
     const { state, scopes } = p.update;
+    await checkScopes(ctx, scopes);
     const updated = await ctx.services.stores.webhooks.update(user.id, p.id, {
       ...(state === undefined ? {} : { state }),
       ...(scopes === undefined ? {} : { scopes }),

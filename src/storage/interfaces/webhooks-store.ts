@@ -8,7 +8,7 @@ export interface WebhookRun {
 
 export type WebhookState = 'active' | 'inactive';
 
-/** What a scope key listens to (Pryv API §6 subscriptions); `query` is kept but not evaluated yet. */
+/** What a scope key listens to (Pryv API §6 subscriptions); `query` as events.get params (src/domain/scope-query.ts). */
 export interface WebhookScope {
   kind?: 'events' | 'streams' | 'accesses';
   query?: Record<string, unknown>;
@@ -78,6 +78,10 @@ export interface WebhooksStore {
    * only unscoped webhooks and scoped ones with a key of that kind; null = all. Returns the count.
    */
   enqueue(username: string, message: string, scopeKind: string | null, now: number): Promise<number>;
+  /** Active webhooks of `username` with a scope of `kind` that has a query (their own matching, docs/api.md#webhooks). */
+  withScopeQueries(username: string, kind: string): Promise<{ userId: string; webhook: StoredWebhook }[]>;
+  /** Adds `messages` to the pending delivery of one webhook (as `enqueue` does for all). */
+  enqueueFor(userId: string, webhookId: string, messages: string[], now: number): Promise<void>;
   /**
    * `message` for every active webhook not given one since `now - dedupSeconds` (so the workers of
    * one start, each calling this, queue it once). Returns the count.

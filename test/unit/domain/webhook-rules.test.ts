@@ -10,6 +10,13 @@ describe('payloadMessages', () => {
     expect(payloadMessages(['eventsChanged', 'streamsChanged', 'webhooksServiceBoot'], scopes)).toEqual(['diary', 'tree', 'webhooksServiceBoot']);
     expect(payloadMessages(['accessesChanged'], { diary: {} })).toEqual([]);
   });
+  it('names a scope with a query only through its scope:<key> messages, while it is still a scope', () => {
+    const scopes = { notes: { query: { types: ['note/txt'] } }, all: { query: {} }, tree: { kind: 'streams', query: { streams: ['a'] } } };
+    expect(payloadMessages(['eventsChanged'], scopes)).toEqual(['all']);
+    expect(payloadMessages(['eventsChanged', 'scope:notes', 'scope:gone', 'scope:all'], scopes)).toEqual(['all', 'notes']);
+    expect(payloadMessages(['streamsChanged'], scopes)).toEqual([]);
+    expect(payloadMessages(['eventsChanged', 'scope:notes'], null)).toEqual(['eventsChanged']);
+  });
 });
 
 describe('retryDelayMs', () => {

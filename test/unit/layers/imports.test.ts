@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,16 @@ describe('layers (layers.json)', () => {
     const diagram = doc.slice(doc.indexOf('## Layers'), doc.indexOf('## Request path'));
     const folders = config.layers.flat().map((f) => `${f.replace(/^src\//, '')}/`);
     expect(folders.filter((f) => !diagram.includes(` ${f}`))).toEqual([]);
+  });
+
+  it('resolves every relative import of test/ and bench/ (tsc checks src/ only)', () => {
+    const exists = (path: string): boolean => existsSync(join(ROOT, path)) || existsSync(join(ROOT, path.replace(/\.js$/, '.ts')));
+    const missing = ['test', 'bench']
+      .flatMap(tsFiles)
+      .flatMap((from) => importsOf(from, readFileSync(join(ROOT, from), 'utf8')).map((to) => ({ from, to })))
+      .filter((e) => !e.from.endsWith('imports.test.ts') && !exists(e.to))
+      .map((e) => `${e.from} → ${e.to}`);
+    expect(missing).toEqual([]);
   });
 
   it('finds an upward import when there is one', () => {

@@ -1,9 +1,14 @@
-import type { Event, ItemDeletion } from '../../../domain/types.js';
+import type { Event } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { EventChange, EventJson, EventsQuery, EventsStore } from '../../interfaces/events-store.js';
+import { eventIntegrity } from '../../../domain/integrity.js';
+import {
+  DEFAULT_EVENTS_POLICY, type EventChange, type EventDeletion, type EventJson, type EventsQuery, type EventsStore, type EventsStorePolicy,
+  type UpdateOptions,
+} from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import { conditionSql } from './content-sql.js';
 import { inTransaction, type Db } from './db.js';
+import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 
 /**
  * Layout (migrations 3–4, 8–10): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -34,6 +39,7 @@ export function eventDoc(e: Event): string {
     createdBy: e.createdBy,
     modified: e.modified,
     modifiedBy: e.modifiedBy,
+    integrity: e.integrity,
   });
 }
 
@@ -102,7 +108,17 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
 }
 
 export class PgEventsStore implements EventsStore {
-  constructor(private readonly pool: Db) {}
+  constructor(
+    private readonly pool: Db,
+    private readonly policy: EventsStorePolicy = DEFAULT_EVENTS_POLICY,
+  ) {}
+
+  /** The event as stored: `integrity` recomputed, or dropped (a stale one would be a lie) when off. */
+  private sealed(e: Event): Event {
+    const { integrity: _old, ...rest } = e;
+    void _old;
+    return this.policy.integrity === null ? rest : { ...rest, integrity: eventIntegrity(rest, this.policy.integrity) };
+  }
 
   async *find(userId: string, query: EventsQuery): AsyncIterable<Event> {
     for await (const { doc } of this.findJson(userId, query)) yield parseDoc(doc);
@@ -144,17 +160,17 @@ export class PgEventsStore implements EventsStore {
     }
   }
 
-  async *deletionsSince(userId: string, since: number): AsyncIterable<ItemDeletion> {
+  async *deletionsSince(userId: string, since: number): AsyncIterable<EventDeletion> {
     let last: { deleted: number; id: string } | null = null;
     for (;;) {
       const params: unknown[] = [userId, since, BATCH];
-      let text = 'SELECT id, deleted FROM event_deletions WHERE user_id = $1 AND deleted > $2';
+      let text = 'SELECT id, deleted, doc FROM event_deletions WHERE user_id = $1 AND deleted > $2';
       if (last !== null) {
         params.push(last.deleted, last.id);
         text += ' AND (deleted, id) > ($4, $5)';
       }
-      const { rows } = await this.pool.query<{ id: string; deleted: number }>(`${text} ORDER BY deleted, id LIMIT $3`, params);
-      for (const r of rows) yield { id: r.id, deleted: num(r.deleted) };
+      const { rows } = await this.pool.query<{ id: string; deleted: number; doc: string | null }>(`${text} ORDER BY deleted, id LIMIT $3`, params);
+      for (const r of rows) yield toDeletion(r);
       const tail = rows[rows.length - 1];
       if (rows.length < BATCH || tail === undefined) return;
       last = { deleted: num(tail.deleted), id: tail.id };
@@ -167,7 +183,12 @@ export class PgEventsStore implements EventsStore {
     return rows[0] === undefined ? null : parseDoc(rows[0].doc);
   }
 
-  async create(userId: string, e: Event): Promise<void> {
+  async history(userId: string, id: string): Promise<Event[]> {
+    return versionsOf(this.pool, userId, id);
+  }
+
+  async create(userId: string, event: Event): Promise<Event> {
+    const e = this.sealed(event);
     try {
       // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
       await this.pool.query({
@@ -181,6 +202,10 @@ export class PgEventsStore implements EventsStore {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('id');
       throw err;
     }
+    // A re-created id (its deletion kept versions) starts with no history; only now that the insert
+    // proved the id was free.
+    if (this.policy.deletionMode !== 'keep-nothing') await forgetVersions(this.pool, userId, [e.id]);
+    return e;
   }
 
   /**
@@ -188,7 +213,7 @@ export class PgEventsStore implements EventsStore {
    * caller's, inside Stores.transaction): a concurrent update waits for this one and then reads its
    * result, so no acknowledged change is lost. `change` runs once here, with no I/O under the lock.
    */
-  async update(userId: string, id: string, change: EventChange): Promise<{ before: Event; after: Event } | null> {
+  async update(userId: string, id: string, change: EventChange, options: UpdateOptions = {}): Promise<{ before: Event; after: Event } | null> {
     return inTransaction(this.pool, async (db) => {
       const { rows } = await db.query<{ doc: string }>({
         name: 'events-get-for-update',
@@ -197,8 +222,9 @@ export class PgEventsStore implements EventsStore {
       });
       if (rows[0] === undefined) return null;
       const before = parseDoc(rows[0].doc);
-      const after = change(before);
+      const after = this.sealed(change(before));
       if (after.id !== id) throw new Error(`an event update cannot change the id (${id} → ${after.id})`);
+      if (this.policy.keepHistory && options.skipVersion !== true) await keepVersion(db, userId, id, rows[0].doc);
       await db.query({
         name: 'events-update',
         text: `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9,
@@ -216,13 +242,21 @@ export class PgEventsStore implements EventsStore {
 
   async deleteMany(userId: string, ids: string[], deleted: number): Promise<void> {
     if (ids.length === 0) return;
-    // One statement, so the rows and their deletion records change atomically without a transaction.
-    await this.pool.query(
-      `WITH gone AS (DELETE FROM events WHERE user_id = $1 AND id = ANY($2) RETURNING id)
-       INSERT INTO event_deletions (user_id, id, deleted) SELECT $1, id, $3 FROM gone
-       ON CONFLICT (user_id, id) DO UPDATE SET deleted = excluded.deleted`,
-      [userId, ids, deleted],
-    );
+    await inTransaction(this.pool, (db) => deleteWithPolicy(db, userId, ids, deleted, this.policy));
+  }
+
+  async *scanAll(): AsyncIterable<{ userId: string; event: Event }> {
+    let last: [string, string] = ['', ''];
+    for (;;) {
+      const { rows } = await this.pool.query<{ user_id: string; id: string; doc: string }>(
+        'SELECT user_id, id, doc FROM events WHERE (user_id, id) > ($1, $2) ORDER BY user_id, id LIMIT $3',
+        [...last, BATCH],
+      );
+      for (const r of rows) yield { userId: r.user_id, event: parseDoc(r.doc) };
+      const tail = rows[rows.length - 1];
+      if (rows.length < BATCH || tail === undefined) return;
+      last = [tail.user_id, tail.id];
+    }
   }
 
   async withStreams(userId: string, streamIds: string[]): Promise<Event[]> {

@@ -1,3 +1,4 @@
+import { EVENT_HISTORY_MIGRATION } from './event-history-migration.js';
 import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
 import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
 
@@ -312,6 +313,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   AUTH_ATTEMPTS_MIGRATION,
+  EVENT_HISTORY_MIGRATION,
   MFA_MAIL_MIGRATION,
 ];
 

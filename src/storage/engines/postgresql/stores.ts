@@ -12,13 +12,14 @@ import { inTransaction, type Db } from './db.js';
 import { guarded } from './guarded.js';
 import { PgMfaStore } from './mfa-store.js';
 import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
+import { DEFAULT_EVENTS_POLICY, type EventsStorePolicy } from '../../interfaces/events-store.js';
 
-export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map()): Stores {
+export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map(), eventsPolicy: EventsStorePolicy = DEFAULT_EVENTS_POLICY): Stores {
   return guarded({
     users: guarded(new PgUsersStore(pool)),
     accesses: guarded(new PgAccessesStore(pool)),
     streams: guarded(new PgStreamsStore(pool)),
-    events: guarded(new PgEventsStore(pool)),
+    events: guarded(new PgEventsStore(pool, eventsPolicy)),
     profile: guarded(new PgProfileStore(pool)),
     keyValue: guarded(new PgKeyValueStore(pool)),
     series: guarded(new PgSeriesStore(pool)),
@@ -27,6 +28,6 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     mfa: guarded(new PgMfaStore(pool)),
     mailTemplates: guarded(new PgMailTemplatesStore(pool)),
     emailVerifications: guarded(new PgEmailVerificationsStore(pool)),
-    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks))),
+    transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks, eventsPolicy))),
   });
 }

@@ -144,6 +144,29 @@ export class PgWebhooksStore implements WebhooksStore {
     return rowCount ?? 0;
   }
 
+  async withScopeQueries(username: string, kind: string): Promise<{ userId: string; webhook: StoredWebhook }[]> {
+    // Runs on every change that says which items changed; named (planned once per connection).
+    const { rows } = await this.db.query<WebhookRow & { user_id: string }>({
+      name: 'webhooks-with-scope-queries',
+      text: `SELECT w.* FROM webhooks w JOIN users u ON u.id = w.user_id
+       WHERE u.username = $1 AND w.state = 'active' AND w.scopes IS NOT NULL
+         AND EXISTS (SELECT 1 FROM jsonb_each(w.scopes) AS s(k, v)
+                     WHERE coalesce(s.v ->> 'kind', 'events') = $2 AND jsonb_typeof(s.v -> 'query') = 'object' AND s.v -> 'query' <> '{}'::jsonb)`,
+      values: [username, kind],
+    });
+    return rows.map((r) => ({ userId: r.user_id, webhook: toWebhook(r) }));
+  }
+
+  async enqueueFor(userId: string, webhookId: string, messages: string[], now: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO webhook_deliveries (user_id, webhook_id, messages, due_at)
+       SELECT w.user_id, w.id, $3::text[], greatest($4::double precision, (w.last_run ->> 'timestamp')::double precision + w.min_interval_ms / 1000.0)
+       FROM webhooks w WHERE w.user_id = $1 AND w.id = $2 AND w.state = 'active'
+       ${UPSERT}`,
+      [userId, webhookId, messages, now],
+    );
+  }
+
   async enqueueBoot(message: string, now: number, dedupSeconds: number): Promise<number> {
     const { rowCount } = await this.db.query(
       `WITH booted AS (
