@@ -39,6 +39,19 @@ Options:
 
 ${CONFIG_SOURCES}`;
 
+export const INTEGRITY_CHECK_USAGE = `Usage: bin/integrity-check [--config FILE]
+
+Recomputes the \`integrity\` of every stored event of this core and lists the mismatches: exit 0
+when there are none, 1 when some were found, 2 on an error (docs/operations.md).
+
+Options:
+  -c, --config FILE    override file, merged over config/default.yml
+  -h, --help           this text
+
+Keys that matter: storages.postgresql.* (the database it reads).
+
+${CONFIG_SOURCES}`;
+
 export const HEALTHCHECK_USAGE = `Usage: node dist/bin/healthcheck.js
 
 Container liveness probe (the Dockerfile's HEALTHCHECK): exit 0 when GET /health on the API port
