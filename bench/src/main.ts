@@ -55,7 +55,9 @@ function coreGroups(core: StartedCore | null): () => CpuGroups {
         role = roleOf(pid);
         roles.set(pid, role);
       }
-      (groups[role] ??= []).push(pid);
+      const pids = groups[role] ?? [];
+      pids.push(pid);
+      groups[role] = pids;
     }
     return groups;
   };

@@ -3,17 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { TokenVault } from '../auth/crypto.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
 import type { Access, User } from '../domain/types.js';
-import type { UsersStore } from '../storage/interfaces/users-store.js';
-import type { AccessesStore } from '../storage/interfaces/accesses-store.js';
-import type { StreamsStore } from '../storage/interfaces/streams-store.js';
-import type { EventsStore } from '../storage/interfaces/events-store.js';
-import type { ProfileStore } from '../storage/interfaces/profile-store.js';
-import type { KeyValueStore } from '../storage/interfaces/key-value-store.js';
-import type { SeriesStore } from '../storage/interfaces/series-store.js';
-import type { WebhooksStore } from '../storage/interfaces/webhooks-store.js';
-import type { AttemptsStore } from '../storage/interfaces/attempts-store.js';
-import type { MfaStore } from '../storage/interfaces/mfa-store.js';
-import type { EmailVerificationsStore, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
+import type { Stores } from '../storage/interfaces/stores.js';
 import type { PlatformDb } from '../platform/platform-db.js';
 import type { AttachmentFiles, StagedUpload } from '../storage/files/attachment-files.js';
 import type { AccessCache } from '../auth/access-cache.js';
@@ -23,28 +13,6 @@ import { baseAccessId } from '../domain/access-ids.js';
 import type { ChangeItem, ChangeKind } from '../notifications/messages.js';
 import type { NotificationBus } from '../notifications/bus.js';
 
-export interface Stores {
-  users: UsersStore;
-  accesses: AccessesStore;
-  streams: StreamsStore;
-  events: EventsStore;
-  profile: ProfileStore;
-  /** Short-lived single-use records (password-reset tokens). */
-  keyValue: KeyValueStore;
-  /** High-frequency series points (Pryv API §5). */
-  series: SeriesStore;
-  webhooks: WebhooksStore;
-  /** Failed-login and per-address request counters (src/auth/attempt-limits.ts). */
-  attempts: AttemptsStore;
-  /** Confirmed second factors (mfa.*). */
-  mfa: MfaStore;
-  /** Mail-template parts set by the admin routes. */
-  mailTemplates: MailTemplatesStore;
-  /** Verified email addresses (account.verifyEmail). */
-  emailVerifications: EmailVerificationsStore;
-  /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
-  transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
-}
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
 export interface Notifier {

@@ -36,3 +36,11 @@ export function accessUrl(config: Readonly<Config>): string {
 export function ownUrls(config: Readonly<Config>): string[] {
   return [config.platform.publicUrl, registerUrl(config), accessUrl(config)];
 }
+
+/** Where a core serves its assets (src/http/assets-routes.ts). */
+export const ASSETS_PATH = 'www/assets/';
+
+/** The assets URL apps are given: `service.assetsUrl` when set, else this core's own copy. */
+export function assetsDefinitionsUrl(config: Readonly<Config>): string {
+  return config.service.assetsUrl ?? `${config.platform.publicUrl}${ASSETS_PATH}index.json`;
+}

@@ -1,9 +1,9 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
-import { dependencyError } from '../errors/dependency.js';
+import { dependencyError } from './dependency-error.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
-import { checkParams, compileParams, type CompiledParams } from './validation.js';
+import { checkParams, compileParams, type CompiledParams } from '../validation/validation.js';
 
 interface Registered {
   def: MethodDef<TSchema, unknown>;
@@ -40,7 +40,7 @@ export class MethodRegistry {
   /** Runs one method; `coerce` for params parsed from a query string. Throws ApiError. */
   async call(ctx: CallContext, id: string, params: unknown, options: { coerce?: boolean } = {}): Promise<unknown> {
     const entry = this.methods.get(this.aliases.get(id) ?? id);
-    if (entry === undefined) throw new ApiError('invalid-method', `Unknown method "${id}"`, { data: { method: id } });
+    if (entry === undefined) throw errors.invalidMethod(`Unknown method "${id}"`, { data: { method: id } });
     const { def } = entry;
     const p = params ?? {};
     checkParams(entry.params, p, options.coerce === true);
@@ -48,7 +48,7 @@ export class MethodRegistry {
     if (def.auth !== 'public') {
       if (full.access === null) throw errors.missingToken();
       if (def.auth === 'personal' && full.access.type !== 'personal') {
-        throw new ApiError('forbidden', 'This method needs a personal access.');
+        throw errors.forbidden('This method needs a personal access.');
       }
     }
     full.services.accessCache.recordCall(full, def.id);
@@ -59,7 +59,7 @@ export class MethodRegistry {
   async callBatch(ctx: CallContext, calls: unknown, maxCalls: number): Promise<{ results: unknown[] }> {
     if (!Array.isArray(calls)) throw errors.invalidRequestStructure('A batch call body must be an array of method calls.');
     if (calls.length > maxCalls) {
-      throw new ApiError('too-many-results', `A batch may hold at most ${maxCalls} calls.`, { data: { limit: maxCalls } });
+      throw errors.tooManyResults(`A batch may hold at most ${maxCalls} calls.`, { data: { limit: maxCalls } });
     }
     const results: unknown[] = [];
     for (const call of calls) {
@@ -68,9 +68,9 @@ export class MethodRegistry {
           throw errors.invalidRequestStructure('Each batch call needs a "method" string and "params".');
         }
         const { method, params } = call as { method: string; params?: unknown };
-        if (method === 'callBatch') throw new ApiError('invalid-method', 'Batches cannot be nested.');
+        if (method === 'callBatch') throw errors.invalidMethod('Batches cannot be nested.');
         if (this.get(method)?.notInBatch === true) {
-          throw new ApiError('forbidden', `"${method}" cannot be called in a batch: call it on its own.`, { data: { method, reason: 'not-in-batch' } });
+          throw errors.forbidden(`"${method}" cannot be called in a batch: call it on its own.`, { data: { method, reason: 'not-in-batch' } });
         }
         results.push(await collect(await this.call(ctx, method, params ?? {}), ctx.services.config.limits.maxResultItems));
       } catch (err) {
@@ -93,7 +93,7 @@ export async function collect(result: unknown, maxItems: number): Promise<unknow
     // Stores may yield stored JSON text (written as-is over HTTP); batch/socket callers get objects.
     for await (const item of a.items) {
       if (items.length >= maxItems) {
-        throw new ApiError('too-many-results', `More than ${maxItems} items: use paging (skip/limit) or a plain HTTP call, which streams.`, {
+        throw errors.tooManyResults(`More than ${maxItems} items: use paging (skip/limit) or a plain HTTP call, which streams.`, {
           data: { limit: maxItems },
         });
       }

@@ -1,12 +1,11 @@
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import type { User } from '../domain/types.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import type { Services } from './context.js';
-
-export const USERNAME_PATTERN = /^[a-z0-9][a-z0-9-]{3,58}[a-z0-9]$/;
 
 export function unknownUser(username: string): ApiError {
   // SDK callers match on "Unknown user" (Pryv API §1.1).
-  return new ApiError('unknown-resource', `Unknown user "${username}"`, { data: { id: username } });
+  return errors.unknownResource('user', username);
 }
 
 /**
@@ -21,7 +20,7 @@ export async function resolveUser(services: Services, username: string): Promise
   if (services.config.platform.mode === 'multi') {
     const home = await services.platform.homeCoreOf(normalized);
     if (home !== null && home.coreId !== services.config.core.id) {
-      throw new ApiError('wrong-core', `User "${normalized}" lives on another core.`, {
+      throw errors.wrongCore(`User "${normalized}" lives on another core.`, {
         data: { coreUrl: home.url },
         extra: { coreUrl: home.url },
       });

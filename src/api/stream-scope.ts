@@ -1,7 +1,7 @@
 import { AccessLogic } from '../domain/access-logic.js';
 import { StreamsTree } from '../domain/streams-tree.js';
 import type { Access, User } from '../domain/types.js';
-import { ApiError, errors } from '../errors/index.js';
+import { type ApiError, errors } from '../errors/index.js';
 import { DuplicateKeyError } from '../storage/interfaces/errors.js';
 import type { RequestContext } from './context.js';
 
@@ -22,7 +22,7 @@ export async function loadScope(ctx: RequestContext): Promise<StreamScope> {
 }
 
 export function forbidden(message: string, data?: unknown): ApiError {
-  return new ApiError('forbidden', message, data === undefined ? {} : { data });
+  return errors.forbidden(message, data === undefined ? {} : { data });
 }
 
 /**
@@ -41,7 +41,7 @@ export function refuseMaskedSubtree(logic: AccessLogic, streamId: string, action
 /** DuplicateKeyError → 409 item-already-exists with the clashing key (§1.4); anything else rethrown. */
 export function rethrowDuplicate(err: unknown, values: Record<string, unknown>): never {
   if (err instanceof DuplicateKeyError) {
-    throw new ApiError('item-already-exists', `An item with the same ${err.key} already exists.`, {
+    throw errors.itemAlreadyExists(`An item with the same ${err.key} already exists.`, {
       data: { [err.key]: values[err.key] },
     });
   }

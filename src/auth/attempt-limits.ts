@@ -1,6 +1,6 @@
 import { isIPv6 } from 'node:net';
 import type { Config } from '../config/index.js';
-import type { Services } from '../api/context.js';
+import type { AttemptDeps } from './auth-deps.js';
 import { errors } from '../errors/index.js';
 
 export type LimitName = keyof Config['attemptLimits'];
@@ -30,7 +30,7 @@ export interface Reservation {
  * creation): a locked limit throws 429 too-many-attempts with the seconds to wait. Counting first,
  * in PostgreSQL, makes parallel requests (several workers, several clones) count one by one.
  */
-export async function reserveAttempts(services: Services, limits: { name: LimitName; id: string | null | undefined }[]): Promise<Reservation> {
+export async function reserveAttempts(services: AttemptDeps, limits: { name: LimitName; id: string | null | undefined }[]): Promise<Reservation> {
   const now = Date.now() / 1000;
   const taken: { key: string; name: LimitName }[] = [];
   for (const { name, id } of limits) {

@@ -1,12 +1,12 @@
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import type { Access, User } from '../domain/types.js';
-import type { Services } from '../api/context.js';
+import type { AuthDeps } from './auth-deps.js';
 import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
 import { apiAccessId } from '../domain/access-ids.js';
 
 export function invalidToken(): ApiError {
   // The SDK matches on this message substring (Pryv API §1.2).
-  return new ApiError('invalid-access-token', 'Cannot find access from token.', { httpStatus: 403 });
+  return errors.invalidAccessToken('Cannot find access from token.', { httpStatus: 403 });
 }
 
 /**
@@ -14,7 +14,7 @@ export function invalidToken(): ApiError {
  * getAccessInfo and the `Pryv-Access-Id` header name the current version); the token is unsealed
  * only when the caller may see it.
  */
-export function toAccess(services: Services, stored: StoredAccess, knownToken?: string): Access {
+export function toAccess(services: AuthDeps, stored: StoredAccess, knownToken?: string): Access {
   const { tokenHash: _h, tokenSealed, serial, ...rest } = stored;
   void _h;
   return { ...rest, id: apiAccessId(stored.id, serial), token: knownToken ?? services.vault.decrypt(tokenSealed) };
@@ -27,7 +27,7 @@ export function toAccess(services: Services, stored: StoredAccess, knownToken?: 
  * `fresh` reads the store past this worker's cache: Socket.IO re-checks after an access change made
  * on another worker, whose revocation this worker's cache may not see for `auth.accessCacheMs`.
  */
-export async function authenticate(services: Services, user: User, token: string, options: { fresh?: boolean } = {}): Promise<Access> {
+export async function authenticate(services: AuthDeps, user: User, token: string, options: { fresh?: boolean } = {}): Promise<Access> {
   const hash = services.vault.lookupHash(token);
   const stored = options.fresh === true ? await services.stores.accesses.findByTokenHash(user.id, hash) : await services.accessCache.find(user.id, hash);
   if (stored === null || stored.deleted !== null) throw invalidToken();
@@ -35,11 +35,11 @@ export async function authenticate(services: Services, user: User, token: string
   if (stored.type === 'personal') {
     const lastActivity = Math.max(stored.lastUsed ?? 0, stored.created);
     if (now - lastActivity > services.config.auth.sessionMaxAgeSeconds) {
-      throw new ApiError('invalid-access-token', 'Access session has expired.', { httpStatus: 403 });
+      throw errors.invalidAccessToken('Access session has expired.', { httpStatus: 403 });
     }
   }
   if (stored.expires !== null && stored.expires < now) {
-    throw new ApiError('forbidden', 'Access has expired.', { data: { expired: stored.expires } });
+    throw errors.forbidden('Access has expired.', { data: { expired: stored.expires } });
   }
   return toAccess(services, stored, token);
 }

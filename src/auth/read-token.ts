@@ -1,7 +1,7 @@
-import type { Services } from '../api/context.js';
+import type { AuthDeps } from './auth-deps.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { Access, User } from '../domain/types.js';
-import { ApiError } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import { authenticate } from './authenticate.js';
 import { safeEqual, type TokenVault } from './crypto.js';
 
@@ -19,11 +19,11 @@ export function readTokenFor(vault: TokenVault, access: Pick<Access, 'id' | 'tok
 }
 
 function badReadToken(): ApiError {
-  return new ApiError('invalid-access-token', 'Invalid read token.', { httpStatus: 401 });
+  return errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
 }
 
 /** The access behind a read token for `fileId`, or 401 invalid-access-token, whatever the reason. */
-export async function accessFromReadToken(services: Services, user: User, readToken: string, fileId: string): Promise<Access> {
+export async function accessFromReadToken(services: AuthDeps, user: User, readToken: string, fileId: string): Promise<Access> {
   // The mac has a fixed length and may itself contain '-': split from the end.
   const cut = readToken.length - MAC_LENGTH - 1;
   if (cut < 1 || readToken[cut] !== '-') throw badReadToken();

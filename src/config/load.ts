@@ -107,7 +107,9 @@ export function envOverrides(env: NodeJS.ProcessEnv): { overrides: PlainObject; 
     let node = overrides;
     for (const seg of path.slice(0, -1)) {
       const next = node[seg];
-      node = isPlainObject(next) ? next : (node[seg] = {});
+      const child = isPlainObject(next) ? next : {};
+      node[seg] = child;
+      node = child;
     }
     node[path[path.length - 1] as string] = value;
   }
@@ -140,7 +142,7 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined): strin
   return (errors ?? []).map((e) => {
     const where = e.instancePath === '' ? '(root)' : e.instancePath.slice(1).replaceAll('/', '.');
     if (e.keyword === 'additionalProperties') {
-      return `${where === '(root)' ? '' : where + '.'}${String(e.params['additionalProperty'])}: unknown key`;
+      return `${where === '(root)' ? '' : `${where}.`}${String(e.params['additionalProperty'])}: unknown key`;
     }
     if (e.keyword === 'anyOf' || e.keyword === 'const') return `${where}: ${e.message ?? 'invalid'}`;
     return `${where}: ${e.message ?? 'invalid'}`;

@@ -45,8 +45,14 @@ export async function startDnsServer(config: Readonly<Config>, platform: Platfor
         .catch((err: Error) => log.debug({ err: err.message }, 'dns answer not sent'));
     };
     const question = request.questions[0];
-    if (request.questions.length !== 1 || question === undefined) return reply(RCODE.FORMERR);
-    if (request.header.opcode !== 0) return reply(RCODE.NOTIMP);
+    if (request.questions.length !== 1 || question === undefined) {
+      reply(RCODE.FORMERR);
+      return;
+    }
+    if (request.header.opcode !== 0) {
+      reply(RCODE.NOTIMP);
+      return;
+    }
     zone.answer(question.name, question.type).then(
       (a) => reply(a.rcode, a.answers, a.authorities),
       (err: Error) => {

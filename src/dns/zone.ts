@@ -1,4 +1,4 @@
-import { USERNAME_PATTERN } from '../api/resolve-user.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import type { CoreRecord } from '../platform/cores.js';
 import type { HomeCore } from '../platform/platform-db.js';
 

@@ -34,6 +34,7 @@ function isScalar(v: unknown): v is Scalar {
 }
 
 /** Lone surrogates and NUL cannot be stored in a JSON document here, so no stored value has them. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this finds.
 const UNSTORABLE = /[\uD800-\uDFFF\u0000]/u;
 
 function checkString(field: ContentField, s: string): void {

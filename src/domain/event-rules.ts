@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import type { EventTypes } from './event-types.js';
 import type { StreamsTree } from './streams-tree.js';
 
@@ -15,11 +15,11 @@ export function uniqueIds(ids: readonly string[]): string[] {
 export function checkEventStreams(tree: StreamsTree, streamIds: readonly string[], mustBeLive: readonly string[] = streamIds): void {
   const unknown = streamIds.filter((id) => !tree.has(id));
   if (unknown.length > 0) {
-    throw new ApiError('unknown-referenced-resource', `Unknown stream(s): ${unknown.join(', ')}`, { data: { streamIds: unknown } });
+    throw errors.unknownReferencedResource(`Unknown stream(s): ${unknown.join(', ')}`, { data: { streamIds: unknown } });
   }
   const trashed = mustBeLive.filter((id) => tree.get(id)?.trashed === true);
   if (trashed.length > 0) {
-    throw new ApiError('invalid-operation', `Stream(s) in the trash: ${trashed.join(', ')}`, { data: { trashedReference: 'streamIds' } });
+    throw errors.invalidOperation(`Stream(s) in the trash: ${trashed.join(', ')}`, { data: { trashedReference: 'streamIds' } });
   }
 }
 
@@ -27,7 +27,7 @@ export function checkEventStreams(tree: StreamsTree, streamIds: readonly string[
 export function seriesContent(types: EventTypes, type: string): { elementType: string; fields: string[]; required: string[] } {
   const leaf = type.slice(SERIES.length);
   const schema = types.schemaOf(leaf);
-  if (schema === null) throw new ApiError('invalid-event-type', `Unknown series element type "${leaf}".`, { data: { type } });
+  if (schema === null) throw errors.invalidEventType(`Unknown series element type "${leaf}".`, { data: { type } });
   const props = schema['properties'];
   if (schema['type'] === 'object' && typeof props === 'object' && props !== null) {
     const required = Array.isArray(schema['required']) ? (schema['required'] as unknown[]).filter((r): r is string => typeof r === 'string') : [];
@@ -57,7 +57,7 @@ export function resolveContent(types: EventTypes, type: string, content: unknown
 /** A type change may not cross between normal and series events (§2.3). */
 export function checkTypeChange(from: string, to: string): void {
   if (isSeriesType(from) !== isSeriesType(to)) {
-    throw new ApiError('invalid-operation', 'An event cannot change between a normal and a series type.', { data: { type: to } });
+    throw errors.invalidOperation('An event cannot change between a normal and a series type.', { data: { type: to } });
   }
 }
 

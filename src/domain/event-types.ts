@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { projectRoot } from '../util/project-root.js';
-import { toParamErrors, type ParamError } from '../api/validation.js';
+import { toParamErrors, type ParamError } from '../validation/validation.js';
 
 export interface FlatTypes {
   version: string;

@@ -1,9 +1,29 @@
-import { ApiError, errors } from '../errors/index.js';
-import type { EventsQuery } from '../storage/interfaces/events-store.js';
+import { type ApiError, errors } from '../errors/index.js';
 import { isPlainObject } from '../util/objects.js';
-import { parseContentQuery } from './content-query.js';
+import { parseContentQuery, type ContentCondition } from './content-query.js';
 import type { AccessLogic } from './access-logic.js';
 import type { StreamsTree } from './streams-tree.js';
+
+/**
+ * A resolved events query (buildEventsQuery below turns API params into this): stream ids are
+ * already expanded to concrete ids and filtered by permissions.
+ */
+export interface EventsQuery {
+  /** OR of clauses; an event matches a clause when it has a stream in `any`, one in each `all` set, none in `not`. */
+  streams: { any: string[]; all: string[][]; not: string[] }[] | null;
+  /** Exact types, or `class/` prefixes for `class/*`. */
+  types: { exact: string[]; prefixes: string[] } | null;
+  fromTime: number | null;
+  toTime: number | null;
+  running: boolean | null;
+  state: 'default' | 'trashed' | 'all';
+  modifiedSince: number | null;
+  sortAscending: boolean;
+  skip: number;
+  limit: number | null;
+  /** Content / clientData conditions, all AND-ed (domain/content-query.ts has the semantics). */
+  content?: ContentCondition[];
+}
 
 /** events.get params as the method's schema lets them through (Pryv API §3.1). */
 export interface EventsGetInput {
@@ -97,10 +117,10 @@ function checkReferenced(scope: ReadScope, ids: string[]): void {
     if (raw === '*') continue;
     const { id } = split(raw);
     if (!scope.tree.has(id)) unknown.push(id);
-    else if (!scope.logic.canReadEvents(id)) throw new ApiError('forbidden', `Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
+    else if (!scope.logic.canReadEvents(id)) throw errors.forbidden(`Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
   }
   if (unknown.length > 0) {
-    throw new ApiError('unknown-referenced-resource', `Unknown stream(s): ${unknown.join(', ')}`, { data: { streams: unknown } });
+    throw errors.unknownReferencedResource(`Unknown stream(s): ${unknown.join(', ')}`, { data: { streams: unknown } });
   }
 }
 

@@ -48,7 +48,7 @@ function eventForHash(event: Event): Record<string, unknown> {
   const e: Record<string, unknown> = { ...rest };
   if (e.duration === 0) delete e.duration;
   if (e.trashed !== true) delete e.trashed;
-  if (event.attachments !== undefined) e.attachments = event.attachments.map(({ readToken: _t, ...a }) => (void _t, a));
+  if (event.attachments !== undefined) e.attachments = event.attachments.map(({ readToken: _t, ...a }) => a);
   return e;
 }
 

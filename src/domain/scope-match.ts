@@ -1,6 +1,10 @@
-import type { EventsQuery } from '../storage/interfaces/events-store.js';
-import type { ChangeItem } from '../notifications/messages.js';
+import type { EventsQuery } from './events-query.js';
 import { matchesContentQuery } from './content-query.js';
+
+/** What scope matching needs of a changed item; never sent to clients (notifications/messages.ts carries it). */
+export type ChangeItem =
+  | { kind: 'events'; event: { streamIds: string[]; type: string; content?: unknown; clientData?: unknown } }
+  | { kind: 'streams'; stream: { id: string; parentId: string | null } };
 
 /**
  * Scoped notifications (the reference's NotificationEngine; docs/api.md#scoped-subscriptions): a

@@ -1,6 +1,6 @@
 import type { ValidateFunction } from 'ajv';
-import { compileStrict } from '../api/validation.js';
-import { ApiError } from '../errors/index.js';
+import { compileStrict } from '../validation/validation.js';
+import { errors, type ApiError } from '../errors/index.js';
 import type { EventTypes } from './event-types.js';
 import { seriesContent } from './event-rules.js';
 
@@ -37,7 +37,7 @@ export interface ParsedPoints {
 }
 
 function structureError(message: string, data?: Record<string, unknown>): ApiError {
-  return new ApiError('invalid-request-structure', message, data === undefined ? {} : { data });
+  return errors.invalidRequestStructure(message, data === undefined ? {} : { data });
 }
 
 const toNumber = (v: unknown): number | typeof INVALID => {

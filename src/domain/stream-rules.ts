@@ -1,4 +1,4 @@
-import { ApiError } from '../errors/index.js';
+import { errors } from '../errors/index.js';
 import type { StreamsTree } from './streams-tree.js';
 
 /** Ids a client may never use (Pryv API §1.5). */
@@ -17,11 +17,11 @@ export function slugifyStreamId(raw: string): string {
 
 /** The id to store for a client-supplied stream id, or 400 invalid-item-id. */
 export function checkStreamId(raw: string): string {
-  if (RESERVED_IDS.has(raw)) throw new ApiError('invalid-item-id', `"${raw}" is not a valid stream id.`, { data: { id: raw } });
+  if (RESERVED_IDS.has(raw)) throw errors.invalidItemId(`"${raw}" is not a valid stream id.`, { data: { id: raw } });
   // `:`-prefixed ids belong to system streams and stores (§1.5).
-  if (raw.startsWith(':')) throw new ApiError('invalid-item-id', `Stream ids starting with ":" are reserved.`, { data: { id: raw } });
+  if (raw.startsWith(':')) throw errors.invalidItemId(`Stream ids starting with ":" are reserved.`, { data: { id: raw } });
   const id = slugifyStreamId(raw);
-  if (id.length === 0 || id.length > 100) throw new ApiError('invalid-item-id', `"${raw}" is not a valid stream id.`, { data: { id: raw } });
+  if (id.length === 0 || id.length > 100) throw errors.invalidItemId(`"${raw}" is not a valid stream id.`, { data: { id: raw } });
   return id;
 }
 
@@ -35,10 +35,10 @@ export function checkParent(tree: StreamsTree, parentId: string | null): void {
   if (parentId === null) return;
   const parent = tree.get(parentId);
   if (parent === undefined) {
-    throw new ApiError('unknown-referenced-resource', `Unknown parent stream "${parentId}"`, { data: { parentId } });
+    throw errors.unknownReferencedResource(`Unknown parent stream "${parentId}"`, { data: { parentId } });
   }
   if (tree.isTrashed(parentId)) {
-    throw new ApiError('invalid-operation', `The parent stream "${parentId}" is in the trash.`, { data: { trashedReference: 'parentId' } });
+    throw errors.invalidOperation(`The parent stream "${parentId}" is in the trash.`, { data: { trashedReference: 'parentId' } });
   }
 }
 
@@ -46,7 +46,7 @@ export function checkParent(tree: StreamsTree, parentId: string | null): void {
 export function checkMove(tree: StreamsTree, id: string, newParentId: string | null): void {
   if (newParentId === null) return;
   if (newParentId === id || tree.subtree(id).includes(newParentId)) {
-    throw new ApiError('invalid-operation', 'A stream cannot be moved under itself or one of its descendants.', { data: { parentId: newParentId } });
+    throw errors.invalidOperation('A stream cannot be moved under itself or one of its descendants.', { data: { parentId: newParentId } });
   }
 }
 
@@ -59,7 +59,7 @@ export type EventFate =
 export function eventFateOnStreamDeletion(streamIds: string[], subtree: ReadonlySet<string>, parentId: string | null, merge: boolean): EventFate {
   const kept = streamIds.filter((s) => !subtree.has(s));
   if (merge) {
-    if (parentId === null) throw new ApiError('invalid-operation', 'Events of a root stream cannot be merged into a parent.');
+    if (parentId === null) throw errors.invalidOperation('Events of a root stream cannot be merged into a parent.');
     // In place: the parent takes the position of the first subtree id.
     return { action: 'mergedToParent', streamIds: [...new Set(streamIds.map((s) => (subtree.has(s) ? parentId : s)))] };
   }

@@ -11,6 +11,9 @@ export const ERROR_STATUS = {
   'invitationToken-invalid': 400,
   'unknown-referenced-resource': 400,
   'missing-header': 400,
+  /** Register-service routes (access requests): ids the reference register sends (Pryv API §4.4). */
+  'invalid-parameters': 400,
+  'unknown-access-key': 400,
   // mfa.* (the reference's ids): a parameter missing, or a code that is wrong or expired.
   'missing-parameter': 400,
   'invalid-parameter': 400,
@@ -19,6 +22,9 @@ export const ERROR_STATUS = {
   forbidden: 403,
   'unknown-resource': 404,
   'invalid-method': 404,
+  /** Register-service discovery routes: the SDK's userExists() reads this id (Pryv API §4.3). */
+  'unknown-user': 404,
+  'unknown-email': 404,
   'item-already-exists': 409,
   'stale-resource': 409,
   'removed-method': 410,

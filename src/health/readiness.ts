@@ -1,5 +1,5 @@
 import type { DependencyHealth } from '../storage/interfaces/storage-engine.js';
-import type { CoreState } from '../master/ipc.js';
+import type { CoreState } from '../notifications/ipc.js';
 
 export interface ReadinessReport {
   ready: boolean;

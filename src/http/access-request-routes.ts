@@ -4,12 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.js';
 import type { Services } from '../api/context.js';
 import { accessUrl, apiEndpoint, registerUrl } from '../api/endpoints.js';
-import { USERNAME_PATTERN } from '../api/resolve-user.js';
+import { USERNAME_PATTERN } from '../domain/username.js';
 import { serviceInfo } from '../api/service/service-info.js';
-import { compileStrict, toParamErrors } from '../api/validation.js';
+import { compileStrict, toParamErrors } from '../validation/validation.js';
 import { LEVELS } from '../domain/types.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { reserveAttempts } from '../auth/attempt-limits.js';
+import { errors } from '../errors/index.js';
 
 /** Access-request flow (Pryv API §4.4): an app asks, the auth page answers, the app polls. */
 const KIND = 'access-request';
@@ -64,12 +65,6 @@ interface StoredState {
 const validStart = compileStrict(StartBody);
 const validUpdate = compileStrict(UpdateBody);
 
-class BadRequest extends Error {
-  constructor(readonly id: 'invalid-parameters' | 'unknown-access-key', message: string, readonly data?: unknown) {
-    super(message);
-  }
-}
-
 /** `prefix` itself or a URL under it (not `https://auth.example.com.evil.org` for `https://auth.example.com`). */
 function isUnder(url: string, prefix: string): boolean {
   if (!url.startsWith(prefix)) return false;
@@ -80,12 +75,12 @@ function isUnder(url: string, prefix: string): boolean {
 function buildAuthUrl(config: Readonly<Config>, body: Static<typeof StartBody>, key: string, poll: string, lang: string): string {
   const base = body.authUrl ?? config.access.defaultAuthUrl;
   const trusted = [config.access.defaultAuthUrl, ...config.access.trustedAuthUrls];
-  if (!trusted.some((t) => isUnder(base, t))) throw new BadRequest('invalid-parameters', `authUrl "${base}" is not a trusted auth page.`);
+  if (!trusted.some((t) => isUnder(base, t))) throw errors.invalidParameters(`authUrl "${base}" is not a trusted auth page.`);
   let url: URL;
   try {
     url = new URL(base);
   } catch {
-    throw new BadRequest('invalid-parameters', `authUrl "${base}" is not a URL.`);
+    throw errors.invalidParameters(`authUrl "${base}" is not a URL.`);
   }
   const q = url.searchParams;
   q.set('lang', lang);
@@ -149,18 +144,18 @@ function answer(services: Services, reply: FastifyReply, s: StoredState): Fastif
 function updated(services: Services, current: StoredState, body: Static<typeof UpdateBody>): StoredState {
   // A request answered for good stays answered: only a pending or redirected one may change.
   if (current.status !== 'NEED_SIGNIN' && current.status !== 'REDIRECTED') {
-    throw new BadRequest('invalid-parameters', `This access request is already ${current.status}.`);
+    throw errors.invalidParameters(`This access request is already ${current.status}.`);
   }
   const base = { request: current.request };
   switch (body.status) {
     case 'ACCEPTED': {
-      if (body.username === undefined || body.token === undefined) throw new BadRequest('invalid-parameters', 'ACCEPTED needs username and token.');
+      if (body.username === undefined || body.token === undefined) throw errors.invalidParameters('ACCEPTED needs username and token.');
       const endpoint = body.apiEndpoint ?? apiEndpoint(services.config, body.username, body.token);
       const sealed = services.vault.encrypt(JSON.stringify({ token: body.token, apiEndpoint: endpoint }));
       return { ...base, status: 'ACCEPTED', username: body.username, sealed };
     }
     case 'REDIRECTED':
-      if (body.redirectUrl === undefined) throw new BadRequest('invalid-parameters', 'REDIRECTED needs redirectUrl.');
+      if (body.redirectUrl === undefined) throw errors.invalidParameters('REDIRECTED needs redirectUrl.');
       return { ...base, status: 'REDIRECTED', redirectUrl: body.redirectUrl };
     default:
       return { ...base, status: body.status === 'REFUSED' ? 'REFUSED' : 'ERROR', reasonId: body.reasonId ?? body.reasonID, message: body.message };
@@ -173,21 +168,17 @@ export async function accessRequestRoutes(app: FastifyInstance, opts: { services
   const { services } = opts;
   const ttlMs = services.config.access.requestTtlSeconds * 1000;
 
-  // Ad-hoc `{error: {id}}` bodies, as the reference register service sends on these routes (§1.4).
-  app.setErrorHandler(async (err, _req, reply) => {
-    if (!(err instanceof BadRequest)) throw err;
-    return reply.code(400).send({ error: { id: err.id, message: err.message, ...(err.data === undefined ? {} : { data: err.data }) } });
-  });
-
+  // The reference register service's ids on these routes (invalid-parameters, unknown-access-key,
+  // §1.4), registered in src/errors/ids.ts and answered by the one error handler.
   const load = async (key: string): Promise<StoredState> => {
     const state = KEY.test(key) ? ((await services.platform.getRequestState(key, KIND)) as StoredState | null) : null;
-    if (state === null) throw new BadRequest('unknown-access-key', `Unknown or expired access key "${key}".`);
+    if (state === null) throw errors.unknownAccessKey(key);
     return state;
   };
 
   app.post('/reg/access', async (req, reply) => {
     await reserveAttempts(services, [{ name: 'accessRequestPerAddress', id: req.ip }]);
-    if (!validStart(req.body)) throw new BadRequest('invalid-parameters', 'Invalid access request.', toParamErrors(validStart.errors));
+    if (!validStart(req.body)) throw errors.invalidParameters('Invalid access request.', { data: toParamErrors(validStart.errors) });
     const state = startState(services.config, req.body as Static<typeof StartBody>);
     await services.platform.putRequestState(String(state.request['key']), KIND, state, ttlMs);
     return answer(services, reply, state);
@@ -197,7 +188,7 @@ export async function accessRequestRoutes(app: FastifyInstance, opts: { services
 
   app.post('/reg/access/:key', async (req: KeyReq, reply) => {
     const current = await load(req.params.key);
-    if (!validUpdate(req.body)) throw new BadRequest('invalid-parameters', 'Invalid access state.', toParamErrors(validUpdate.errors));
+    if (!validUpdate(req.body)) throw errors.invalidParameters('Invalid access state.', { data: toParamErrors(validUpdate.errors) });
     const next = updated(services, current, req.body as Static<typeof UpdateBody>);
     await services.platform.putRequestState(req.params.key, KIND, next, ttlMs);
     return answer(services, reply, next);

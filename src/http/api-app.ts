@@ -18,7 +18,7 @@ import { seriesRoutes } from './series-routes.js';
 import { attachmentRoutes } from './attachment-routes.js';
 import { previewsForwardRoutes } from './previews-forward.js';
 import { openApiDocument } from './openapi.js';
-import { attachSocketServer } from '../notifications/socket-server.js';
+import { attachSocketServer } from '../socket-io/socket-server.js';
 import { webhookDeliveryHooks } from '../webhooks/delivery.js';
 
 /**

@@ -3,13 +3,13 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { Readiness } from '../health/readiness.js';
-import type { WorkerRole } from '../master/ipc.js';
+import type { WorkerRole } from '../notifications/ipc.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { healthRoutes } from './plugins/health.js';
-import { API_VERSION, meta } from './meta.js';
-import { ApiError, errors } from '../errors/index.js';
+import { API_VERSION, meta } from '../domain/meta.js';
+import { errors } from '../errors/index.js';
 import { rewriteForHost } from './host-routing.js';
-import { assertSafeInput, assertSafeQuery } from '../api/input-limits.js';
+import { assertSafeInput, assertSafeQuery } from '../validation/input-limits.js';
 import { recordRoutes } from './route-table.js';
 import { requestLogController } from './request-log.js';
 
@@ -51,7 +51,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     frameworkErrors: (err, _req, reply) => {
       const e =
         err.code === 'FST_ERR_MAX_PARAM_LENGTH'
-          ? new ApiError('invalid-request-structure', `A path segment is longer than ${MAX_PARAM_LENGTH} characters.`, { httpStatus: 414 })
+          ? errors.invalidRequestStructure(`A path segment is longer than ${MAX_PARAM_LENGTH} characters.`, { httpStatus: 414 })
           : errors.invalidRequestStructure('Malformed URL.');
       void (reply as unknown as FastifyReply).code(e.httpStatus).send({ error: e.toJSON(), meta: meta(config.service.serial) });
     },
@@ -64,7 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req) => {
     if ((req.url?.length ?? 0) > config.limits.queryMaxBytes) throw errors.uriTooLong(config.limits.queryMaxBytes);
   });
-  // The input rules of every route, once (src/api/input-limits.ts): path segments, query, parsed body.
+  // The input rules of every route, once (src/validation/input-limits.ts): path segments, query, parsed body.
   app.addHook('preValidation', async (req) => {
     assertSafeInput(req.params, '#');
     const q = req.url.indexOf('?');

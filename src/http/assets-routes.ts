@@ -4,6 +4,7 @@ import { extname, join, relative, sep } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config/index.js';
 import { errors } from '../errors/index.js';
+import { ASSETS_PATH } from '../api/endpoints.js';
 import { projectRoot } from '../util/project-root.js';
 
 /**
@@ -12,8 +13,6 @@ import { projectRoot } from '../util/project-root.js';
  * default CSS, the sign-in button's HTML, CSS and messages, the logo). They ship in `www/assets/`
  * and are read once at start: no file-system access per request, so no path can escape the folder.
  */
-export const ASSETS_PATH = 'www/assets/';
-
 const TYPES: Record<string, string> = {
   '.json': 'application/json; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
@@ -30,10 +29,6 @@ export interface Asset {
   etag: string;
 }
 
-/** The assets URL apps are given: `service.assetsUrl` when set, else this core's own copy. */
-export function assetsDefinitionsUrl(config: Readonly<Config>): string {
-  return config.service.assetsUrl ?? `${config.platform.publicUrl}${ASSETS_PATH}index.json`;
-}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>

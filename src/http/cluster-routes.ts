@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
 import { members } from '../cluster/membership.js';
-import { ApiError, errors } from '../errors/index.js';
+import { type ApiError, errors } from '../errors/index.js';
 import { ClusterRepository, type TokenState } from '../platform/cluster-repo.js';
 
 interface JoinBody {
@@ -25,7 +25,7 @@ function parse(req: FastifyRequest): JoinBody {
 }
 
 const refused = (state: Exclude<TokenState, 'valid'>): ApiError =>
-  new ApiError('invalid-access-token', STATE_MESSAGE[state], { httpStatus: 403, data: { state } });
+  errors.invalidAccessToken(STATE_MESSAGE[state], { httpStatus: 403, data: { state } });
 
 /**
  * The two calls a bootstrapping core makes to the core that issued its bundle, authenticated by the
@@ -54,7 +54,7 @@ export async function clusterRoutes(app: FastifyInstance, opts: { services: Serv
     });
     const member = all.find((m) => m.id === coreId);
     if (member === undefined || !member.reachable) {
-      throw new ApiError('invalid-operation', `${coreId} is not a reachable member of the rqlite cluster yet`, { data: { coreId } });
+      throw errors.invalidOperation(`${coreId} is not a reachable member of the rqlite cluster yet`, { data: { coreId } });
     }
     if (!(await repo.consumeToken(coreId, token))) throw refused('used');
     req.log.info({ coreId }, 'core joined the cluster: token burnt, core available');

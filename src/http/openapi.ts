@@ -2,7 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { MethodRegistry } from '../api/registry.js';
 import type { RouteSpec } from '../api/routes.js';
 import type { Config } from '../config/index.js';
-import { API_VERSION } from './meta.js';
+import { API_VERSION } from '../domain/meta.js';
 import { MAIL_MFA_PATHS } from './openapi-mail-mfa.js';
 import { REGISTER_PATHS } from './openapi-extra.js';
 import { COMPONENT_SCHEMAS, ERROR_RESPONSE, METHOD_RESULTS, jsonResponse, ref, type Json } from './openapi-schemas.js';

@@ -36,7 +36,7 @@ export async function previewsForwardRoutes(app: FastifyInstance, opts: { servic
       if (typeof v === 'string') headers[name] = v;
     }
     headers['x-request-id'] ??= req.id;
-    let res;
+    let res: Awaited<ReturnType<typeof request>>;
     try {
       // req.url is already host-rewritten (subdomain mode) into `/{username}/…`, as the worker expects.
       res = await request(`${origin}${req.url}`, { method: 'GET', headers, headersTimeout: timeout, bodyTimeout: timeout });

@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { RequestContext, Services } from '../api/context.js';
-import { resolveUser } from '../api/resolve-user.js';
+import type { Services } from '../api/context.js';
+import { previewSource } from '../api/events/preview-source.js';
 import { errors } from '../errors/index.js';
 import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
 import { Previews } from '../previews/previews.js';
 import type { Desired } from '../previews/sizing.js';
-import { meta } from './meta.js';
-import { parseQuery } from './query.js';
+import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
-import { callerAccess } from './user-api.js';
+import { userContext } from './plugins/user-context.js';
 
 type Req = FastifyRequest<{ Params: { username: string; id: string } }>;
 
@@ -38,17 +37,13 @@ export async function previewsRoutes(app: FastifyInstance, opts: { services: Ser
   const { config } = services;
   const previews = new Previews(new PreviewCache(previewsCacheDirOf(config)), config.previews);
 
+  const contextOf = userContext(services);
   const serve = async (req: Req, reply: FastifyReply): Promise<unknown> => {
-    const user = await resolveUser(services, req.params.username);
-    const query = parseQuery(req.url.split('?')[1] ?? '');
-    const { access, callerId } = await callerAccess(services, user, req, query, false);
-    if (access === null) throw errors.missingToken();
-    reply.header('pryv-access-id', access.id);
-    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : null;
-    const ctx: RequestContext = { services, user, access, callerId, origin, referer: null, methodId: 'events.getPreview' };
-    services.accessCache.recordCall(ctx, ctx.methodId);
-    const file = await previews.get(ctx, req.params.id, desiredSize(query));
-    if (file === null) return reply.code(204).send();
+    const { ctx, query } = await contextOf(req, reply, { methodId: 'events.getPreview', record: true, missing: errors.missingToken });
+    const desired = desiredSize(query);
+    const picture = await previewSource(ctx, req.params.id);
+    if (picture === null) return reply.code(204).send();
+    const file = await previews.get(picture, desired);
     reply.headers({ 'content-type': 'image/jpeg', 'content-length': String(file.size), 'cache-control': 'private' });
     return reply.send(file.stream);
   };

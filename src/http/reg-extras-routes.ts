@@ -3,7 +3,7 @@ import type { Services } from '../api/context.js';
 import { invitationAccepted } from '../domain/invitations.js';
 import { errors } from '../errors/index.js';
 import { isPlainObject } from '../util/objects.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 
 /**
  * Register-service extras (Pryv API §4.3): the invitation-token check registration forms call, and

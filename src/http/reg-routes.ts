@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
-import { isReservedUsername } from '../api/users/registration-params.js';
 import { createUser } from '../api/users/users.create.js';
 import { FORWARDED_HEADER } from '../api/users/placement.js';
-import { coreUrlOfEmail, coreUrlOfUser, hostings } from '../api/users/discovery.js';
+import { hostings } from '../api/users/discovery.js';
+import { checkEmail, checkUsername, coreOfQuery, serverOf, usernameOfEmail } from '../api/users/users.lookups.js';
 import { serviceInfo } from '../api/service/service-info.js';
-import { resolveUser, USERNAME_PATTERN } from '../api/resolve-user.js';
-import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
-import { reserveAttempts } from '../auth/attempt-limits.js';
+import { resolveUser } from '../api/resolve-user.js';
+import { errors } from '../errors/index.js';
+import { meta } from '../domain/meta.js';
 
 type Params = { Params: Record<string, string>; Querystring: Record<string, string | undefined> };
 
@@ -35,7 +34,7 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
 
   // Methods removed from the API answer 410 rather than a bare 404 (Pryv API §1.4).
   const removed = async (): Promise<never> => {
-    throw new ApiError('removed-method', 'This method has been removed from the API.');
+    throw errors.removedMethod('This method has been removed from the API.');
   };
   for (const path of ['/:username/auth/who-am-i', '/:username/events/start', '/:username/events/stop', '/reg/:username/username/check', '/reg/:email/email/check']) {
     app.all(path, removed);
@@ -49,21 +48,8 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
   };
   for (const url of ['/users', '/reg/users', '/reg/user']) app.post(url, create);
 
-  app.get('/reg/:username/check_username', async (req: FastifyRequest<Params>) => {
-    const username = (req.params['username'] ?? '').toLowerCase();
-    if (!USERNAME_PATTERN.test(username)) {
-      throw errors.invalidParametersFormat('Invalid username.', [{ code: 'username-invalid', message: 'invalid username', path: '#/username', param: 'username' }]);
-    }
-    if (isReservedUsername(username, config)) return withMeta({ reserved: true, reason: 'RESERVED_USER_NAME' });
-    return withMeta({ reserved: (await services.platform.coreOf(username)) !== null });
-  });
-  app.get('/reg/:email/check_email', async (req: FastifyRequest<Params>) => {
-    const email = (req.params['email'] ?? '').toLowerCase();
-    if ((await services.platform.usernameFor('email', email)) !== null) {
-      throw new ApiError('item-already-exists', 'That email is already taken.', { data: { email } });
-    }
-    return withMeta({ reserved: false });
-  });
+  app.get('/reg/:username/check_username', async (req: FastifyRequest<Params>) => withMeta(await checkUsername(services, req.params['username'] ?? '')));
+  app.get('/reg/:email/check_email', async (req: FastifyRequest<Params>) => withMeta(await checkEmail(services, req.params['email'] ?? '')));
 
   // One string each: a repeated parameter (`?username=a&username=b`) is a 400, not a crash (#16).
   const coresQuery = {
@@ -71,41 +57,19 @@ export async function regRoutes(app: FastifyInstance, opts: { services: Services
     properties: { username: { type: 'string', maxLength: 320 }, email: { type: 'string', maxLength: 320 } },
     additionalProperties: false,
   } as const;
-  app.get('/reg/cores', { schema: { querystring: coresQuery } }, async (req: FastifyRequest<Params>) => {
-    const { username, email } = req.query;
-    if ((username === undefined) === (email === undefined)) {
-      throw errors.invalidParametersFormat('Give exactly one of username or email.', [{ code: 'missing-required-field', message: 'username or email', path: '#', param: 'username' }]);
-    }
-    if (username !== undefined) {
-      const url = await coreUrlOfUser(services, username);
-      if (url === null) throw new ApiError('unknown-resource', `Unknown user "${username}"`);
-      return withMeta({ core: { url } });
-    }
-    return withMeta({ core: { url: await coreUrlOfEmail(services, email ?? '') } });
-  });
+  app.get('/reg/cores', { schema: { querystring: coresQuery } }, async (req: FastifyRequest<Params>) => withMeta(await coreOfQuery(services, req.query)));
 
   app.get('/reg/hostings', async () => withMeta(await hostings(services)));
 
-  const serverOf = (username: string): Promise<string | null> => coreUrlOfUser(services, username);
-  app.post('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
+  app.post('/reg/:username/server', async (req: FastifyRequest<Params>) => {
     const username = req.params['username'] ?? '';
-    const server = await serverOf(username);
-    // The SDK's userExists() reads this exact id (Pryv API §4.3).
-    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
-    return withMeta({ server, alias: username });
+    return withMeta({ server: await serverOf(services, username), alias: username });
   });
   app.get('/reg/:username/server', async (req: FastifyRequest<Params>, reply) => {
     const username = req.params['username'] ?? '';
-    const server = await serverOf(username);
-    if (server === null) return reply.code(404).send({ error: { id: 'unknown-user', message: `Unknown user "${username}"` } });
-    return reply.redirect(`${server}?username=${encodeURIComponent(username)}`, 302);
+    return reply.redirect(`${await serverOf(services, username)}?username=${encodeURIComponent(username)}`, 302);
   });
   for (const [suffix, key] of [['uid', 'uid'], ['username', 'username']] as const) {
-    app.get(`/reg/:email/${suffix}`, async (req: FastifyRequest<Params>, reply) => {
-      const email = (req.params['email'] ?? '').toLowerCase();
-      const username = await services.platform.usernameFor('email', email);
-      if (username === null) return reply.code(404).send({ error: { id: 'unknown-email', message: 'Unknown email' } });
-      return withMeta({ [key]: username });
-    });
+    app.get(`/reg/:email/${suffix}`, async (req: FastifyRequest<Params>) => withMeta({ [key]: await usernameOfEmail(services, req.params['email'] ?? '') }));
   }
 }

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import { isStreamed, type StreamedResult } from '../api/method.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 
 /**
  * Sends a method result with its `meta`. Streamed results (events.get) are written item by item in

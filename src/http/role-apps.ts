@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Services } from '../api/context.js';
 import type { Readiness } from '../health/readiness.js';
-import type { WorkerRole } from '../master/ipc.js';
+import type { WorkerRole } from '../notifications/ipc.js';
 import { buildApp } from './app.js';
 import { corsHooks } from './plugins/cors.js';
 import { seriesRoutes } from './series-routes.js';

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
-import { resolveUser } from '../api/resolve-user.js';
 import { HolderUpdater } from '../api/series/holder-updater.js';
 import type { SeriesContext, SeriesDeps } from '../api/series/holders.js';
 import { seriesStoreCall } from '../api/series/holders.js';
@@ -9,12 +8,14 @@ import { addBatch } from '../api/series/series.batch.js';
 import { addPoints } from '../api/series/series.add.js';
 import { getPoints } from '../api/series/series.get.js';
 import { SeriesLayouts } from '../domain/series-format.js';
-import { ApiError } from '../errors/index.js';
-import { meta } from './meta.js';
-import { parseQuery } from './query.js';
-import { callerAccess } from './user-api.js';
+import { errors } from '../errors/index.js';
+import { meta } from '../domain/meta.js';
+import { userContext, withAccess } from './plugins/user-context.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
+
+const missingToken = () =>
+  errors.missingHeader('Missing access token: send it in the Authorization header or the "auth" query parameter.', { httpStatus: 401 });
 
 /**
  * The high-frequency series routes (Pryv API §5), registered on both the HFS workers' app and the
@@ -32,22 +33,11 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
   // Pending holder updates are written before the app (and the pool after it) closes.
   app.addHook('onClose', async () => deps.updater.flush());
 
+  const contextOf = userContext(services);
   /** User, then token (§5: no token → 401 missing-header; §9 row 28: on reads and writes alike). */
   const context = async (req: Req, reply: FastifyReply, methodId: string): Promise<{ ctx: SeriesContext; query: Record<string, unknown> }> => {
-    const user = await resolveUser(services, req.params['username'] ?? '');
-    const { auth: _auth, ...query } = parseQuery(req.url.split('?')[1] ?? '');
-    const { access, callerId } = await callerAccess(services, user, req, { auth: _auth }, false);
-    if (access === null) {
-      throw new ApiError('missing-header', 'Missing access token: send it in the Authorization header or the "auth" query parameter.', {
-        httpStatus: 401,
-      });
-    }
-    reply.header('pryv-access-id', access.id);
-    const origin = typeof req.headers.origin === 'string' ? req.headers.origin : null;
-    const referer = typeof req.headers.referer === 'string' ? req.headers.referer : null;
-    const ctx: SeriesContext = { services, user, access, callerId, origin, referer, methodId };
-    services.accessCache.recordCall(ctx, methodId);
-    return { ctx, query };
+    const { ctx, query } = await contextOf(req, reply, { methodId, record: true, missing: missingToken });
+    return { ctx: withAccess(ctx), query };
   };
   const ok = (reply: FastifyReply): FastifyReply => reply.code(200).send({ status: 'ok', meta: meta(serial) });
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
-import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
+import { errors } from '../errors/index.js';
+import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
 
 interface Check {
@@ -54,7 +54,7 @@ export async function systemExtrasRoutes(app: FastifyInstance, opts: { services:
   // was removed by hand or lost with a core; the user's data on any core is not touched.
   app.delete('/system/users/:username', async (req: UserReq) => {
     if (req.query['onlyReg'] !== 'true') {
-      throw new ApiError('invalid-operation', 'Only platform entries can be deleted here (onlyReg=true); DELETE /users/{username} deletes a user.');
+      throw errors.invalidOperation('Only platform entries can be deleted here (onlyReg=true); DELETE /users/{username} deletes a user.');
     }
     const dryRun = req.query['dryRun'] === 'true';
     const username = req.params.username.toLowerCase();

@@ -8,7 +8,7 @@ import { MAIL_KINDS } from '../mail/mailer.js';
 import { MAIL_PARTS, templatePart, templatesDirOf } from '../mail/templates.js';
 import type { MailTemplateKey, MailTemplatePart } from '../storage/interfaces/mail-templates-store.js';
 import { deactivateMfa } from '../mfa/mfa-state.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
 
 type KeyReq = FastifyRequest<{ Params: { type: string; lang: string; part: string } }>;

@@ -9,7 +9,7 @@ import { safeEqual } from '../auth/crypto.js';
 import { extractToken } from '../auth/extract-token.js';
 import type { User } from '../domain/types.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from './meta.js';
+import { meta } from '../domain/meta.js';
 import { indexedFieldValues } from '../api/account/account-fields.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
@@ -86,7 +86,9 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
       for (let i = 0; i < users.length; i += 16) {
         const chunk = users.slice(i, i + 16);
         const fields = await Promise.all(chunk.map((u) => indexedFieldValues(services, u)));
-        chunk.forEach((u, j) => listed.push({ ...fields[j], username: u.username, id: u.id, email: u.email, language: u.language, core: config.core.id }));
+        chunk.forEach((u, j) => {
+          listed.push({ ...fields[j], username: u.username, id: u.id, email: u.email, language: u.language, core: config.core.id });
+        });
       }
       return withMeta({ users: listed });
     });
@@ -132,5 +134,5 @@ async function assertPersonalTokenOf(services: Services, user: User, req: Fastif
   if (found === null) throw hidden(req);
   const access = await authenticate(services, user, found.token).catch(() => null);
   if (access === null) throw hidden(req);
-  if (access.type !== 'personal') throw new ApiError('forbidden', 'Only a personal access of this user may delete it.');
+  if (access.type !== 'personal') throw errors.forbidden('Only a personal access of this user may delete it.');
 }

@@ -28,6 +28,7 @@ export function safeMimeType(type: string | undefined): string {
 /** File names are metadata only (never a path): control characters dropped, length bounded. */
 export function safeFileName(name: string | undefined): string {
   // Cut by code points: halving a surrogate pair would leave a string PostgreSQL's jsonb refuses.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this removes.
   const clean = Array.from((name ?? '').replace(/[\u0000-\u001f\u007f]/g, '')).slice(0, MAX_FILE_NAME).join('');
   return clean === '' ? 'file' : clean;
 }
@@ -38,7 +39,7 @@ function toApiError(err: unknown, config: Readonly<Config>): ApiError {
   const code = (err as { code?: unknown }).code;
   if (code === 'FST_REQ_FILE_TOO_LARGE') return errors.fileTooLarge(config.attachments.maxSizeBytes);
   if (code === 'FST_FILES_LIMIT') {
-    return new ApiError('invalid-request-structure', `At most ${config.attachments.maxFilesPerRequest} files per request.`, {
+    return errors.invalidRequestStructure(`At most ${config.attachments.maxFilesPerRequest} files per request.`, {
       httpStatus: 413,
       data: { limit: config.attachments.maxFilesPerRequest },
     });

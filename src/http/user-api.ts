@@ -4,14 +4,11 @@ import type { Services } from '../api/context.js';
 import type { MethodRegistry } from '../api/registry.js';
 import { buildParams, matchRoute, type RouteSpec } from '../api/routes.js';
 import { formOverride } from './form-body.js';
-import { resolveUser } from '../api/resolve-user.js';
-import { authenticate } from '../auth/authenticate.js';
-import { extractToken } from '../auth/extract-token.js';
-import type { Access, User } from '../domain/types.js';
+import type { Access } from '../domain/types.js';
 import { errors } from '../errors/index.js';
-import { parseQuery } from './query.js';
 import { respond } from './respond.js';
 import { receiveMultipart, type ReceivedMultipart } from './uploads.js';
+import { userContext } from './plugins/user-context.js';
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 
@@ -19,34 +16,6 @@ export interface UserApiOptions {
   services: Services;
   registry: MethodRegistry;
   routes: RouteSpec[];
-}
-
-function header(req: FastifyRequest, name: string): string | null {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : null;
-}
-
-/** Resolves the caller's access when a token is given; public methods tolerate a bad one. */
-export async function callerAccess(
-  services: Services,
-  user: User,
-  req: FastifyRequest,
-  query: Record<string, unknown>,
-  isPublic: boolean,
-): Promise<{ access: Access | null; callerId: string | null; token: string | null }> {
-  const found = extractToken({
-    authorization: header(req, 'authorization') ?? undefined,
-    queryAuth: typeof query['auth'] === 'string' ? query['auth'] : undefined,
-    formAuth: formOverride(req)?.auth ?? undefined,
-  });
-  if (found === null) return { access: null, callerId: null, token: null };
-  try {
-    return { access: await authenticate(services, user, found.token), callerId: found.callerId, token: found.token };
-  } catch (err) {
-    // A public method may take another kind of token there (mfa.*: the mfaToken).
-    if (isPublic) return { access: null, callerId: null, token: found.token };
-    throw err;
-  }
 }
 
 /**
@@ -65,6 +34,7 @@ async function multipartBody(services: Services, req: Req, spec: RouteSpec | nul
 /** Every `/{username}/…` route of the method table, plus the batch call on `POST /{username}/`. */
 export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions): Promise<void> {
   const { services, registry } = opts;
+  const contextOf = userContext(services);
   const serial = services.config.service.serial;
   // Multipart parsing stays in this plugin's scope; bodies are read by multipartBody() only.
   await app.register(fastifyMultipart);
@@ -82,22 +52,16 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
 
   const handle = (routeSpec: RouteSpec | null) => async (req: Req, reply: FastifyReply) => {
     const { spec, path } = overridden(req, routeSpec);
-    const username = req.params['username'] ?? '';
-    const user = await resolveUser(services, username);
-    const query = parseQuery(req.url.split('?')[1] ?? '');
     const def = spec === null ? null : registry.get(spec.method);
     if (spec !== null && def === undefined) throw errors.unknownRoute(req.method, req.url);
-    const { access, callerId, token } = await callerAccess(services, user, req, query, def?.auth === 'public');
-    if (access !== null) reply.header('pryv-access-id', access.id);
-    const received = await multipartBody(services, req, spec, access);
-    const ctx = { services, user, access, callerId, origin: header(req, 'origin'), referer: header(req, 'referer'), clientAddress: req.ip, uploads: received?.uploads, bearerToken: token };
+    // `auth` is transport, not a method param: the query comes back without it.
+    const { ctx: caller, query: methodQuery, token } = await contextOf(req, reply, { methodId: spec?.method ?? 'callBatch', isPublic: def?.auth === 'public' });
+    const received = await multipartBody(services, req, spec, caller.access);
+    const ctx = { ...caller, uploads: received?.uploads, bearerToken: token };
     if (spec === null) {
-      if (access === null) throw errors.missingToken();
+      if (ctx.access === null) throw errors.missingToken();
       return respond(reply, 200, await registry.callBatch(ctx, req.body, services.config.limits.batchMaxCalls), serial);
     }
-    // `auth` is transport, not a method param.
-    const { auth: _auth, ...methodQuery } = query;
-    void _auth;
     const params = buildParams(spec, path, methodQuery, received === null ? req.body : received.json);
     try {
       const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });

@@ -70,7 +70,7 @@ export class SmtpMailer implements Mailer {
 
   private async deliver(mail: MailRequest): Promise<void> {
     const log = { kind: mail.kind, component: 'mail' };
-    let rendered;
+    let rendered: Awaited<ReturnType<typeof renderMail>>;
     try {
       rendered = await renderMail(this.config, this.templates, mail.kind, mail.language, mail.vars);
     } catch (err) {

@@ -1,7 +1,7 @@
 import { databaseSettings } from '../secrets/database-password.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { CoreState } from './ipc.js';
+import type { CoreState } from '../notifications/ipc.js';
 import { CoresRepository } from '../platform/cores.js';
 import { RegistrationsRepository } from '../platform/registrations.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:cluster';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../logging/logger.js';
-import type { MasterToWorker, WorkerRole } from './ipc.js';
+import type { MasterToWorker, WorkerRole } from '../notifications/ipc.js';
 
 export interface ConnectionQueueSettings {
   /** Connections waiting for a worker, per port; more are closed at once. */

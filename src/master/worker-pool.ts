@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
 import { projectRoot } from '../util/project-root.js';
 import { ConnectionBroker } from './connection-broker.js';
-import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from './ipc.js';
+import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from '../notifications/ipc.js';
 
 interface RoleState {
   role: WorkerRole;

@@ -1,3 +1,5 @@
+import type { ChangeItem } from '../domain/scope-match.js';
+
 /**
  * Change notifications (Pryv API §6): what happened to whose data. Clients get no data with them;
  * `items` says which items changed, for scoped subscriptions only (src/domain/scope-match.ts).
@@ -13,10 +15,8 @@ export interface ChangeMessage {
   items?: ChangeItem[];
 }
 
-/** What scope matching needs of a changed item; never sent to clients. */
-export type ChangeItem =
-  | { kind: 'events'; event: { streamIds: string[]; type: string; content?: unknown; clientData?: unknown } }
-  | { kind: 'streams'; stream: { id: string; parentId: string | null } };
+// What scope matching needs of a changed item: the domain's type (src/domain/scope-match.ts).
+export type { ChangeItem };
 
 /** The fields of an event that scopes match on (its id and the rest are never relayed). */
 export function eventItem(e: { streamIds: string[]; type: string; content?: unknown; clientData?: unknown }): ChangeItem {

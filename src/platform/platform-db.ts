@@ -1,6 +1,5 @@
 import { PlatformDbConstraintError } from './errors.js';
 import type { RqliteClient } from './rqlite-client.js';
-import type { Statement } from './response.js';
 import { CoresRepository, type CoreRecord } from './cores.js';
 import { PlatformCache, type PlatformCacheOptions } from './platform-cache.js';
 import { RegistrationsRepository, UniqueFieldTakenError } from './registrations.js';

@@ -107,7 +107,7 @@ export class PreviewCache implements DerivedFiles {
         for (const name of await listDir(eventDir)) {
           const file = join(eventDir, name);
           const st = await stat(file).catch(() => null);
-          if (st !== null && st.isFile() && st.mtimeMs < cutoff) {
+          if (st?.isFile() && st.mtimeMs < cutoff) {
             await rm(file, { force: true });
             removed += 1;
           }

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import type { Services } from '../api/context.js';
+import type { TokenVault } from '../auth/crypto.js';
+import type { Config } from '../config/index.js';
 import { BOOT_MESSAGE, payloadMessages, retryDelayMs, scopeKindOf } from '../domain/webhook-rules.js';
 import type { Logger } from '../logging/logger.js';
+import type { NotificationBus } from '../notifications/bus.js';
 import type { ChangeMessage } from '../notifications/messages.js';
+import type { Stores } from '../storage/interfaces/stores.js';
 import type { ClaimedDelivery, WebhookRun } from '../storage/interfaces/webhooks-store.js';
 import { WebhookSender, type CallOutcome } from './sender.js';
 import { enqueueScopeMatches } from './scoped-enqueue.js';
@@ -16,7 +19,14 @@ const MAX_IN_FLIGHT = 16;
 /** The API workers of one start each queue the boot message; within this window it goes once. */
 const BOOT_DEDUP_S = 60;
 
-export type DeliveryDeps = Pick<Services, 'config' | 'logger' | 'stores' | 'vault' | 'bus'>;
+/** What delivery needs; the worker's services (src/api/context.ts) satisfy it as they are. */
+export interface DeliveryDeps {
+  config: Readonly<Config>;
+  logger: Logger;
+  stores: Stores;
+  vault: TokenVault;
+  bus: NotificationBus;
+}
 
 /**
  * Webhook delivery (Pryv API §3.5, issue #5). State lives in PostgreSQL, never in timers: every

@@ -1,5 +1,5 @@
-import { resolveScope } from '../api/scope-query.js';
-import type { Stores } from '../api/context.js';
+import { resolveScope } from '../domain/scope-query.js';
+import type { Stores } from '../storage/interfaces/stores.js';
 import { AccessLogic } from '../domain/access-logic.js';
 import { hasQuery, matchedKeys, type PreparedScope, type ScopeKind } from '../domain/scope-match.js';
 import { StreamsTree } from '../domain/streams-tree.js';

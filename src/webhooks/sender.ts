@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import { API_VERSION } from '../http/meta.js';
+import { API_VERSION } from '../domain/meta.js';
 import { AllowedHosts, DestinationRefusedError, guardedLookup, refuseUrl } from './destination.js';
 import { SIGNATURE_HEADER, signatureHeader, WEBHOOK_ID_HEADER } from './signature.js';
 

@@ -2,13 +2,13 @@ import { loadConfig, workerConfig, WORKER_CONFIG_ENV, type Config } from '../con
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
 import { buildRoleApp } from '../http/role-apps.js';
-import { buildServices } from '../api/services.js';
+import { buildServices } from './services.js';
 import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
 import { loadEventTypes } from '../api/service/event-types-source.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
 import { databaseSettings } from '../secrets/database-password.js';
 import { NotificationBus } from '../notifications/bus.js';
-import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../master/ipc.js';
+import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../notifications/ipc.js';
 import { createPlatformClient } from '../platform/platform-client.js';
 import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
 import { Socket } from 'node:net';

@@ -1,7 +1,7 @@
 import { inject } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
-import type { Stores } from '../../src/api/context.js';
+import type { Stores } from '../../src/storage/interfaces/stores.js';
 import { createPgStores } from '../../src/storage/engines/postgresql/stores.js';
 import type { StorageEngine } from '../../src/storage/interfaces/storage-engine.js';
 import type { EventsStorePolicy } from '../../src/storage/interfaces/events-store.js';

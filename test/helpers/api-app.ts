@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { buildServices } from '../../src/api/services.js';
+import { buildServices } from '../../src/worker/services.js';
 import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';

@@ -154,8 +154,9 @@ export class CoreContainer {
 
   async waitHealth(status: string, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let last = '';
-    while ((last = await this.inspect('{{.State.Health.Status}}')) !== status) {
+    for (;;) {
+      const last = await this.inspect('{{.State.Health.Status}}');
+      if (last === status) break;
       if (Date.now() > deadline) throw await this.fail(`health is "${last}", not "${status}", after ${timeoutMs} ms`);
       await sleep(500);
     }

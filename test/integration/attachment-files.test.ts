@@ -44,7 +44,9 @@ describe('AttachmentFiles.commit', () => {
     const datas = Array.from({ length: 5 }, (_, i) => Buffer.from(`file ${i} `.repeat(1000 * (i + 1))));
     const staged = await Promise.all(datas.map((d) => files.stage(Readable.from([d]))));
     await Promise.all(staged.map((s, i) => files.commit(s, 'user1', 'event2', `f${i}`)));
-    datas.forEach((d, i) => expect(readFileSync(join(root, 'user1', 'event2', `f${i}`)).equals(d)).toBe(true));
+    datas.forEach((d, i) => {
+      expect(readFileSync(join(root, 'user1', 'event2', `f${i}`)).equals(d)).toBe(true);
+    });
     expect(staging()).toEqual([]);
   });
 

@@ -62,7 +62,9 @@ describe('concurrent updates of one event', () => {
     const id = await newEvent({ clientData: { start: true } });
     const answers = await Promise.all(Array.from({ length: N }, (_, i) => api('PUT', `/events/${id}`, { clientData: { [`k${i}`]: i } })));
     expect(answers.map((a) => a.status)).toEqual(Array(N).fill(200));
-    answers.forEach((a, i) => expect(a.json.event.clientData?.[`k${i}`]).toBe(i));
+    answers.forEach((a, i) => {
+      expect(a.json.event.clientData?.[`k${i}`]).toBe(i);
+    });
     const stored = (await api('GET', `/events/${id}`)).json.event.clientData ?? {};
     const expected = Object.fromEntries([['start', true], ...Array.from({ length: N }, (_, i) => [`k${i}`, i])]);
     expect(stored).toEqual(expected);

@@ -5,7 +5,7 @@ import { createApiTestApp, randomUsername, type ApiTestApp, type TestUser } from
 
 /**
  * Issue #16, "the long tail": each of these answered 500 unexpected-error before the input rules
- * (src/api/input-limits.ts); each must be a 400 with the right error id, and the core goes on serving.
+ * (src/validation/input-limits.ts); each must be a 400 with the right error id, and the core goes on serving.
  */
 let t: ApiTestApp;
 let u: TestUser;

@@ -2,7 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, randomUsername, type ApiTestApp } from '../helpers/api-app.js';
-import { PLACEMENT_TTL_SECONDS, placementProof, verifyPlacement } from '../../src/api/users/placement.js';
+import { PLACEMENT_TTL_SECONDS, placementProof } from '../../src/api/users/placement.js';
 
 /** Placement (Pryv API §4.2): least-loaded available core of the hosting; other cores get the call forwarded. */
 const suffix = randomBytes(4).toString('hex');

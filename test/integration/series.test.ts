@@ -1,99 +1,14 @@
-import type { FastifyInstance, InjectOptions } from 'fastify';
-import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Services } from '../../src/api/context.js';
 import type { Config } from '../../src/config/index.js';
-import type { Level } from '../../src/domain/types.js';
-import { Readiness } from '../../src/health/readiness.js';
 import { buildHfsApp } from '../../src/http/role-apps.js';
-import { PgSeriesStore } from '../../src/storage/engines/postgresql/series-store.js';
-import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
-import { freePort } from '../helpers/free-port.js';
+import { accessIds, APPS, call, changes, event, flat, holder, points, readiness, t, tokens, u, useSeriesFixture, write } from '../helpers/series-fixture.js';
 
 /**
- * High-frequency series (Pryv API §5, issue #4) on both apps that serve them: the API app (:3000,
- * where the SDK posts) and the HFS workers' app (:4000), on one real PostgreSQL.
+ * High-frequency series (Pryv API §5, issue #4) on both apps that serve them (test/helpers/series-fixture.ts):
+ * round trips, batches, permissions, concurrent writers, holder metadata. Errors: series-errors.test.ts.
  */
-let t: ApiTestApp;
-let hfs: FastifyInstance;
-let u: TestUser;
-const tokens: Record<string, string> = {};
-const accessIds: Record<string, string> = {};
-let changes: string[] = [];
-const readiness = new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 });
-
-type AppName = 'api' | 'hfs';
-const APPS: AppName[] = ['api', 'hfs'];
-const appOf = (name: AppName): FastifyInstance => (name === 'api' ? t.app : hfs);
-
-interface Call {
-  who?: string | null;
-  payload?: unknown;
-  raw?: string;
-  headers?: Record<string, string>;
-}
-async function call(app: AppName, method: 'GET' | 'POST' | 'DELETE', path: string, c: Call = {}, user = u) {
-  const headers: Record<string, string> = { ...(c.headers ?? {}) };
-  if (c.who !== null) headers['authorization'] = tokens[c.who ?? 'P'] ?? c.who ?? '';
-  const opts: InjectOptions = { method, url: path.startsWith('/') ? path : `/${user.username}/${path}`, headers };
-  if (c.raw !== undefined) {
-    opts.payload = c.raw;
-    headers['content-type'] = 'application/json';
-  } else if (c.payload !== undefined) opts.payload = c.payload as object;
-  const res = await appOf(app).inject(opts);
-  return { status: res.statusCode, body: res.json(), headers: res.headers };
-}
-const flat = (fields: string[], points: unknown[][]) => ({ format: 'flatJSON', fields, points });
-
-/** Holders start a day back: reads without toDeltaTime stop at the current time. */
-async function holder(type = 'series:mass/kg', extra: Record<string, unknown> = {}): Promise<string> {
-  const res = await call('api', 'POST', 'events', { payload: { streamIds: ['weight'], type, time: Date.now() / 1000 - 86_400, ...extra } });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body.event.id as string;
-}
-async function write(app: AppName, id: string, body: unknown, who = 'P') {
-  const res = await call(app, 'POST', `events/${id}/series`, { who, payload: body });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body;
-}
-async function points(app: AppName, id: string, query = '', who = 'P') {
-  const res = await call(app, 'GET', `events/${id}/series${query}`, { who });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.body as { format: string; fields: string[]; points: unknown[][]; meta: { serverTime: number } };
-}
-async function event(id: string) {
-  return (await call('api', 'GET', `events/${id}`)).body.event;
-}
-async function access(name: string, perms: [string, Level][], extra: { expires?: number } = {}): Promise<void> {
-  const a = await t.createAccess(u, { type: 'app', name, permissions: perms.map(([streamId, level]) => ({ streamId, level })), ...extra });
-  tokens[name] = a.token;
-  accessIds[name] = a.id;
-}
-
-beforeAll(async () => {
-  // Holder updates before the answer, so assertions need no waiting (coalescing has its own test).
-  t = await createApiTestApp({ HOMECORE_SERIES__METADATA_UPDATE_DELAY_MS: '0' });
-  hfs = await buildHfsApp(t.services, readiness);
-  await hfs.ready();
-  u = await t.createUser();
-  tokens['P'] = u.token;
-  for (const s of [{ id: 'body', name: 'body' }, { id: 'weight', name: 'weight', parentId: 'body' }, { id: 'diary', name: 'diary' }]) {
-    expect((await call('api', 'POST', 'streams', { payload: s })).status).toBe(201);
-  }
-  await access('contributor', [['body', 'contribute']]);
-  await access('createOnly', [['body', 'create-only']]);
-  await access('reader', [['body', 'read']]);
-  await access('diary', [['diary', 'contribute']]);
-  await access('expired', [['body', 'manage']], { expires: Date.now() / 1000 - 10 });
-  t.services.notifier = { emit: (_user, change) => changes.push(change) };
-});
-beforeEach(() => {
-  changes = [];
-});
-afterAll(async () => {
-  await hfs?.close();
-  await t?.close();
-});
+useSeriesFixture();
 
 describe.each(APPS)('round trips on the %s app', (app) => {
   it('deltaTime points: 200 {status: ok, meta}, read back ascending with values coerced', async () => {
@@ -202,7 +117,7 @@ describe('series batch', () => {
     await write('api', a, flat(['deltaTime', 'value'], [[0, 0]]));
     const other = (await call('api', 'POST', 'events', { payload: { streamIds: ['diary'], type: 'series:mass/kg' } })).body.event.id as string;
     const plain = (await call('api', 'POST', 'events', { payload: { streamIds: ['weight'], type: 'mass/kg', content: 1 } })).body.event.id as string;
-    changes = [];
+    changes.length = 0;
     for (const app of APPS) {
       const res = await call(app, 'POST', 'series/batch', { who, payload: { format: 'seriesBatch', data: data({ a, other, plain }) } });
       expect(res.status, JSON.stringify(res.body)).toBe(status);
@@ -275,7 +190,7 @@ describe('holder event metadata', () => {
     const id = await holder();
     const created = await event(id);
     expect(created.duration).toBe(0);
-    changes = [];
+    changes.length = 0;
     await write('hfs', id, flat(['deltaTime', 'value'], [[0, 1], [42.5, 2]]), 'contributor');
     const after = await event(id);
     expect(after).toMatchObject({ duration: 42.5, modifiedBy: accessIds['contributor'], content: created.content });
@@ -323,99 +238,5 @@ describe('holder event metadata', () => {
     // An event created again with the same id starts empty.
     expect((await call('api', 'POST', 'events', { payload: { id, streamIds: ['weight'], type: 'series:mass/kg' } })).status).toBe(201);
     expect((await points('api', id)).points).toEqual([]);
-  });
-});
-
-describe.each(APPS)('errors on the %s app', (app) => {
-  let id: string;
-  let plain: string;
-  let trashed: string;
-  let time: number;
-  beforeAll(async () => {
-    time = 1_600_000_000;
-    id = await holder('series:mass/kg', { time });
-    plain = (await call('api', 'POST', 'events', { payload: { streamIds: ['weight'], type: 'mass/kg', content: 1 } })).body.event.id as string;
-    trashed = await holder('series:mass/kg', { trashed: true });
-  });
-  const ok = flat(['deltaTime', 'value'], [[0, 1]]);
-
-  it.each<[string, 'GET' | 'POST', () => string, Call, number, string]>([
-    ['no token (write)', 'POST', () => `events/${id}/series`, { who: null, payload: ok }, 401, 'missing-header'],
-    ['no token (read)', 'GET', () => `events/${id}/series`, { who: null }, 401, 'missing-header'],
-    ['unknown token', 'POST', () => `events/${id}/series`, { who: 'not-a-token', payload: ok }, 403, 'invalid-access-token'],
-    ['unknown token (read)', 'GET', () => `events/${id}/series`, { who: 'not-a-token' }, 403, 'invalid-access-token'],
-    ['unknown user', 'POST', () => `/nobody-here/events/${id}/series`, { payload: ok }, 404, 'unknown-resource'],
-    ['unknown event (write)', 'POST', () => 'events/cunknownunknownunknownunk/series', { payload: ok }, 404, 'unknown-resource'],
-    ['unknown event (read)', 'GET', () => 'events/cunknownunknownunknownunk/series', {}, 404, 'unknown-resource'],
-    ['not a series event (write)', 'POST', () => `events/${plain}/series`, { payload: ok }, 400, 'invalid-operation'],
-    ['not a series event (read)', 'GET', () => `events/${plain}/series`, {}, 400, 'invalid-operation'],
-    ['trashed holder', 'POST', () => `events/${trashed}/series`, { payload: ok }, 400, 'invalid-operation'],
-    ['malformed JSON', 'POST', () => `events/${id}/series`, { raw: '{"format": "flatJSON", ' }, 400, 'invalid-request-structure'],
-    ['not flatJSON', 'POST', () => `events/${id}/series`, { payload: { format: 'json', fields: ['deltaTime', 'value'], points: [] } }, 400, 'invalid-request-structure'],
-    ['no fields', 'POST', () => `events/${id}/series`, { payload: { format: 'flatJSON', points: [] } }, 400, 'invalid-request-structure'],
-    ['points not an array', 'POST', () => `events/${id}/series`, { payload: { format: 'flatJSON', fields: ['deltaTime', 'value'], points: 3 } }, 400, 'invalid-request-structure'],
-    ['no time field', 'POST', () => `events/${id}/series`, { payload: flat(['value'], [[1]]) }, 400, 'invalid-request-structure'],
-    ['two time fields', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'timestamp', 'value'], [[0, time, 1]]) }, 400, 'invalid-request-structure'],
-    ['duplicate field', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value', 'value'], [[0, 1, 1]]) }, 400, 'invalid-request-structure'],
-    ['unknown field', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value', 'unit'], [[0, 1, 'kg']]) }, 400, 'invalid-request-structure'],
-    ['missing required field', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime'], [[0]]) }, 400, 'invalid-request-structure'],
-    ['point too short', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value'], [[0, 1], [1]]) }, 400, 'invalid-request-structure'],
-    ['point not an array', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value'], [{ deltaTime: 0 }]) }, 400, 'invalid-request-structure'],
-    ['value not a number', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value'], [[0, 'seventy']]) }, 400, 'invalid-request-structure'],
-    ['negative deltaTime', 'POST', () => `events/${id}/series`, { payload: flat(['deltaTime', 'value'], [[-1, 1]]) }, 400, 'invalid-request-structure'],
-    ['timestamp before the event', 'POST', () => `events/${id}/series`, { payload: flat(['timestamp', 'value'], [[time - 0.5, 1]]) }, 400, 'invalid-request-structure'],
-    ['fromDeltaTime not a number', 'GET', () => `events/${id}/series?fromDeltaTime=abc`, {}, 400, 'invalid-parameters-format'],
-    ['toDeltaTime infinite', 'GET', () => `events/${id}/series?toDeltaTime=Infinity`, {}, 400, 'invalid-parameters-format'],
-    ['unknown query parameter', 'GET', () => `events/${id}/series?limit=3`, {}, 400, 'invalid-parameters-format'],
-    ['no right on its streams', 'POST', () => `events/${id}/series`, { who: 'diary', payload: ok }, 403, 'forbidden'],
-  ])('%s', async (_name, method, path, c, status, errorId) => {
-    changes = [];
-    const res = await call(app, method, path(), c);
-    expect(res.status, JSON.stringify(res.body)).toBe(status);
-    expect(res.body.error.id).toBe(errorId);
-    expect(res.body.meta.serverTime).toBeTypeOf('number');
-    expect(changes).toEqual([]);
-  });
-
-  it('a trashed holder names the trashed reference', async () => {
-    const res = await call(app, 'POST', `events/${trashed}/series`, { payload: ok });
-    expect(res.body.error.data).toEqual({ trashedReference: 'eventId' });
-  });
-
-  it('more than series.maxPointsPerRequest points → 413', async () => {
-    const limit = t.config.series.maxPointsPerRequest;
-    const res = await call(app, 'POST', `events/${id}/series`, { payload: flat(['deltaTime', 'value'], Array.from({ length: limit + 1 }, (_, i) => [i, 1])) });
-    expect(res.status).toBe(413);
-    expect(res.body.error).toMatchObject({ id: 'invalid-request-structure', data: { limit } });
-  });
-
-  it('series store down → 503 api-unavailable, on writes and reads', async () => {
-    const dead = new pg.Pool({ host: '127.0.0.1', port: await freePort(), user: 'x', database: 'x', connectionTimeoutMillis: 1000 });
-    const live = t.services.stores.series;
-    t.services.stores.series = new PgSeriesStore(dead);
-    try {
-      for (const [method, c] of [['POST', { payload: ok }], ['GET', {}]] as const) {
-        const res = await call(app, method, `events/${id}/series`, c);
-        expect(res.status, JSON.stringify(res.body)).toBe(503);
-        expect(res.body.error.id).toBe('api-unavailable');
-      }
-    } finally {
-      t.services.stores.series = live;
-      await dead.end();
-    }
-  });
-});
-
-describe('discovery', () => {
-  it('service info no longer says noHF: the API port serves series itself', async () => {
-    const res = await t.app.inject({ method: 'GET', url: '/reg/service/info' });
-    expect(res.json().features?.noHF).toBeUndefined();
-  });
-
-  it('the HFS app answers /system/status and CORS preflights', async () => {
-    expect((await hfs.inject({ method: 'GET', url: '/system/status' })).json()).toEqual({ status: 'ok' });
-    const pre = await hfs.inject({ method: 'OPTIONS', url: `/${u.username}/events/x/series`, headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
-    expect(pre.statusCode).toBe(200);
-    expect(pre.headers['access-control-allow-origin']).toBe('https://app.example');
   });
 });

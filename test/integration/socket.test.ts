@@ -4,7 +4,7 @@ import { io, type Socket } from 'socket.io-client';
 import pryv from 'pryv';
 import extendPryvSocketIO from '@pryv/socket.io';
 import type { FastifyInstance } from 'fastify';
-import { buildServices } from '../../src/api/services.js';
+import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -132,7 +132,7 @@ describe('Socket.IO method calls (socket.io-client)', () => {
       const [, created] = await call(socket, 'events.create', { streamIds: [streamId], type: 'note/txt', content: 'x' });
       const [getErr, got] = await call(socket, 'events.get', { streams: [streamId], includeDeletions: true, modifiedSince: 0 });
       expect(getErr).toBeNull();
-      expect(got).toMatchObject({ events: [{ id: (created?.event as { id: string }).id }], eventDeletions: [] });
+      expect(got).toMatchObject({ events: [{ id: (created?.['event'] as { id: string } | undefined)?.id }], eventDeletions: [] });
       expect(got?.meta.apiVersion).toBeTypeOf('string');
     }
   });

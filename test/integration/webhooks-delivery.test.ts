@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 import { signatureIsValid, sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
-import { buildServices } from '../../src/api/services.js';
+import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -90,7 +90,13 @@ async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
   });
   const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
   await app.ready();
-  return { app, close: async () => (await app.close(), await services.close()) };
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await services.close();
+    },
+  };
 }
 
 describe('delivery', () => {

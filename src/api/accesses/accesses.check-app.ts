@@ -31,7 +31,7 @@ export default defineMethod({
     if (missing.length > 0) {
       throw errors.invalidParametersFormat(
         `The permission for stream "${(missing[0] as { streamId: string }).streamId}" (and maybe others) is missing the required "defaultName".`,
-        missing.map((r) => ({ code: 'required', message: 'defaultName is required', path: '#/requestedPermissions', param: 'defaultName' })),
+        missing.map(() => ({ code: 'required', message: 'defaultName is required', path: '#/requestedPermissions', param: 'defaultName' })),
       );
     }
     const existing = await ctx.services.stores.accesses.findByName(user.id, 'app', p.requestingAppId, p.deviceName ?? null);
@@ -49,12 +49,12 @@ export default defineMethod({
       checkedPermissions: checked,
       ...(adjusted
         ? {
-            error: {
-              id: 'item-already-exists',
-              message:
+            error: errors
+              .itemAlreadyExists(
                 'One or more requested streams have the same names as existing streams with different ids. ' +
-                'The "defaultName" of the streams concerned have been updated with valid alternative proposals.',
-            },
+                  'The "defaultName" of the streams concerned have been updated with valid alternative proposals.',
+              )
+              .toJSON(),
           }
         : {}),
     };

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { authorOf, nowSeconds } from '../context.js';
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { newId, newToken } from '../../auth/crypto.js';
 import { appCreationRefusal, inheritPermissions, toStoredPermission } from '../../domain/access-rules.js';
 import type { Access } from '../../domain/types.js';
@@ -13,7 +13,7 @@ import { ensurePermissionStreams } from './ensure-streams.js';
 import { caller, ClientDataSchema, RequestedPermissionsSchema, refuseShared, toApiAccess } from './shared.js';
 import { checkAccountPermissions } from './account-permissions.js';
 
-const forbidden = (message: string): ApiError => new ApiError('forbidden', message);
+const forbidden = (message: string): ApiError => errors.forbidden(message);
 
 /** Pryv API §3.4 `accesses.create`. Tokens are stored only as lookup hash + sealed copy. */
 export default defineMethod({
@@ -40,7 +40,7 @@ export default defineMethod({
     checkAccountPermissions(ctx.services, access, permissions);
     const refusal = logic.isPersonal ? null : appCreationRefusal(logic, { type: p.type, permissions });
     if (refusal !== null) {
-      throw new ApiError('forbidden', `Your access token has insufficient permissions to create this new access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
+      throw errors.forbidden(`Your access token has insufficient permissions to create this new access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
     }
     const now = nowSeconds();
     const token = p.token === undefined ? newToken() : checkToken(p.token);
@@ -48,10 +48,10 @@ export default defineMethod({
     const expires = resolveExpiry(access, p.expireAfter, now);
     const deviceName = p.type === 'app' ? (p.deviceName ?? null) : null;
     const { accesses } = ctx.services.stores;
-    const nameTaken = new ApiError('item-already-exists', 'An access with this type, name and device name already exists.', {
+    const nameTaken = errors.itemAlreadyExists('An access with this type, name and device name already exists.', {
       data: { type: p.type, name: p.name, deviceName },
     });
-    const tokenTaken = new ApiError('item-already-exists', 'An access with this token already exists.', { data: { token: '(hidden)' } });
+    const tokenTaken = errors.itemAlreadyExists('An access with this token already exists.', { data: { token: '(hidden)' } });
     // Checked before any stream is created so that a refused call leaves nothing behind.
     if ((await accesses.findByName(user.id, p.type, p.name, deviceName)) !== null) throw nameTaken;
     if ((await accesses.findByTokenHash(user.id, tokenHash)) !== null) throw tokenTaken;

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { nowSeconds } from '../context.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { canDeleteAccess, descendantsOf } from '../../domain/access-rules.js';
 import { AccessLogic } from '../../domain/access-logic.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
@@ -25,7 +25,7 @@ export default defineMethod({
     const target = found.current;
     // Deletion rights depend on the access type and features only, not on streams.
     if (!canDeleteAccess(new AccessLogic(access, new StreamsTree([])), target)) {
-      throw new ApiError('forbidden', 'Your access token has insufficient permissions to delete this access.');
+      throw errors.forbidden('Your access token has insufficient permissions to delete this access.');
     }
     requireCurrentOrBare(p.id, found);
     const live = target.type === 'personal' ? [] : await accesses.list(user.id);

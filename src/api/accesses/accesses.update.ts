@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
 import { authorOf, nowSeconds } from '../context.js';
-import { ApiError, errors } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { accessUpdateRefusal } from '../../domain/access-rules.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import { loadScope } from '../stream-scope.js';
@@ -27,7 +27,7 @@ export default defineMethod({
     const found = await lookupAccess(ctx, user.id, p.id);
     const target = found.current;
     const refusal = accessUpdateRefusal(access, target);
-    if (refusal !== null) throw new ApiError('forbidden', `Your access token has insufficient permissions to update this access. ${refusal}`);
+    if (refusal !== null) throw errors.forbidden(`Your access token has insufficient permissions to update this access. ${refusal}`);
     requireCurrentVersion(p.id, found);
     const { logic, tree } = await loadScope(ctx);
     const now = nowSeconds();

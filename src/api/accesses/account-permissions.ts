@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { isSystemStreamId, systemStreamsOf } from '../../domain/system-streams.js';
 import { isStreamPermission, type Access, type Level, type Permission } from '../../domain/types.js';
 import type { Services } from '../context.js';
@@ -8,7 +8,7 @@ const RANK: Record<Level, number> = { none: 0, read: 1, 'create-only': 2, contri
 const ACCOUNT_LEVELS: readonly Level[] = ['none', 'read', 'contribute'];
 
 function bad(message: string, streamId: string): ApiError {
-  return new ApiError('invalid-parameters-format', message, {
+  return errors.invalidParametersFormat(message, {
     data: [{ code: 'invalid-account-permission', message, path: '#/permissions', param: 'permissions', streamId }],
   });
 }
@@ -31,7 +31,7 @@ export function checkAccountPermissions(services: Services, creator: Access, per
     if (creator.type === 'personal' || p.level === 'none') continue;
     const own = sys.levelOn(creator, p.streamId);
     if (own === null || own === 'create-only' || RANK[own] < RANK[p.level]) {
-      throw new ApiError('forbidden', `Your access token has insufficient permissions on the account stream "${p.streamId}".`, { data: { streamId: p.streamId } });
+      throw errors.forbidden(`Your access token has insufficient permissions on the account stream "${p.streamId}".`, { data: { streamId: p.streamId } });
     }
   }
 }

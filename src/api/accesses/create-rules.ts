@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { RESERVED_TOKENS } from '../../domain/access-rules.js';
 import { slugifyStreamId } from '../../domain/stream-rules.js';
 import type { Access } from '../../domain/types.js';
@@ -7,7 +7,7 @@ import type { Access } from '../../domain/types.js';
 export function checkToken(raw: string): string {
   const token = slugifyStreamId(raw);
   if (token === '' || RESERVED_TOKENS.has(raw) || RESERVED_TOKENS.has(token)) {
-    throw new ApiError('invalid-item-id', 'The specified token is not allowed.', { data: { token: '(hidden)' } });
+    throw errors.invalidItemId('The specified token is not allowed.', { data: { token: '(hidden)' } });
   }
   return token;
 }
@@ -23,7 +23,7 @@ export function resolveExpiry(creator: Access, expireAfter: number | undefined, 
   if (creator.expires === null) return requested;
   if (requested === null) return creator.expires;
   if (requested > creator.expires) {
-    throw new ApiError('invalid-operation', 'New access cannot expire later than the managing access.', {
+    throw errors.invalidOperation('New access cannot expire later than the managing access.', {
       data: { parentExpires: creator.expires, requestedExpires: requested },
     });
   }

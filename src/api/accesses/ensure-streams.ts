@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { checkStreamId } from '../../domain/stream-rules.js';
 import type { StreamsTree } from '../../domain/streams-tree.js';
 import type { Stream, User } from '../../domain/types.js';
@@ -27,7 +27,7 @@ export async function ensurePermissionStreams(ctx: RequestContext, user: User, t
       continue;
     }
     if (checkStreamId(p.streamId) !== p.streamId) {
-      throw new ApiError('invalid-request-structure', `Cannot create stream "${p.streamId}" for this access: forbidden character(s) in its id.`, {
+      throw errors.invalidRequestStructure(`Cannot create stream "${p.streamId}" for this access: forbidden character(s) in its id.`, {
         data: { streamId: p.streamId },
       });
     }
@@ -49,7 +49,7 @@ export async function ensurePermissionStreams(ctx: RequestContext, user: User, t
       if (!(err instanceof DuplicateKeyError)) throw err;
       // Same id created meanwhile: the permission is satisfied. Same root name, another id: a clash.
       if (err.key === 'name') {
-        throw new ApiError('item-already-exists', `A root stream named "${p.defaultName}" already exists with another id.`, {
+        throw errors.itemAlreadyExists(`A root stream named "${p.defaultName}" already exists with another id.`, {
           data: { name: p.defaultName },
         });
       }

@@ -1,8 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { errors, ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import type { Access, User } from '../../domain/types.js';
 import type { AccessVersionDoc, StoredAccess } from '../../storage/interfaces/accesses-store.js';
-import { apiAccessId, baseAccessId } from '../../domain/access-ids.js';
+import { apiAccessId } from '../../domain/access-ids.js';
 import type { RequestContext } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
 import { accessIntegrity } from '../../domain/integrity.js';
@@ -50,7 +50,7 @@ export function caller(ctx: RequestContext): { user: User; access: Access } {
 
 /** accesses.get/getOne/create/update are refused to shared accesses (reference `AccessLogic.can`). */
 export function refuseShared(access: Access): void {
-  if (access.type === 'shared') throw new ApiError('forbidden', 'You cannot access this resource using a shared access token.');
+  if (access.type === 'shared') throw errors.forbidden('You cannot access this resource using a shared access token.');
 }
 
 

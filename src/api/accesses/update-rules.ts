@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { AccessLogic } from '../../domain/access-logic.js';
 import { appCreationRefusal, inheritPermissions, isCreatedBy, isExpired, orphanedChildren } from '../../domain/access-rules.js';
 import type { StreamsTree } from '../../domain/streams-tree.js';
@@ -50,7 +50,7 @@ export function resolvePatch(caller: AccessLogic, target: StoredAccess, update: 
     const permissions = inheritPermissions(caller, update.permissions);
     const refusal = caller.isPersonal ? null : appCreationRefusal(caller, { type: target.type, permissions });
     if (refusal !== null) {
-      throw new ApiError('forbidden', `Your access token has insufficient permissions to update this access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
+      throw errors.forbidden(`Your access token has insufficient permissions to update this access. ${refusal.message}`, refusal.data === undefined ? {} : { data: refusal.data });
     }
     patch.permissions = permissions;
   }
@@ -71,7 +71,7 @@ export async function refuseOrphaning(ctx: RequestContext, userId: string, targe
   const offending = orphanedChildren(narrowed, patch.expires === undefined ? target.expires : patch.expires, children);
   if (offending.length > 0) {
     const byId = new Map(children.map((c) => [c.id, currentApiId(c)]));
-    throw new ApiError('invalid-operation', 'This update would leave accesses created by this app with more than it grants: update or delete them first.', {
+    throw errors.invalidOperation('This update would leave accesses created by this app with more than it grants: update or delete them first.', {
       data: { offendingChildren: offending.map((id) => byId.get(id) ?? id) },
     });
   }
@@ -87,5 +87,5 @@ export async function refuseNameClash(ctx: RequestContext, userId: string, targe
 }
 
 export function nameTaken(type: StoredAccess['type'], name: string, deviceName: string | null): ApiError {
-  return new ApiError('item-already-exists', 'An access with this type, name and device name already exists.', { data: { type, name, deviceName } });
+  return errors.itemAlreadyExists('An access with this type, name and device name already exists.', { data: { type, name, deviceName } });
 }

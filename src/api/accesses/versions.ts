@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { apiAccessId, parseAccessId } from '../../domain/access-ids.js';
 import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
 import type { RequestContext } from '../context.js';
@@ -24,7 +24,7 @@ export async function lookupAccess(ctx: RequestContext, userId: string, id: stri
 }
 
 export function staleResource(provided: string, currentSerial: number): ApiError {
-  return new ApiError('stale-resource', `The access id "${provided}" is out of date: the access has been updated since.`, {
+  return errors.staleResource(`The access id "${provided}" is out of date: the access has been updated since.`, {
     data: { provided, currentSerial },
   });
 }

@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { resolveContent } from '../../domain/event-rules.js';
 import { systemStreamsOf, type AccountField } from '../../domain/system-streams.js';
 import type { Event, User } from '../../domain/types.js';
@@ -101,7 +101,7 @@ export function uniqueValue(f: AccountField, value: string): string {
 }
 
 export function fieldTaken(f: AccountField, value: unknown): ApiError {
-  return new ApiError('item-already-exists', `That ${f.key} is already taken.`, { data: { [f.key]: value } });
+  return errors.itemAlreadyExists(`That ${f.key} is already taken.`, { data: { [f.key]: value } });
 }
 
 /**

@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { ownUrls } from '../endpoints.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import type { User } from '../../domain/types.js';
@@ -7,7 +7,7 @@ import { emailVerifiedField } from '../../mail/email-verification.js';
 
 /** The path user; methods of this module only run under `/{username}/`. */
 export function pathUser(ctx: RequestContext): User {
-  if (ctx.user === null) throw new ApiError('unknown-resource', 'Unknown user');
+  if (ctx.user === null) throw errors.notFound('Unknown user');
   return ctx.user;
 }
 
@@ -33,14 +33,14 @@ export function checkNewPassword(services: Services, value: string | undefined):
 export function assertTrustedApp(ctx: RequestContext, appId: string): void {
   const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ownUrls(ctx.services.config));
   if (!isTrustedApp(rules, appId, ctx.origin ?? ctx.referer)) {
-    throw new ApiError('invalid-credentials', `The app "${appId}" is not trusted from this origin.`);
+    throw errors.invalidCredentials(`The app "${appId}" is not trusted from this origin.`);
   }
 }
 
 /** A `username` param, when given, must name the path user (as in auth.login). */
 export function assertSameUser(user: User, username: string | undefined): void {
   if (username !== undefined && username.toLowerCase() !== user.username) {
-    throw new ApiError('invalid-operation', 'The username does not match the user of this endpoint.');
+    throw errors.invalidOperation('The username does not match the user of this endpoint.');
   }
 }
 

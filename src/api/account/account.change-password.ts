@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { hashPassword, verifyPassword } from '../../auth/crypto.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
 import { checkNewPassword, paramProblem, pathUser } from './account-rules.js';
@@ -24,7 +24,7 @@ export default defineMethod({
     // A stolen session must not become a password oracle: the login's per-username limit applies.
     const attempt = await reserveAttempts(ctx.services, [{ name: 'loginPerUsername', id: user.username }]);
     if (!(await verifyPassword(p.oldPassword, user.passwordHash))) {
-      throw new ApiError('invalid-operation', 'The given password does not match.');
+      throw errors.invalidOperation('The given password does not match.');
     }
     await attempt.succeeded();
     await ctx.services.stores.users.update(user.id, { passwordHash: await hashPassword(newPassword), modified: Date.now() / 1000 });

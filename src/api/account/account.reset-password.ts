@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { hashPassword } from '../../auth/crypto.js';
 import type { Services } from '../context.js';
 import type { User } from '../../domain/types.js';
@@ -40,7 +40,7 @@ export default defineMethod({
     const newPassword = checkNewPassword(ctx.services, p.newPassword);
     if (!(await consumeResetToken(ctx.services, user.id, p.resetToken))) {
       // The reference server answers a bad reset token the same way (401 invalid-access-token).
-      throw new ApiError('invalid-access-token', 'The reset token is invalid, expired or already used.');
+      throw errors.invalidAccessToken('The reset token is invalid, expired or already used.');
     }
     await ctx.services.stores.users.update(user.id, { passwordHash: await hashPassword(newPassword), modified: Date.now() / 1000 });
     await endSessions(ctx.services, user);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { UniqueFieldTakenError } from '../../platform/platform-db.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import type { Services } from '../context.js';
@@ -10,7 +10,7 @@ import { sendEmailVerificationMail } from '../../mail/email-verification.js';
 import { recordUserFieldChange } from './account-fields.js';
 import { authorOf } from '../context.js';
 
-const emailTaken = (): ApiError => new ApiError('item-already-exists', 'That email is already taken.', { data: { email: '(taken)' } });
+const emailTaken = (): ApiError => errors.itemAlreadyExists('That email is already taken.', { data: { email: '(taken)' } });
 
 /** Reserves the new email platform-wide (unique across cores) before the local write. */
 async function reserveEmail(services: Services, username: string, email: string): Promise<void> {

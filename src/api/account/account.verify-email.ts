@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { assertSameUser, pathUser } from './account-rules.js';
 import { consumeEmailVerification } from '../../mail/email-verification.js';
 
@@ -17,9 +17,9 @@ export default defineMethod({
     const user = pathUser(ctx);
     assertSameUser(user, p.username);
     const email = await consumeEmailVerification(ctx.services, user.id, p.token);
-    if (email === null) throw new ApiError('invalid-access-token', 'The verification token is invalid, expired or already used.');
+    if (email === null) throw errors.invalidAccessToken('The verification token is invalid, expired or already used.');
     if (email.toLowerCase() !== user.email.toLowerCase()) {
-      throw new ApiError('invalid-operation', 'The account email changed since this link was sent: use the link of the newest mail.');
+      throw errors.invalidOperation('The account email changed since this link was sent: use the link of the newest mail.');
     }
     await ctx.services.stores.emailVerifications.markVerified(user.id, user.email, Date.now() / 1000);
     return { email: user.email, emailVerified: true };

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { hashPassword, needsRehash, verifyPassword } from '../../auth/crypto.js';
 import { isTrustedApp, parseTrustedApps } from '../../auth/trusted-apps.js';
 import { apiEndpoint, ownUrls } from '../endpoints.js';
@@ -10,7 +10,7 @@ import { mfaLoginStep } from '../../mfa/login-step.js';
 
 const invalidCredentials = (): ApiError =>
   // The SDK's callers match on this message (Pryv API §3.6).
-  new ApiError('invalid-credentials', 'The given username/password pair is invalid.');
+  errors.invalidCredentials('The given username/password pair is invalid.');
 
 export default defineMethod({
   id: 'auth.login',
@@ -23,16 +23,16 @@ export default defineMethod({
   }),
   async handler(ctx, p) {
     const user = ctx.user;
-    if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
+    if (user === null) throw errors.notFound('Unknown user');
     if (p.username === undefined || p.password === undefined || p.appId === undefined) {
-      throw new ApiError('invalid-operation', 'username, password and appId are required.');
+      throw errors.invalidOperation('username, password and appId are required.');
     }
     if (p.username.toLowerCase() !== user.username) {
-      throw new ApiError('invalid-operation', 'The username does not match the user of this endpoint.');
+      throw errors.invalidOperation('The username does not match the user of this endpoint.');
     }
     const rules = parseTrustedApps(ctx.services.config.auth.trustedApps, ownUrls(ctx.services.config));
     if (!isTrustedApp(rules, p.appId, ctx.origin ?? ctx.referer)) {
-      throw new ApiError('invalid-credentials', `The app "${p.appId}" is not trusted from this origin.`);
+      throw errors.invalidCredentials(`The app "${p.appId}" is not trusted from this origin.`);
     }
     // Counted before scrypt runs, so parallel guesses count one by one (issue #16).
     const attempt = await reserveAttempts(ctx.services, [

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 
 export default defineMethod({
   id: 'auth.logout',
@@ -8,7 +8,7 @@ export default defineMethod({
   params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user, access } = ctx;
-    if (user === null || access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
+    if (user === null || access === null) throw errors.invalidAccessToken('Missing access token.', { httpStatus: 401 });
     await ctx.services.stores.accesses.markDeleted(user.id, [access.id], Date.now() / 1000);
     ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { apiEndpoint } from '../endpoints.js';
 
 export default defineMethod({
@@ -9,7 +9,7 @@ export default defineMethod({
   params: Type.Object({}, { additionalProperties: false }),
   async handler(ctx) {
     const { user, access } = ctx;
-    if (user === null || access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
+    if (user === null || access === null) throw errors.invalidAccessToken('Missing access token.', { httpStatus: 401 });
     const { deleted: _d, ...fields } = access;
     void _d;
     return {

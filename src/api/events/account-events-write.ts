@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { isSystemStreamId, systemStreamsOf, type AccountField } from '../../domain/system-streams.js';
 import type { Event } from '../../domain/types.js';
 import { readAccountEvents, writeAccountField } from '../account/account-fields.js';
@@ -18,16 +18,16 @@ function writableField(ctx: RequestContext, streamId: string, notFound: () => Ap
   const { access } = caller(ctx);
   const sys = systemStreamsOf(ctx.services.config);
   if (sys.isContainer(streamId)) {
-    throw new ApiError('invalid-operation', `"${streamId}" holds no event of its own: write to one of its fields.`, { data: { streamId } });
+    throw errors.invalidOperation(`"${streamId}" holds no event of its own: write to one of its fields.`, { data: { streamId } });
   }
   const f = shownField(sys, streamId, notFound);
   if (!sys.canWrite(access, f.id)) throw forbidden(`Writing to the account stream "${f.id}" is forbidden.`, { streamIds: [f.id] });
-  if (!f.isEditable) throw new ApiError('invalid-operation', 'This account field cannot be modified.', { data: { streamId: f.id } });
+  if (!f.isEditable) throw errors.invalidOperation('This account field cannot be modified.', { data: { streamId: f.id } });
   return f;
 }
 
 function unknownStream(id: string): ApiError {
-  return new ApiError('unknown-referenced-resource', `Unknown stream(s): ${id}`, { data: { streamIds: [id] } });
+  return errors.unknownReferencedResource(`Unknown stream(s): ${id}`, { data: { streamIds: [id] } });
 }
 
 function notify(ctx: RequestContext): void {
@@ -46,10 +46,10 @@ export async function createAccountEvent(ctx: RequestContext, p: AccountCreatePa
   const ids = [...new Set(p.streamIds)];
   if (!ids.some(isSystemStreamId)) return null;
   if (ids.length > 1) {
-    throw new ApiError('invalid-operation', 'An account event belongs to exactly one account stream.', { data: { streamIds: ids } });
+    throw errors.invalidOperation('An account event belongs to exactly one account stream.', { data: { streamIds: ids } });
   }
   const f = writableField(ctx, ids[0] ?? '', () => unknownStream(ids[0] ?? ''));
-  if ((ctx.uploads?.length ?? 0) > 0) throw new ApiError('invalid-operation', 'Account events carry no attachments.', { data: { streamId: f.id } });
+  if ((ctx.uploads?.length ?? 0) > 0) throw errors.invalidOperation('Account events carry no attachments.', { data: { streamId: f.id } });
   const { user } = caller(ctx);
   const event = await writeAccountField(ctx.services, user, f, p.content, authorOf(ctx));
   notify(ctx);
@@ -69,10 +69,10 @@ export async function updateAccountEvent(ctx: RequestContext, id: string, u: Acc
   if (refused.length > 0) throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
   const f = writableField(ctx, id, () => errors.unknownResource('event', id));
   if (u.streamIds !== undefined && (u.streamIds.length !== 1 || u.streamIds[0] !== f.id)) {
-    throw new ApiError('invalid-operation', 'The stream of an account event cannot change.', { data: { streamIds: u.streamIds } });
+    throw errors.invalidOperation('The stream of an account event cannot change.', { data: { streamIds: u.streamIds } });
   }
   const others = Object.keys(u).filter((k) => u[k] !== undefined && !['streamIds', 'type', 'content'].includes(k));
-  if (others.length > 0) throw new ApiError('invalid-operation', `Only the content of an account event can change (not ${others.join(', ')}).`, { data: { fields: others } });
+  if (others.length > 0) throw errors.invalidOperation(`Only the content of an account event can change (not ${others.join(', ')}).`, { data: { fields: others } });
   const { user } = caller(ctx);
   if (u.content === undefined) {
     const [current] = await readAccountEvents(ctx.services, user, [f]);
@@ -90,5 +90,5 @@ export function deleteAccountEvent(ctx: RequestContext, id: string): never {
   const sys = systemStreamsOf(ctx.services.config);
   const f = shownField(sys, id, () => errors.unknownResource('event', id));
   if (!sys.canWrite(access, f.id)) throw forbidden(`Deleting event "${id}" is forbidden.`);
-  throw new ApiError('invalid-operation', 'Account events cannot be deleted; update their content instead.', { data: { streamId: f.id } });
+  throw errors.invalidOperation('Account events cannot be deleted; update their content instead.', { data: { streamId: f.id } });
 }

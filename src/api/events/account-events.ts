@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../../errors/index.js';
+import { type ApiError, errors } from '../../errors/index.js';
 import { parseContentQuery, matchesContentQuery } from '../../domain/content-query.js';
 import { parseStreamsParam, resolveTypes, type StreamsQueryInput } from '../../domain/events-query.js';
 import { isSystemStreamId, systemStreamsOf, type AccountField, type SystemStreams } from '../../domain/system-streams.js';
@@ -29,7 +29,7 @@ export function shownField(sys: SystemStreams, id: string, notFound: () => ApiEr
 }
 
 function unknownStreams(ids: string[]): ApiError {
-  return new ApiError('unknown-referenced-resource', `Unknown stream(s): ${ids.join(', ')}`, { data: { streams: ids } });
+  return errors.unknownReferencedResource(`Unknown stream(s): ${ids.join(', ')}`, { data: { streams: ids } });
 }
 
 const bare = (id: string): { id: string; exact: boolean } => (id.endsWith('!') ? { id: id.slice(0, -1), exact: true } : { id, exact: false });
@@ -42,7 +42,7 @@ function fieldsOfQuery(sys: SystemStreams, access: Access, q: StreamsQueryInput)
   const picked = new Map<string, AccountField>();
   for (const { id, exact } of q.any.map(bare)) {
     if (!sys.isContainer(id)) shownField(sys, id, () => unknownStreams([id]));
-    if (!sys.canRead(access, id)) throw new ApiError('forbidden', `Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
+    if (!sys.canRead(access, id)) throw errors.forbidden(`Access to stream "${id}" is forbidden.`, { data: { streamId: id } });
     const under = exact ? sys.shown().filter((f) => f.id === id) : sys.fieldsUnder(id);
     for (const f of under) if (sys.canRead(access, f.id)) picked.set(f.id, f);
   }

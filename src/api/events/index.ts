@@ -1,9 +1,9 @@
 import { asAny, type ApiModule } from '../module.js';
 import eventsCreate from './events.create.js';
 import eventsDelete from './events.delete.js';
-import eventsDeleteAttachment from './events.deleteAttachment.js';
+import eventsDeleteAttachment from './events.delete-attachment.js';
 import eventsGet from './events.get.js';
-import eventsGetOne from './events.getOne.js';
+import eventsGetOne from './events.get-one.js';
 import eventsUpdate from './events.update.js';
 
 export const eventsModule: ApiModule = {

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError, mfaErrors } from '../../errors/index.js';
+import { errors, mfaErrors } from '../../errors/index.js';
 import { assertMfaEnabled, openMfaSession, sendChallenge } from '../../mfa/mfa-state.js';
 import { newTotpSecret } from '../../mfa/totp.js';
 
@@ -19,7 +19,7 @@ export default defineMethod({
   async handler(ctx, p) {
     const { services } = ctx;
     const user = ctx.user;
-    if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
+    if (user === null) throw errors.notFound('Unknown user');
     const method = p.method ?? services.config.mfa.defaultMethod;
     assertMfaEnabled(services, method);
     if ((await services.stores.mfa.get(user.id)) !== null) throw mfaErrors.alreadyActive();

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError, mfaErrors } from '../../errors/index.js';
+import { errors, mfaErrors } from '../../errors/index.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
 import { verifyPassword } from '../../auth/crypto.js';
 import { safeEqual } from '../../auth/crypto.js';
@@ -21,7 +21,7 @@ export default defineMethod({
   async handler(ctx, p) {
     const { services } = ctx;
     const user = ctx.user;
-    if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
+    if (user === null) throw errors.notFound('Unknown user');
     assertMfaEnabled(services);
     assertSameUser(user, p.username);
     assertTrustedApp(ctx, p.appId);
@@ -32,7 +32,7 @@ export default defineMethod({
       { name: 'loginPerUsername', id: user.username },
       { name: 'mfaPerUsername', id: user.username },
     ]);
-    if (!(await verifyPassword(p.password, user.passwordHash))) throw new ApiError('invalid-credentials', 'The given username/password pair is invalid.');
+    if (!(await verifyPassword(p.password, user.passwordHash))) throw errors.invalidCredentials('The given username/password pair is invalid.');
     const record = await services.stores.mfa.get(user.id);
     if (record === null) throw mfaErrors.notActive();
     const hash = recoveryCodeHash(services, user.id, p.recoveryCode);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineMethod } from '../method.js';
-import { ApiError, mfaErrors } from '../../errors/index.js';
+import { errors, mfaErrors } from '../../errors/index.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
 import { checkCode, closeMfaSession, currentMfaSession } from '../../mfa/mfa-state.js';
 import { openSession } from '../auth/sessions.js';
@@ -15,7 +15,7 @@ export default defineMethod({
   async handler(ctx, p) {
     const { services } = ctx;
     const user = ctx.user;
-    if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
+    if (user === null) throw errors.notFound('Unknown user');
     const { token, session } = await currentMfaSession(ctx, ['login']);
     if (p.code === undefined || p.code === '') throw mfaErrors.missingParameter('code');
     // Counted before the check, as logins are: parallel guesses count one by one (issue #16).

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import type { Access, User } from '../../domain/types.js';
 import type { RequestContext } from '../context.js';
 
@@ -11,8 +11,8 @@ export const ProfileChanges = Type.Record(Type.String({ minLength: 1 }), Type.Un
 
 export function profileCaller(ctx: RequestContext): { user: User; access: Access } {
   const { user, access } = ctx;
-  if (user === null) throw new ApiError('unknown-resource', 'Unknown user');
-  if (access === null) throw new ApiError('invalid-access-token', 'Missing access token.', { httpStatus: 401 });
+  if (user === null) throw errors.notFound('Unknown user');
+  if (access === null) throw errors.invalidAccessToken('Missing access token.', { httpStatus: 401 });
   return { user, access };
 }
 
@@ -22,6 +22,6 @@ export function profileCaller(ctx: RequestContext): { user: User; access: Access
  * Only app accesses have one (Pryv API §3: else 400 invalid-operation).
  */
 export function appProfileId(access: Access): string {
-  if (access.type !== 'app') throw new ApiError('invalid-operation', 'Only app accesses have an app profile.');
+  if (access.type !== 'app') throw errors.invalidOperation('Only app accesses have an app profile.');
   return `app:${access.name}`;
 }

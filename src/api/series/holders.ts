@@ -1,9 +1,9 @@
 import { AccessLogic } from '../../domain/access-logic.js';
 import { isSeriesType } from '../../domain/event-rules.js';
-import { SeriesLayouts } from '../../domain/series-format.js';
+import type { SeriesLayouts } from '../../domain/series-format.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import type { Access, Event, User } from '../../domain/types.js';
-import { ApiError, errors } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { MissingReferenceError, StorageUnavailableError, TooManyItemsError } from '../../storage/interfaces/errors.js';
 import type { RequestContext } from '../context.js';
 import { forbidden } from '../stream-scope.js';
@@ -36,9 +36,9 @@ export async function loadHolders(ctx: SeriesContext, eventIds: readonly string[
     const allowed = event.streamIds.some((s) => (need === 'read' ? l.canReadEvents(s) : l.canCreateEvents(s)));
     if (!allowed) throw forbidden(`${need === 'read' ? 'Reading' : 'Writing'} the series of event "${id}" is forbidden.`, { eventId: id });
     if (!isSeriesType(event.type)) {
-      throw new ApiError('invalid-operation', `Event "${id}" is not a series event (type "${event.type}").`, { data: { eventId: id } });
+      throw errors.invalidOperation(`Event "${id}" is not a series event (type "${event.type}").`, { data: { eventId: id } });
     }
-    if (event.trashed) throw new ApiError('invalid-operation', `Event "${id}" is in the trash.`, { data: { trashedReference: 'eventId' } });
+    if (event.trashed) throw errors.invalidOperation(`Event "${id}" is in the trash.`, { data: { trashedReference: 'eventId' } });
     out.set(id, event);
   }
   return out;
@@ -47,7 +47,7 @@ export async function loadHolders(ctx: SeriesContext, eventIds: readonly string[
 /** Too many points in one request: the same 413 as a body over the size limit. */
 export function checkPointCount(count: number, limit: number): void {
   if (count > limit) {
-    throw new ApiError('invalid-request-structure', `At most ${limit} points per request.`, { httpStatus: 413, data: { limit } });
+    throw errors.invalidRequestStructure(`At most ${limit} points per request.`, { httpStatus: 413, data: { limit } });
   }
 }
 
@@ -57,9 +57,9 @@ export async function seriesStoreCall<T>(fn: () => Promise<T>): Promise<T> {
     return await fn();
   } catch (err) {
     if (err instanceof StorageUnavailableError) throw errors.apiUnavailable('The series store', err);
-    if (err instanceof MissingReferenceError) throw new ApiError('unknown-resource', 'The series event was deleted meanwhile.');
+    if (err instanceof MissingReferenceError) throw errors.notFound('The series event was deleted meanwhile.');
     if (err instanceof TooManyItemsError) {
-      throw new ApiError('too-many-results', `The range holds ${err.count} points, more than ${err.limit}: read it in parts with fromDeltaTime / toDeltaTime.`, {
+      throw errors.tooManyResults(`The range holds ${err.count} points, more than ${err.limit}: read it in parts with fromDeltaTime / toDeltaTime.`, {
         data: { limit: err.limit, count: err.count },
       });
     }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors/index.js';
-import { checkParams, compileParams } from '../validation.js';
+import { checkParams, compileParams } from '../../validation/validation.js';
 import { nowSeconds } from '../context.js';
 import { loadHolders, type SeriesContext, type SeriesDeps } from './holders.js';
 

@@ -1,7 +1,6 @@
 import type { Config } from '../../config/index.js';
-import { accessUrl, registerUrl, subdomainUrl } from '../endpoints.js';
-import { API_VERSION } from '../../http/meta.js';
-import { assetsDefinitionsUrl } from '../../http/assets-routes.js';
+import { accessUrl, assetsDefinitionsUrl, registerUrl, subdomainUrl } from '../endpoints.js';
+import { API_VERSION } from '../../domain/meta.js';
 
 /** Service info (Pryv API §4.1): what the SDK reads to find every other URL. */
 export function serviceInfo(config: Readonly<Config>): Record<string, unknown> {

@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { StreamsTree } from '../../domain/streams-tree.js';
 import { isSystemStreamId, systemStreamsOf } from '../../domain/system-streams.js';
 import type { Access, User } from '../../domain/types.js';
@@ -18,7 +18,7 @@ export function accountStreamsView(ctx: RequestContext, user: User, access: Acce
   const listable = (id: string): boolean => sys.levelOn(access, id) !== null;
   if (parentId !== undefined && parentId !== null) {
     if (!tree.has(parentId)) {
-      throw new ApiError('unknown-referenced-resource', `Unknown parent stream "${parentId}"`, { data: { parentId } });
+      throw errors.unknownReferencedResource(`Unknown parent stream "${parentId}"`, { data: { parentId } });
     }
     if (!listable(parentId)) throw forbidden(`Access to stream "${parentId}" is forbidden.`);
     return tree.toNested(tree.children(parentId).map((s) => s.id), (s) => listable(s.id)).map(streamView);

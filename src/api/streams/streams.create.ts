@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { newId } from '../../auth/crypto.js';
 import { checkParent, checkStreamId, hasSiblingNamed } from '../../domain/stream-rules.js';
 import type { Stream } from '../../domain/types.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
@@ -31,9 +31,9 @@ export default defineMethod({
     checkParent(tree, parentId);
     if (!logic.canManageStream(parentId)) throw forbidden(parentId === null ? 'Creating root streams is forbidden.' : `Managing stream "${parentId}" is forbidden.`);
     const id = p.id === undefined ? newId() : checkStreamId(p.id);
-    if (tree.has(id)) throw new ApiError('item-already-exists', `A stream with id "${id}" already exists.`, { data: { id } });
+    if (tree.has(id)) throw errors.itemAlreadyExists(`A stream with id "${id}" already exists.`, { data: { id } });
     if (hasSiblingNamed(tree, parentId, p.name)) {
-      throw new ApiError('item-already-exists', `A sibling stream is already named "${p.name}".`, { data: { name: p.name } });
+      throw errors.itemAlreadyExists(`A sibling stream is already named "${p.name}".`, { data: { name: p.name } });
     }
     const now = nowSeconds();
     const author = authorOf(ctx);

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { Stream } from '../../domain/types.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 import { streamView } from './stream-view.js';
@@ -21,7 +21,7 @@ export default defineMethod({
     let roots: string[];
     if (p.parentId !== undefined && p.parentId !== null) {
       if (!tree.has(p.parentId)) {
-        throw new ApiError('unknown-referenced-resource', `Unknown parent stream "${p.parentId}"`, { data: { parentId: p.parentId } });
+        throw errors.unknownReferencedResource(`Unknown parent stream "${p.parentId}"`, { data: { parentId: p.parentId } });
       }
       if (!logic.canListStream(p.parentId)) throw forbidden(`Access to stream "${p.parentId}" is forbidden.`);
       roots = tree.children(p.parentId).map((s) => s.id);

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { checkMove, checkParent, hasSiblingNamed } from '../../domain/stream-rules.js';
 import type { StreamChanges } from '../../storage/interfaces/streams-store.js';
-import { ApiError, errors } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { forbidden, loadScope, refuseMaskedSubtree, rethrowDuplicate } from '../stream-scope.js';
@@ -31,7 +31,7 @@ export default defineMethod({
     const u = p.update;
     const parentId = u.parentId === undefined ? current.parentId : u.parentId;
     if (parentId !== current.parentId) {
-      if (parentId === p.id) throw new ApiError('invalid-operation', 'A stream cannot be its own parent.', { data: { parentId } });
+      if (parentId === p.id) throw errors.invalidOperation('A stream cannot be its own parent.', { data: { parentId } });
       checkParent(tree, parentId);
       checkMove(tree, p.id, parentId);
       if (!logic.canManageStream(parentId)) throw forbidden('Moving the stream under this parent is forbidden.');
@@ -40,7 +40,7 @@ export default defineMethod({
     }
     const name = u.name ?? current.name;
     if ((name !== current.name || parentId !== current.parentId) && hasSiblingNamed(tree, parentId, name, p.id)) {
-      throw new ApiError('item-already-exists', `A sibling stream is already named "${name}".`, { data: { name } });
+      throw errors.itemAlreadyExists(`A sibling stream is already named "${name}".`, { data: { name } });
     }
     // Only what was sent is written, clientData merged by the store: concurrent updates keep each other's changes.
     const changes: StreamChanges = { modified: nowSeconds(), modifiedBy: authorOf(ctx) };

@@ -44,8 +44,10 @@ export async function hostings(services: Services): Promise<{ regions: Record<st
   const regions: Record<string, RegionView> = {};
   for (const [key, h] of byKey) {
     const available = h.cores.filter((c) => c.available).sort((x, y) => x.userCount - y.userCount || x.id.localeCompare(y.id));
-    const region = (regions[h.region] ??= { name: h.region, zones: {} });
-    const zone = (region.zones[h.zone] ??= { name: h.zone, hostings: {} });
+    const region = regions[h.region] ?? { name: h.region, zones: {} };
+    regions[h.region] = region;
+    const zone = region.zones[h.zone] ?? { name: h.zone, hostings: {} };
+    region.zones[h.zone] = zone;
     zone.hostings[key] = { name: h.name, available: available.length > 0, availableCore: available[0]?.url ?? h.cores[0]?.url ?? thisCoreUrl(services) };
   }
   return { regions };

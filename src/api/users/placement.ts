@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { safeEqual } from '../../auth/crypto.js';
 import type { Reservation } from '../../platform/registrations.js';
 import type { Services } from '../context.js';
@@ -41,7 +41,7 @@ export function placementProof(
 export async function verifyPlacement(services: Services, header: string | null, username: string): Promise<string | null> {
   if (header === null) return null;
   const refuse = (reason: string): ApiError =>
-    new ApiError('forbidden', `Invalid placement proof (${reason}).`, { data: { header: FORWARDED_HEADER, reason } });
+    errors.forbidden(`Invalid placement proof (${reason}).`, { data: { header: FORWARDED_HEADER, reason } });
   const [coreId = '', expiresText = '', regId = '', mac = '', ...rest] = header.split(':');
   const expires = Number(expiresText);
   if (rest.length > 0 || coreId === '' || !/^[0-9]{1,12}$/.test(expiresText) || !/^[\w-]{8,64}$/.test(regId)) throw refuse('malformed');
@@ -82,8 +82,7 @@ export async function forwardRegistration(services: Services, reservation: Reser
   // A core that cannot be reached (killed, partitioned) would attract every registration as the
   // least loaded: take it out of placement. Its own master sets it available again once it runs.
   await services.platform.cores.setAvailable(reservation.coreId, false).catch(() => false);
-  throw new ApiError(
-    'api-unavailable',
+  throw errors.unavailable(
     released
       ? `The core chosen for this user (${reservation.coreId}) did not answer; nothing was registered. Retry later.`
       : `The core chosen for this user (${reservation.coreId}) did not answer in time. Retry later.`,

@@ -1,4 +1,4 @@
-import { ApiError } from '../../errors/index.js';
+import { errors, type ApiError } from '../../errors/index.js';
 import { hashPassword, newId } from '../../auth/crypto.js';
 import { NoCoreAvailableError, RegistrationUnavailableError, UniqueFieldTakenError, type Reservation, type ReservationTarget } from '../../platform/registrations.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
@@ -14,17 +14,15 @@ import { systemStreamsOf } from '../../domain/system-streams.js';
 import { storeRegistrationFields } from '../account/account-fields.js';
 
 export function taken(field: string): ApiError {
-  return new ApiError('item-already-exists', `That ${field} is already taken.`, { data: { [field]: '(taken)' } });
+  return errors.itemAlreadyExists(`That ${field} is already taken.`, { data: { [field]: '(taken)' } });
 }
 
 export function registrationUnavailable(cause?: unknown): ApiError {
-  return new ApiError('api-unavailable', 'The registration could not be completed; nothing was registered. Retry later.', { cause });
+  return errors.unavailable('The registration could not be completed; nothing was registered. Retry later.', { cause });
 }
 
 function noCore(hosting: string): ApiError {
-  return new ApiError('invalid-parameters-format', `No available core for hosting "${hosting}".`, {
-    data: [{ code: 'hosting-invalid', message: 'unknown or unavailable hosting', path: '#/hosting', param: 'hosting' }],
-  });
+  return errors.invalidParametersFormat(`No available core for hosting "${hosting}".`, [{ code: 'hosting-invalid', message: 'unknown or unavailable hosting', path: '#/hosting', param: 'hosting' }]);
 }
 
 /** Values of the unique custom account fields, reserved platform-wide with the username. */
@@ -46,7 +44,7 @@ export function checkRegistrationAllowed(services: Services, p: RegistrationPara
   const { config } = services;
   if (isReservedUsername(p.username, config)) throw taken('username');
   if (!skipInvitation && !invitationAccepted(config.registration.invitationTokens, p.invitationToken)) {
-    throw new ApiError('invitationToken-invalid', 'Invalid invitation token.', { data: { param: 'invitationToken' } });
+    throw errors.invitationTokenInvalid('Invalid invitation token.', { data: { param: 'invitationToken' } });
   }
 }
 

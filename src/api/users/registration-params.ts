@@ -1,5 +1,5 @@
-import { ApiError } from '../../errors/index.js';
-import { USERNAME_PATTERN } from '../resolve-user.js';
+import { errors } from '../../errors/index.js';
+import { USERNAME_PATTERN } from '../../domain/username.js';
 import type { Config } from '../../config/index.js';
 import { systemStreamsOf } from '../../domain/system-streams.js';
 
@@ -67,9 +67,7 @@ export function parseRegistration(raw: unknown, config: Readonly<Config>, option
   const invitationToken = str(body, 'invitationToken', 'invitationtoken') ?? null;
   const accountFields = customFieldValues(body, config, problems);
   if (problems.length > 0) {
-    throw new ApiError('invalid-parameters-format', 'The registration parameters are invalid.', {
-      data: problems.map((p) => ({ ...p, path: `#/${p.param}` })),
-    });
+    throw errors.invalidParametersFormat('The registration parameters are invalid.', problems.map((p) => ({ ...p, path: `#/${p.param}` })));
   }
   return { username, password, passwordHash, email, appId, hosting, language, invitationToken, referer, accountFields };
 }

@@ -1,11 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import type { Access, User } from '../../domain/types.js';
 import { canManageWebhook } from '../../domain/webhook-rules.js';
-import { ApiError, errors } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import type { StoredWebhook } from '../../storage/interfaces/webhooks-store.js';
 import type { RequestContext } from '../context.js';
 import { hasQuery } from '../../domain/scope-match.js';
-import { resolveScope } from '../scope-query.js';
+import { resolveScope } from '../../domain/scope-query.js';
 import { loadScope } from '../stream-scope.js';
 
 /** Shared pieces of the webhooks.* methods (Pryv API §2.6, §3). */
@@ -44,7 +44,7 @@ export async function loadManagedWebhook(ctx: RequestContext, id: string): Promi
   const { user, access } = caller(ctx);
   const webhook = await ctx.services.stores.webhooks.get(user.id, id);
   if (webhook === null) throw errors.unknownResource('webhook', id);
-  if (!canManageWebhook(access, webhook)) throw new ApiError('forbidden', 'The webhook was not created by this access.');
+  if (!canManageWebhook(access, webhook)) throw errors.forbidden('The webhook was not created by this access.');
   return { user, webhook };
 }
 

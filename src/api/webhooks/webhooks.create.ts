@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { newId } from '../../auth/crypto.js';
 import { baseAccessId } from '../../domain/access-ids.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import type { StoredWebhook } from '../../storage/interfaces/webhooks-store.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import { AllowedHosts, checkDestination } from '../../webhooks/destination.js';
@@ -28,19 +28,17 @@ export default defineMethod({
   ),
   async handler(ctx, p) {
     const { user, access } = caller(ctx);
-    if (access.type === 'personal') throw new ApiError('forbidden', 'Webhooks are created by app or shared accesses, not personal ones.');
+    if (access.type === 'personal') throw errors.forbidden('Webhooks are created by app or shared accesses, not personal ones.');
     const c = ctx.services.config.webhooks;
     const refusal = await checkDestination(p.url, new AllowedHosts(c.allowedHosts), c.requestTimeoutMs);
     if (refusal !== null) {
-      throw new ApiError('invalid-parameters-format', `The webhook url is refused: ${refusal}.`, {
-        data: [{ code: 'url-refused', message: refusal, path: '#/url', param: 'url' }],
-      });
+      throw errors.invalidParametersFormat(`The webhook url is refused: ${refusal}.`, [{ code: 'url-refused', message: refusal, path: '#/url', param: 'url' }]);
     }
     await checkScopes(ctx, p.scopes);
     const { webhooks } = ctx.services.stores;
     const accessId = baseAccessId(access.id);
     if ((await webhooks.countForAccess(user.id, accessId)) >= c.maxPerAccess) {
-      throw new ApiError('invalid-operation', `An access may have at most ${c.maxPerAccess} webhooks.`, { data: { limit: c.maxPerAccess } });
+      throw errors.invalidOperation(`An access may have at most ${c.maxPerAccess} webhooks.`, { data: { limit: c.maxPerAccess } });
     }
     const now = nowSeconds();
     const author = authorOf(ctx);
@@ -54,7 +52,7 @@ export default defineMethod({
       await webhooks.create(user.id, webhook);
     } catch (err) {
       if (err instanceof DuplicateKeyError && err.key === 'url') {
-        throw new ApiError('item-already-exists', 'This access already has a webhook with this url.', { data: { url: p.url } });
+        throw errors.itemAlreadyExists('This access already has a webhook with this url.', { data: { url: p.url } });
       }
       throw err;
     }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { TEST_MESSAGE } from '../../domain/webhook-rules.js';
-import { ApiError } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { WebhookSender } from '../../webhooks/sender.js';
 import { defineMethod } from '../method.js';
 import { loadManagedWebhook, toApiWebhook } from './shared.js';
@@ -21,7 +21,7 @@ export default defineMethod({
     try {
       const outcome = await sender.post(webhook, vault.decrypt(webhook.secretSealed), [TEST_MESSAGE]);
       if (!outcome.ok) {
-        throw new ApiError('unknown-referenced-resource', `The webhook url did not answer the test call with a 2xx status (got ${outcome.status}).`, {
+        throw errors.unknownReferencedResource(`The webhook url did not answer the test call with a 2xx status (got ${outcome.status}).`, {
           data: { url: webhook.url, status: outcome.status },
         });
       }

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { ApiError, errors } from '../../errors/index.js';
+import { errors } from '../../errors/index.js';
 import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
 import { checkScopes, loadManagedWebhook, ScopesSchema, StateSchema, toApiWebhook } from './shared.js';
@@ -34,7 +34,7 @@ export default defineMethod({
   ),
   async handler(ctx, p) {
     const refused = PROTECTED.filter((k) => (p.update as Record<string, unknown>)[k] !== undefined);
-    if (refused.length > 0) throw new ApiError('forbidden', `Read-only field(s) cannot be updated: ${refused.join(', ')}`, { data: { fields: refused } });
+    if (refused.length > 0) throw errors.forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { data: { fields: refused } });
     const { user } = await loadManagedWebhook(ctx, p.id);
     const { state, scopes } = p.update;
     await checkScopes(ctx, scopes);

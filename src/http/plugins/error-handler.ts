@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errors } from '../../errors/index.js';
-import { meta } from '../meta.js';
-import { dependencyError } from '../../errors/dependency.js';
+import { meta } from '../../domain/meta.js';
+import { dependencyError } from '../../api/dependency-error.js';
 
 /** Maps fastify's own error codes (bad JSON, body too large, …) to API errors. */
 function fromFastifyError(err: FastifyError, bodyLimit: number, contentType: string | undefined): ApiError | null {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -163,7 +163,7 @@ export class AttachmentFiles {
   /** The file as a stream with its size, or null if it is not on disk. */
   async open(userId: string, eventId: string, fileId: string): Promise<{ stream: Readable; size: number } | null> {
     const path = this.pathOf(userId, eventId, fileId);
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, 'r');
     } catch (err) {

@@ -1,27 +1,9 @@
-import type { ContentCondition } from '../../domain/content-query.js';
+import type { EventsQuery } from '../../domain/events-query.js';
 import type { IntegrityAlgorithm } from '../../domain/integrity.js';
 import type { Event, ItemDeletion } from '../../domain/types.js';
 
-/**
- * A resolved events query (domain/events-query.ts turns API params into this): stream ids are
- * already expanded to concrete ids and filtered by permissions.
- */
-export interface EventsQuery {
-  /** OR of clauses; an event matches a clause when it has a stream in `any`, one in each `all` set, none in `not`. */
-  streams: { any: string[]; all: string[][]; not: string[] }[] | null;
-  /** Exact types, or `class/` prefixes for `class/*`. */
-  types: { exact: string[]; prefixes: string[] } | null;
-  fromTime: number | null;
-  toTime: number | null;
-  running: boolean | null;
-  state: 'default' | 'trashed' | 'all';
-  modifiedSince: number | null;
-  sortAscending: boolean;
-  skip: number;
-  limit: number | null;
-  /** Content / clientData conditions, all AND-ed (domain/content-query.ts has the semantics). */
-  content?: ContentCondition[];
-}
+// The query shape is the domain's (domain/events-query.ts builds it): storage sits below domain.
+export type { EventsQuery };
 
 /** A stored event as its API JSON text. */
 export interface EventJson {

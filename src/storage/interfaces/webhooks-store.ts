@@ -8,7 +8,7 @@ export interface WebhookRun {
 
 export type WebhookState = 'active' | 'inactive';
 
-/** What a scope key listens to (Pryv API §6 subscriptions); `query` as events.get params (src/api/scope-query.ts). */
+/** What a scope key listens to (Pryv API §6 subscriptions); `query` as events.get params (src/domain/scope-query.ts). */
 export interface WebhookScope {
   kind?: 'events' | 'streams' | 'accesses';
   query?: Record<string, unknown>;

@@ -10,6 +10,15 @@ const legacy = (password: string, n: number, r = 8, p = 1): string => {
   return ['scrypt', n, r, p, salt.toString('base64url'), key.toString('base64url')].join('$');
 };
 
+/** A copy of the hash's `$`-separated parts with some replaced. */
+const withParts =
+  (parts: Record<number, string>) =>
+  (h: string[]): string[] => {
+    const copy = [...h];
+    for (const [index, value] of Object.entries(parts)) copy[Number(index)] = value;
+    return copy;
+  };
+
 describe('password hashes', () => {
   it('hashes at or above OWASP (N = 2^17, r = 8, p = 1) and verifies', async () => {
     expect(SCRYPT.N).toBeGreaterThanOrEqual(2 ** 17);
@@ -48,18 +57,18 @@ describe('password hashes', () => {
   }, 30_000);
 
   it.each([
-    ['N = 2^30', (h: string[]) => ((h[1] = String(2 ** 30)), h)],
-    ['N not a power of two', (h: string[]) => ((h[1] = '100000'), h)],
-    ['N below 2^14', (h: string[]) => ((h[1] = '1024'), h)],
-    ['r = 1000', (h: string[]) => ((h[2] = '1000'), h)],
-    ['p = 1000', (h: string[]) => ((h[3] = '1000'), h)],
-    ['N·r·p over 512 MiB', (h: string[]) => ((h[1] = String(2 ** 20)), (h[2] = '8'), (h[3] = '4'), h)],
-    ['p = 0', (h: string[]) => ((h[3] = '0'), h)],
-    ['a negative r', (h: string[]) => ((h[2] = '-8'), h)],
-    ['an exponent form', (h: string[]) => ((h[1] = '1e5'), h)],
-    ['an empty salt', (h: string[]) => ((h[4] = ''), h)],
+    ['N = 2^30', withParts({ 1: String(2 ** 30) })],
+    ['N not a power of two', withParts({ 1: '100000' })],
+    ['N below 2^14', withParts({ 1: '1024' })],
+    ['r = 1000', withParts({ 2: '1000' })],
+    ['p = 1000', withParts({ 3: '1000' })],
+    ['N·r·p over 512 MiB', withParts({ 1: String(2 ** 20), 2: '8', 3: '4' })],
+    ['p = 0', withParts({ 3: '0' })],
+    ['a negative r', withParts({ 2: '-8' })],
+    ['an exponent form', withParts({ 1: '1e5' })],
+    ['an empty salt', withParts({ 4: '' })],
     ['an extra part', (h: string[]) => [...h, 'x']],
-    ['another scheme', (h: string[]) => ((h[0] = 'bcrypt'), h)],
+    ['another scheme', withParts({ 0: 'bcrypt' })],
   ])('refuses a stored hash with %s without computing it', async (_n, mutate) => {
     const stored = mutate(legacy('pw', 2 ** 14).split('$')).join('$');
     expect(parseStoredHash(stored)).toBeNull();

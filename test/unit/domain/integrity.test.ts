@@ -37,7 +37,7 @@ describe('integrity', () => {
     const reshaped = {
       ...REFERENCE_EVENT,
       clientData: { key2: 'value2', key1: 'value1' },
-      attachments: REFERENCE_EVENT.attachments?.map(({ readToken: _t, ...a }) => (void _t, a)),
+      attachments: REFERENCE_EVENT.attachments?.map(({ readToken: _t, ...a }) => a),
       duration: 0,
       integrity: 'EVENT:0:sha256-whatever',
     };

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { Readiness, type ReadinessSources } from '../../../src/health/readiness.js';
-import type { CoreState } from '../../../src/master/ipc.js';
+import type { CoreState } from '../../../src/notifications/ipc.js';
 import type { DependencyHealth } from '../../../src/storage/interfaces/storage-engine.js';
 
 /** A controllable clock and dependency checks that count their calls. */

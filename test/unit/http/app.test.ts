@@ -4,9 +4,9 @@ import { loadConfig } from '../../../src/config/index.js';
 import { ApiError } from '../../../src/errors/index.js';
 import { Readiness } from '../../../src/health/readiness.js';
 import { buildApp } from '../../../src/http/app.js';
-import { API_VERSION } from '../../../src/http/meta.js';
+import { API_VERSION } from '../../../src/domain/meta.js';
 import { createLogger } from '../../../src/logging/logger.js';
-import type { CoreState } from '../../../src/master/ipc.js';
+import type { CoreState } from '../../../src/notifications/ipc.js';
 import type { DependencyHealth } from '../../../src/storage/interfaces/storage-engine.js';
 
 const BODY_LIMIT = 2048;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { NotificationBus } from '../../../src/notifications/bus.js';
 import type { ChangeMessage } from '../../../src/notifications/messages.js';
-import { isMasterMessage, isWorkerMessage } from '../../../src/master/ipc.js';
+import { isMasterMessage, isWorkerMessage } from '../../../src/notifications/ipc.js';
 
 describe('NotificationBus', () => {
   it('delivers locally at once when not in a cluster', () => {

@@ -70,10 +70,12 @@ export function compileParams(schema: TSchema): CompiledParams {
   let coercing: ValidateFunction | null = null;
   return {
     get strict(): ValidateFunction {
-      return (strict ??= strictAjv.compile(bounded));
+      strict ??= strictAjv.compile(bounded);
+      return strict;
     },
     get coercing(): ValidateFunction {
-      return (coercing ??= coercingAjv.compile(bounded));
+      coercing ??= coercingAjv.compile(bounded);
+      return coercing;
     },
   };
 }

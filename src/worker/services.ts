@@ -8,7 +8,7 @@ import { PlatformDb } from '../platform/platform-db.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
 import { createPgStores } from '../storage/engines/postgresql/stores.js';
-import type { Notifier, Services } from './context.js';
+import type { Notifier, Services } from '../api/context.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { noMailer } from '../mail/mailer.js';
 import { SmtpMailer } from '../mail/smtp-mailer.js';

@@ -1,5 +1,5 @@
-import { buildEventsQuery, type ReadScope } from '../domain/events-query.js';
-import type { PreparedScope, ScopeKind } from '../domain/scope-match.js';
+import { buildEventsQuery, type ReadScope } from './events-query.js';
+import type { PreparedScope, ScopeKind } from './scope-match.js';
 import { errors, type ApiError } from '../errors/index.js';
 
 /**

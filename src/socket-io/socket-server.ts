@@ -3,11 +3,10 @@ import type { FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import type { Services } from '../api/context.js';
 import { collect, toApiError, type CallContext, type MethodRegistry } from '../api/registry.js';
-import { resolveUser } from '../api/resolve-user.js';
 import { authenticate } from '../auth/authenticate.js';
-import { extractToken } from '../auth/extract-token.js';
 import { ApiError, errors } from '../errors/index.js';
-import { meta } from '../http/meta.js';
+import { meta } from '../domain/meta.js';
+import { callerContext, withAccess } from '../http/plugins/user-context.js';
 import type { ClientToServerEvents, InterServerEvents, MethodAck, ServerToClientEvents, SocketData, UserSocket } from './socket-events.js';
 import { SocketSessions } from './socket-sessions.js';
 import { SUBSCRIPTION_METHODS, subscriptionCall } from './socket-scopes.js';
@@ -61,7 +60,7 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
   };
 
   // Nothing is served on the main namespace.
-  io.use((_socket, next) => next(connectError(new ApiError('unknown-resource', 'Connect to the namespace of a user: {apiEndpoint}{username}.'))));
+  io.use((_socket, next) => next(connectError(errors.notFound('Connect to the namespace of a user: {apiEndpoint}{username}.'))));
 
   const users = io.of(/^\/.+$/);
   users.use((socket, next) => {
@@ -116,28 +115,25 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
 
 /** Handshake (Pryv API §1.2, §6): the namespace's last segment is the user, the token as over HTTP. */
 async function handshake(services: Services, socket: UserSocket): Promise<void> {
-  const username = socket.nsp.name.split('/').pop() ?? '';
-  // Unknown user → unknown-resource; homed on another core → wrong-core (with coreUrl).
-  const user = await resolveUser(services, username);
   const h = socket.handshake;
   const auth: Record<string, unknown> = h.auth;
-  const found = extractToken({
-    authorization: firstString(h.headers.authorization),
-    queryAuth: firstString(h.query['auth']),
-    // socket.io v4 clients may send it in the handshake payload: `io(url, { auth: { token } })`.
-    formAuth: firstString(auth['token']),
-  });
-  if (found === null) throw errors.missingToken();
-  const access = await authenticate(services, user, found.token);
-  socket.data = {
-    user,
-    token: found.token,
-    callerId: found.callerId,
+  // Unknown user → unknown-resource; homed on another core → wrong-core (with coreUrl).
+  const { ctx, token } = await callerContext(services, {
+    username: socket.nsp.name.split('/').pop() ?? '',
+    tokens: {
+      authorization: firstString(h.headers.authorization),
+      queryAuth: firstString(h.query['auth']),
+      // socket.io v4 clients may send it in the handshake payload: `io(url, { auth: { token } })`.
+      formAuth: firstString(auth['token']),
+    },
+    missing: errors.missingToken,
     origin: firstString(h.headers.origin) ?? null,
     referer: firstString(h.headers.referer) ?? null,
-    expires: access.expires,
-    scopes: new Map(),
-  };
+    clientAddress: h.address,
+    methodId: 'socket.handshake',
+  });
+  const { access } = withAccess(ctx);
+  socket.data = { user: ctx.user, token: token ?? '', callerId: ctx.callerId, origin: ctx.origin, referer: ctx.referer, expires: access.expires, scopes: new Map() };
 }
 
 /** engine.io middleware: plain HTTP requests (long-polling) get the API error envelope, not a session. */
@@ -154,7 +150,7 @@ function refuseLongPolling(serial: string) {
       'access-control-allow-origin': typeof origin === 'string' ? origin : '*',
       'access-control-allow-credentials': 'true',
     });
-    res.end(JSON.stringify({ error: { id: 'invalid-request-structure', message: POLLING_REFUSED }, meta: meta(serial) }));
+    res.end(JSON.stringify({ error: errors.invalidRequestStructure(POLLING_REFUSED).toJSON(), meta: meta(serial) }));
     // `next` is deliberately not called: the answer is complete (express-style middleware).
   };
 }

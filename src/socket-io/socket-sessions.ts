@@ -2,7 +2,7 @@ import type { Services } from '../api/context.js';
 import { authenticate } from '../auth/authenticate.js';
 import { ApiError } from '../errors/index.js';
 import type { Logger } from '../logging/logger.js';
-import type { ChangeMessage } from './messages.js';
+import type { ChangeMessage } from '../notifications/messages.js';
 import { ScopedDelivery } from './scoped-delivery.js';
 import type { UserSocket } from './socket-events.js';
 

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
 import { API_MODULES } from '../../../src/api/modules.js';
-import { compileParams } from '../../../src/api/validation.js';
+import { compileParams } from '../../../src/validation/validation.js';
 
 /**
  * The registry compiles each method's params validators lazily, at the method's first call (faster

@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
-import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from '../master/rqlited.js';
-import type { Sidecar } from '../master/sidecar.js';
+import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from './rqlited.js';
+import type { Sidecar } from './sidecar.js';
 import { ClusterRepository } from '../platform/cluster-repo.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { rqliteAuthFile } from '../secrets/rqlite-auth.js';
 import { sleep } from '../util/backoff.js';
-import { acknowledgeJoin, ackPending } from './join.js';
-import { members, removeMember, type Member } from './membership.js';
+import { acknowledgeJoin, ackPending } from '../cluster/join.js';
+import { members, removeMember, type Member } from '../cluster/membership.js';
 
 const RECONCILE_MS = 3000;
 
@@ -88,7 +88,7 @@ export class CoreCluster {
     const certFile = this.config.platformDb.tls.certFile;
     if (certFile !== null) {
       // Loaded in multi mode only: the X.509 library costs a single core's master 0.4 s of CPU at start.
-      const { certInfo } = await import('./pki.js');
+      const { certInfo } = await import('../cluster/pki.js');
       const info = await certInfo(readFileSync(certFile, 'utf8'));
       await repo.recordCertificate(this.config.core.id, info.sha256, info.notAfter.getTime());
       const days = Math.floor((info.notAfter.getTime() - Date.now()) / 86_400_000);

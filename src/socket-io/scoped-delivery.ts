@@ -1,11 +1,11 @@
 import type { Services } from '../api/context.js';
-import { resolveScope } from '../api/scope-query.js';
+import { resolveScope } from '../domain/scope-query.js';
 import { authenticate } from '../auth/authenticate.js';
 import { AccessLogic } from '../domain/access-logic.js';
 import { matchedKeys } from '../domain/scope-match.js';
 import { StreamsTree } from '../domain/streams-tree.js';
 import type { Logger } from '../logging/logger.js';
-import type { ChangeMessage } from './messages.js';
+import type { ChangeMessage } from '../notifications/messages.js';
 import type { UserSocket } from './socket-events.js';
 
 /**

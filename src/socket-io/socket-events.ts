@@ -1,6 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { User } from '../domain/types.js';
-import type { Meta } from '../http/meta.js';
+import type { Meta } from '../domain/meta.js';
 import type { PreparedScope } from '../domain/scope-match.js';
 
 /** What a method call's ack carries (Pryv API §6): `ack(null, {…result, meta})` or `ack({error, meta})`. */

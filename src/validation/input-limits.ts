@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../errors/index.js';
+import { type ApiError, errors } from '../errors/index.js';
 
 /**
  * Rules every input passes once, whatever the route or transport (#16 "the long tail"): path
@@ -27,7 +27,7 @@ const numberError = (path: string): ApiError =>
   errors.invalidParametersFormat('Numbers must be finite.', [{ code: 'invalid-number', message: 'not a finite number', path, param: path.split('/')[1] ?? '' }]);
 
 const structureError = (message: string, limit: number, path: string): ApiError =>
-  new ApiError('invalid-request-structure', message, { data: { limit, path } });
+  errors.invalidRequestStructure(message, { data: { limit, path } });
 
 /** JSON-pointer-ish path segment (shown in errors only; the key itself may be the bad string). */
 const seg = (key: string): string => (isBadString(key) ? '<invalid key>' : key.replace(/~/g, '~0').replace(/\//g, '~1'));

@@ -1,4 +1,4 @@
-import { isChangeMessage, type ChangeMessage } from '../notifications/messages.js';
+import { isChangeMessage, type ChangeMessage } from './messages.js';
 
 /** Typed messages between the master and its cluster workers. */
 export type WorkerRole = 'api' | 'hfs' | 'previews';

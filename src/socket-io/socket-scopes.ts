@@ -1,5 +1,5 @@
 import type { PreparedScope, ScopeKind } from '../domain/scope-match.js';
-import { invalidScope, resolveScope, type ScopeSpec } from '../api/scope-query.js';
+import { invalidScope, resolveScope, type ScopeSpec } from '../domain/scope-query.js';
 import type { RequestContext } from '../api/context.js';
 import { loadScope } from '../api/stream-scope.js';
 

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { inject } from 'vitest';
+import { projectRoot } from '../../src/util/project-root.js';
+import { live } from './core-cleaning.js';
+import { CoreProcess, type CorePorts, type Resources } from './core-process.js';
+import { freePort } from './free-port.js';
+// Brings the `inject('services')` typing (ProvidedContext augmentation).
+import type {} from './global-setup.js';
+import { createTestDatabase } from './pg-database.js';
+
+/** Starting a core (test/helpers/core-process.ts): its var dir, ports and database, then the master. */
+export interface StartCoreOptions {
+  /** The master runs its own PostgreSQL (initdb as an unprivileged user) instead of the shared test server. */
+  embeddedPg?: boolean;
+  /** Extra HOMECORE_* variables (values are YAML scalars). */
+  env?: Record<string, string>;
+  /** Variables that depend on the ports picked for this core (e.g. platform.publicUrl). */
+  envFor?: (ports: CorePorts) => Record<string, string>;
+  /** Start on the var dir, ports and database of this (dead) core; it then owns them. */
+  takeOver?: CoreProcess;
+  /** Extra master arguments (e.g. `--bootstrap <bundle> --bootstrap-passphrase-file <f>`). */
+  args?: string[];
+  /** Runs with the core's environment before the master starts (e.g. `bin/bootstrap.js init`). */
+  prepare?: (env: NodeJS.ProcessEnv) => void | Promise<void>;
+}
+
+// freePort() closes its probe, so two calls may answer the same port: never hand one out twice.
+const handedOut = new Set<number>();
+async function distinctPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
+}
+
+async function allocate(embeddedPg: boolean): Promise<Resources> {
+  const varDir = mkdtempSync(join(tmpdir(), 'homecore-core-'));
+  // The unprivileged OS user running the embedded PostgreSQL must be able to traverse it.
+  chmodSync(varDir, 0o755);
+  const ports: CorePorts = {
+    api: await distinctPort(), hfs: await distinctPort(), previews: await distinctPort(),
+    rqliteHttp: await distinctPort(), rqliteRaft: await distinctPort(), pg: embeddedPg ? await distinctPort() : null,
+  };
+  if (embeddedPg) {
+    const pgEnv = { HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'true', HOMECORE_STORAGES__POSTGRESQL__PORT: String(ports.pg) };
+    return { varDir, ports, pgEnv, dropDb: null, owner: null, cores: [] };
+  }
+  const services = inject('services');
+  const db = await createTestDatabase(services.pg, services.pgAdmin);
+  const s = db.settings;
+  // Env values are YAML scalars: quote strings so a password like `a: b` stays a string.
+  const pgEnv = {
+    HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+    HOMECORE_STORAGES__POSTGRESQL__HOST: JSON.stringify(s.host),
+    HOMECORE_STORAGES__POSTGRESQL__PORT: String(s.port),
+    HOMECORE_STORAGES__POSTGRESQL__DATABASE: JSON.stringify(s.database),
+    HOMECORE_STORAGES__POSTGRESQL__USER: JSON.stringify(s.user),
+    HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(s.password),
+  };
+  return { varDir, ports, pgEnv, dropDb: db.drop, owner: null, cores: [] };
+}
+
+/** Spawns `node dist/bin/master.js` (this Node) in its own process group; does not wait for /ready. */
+export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProcess> {
+  const res = opts.takeOver === undefined ? await allocate(opts.embeddedPg === true) : CoreProcess.resourcesOf(opts.takeOver);
+  const root = projectRoot();
+  const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOMECORE_')));
+  Object.assign(env, {
+    HOMECORE_CONFIG: join(root, 'config', 'test.yml'),
+    HOMECORE_PATHS__VAR_DIR: res.varDir,
+    HOMECORE_HTTP__API_PORT: String(res.ports.api),
+    HOMECORE_HTTP__HFS_PORT: String(res.ports.hfs),
+    HOMECORE_HTTP__PREVIEWS_PORT: String(res.ports.previews),
+    HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: String(res.ports.rqliteHttp),
+    HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `127.0.0.1:${res.ports.rqliteRaft}`,
+    HOMECORE_LOGGING__LEVEL: 'info',
+    ...res.pgEnv,
+    ...opts.env,
+    ...opts.envFor?.(res.ports),
+  });
+  await opts.prepare?.(env);
+  // detached: own process group, so cleanup finds workers and sidecars even once the master is gone.
+  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js'), ...(opts.args ?? [])], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (child.pid === undefined) throw new Error('could not spawn the master');
+  let core: CoreProcess | null = null;
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (core !== null) core.exit = { code, signal };
+      resolve();
+    });
+  });
+  core = new CoreProcess(child.pid, res, exited);
+  core.env = env;
+  const created = core;
+  child.once('error', (err) => created.logs.push(`spawn error: ${err.message}`));
+  for (const stream of [child.stdout, child.stderr]) {
+    createInterface({ input: stream }).on('line', (line) => {
+      if (created.logs.length < 100_000) created.logs.push(line);
+    });
+  }
+  res.owner = created;
+  res.cores.push(created);
+  live.add(created);
+  return created;
+}
+
+/**
+ * A ready core whose public URL is its own API port, as apps and SDKs see it (service info, API
+ * endpoints): what `bin/start` gives on the default ports.
+ */
+export async function startPublicCore(): Promise<CoreProcess> {
+  const core = await startCore({
+    envFor: (ports) => ({
+      HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
+      HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/`,
+    }),
+  });
+  await core.waitReady(60_000);
+  return core;
+}
