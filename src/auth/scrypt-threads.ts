@@ -51,6 +51,7 @@ class ScryptThread {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
   private nextId = 0;
+  private retired = false;
   dead = false;
 
   constructor(nice: number) {
@@ -75,11 +76,19 @@ class ScryptThread {
     });
   }
 
+  /** Out of the pool: ends once its hashes in progress are done. */
+  retire(): void {
+    this.retired = true;
+    this.dead = true;
+    if (this.pending.size === 0) void this.worker.terminate();
+  }
+
   private settle(a: Answer): void {
     const p = this.pending.get(a.id);
     if (p === undefined) return;
     this.pending.delete(a.id);
     if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0 && this.retired) void this.worker.terminate();
     if (a.key !== undefined) p.resolve(Buffer.from(a.key.buffer, a.key.byteOffset, a.key.byteLength));
     else p.reject(new Error(a.error ?? 'scrypt failed'));
   }
@@ -100,8 +109,13 @@ export class ScryptThreads {
     private nice: number,
   ) {}
 
+  /** A new nice value applies to every later hash: threads made at the former one are retired. */
   configure(size: number, nice: number): void {
     this.size = Math.max(1, size);
+    if (nice !== this.nice) {
+      for (const t of this.threads) t.retire();
+      this.threads = [];
+    }
     this.nice = nice;
   }
 
