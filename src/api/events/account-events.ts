@@ -1,6 +1,6 @@
 import { type ApiError, errors } from '../../errors/index.js';
 import { parseContentQuery, matchesContentQuery } from '../../domain/content-query.js';
-import { parseStreamsParam, resolveTypes, type StreamsQueryInput } from '../../domain/events-query.js';
+import { parseStreamsParam, resolveTypes, type EventsGetInput, type StreamsQueryInput } from '../../domain/events-query.js';
 import { isSystemStreamId, systemStreamsOf, type AccountField, type SystemStreams } from '../../domain/system-streams.js';
 import type { Access, Event, User } from '../../domain/types.js';
 import { readAccountEvents } from '../account/account-fields.js';
@@ -53,21 +53,8 @@ function fieldsOfQuery(sys: SystemStreams, access: Access, q: StreamsQueryInput)
   return [...picked.values()].filter((f) => !excluded.has(f.id));
 }
 
-export interface AccountEventsParams {
-  streams?: unknown;
-  types?: string[];
-  fromTime?: number;
-  toTime?: number;
-  running?: boolean;
-  sortAscending?: boolean;
-  skip?: number;
-  limit?: number;
-  state?: 'default' | 'trashed' | 'all';
-  modifiedSince?: number;
-  includeDeletions?: boolean;
-  content?: unknown;
-  clientData?: unknown;
-}
+/** events.get's params as the account-events path reads them. */
+export type AccountEventsParams = EventsGetInput & { includeDeletions?: boolean };
 
 function matchesType(e: Event, types: string[] | undefined): boolean {
   const t = resolveTypes(types);
