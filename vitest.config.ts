@@ -15,14 +15,16 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // An engine's own unit tests live beside its integration tests (test/engines/<name>/unit/).
+          include: ['test/unit/**/*.test.ts', 'test/engines/*/unit/**/*.test.ts'],
           environment: 'node',
         },
       },
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/engines/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'test/engines/*/unit/**'],
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
           fileParallelism: false,

@@ -1,9 +1,7 @@
 import type { Config } from '../config/index.js';
 import { checkEventIntegrity } from '../domain/integrity.js';
 import type { Logger } from '../logging/logger.js';
-import { databaseSettings } from '../secrets/database-password.js';
-import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../storage/engines/postgresql/events-store.js';
+import { createEngine } from '../storage/engine-registry.js';
 import type { EventsStore } from '../storage/interfaces/events-store.js';
 
 /**
@@ -32,15 +30,16 @@ export async function checkEventsIntegrity(events: EventsStore): Promise<Integri
 
 /** Exit code: 0 all match, 1 mismatches found, 2 the check could not run. */
 export async function runIntegrityCheck(config: Readonly<Config>, logger: Logger, out: (line: string) => void): Promise<number> {
-  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger, { poolSize: 1 });
+  let engine: Awaited<ReturnType<typeof createEngine>> | null = null;
   try {
-    const report = await checkEventsIntegrity(new PgEventsStore(engine.pool));
+    engine = await createEngine(config, logger, { poolSize: 1 });
+    const report = await checkEventsIntegrity(engine.stores().events);
     out(JSON.stringify(report, null, 2));
     return report.mismatches.length === 0 ? 0 : 1;
   } catch (err) {
     out(JSON.stringify({ error: (err as Error).message }));
     return 2;
   } finally {
-    await engine.close();
+    await engine?.close();
   }
 }

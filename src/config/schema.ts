@@ -91,7 +91,7 @@ export const ConfigSchema = Type.Object(
             port: Port,
             database: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,62}$' }),
             user: Type.String({ minLength: 1 }),
-            // null: generated at first start (embedded only), src/secrets/database-password.ts.
+            // null: generated at first start (embedded only), src/storage/engines/postgresql/database-password.ts.
             password: Type.Union([Type.String(), Type.Null()]),
             poolSize: Type.Integer({ minimum: 1, maximum: 500 }),
             connectTimeoutMs: Ms,

@@ -1,17 +1,17 @@
-import { databaseSettings } from '../secrets/database-password.js';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { CoreState } from '../notifications/ipc.js';
 import { CoresRepository } from '../platform/cores.js';
 import { RegistrationsRepository } from '../platform/registrations.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
-import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { createEngine } from '../storage/engine-registry.js';
+import type { UserDataEngine } from '../storage/interfaces/engine-module.js';
 
 const SWEEP_EVERY_MS = 30_000;
 
 /**
  * Keeps this core's `available` flag in the platform DB in step with its readiness (issue #15):
- * cleared while the core drains, while an API role crash-loops, or while its PostgreSQL or local
+ * cleared while the core drains, while an API role crash-loops, or while its user-data database or local
  * rqlited fails its check; set again on recovery. Placement and DNS skip unavailable cores. While
  * the local rqlited is down the flag cannot be written from here: it is written on its recovery
  * (the other cores' placement then meets the failure and answers 503, nothing half-registered).
@@ -20,7 +20,7 @@ const SWEEP_EVERY_MS = 30_000;
 export class AvailabilityReporter {
   private timer: NodeJS.Timeout | null = null;
   // Made at the first check: the embedded database's generated password exists only once it started.
-  private engine: PostgresEngine | null = null;
+  private engine: UserDataEngine | null = null;
   private readonly cores: CoresRepository;
   private readonly registrations: RegistrationsRepository;
   private last: boolean | null = null;
@@ -78,14 +78,14 @@ export class AvailabilityReporter {
     const reasons: string[] = [];
     if (state.draining) reasons.push('draining');
     if (state.failedRoles.includes('api')) reasons.push('api workers crash-looping');
-    this.engine ??= new PostgresEngine(databaseSettings(this.config, { create: false }), this.logger, { poolSize: 1 });
+    this.engine ??= await createEngine(this.config, this.logger, { poolSize: 1 });
     const engine = this.engine;
-    const [pg, rq] = await Promise.all([engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
+    const [db, rq] = await Promise.all([engine.health(timeout).catch((e: Error) => ({ ok: false, detail: e.message })), this.platform.isReady(timeout)]);
     // One slow answer on a loaded machine is not an outage: dependencies must fail twice in a row.
-    const depsOk = pg.ok && rq.ok;
+    const depsOk = db.ok && rq.ok;
     this.failures = depsOk ? 0 : this.failures + 1;
     if (!depsOk && (this.failures >= 2 || this.last === null)) {
-      if (!pg.ok) reasons.push(`postgresql: ${pg.detail}`);
+      if (!db.ok) reasons.push(`${engine.name}: ${db.detail}`);
       if (!rq.ok) reasons.push(`rqlited: ${rq.detail}`);
     } else if (!depsOk && reasons.length === 0) {
       return;

@@ -4,7 +4,7 @@ import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
 import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from './rqlited.js';
-import type { Sidecar } from './sidecar.js';
+import type { Sidecar } from '../sidecar/sidecar.js';
 import { ClusterRepository } from '../platform/cluster-repo.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { rqliteAuthFile } from '../secrets/rqlite-auth.js';

@@ -10,15 +10,14 @@ import { createPlatformClient } from '../platform/platform-client.js';
 import { CoreCluster } from './core-cluster.js';
 import { applyBundle } from '../cluster/join.js';
 import { peekVarDir } from '../config/load.js';
-import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { loadEngine } from '../storage/engine-registry.js';
+import type { EngineModule } from '../storage/interfaces/engine-module.js';
 import { sleep } from '../util/backoff.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
-import { databaseSettings } from '../secrets/database-password.js';
-import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
-import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
+import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from '../sidecar/pidfile.js';
 import { assertModeSupported, resolveRqlited } from './rqlited.js';
-import { Sidecar } from './sidecar.js';
-import { rqlitedClassifier } from './sidecar-log.js';
+import { Sidecar } from '../sidecar/sidecar.js';
+import { rqlitedClassifier } from '../sidecar/sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
 import { AvailabilityReporter } from './availability.js';
@@ -61,7 +60,7 @@ async function waitRqliteReady(client: RqliteClient, timeoutMs: number): Promise
 }
 
 /**
- * The master: sidecars (rqlited, embedded PostgreSQL) → migrations → workers; then supervises them
+ * The master: sidecars (rqlited, the storage engine's embedded server) → migrations → workers; then supervises them
  * and drains on SIGTERM/SIGINT (docs/operations.md).
  */
 export async function runMaster(options: MasterOptions): Promise<void> {
@@ -73,9 +72,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   // Synchronous: the drain's last lines (sidecars stopped, then `stopped`) stay in order up to the exit.
   const logger = createLogger({ level: config.logging.level, role: 'master', sync: true });
   if (joined !== null) logger.info({ coreId: joined.core.id, issuer: joined.issuer.id }, 'bootstrap bundle applied: joining the cluster');
-  if (config.storages.engine !== 'postgresql') {
-    throw new Error(`storages.engine "${config.storages.engine}" is not available yet: use postgresql`);
-  }
+  // An engine absent from this build is refused here, before anything starts.
+  const storage = await loadEngine(config.storages.engine);
   mkdirSync(runDir(config), { recursive: true });
   await takeOver(config, logger);
 
@@ -98,7 +96,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     },
     logger,
   );
-  const pgSidecar = config.storages.postgresql.embedded ? new EmbeddedPostgresSidecar(config, logger) : null;
+  // The engine's embedded server (embedded PostgreSQL), or null for an external one.
+  const dbServer = storage.provision(config, logger);
   const workers = new WorkerPool(config, logger);
   const availability = new AvailabilityReporter(config, logger, platform, () => workers.coreState, () => workers.setState({ starting: false }));
   // platformDb.rqlited.external: an rqlited supervised elsewhere (tests share one); never started here.
@@ -106,9 +105,9 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
 
-  // The embedded PostgreSQL starts (initdb at the first start) while rqlited elects itself; its
-  // failure is kept for the await below, so it never surfaces as an unhandled rejection.
-  let pgStarting: Promise<Error | null> | null = null;
+  // The embedded database server starts (initdb at the first start) while rqlited elects itself;
+  // its failure is kept for the await below, so it never surfaces as an unhandled rejection.
+  let dbStarting: Promise<Error | null> | null = null;
   let stopping: Promise<void> | null = null;
   const shutdown = async (signal: string): Promise<void> => {
     logger.info({ signal, drainMs: config.cluster.drainMs }, 'draining: /ready now answers 503');
@@ -123,8 +122,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.close();
     await platform.close().catch(() => undefined);
     // rqlited last: workers may use the platform DB until they are gone.
-    await pgStarting;
-    await pgSidecar?.stop();
+    await dbStarting;
+    await dbServer?.stop();
     await rqlited.stop();
     removePid(join(runDir(config), 'master.pid'));
     logger.info('stopped');
@@ -133,7 +132,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     if (stopping !== null) {
       logger.warn({ signal }, 'second signal: forcing exit');
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');
-      for (const pid of [rqlited.pid, pgSidecar?.pid]) if (pid !== undefined) process.kill(pid, 'SIGKILL');
+      for (const pid of [rqlited.pid, dbServer?.pid]) if (pid !== undefined) process.kill(pid, 'SIGKILL');
       process.exit(1);
     }
     stopping = shutdown(signal).then(
@@ -150,20 +149,20 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   try {
     // Generated once here, before any worker: workers only ever read them.
     loadSecrets(config, { create: true });
-    databaseSettings(config, { create: true });
+    storage.prepare(config);
     // Workers load their code during the sidecars' start; they serve from workers.start() on.
     workers.forkAll();
     if (ownRqlited) {
       coreCluster.prepareDataDir();
       rqlited.start();
     }
-    pgStarting = pgSidecar === null ? null : pgSidecar.start().then(() => null, (err: Error) => err);
+    dbStarting = dbServer === null ? null : dbServer.start().then(() => null, (err: Error) => err);
     await waitRqliteReady(platform, config.platformDb.rqlited.readyTimeoutMs);
     // An external rqlited (platformDb.rqlited.external) and its cluster are managed elsewhere.
     if (ownRqlited) await coreCluster.confirmMembership(config.platformDb.rqlited.readyTimeoutMs);
-    const pgFailed = await pgStarting;
-    if (pgFailed !== null) throw pgFailed;
-    await migrate(config, logger, platform);
+    const dbFailed = await dbStarting;
+    if (dbFailed !== null) throw dbFailed;
+    await migrate(config, logger, platform, storage);
     if (ownRqlited) await coreCluster.register();
     await workers.start();
     await coreCluster.acknowledge();
@@ -179,9 +178,9 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);
-    // A PostgreSQL still starting would be left running by a stop that came first.
-    await pgStarting;
-    await pgSidecar?.stop();
+    // A database server still starting would be left running by a stop that came first.
+    await dbStarting;
+    await dbServer?.stop();
     await rqlited.stop();
     removePid(join(runDir(config), 'master.pid'));
     throw err;
@@ -195,7 +194,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
 }
 
 /** Platform and user-data migrations, run once by the master before any worker starts. */
-async function migrate(config: Readonly<Config>, logger: Logger, platform: RqliteClient): Promise<void> {
+async function migrate(config: Readonly<Config>, logger: Logger, platform: RqliteClient, storage: EngineModule): Promise<void> {
   const owner = `${config.core.id}:${process.pid}`;
   await migratePlatform(platform, { owner, logger });
   await new CoresRepository(platform).upsert({
@@ -208,7 +207,7 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     region: config.registration.region,
     hostingName: config.registration.hostingName,
   });
-  const engine = new PostgresEngine(databaseSettings(config, { create: true }), logger, { poolSize: 2 });
+  const engine = storage.open(config, logger, { poolSize: 2 });
   try {
     await engine.migrate();
     await engine.claim(config.core.id);

@@ -6,11 +6,10 @@ import { buildServices } from './services.js';
 import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
 import { loadEventTypes } from '../api/service/event-types-source.js';
 import { loadSecrets } from '../secrets/core-secrets.js';
-import { databaseSettings } from '../secrets/database-password.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { isMasterMessage, type CoreState, type WorkerRole, type WorkerToMaster } from '../notifications/ipc.js';
 import { createPlatformClient } from '../platform/platform-client.js';
-import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
+import { createEngine } from '../storage/engine-registry.js';
 import { Socket } from 'node:net';
 import { ConnectionIntake } from './connection-intake.js';
 
@@ -33,13 +32,13 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const logger: Logger = createLogger({ level: config.logging.level, role });
   let state: CoreState = { draining: false, failedRoles: [], starting: true };
 
-  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
+  const engine = await createEngine(config, logger);
   const platform = createPlatformClient(config, logger);
   const timeout = config.health.checkTimeoutMs;
   const readiness = new Readiness({
     coreState: () => state,
     dependencies: {
-      postgresql: () => engine.health(timeout),
+      [engine.name]: () => engine.health(timeout),
       platformDb: () => platform.isReady(timeout),
     },
     cacheMs: config.health.cacheMs,
@@ -48,7 +47,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   // Every role serves authenticated routes (API, series, previews): same services, same rules.
   // service.eventTypesSource, read before serving; a failing source falls back to the bundled copy.
   const eventTypes = await loadEventTypes(config, logger);
-  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), pool: engine.pool, rqlite: platform, bus, eventTypes });
+  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), engine, rqlite: platform, bus, eventTypes });
   const app = await buildRoleApp(role, services, readiness);
   const intake = new ConnectionIntake(app.server);
   // fastify's close sets its closing state (new requests: 503), runs preClose hooks, then closes the

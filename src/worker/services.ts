@@ -1,4 +1,3 @@
-import type pg from 'pg';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import { AccessCache } from '../auth/access-cache.js';
@@ -7,7 +6,7 @@ import { EventTypes } from '../domain/event-types.js';
 import { PlatformDb } from '../platform/platform-db.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import type { CoreSecrets } from '../secrets/core-secrets.js';
-import { createPgStores } from '../storage/engines/postgresql/stores.js';
+import type { UserDataEngine } from '../storage/interfaces/engine-module.js';
 import type { Notifier, Services } from '../api/context.js';
 import { NotificationBus } from '../notifications/bus.js';
 import { noMailer } from '../mail/mailer.js';
@@ -19,7 +18,8 @@ export interface ServicesDeps {
   config: Readonly<Config>;
   logger: Logger;
   secrets: CoreSecrets;
-  pool: pg.Pool;
+  /** The user-data engine (src/storage/engine-registry.ts); the services use its stores. */
+  engine: UserDataEngine;
   rqlite: RqliteClient;
   notifier?: Notifier;
   /** Defaults to a process-local bus (one worker / tests). */
@@ -47,7 +47,7 @@ function busNotifier(bus: NotificationBus): Notifier {
 export function buildServices(deps: ServicesDeps): Services & { close: () => Promise<void> } {
   setScryptConcurrency(deps.config.cluster.scryptConcurrency, deps.config.cluster.scryptNice);
   const { versioning, integrity } = deps.config;
-  const stores = createPgStores(deps.pool, new Map(), {
+  const stores = deps.engine.stores({
     keepHistory: versioning.forceKeepHistory,
     deletionMode: versioning.deletionMode,
     integrity: integrity.events ? integrity.algorithm : null,

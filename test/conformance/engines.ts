@@ -1,11 +1,13 @@
 import { inject } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
+import { tmpdir } from 'node:os';
+import { loadConfig } from '../../src/config/index.js';
+import { loadEngine } from '../../src/storage/engine-registry.js';
 import type { Stores } from '../../src/storage/interfaces/stores.js';
-import { createPgStores } from '../../src/storage/engines/postgresql/stores.js';
 import type { StorageEngine } from '../../src/storage/interfaces/storage-engine.js';
+import type { UserDataEngine } from '../../src/storage/interfaces/engine-module.js';
 import type { EventsStorePolicy } from '../../src/storage/interfaces/events-store.js';
-import { createTestDatabase } from '../helpers/pg-database.js';
+import { createTestDatabase, pgEnv } from '../helpers/pg-database.js';
 
 /** One fresh, empty database of an engine; `open()` may be called several times (several processes). */
 export interface EngineDatabase {
@@ -28,18 +30,20 @@ const postgresql: EngineFixture = {
   async freshDatabase() {
     const services = inject('services');
     const db = await createTestDatabase(services.pg, services.pgAdmin);
-    const opened: StorageEngine[] = [];
+    const config = loadConfig({ env: { HOMECORE_PATHS__VAR_DIR: tmpdir(), ...pgEnv(db.settings) } });
+    const module = await loadEngine(config.storages.engine);
+    const opened: UserDataEngine[] = [];
+    const open = (poolSize: number): UserDataEngine => {
+      const engine = module.open(config, logger, { poolSize });
+      opened.push(engine);
+      return engine;
+    };
     return {
-      open() {
-        const engine = new PostgresEngine(db.settings, logger, { poolSize: 2 });
-        opened.push(engine);
-        return engine;
-      },
+      open: () => open(2),
       async openStores(eventsPolicy) {
-        const engine = new PostgresEngine(db.settings, logger, { poolSize: 4 });
-        opened.push(engine);
+        const engine = open(4);
         await engine.migrate();
-        return createPgStores(engine.pool, new Map(), eventsPolicy);
+        return engine.stores(eventsPolicy);
       },
       async dispose() {
         await Promise.all(opened.map((e) => e.close()));

@@ -10,15 +10,15 @@ import { buildServices } from '../../src/worker/services.js';
 import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
-import { databaseSettings } from '../../src/secrets/database-password.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
+import { createEngine } from '../../src/storage/engine-registry.js';
+import type { UserDataEngine } from '../../src/storage/interfaces/engine-module.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
 import { CoresRepository } from '../../src/platform/cores.js';
 import { registerUser } from '../../src/api/users/register-user.js';
 import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
-import { createTestDatabase } from './pg-database.js';
+import { createTestDatabase, pgEnv, rawPool } from './pg-database.js';
 
 export interface TestUser {
   user: User;
@@ -32,7 +32,9 @@ export interface ApiTestApp {
   app: FastifyInstance;
   services: Services;
   config: Readonly<Config>;
-  /** The database pool and platform client behind `services` (to build a second "worker" on them). */
+  /** The engine and platform client behind `services` (to build a second "worker" on them). */
+  engine: UserDataEngine;
+  /** A separate raw pool on the test database, for tests that look at the rows the stores wrote. */
   pool: import('pg').Pool;
   rqlite: RqliteClient;
   /** Registers a user through the real registration path; username random unless given. */
@@ -85,10 +87,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       HOMECORE_PATHS__VAR_DIR: varDir,
       HOMECORE_CORE__ID: 'test-core',
       HOMECORE_REGISTRATION__HOSTING: FILE_HOSTING,
-      HOMECORE_STORAGES__POSTGRESQL__PORT: String(db.settings.port),
-      HOMECORE_STORAGES__POSTGRESQL__DATABASE: db.settings.database,
-      HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
-      HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(db.settings.password),
+      ...pgEnv(db.settings),
       HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(svc.rqliteUrl).port,
       HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
       HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
@@ -102,8 +101,9 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     },
   });
   const logger = createLogger({ level: 'silent', role: 'test' });
-  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger);
+  const engine = await createEngine(config, logger);
   await engine.migrate();
+  const pool = rawPool(db.settings);
   const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
   await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });
   await new CoresRepository(rqlite).upsert({ id: config.core.id, url: config.platform.publicUrl, hosting: config.registration.hosting, available: true });
@@ -111,7 +111,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     config,
     logger,
     secrets: { adminAccessKey: config.auth.adminAccessKey ?? '', tokenSecret: config.auth.tokenSecret ?? '' },
-    pool: engine.pool,
+    engine,
     rqlite,
   });
   const readiness = new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 });
@@ -122,7 +122,8 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     app,
     services,
     config,
-    pool: engine.pool,
+    engine,
+    pool,
     rqlite,
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();
@@ -181,6 +182,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       await app.close();
       await services.close();
       await rqlite.close();
+      await pool.end();
       await engine.close();
       await db.drop();
       rmSync(varDir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerRole } from '../../src/notifications/ipc.js';
-import { readPid } from '../../src/master/pidfile.js';
+import { readPid } from '../../src/sidecar/pidfile.js';
 import { sleep } from '../../src/util/backoff.js';
 import { allProcs, cmdline, isRunning, live, procInfo, type ProcInfo } from './core-cleaning.js';
 import { boundPorts, httpStatus, pollUntil, type HttpResult } from './core-waiting.js';

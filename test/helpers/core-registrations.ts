@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { loadConfig } from '../../src/config/index.js';
-import { databaseSettings } from '../../src/secrets/database-password.js';
+import { pgAppSettings } from './pg-database.js';
 import type { PlatformCore } from './cluster-platform.js';
 
 /**
@@ -61,7 +61,7 @@ export async function loginStatus(homeUrl: string, username: string): Promise<nu
 
 /** Which of `usernames` have a row in this core's own PostgreSQL database. */
 export async function usersInDatabase(p: PlatformCore, usernames: string[]): Promise<string[]> {
-  const s = databaseSettings(loadConfig({ env: p.core.env }), { create: false });
+  const s = pgAppSettings(loadConfig({ env: p.core.env }));
   const client = new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
   await client.connect();
   try {

@@ -1,6 +1,45 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import type { PgSettings } from '../../src/secrets/database-password.js';
+import type { Config } from '../../src/config/index.js';
+
+/**
+ * PostgreSQL test plumbing: the shared test server's settings and a fresh database per test file.
+ * Test-side only (raw SQL checks, databases made and dropped); the code under test reaches the
+ * engine through src/storage/engine-registry.ts.
+ */
+export type PgSettings = Omit<Config['storages']['postgresql'], 'password'> & { password: string };
+
+/** The app role of an embedded server the master's code provisioned in `config.paths.varDir`. */
+export function pgAppSettings(config: Readonly<Config>): PgSettings {
+  const s = config.storages.postgresql;
+  return { ...s, password: s.password ?? readFileSync(join(config.paths.varDir, 'secrets', 'postgresql-password'), 'utf8').trim() };
+}
+
+/** Its superuser (creates and drops the per-file databases). */
+export function pgAdminSettings(config: Readonly<Config>): PgSettings {
+  const password = readFileSync(join(config.paths.varDir, 'secrets', 'postgresql-superuser'), 'utf8').trim();
+  return { ...config.storages.postgresql, user: 'postgres', password, database: 'postgres' };
+}
+
+/** The `HOMECORE_*` variables that point a core's configuration at `s` (an external server). */
+export function pgEnv(s: PgSettings): Record<string, string> {
+  return {
+    HOMECORE_STORAGES__ENGINE: 'postgresql',
+    HOMECORE_STORAGES__POSTGRESQL__HOST: s.host,
+    HOMECORE_STORAGES__POSTGRESQL__PORT: String(s.port),
+    HOMECORE_STORAGES__POSTGRESQL__DATABASE: s.database,
+    HOMECORE_STORAGES__POSTGRESQL__USER: s.user,
+    HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+    HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(s.password),
+  };
+}
+
+/** A raw pool on `s`, for tests that look at the rows a store wrote. */
+export function rawPool(s: PgSettings, max = 2): pg.Pool {
+  return new pg.Pool({ host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, max });
+}
 
 /**
  * A fresh, empty database for one test file on the shared test server, owned by the app role;

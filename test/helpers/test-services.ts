@@ -2,14 +2,14 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
-import { databaseSettings, type PgSettings } from '../../src/secrets/database-password.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { EmbeddedPostgresSidecar } from '../../src/master/embedded-postgres.js';
+import { loadEngine } from '../../src/storage/engine-registry.js';
 import { resolveRqlited, rqlitedArgs } from '../../src/master/rqlited.js';
-import { Sidecar } from '../../src/master/sidecar.js';
+import { Sidecar } from '../../src/sidecar/sidecar.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
 import { freePort } from './free-port.js';
+import { pgAdminSettings, pgAppSettings, type PgSettings } from './pg-database.js';
 
 export interface ServiceInfo {
   pg: PgSettings;
@@ -52,9 +52,13 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
     },
     logger,
   );
-  const pg = new EmbeddedPostgresSidecar(config, logger);
+  // The engine's embedded server, provisioned by the same code as the master's (engine.provision).
+  const storage = await loadEngine(config.storages.engine);
+  storage.prepare(config);
+  const db = storage.provision(config, logger);
+  if (db === null) throw new Error('the test services expect an embedded database server');
   const stop = async (): Promise<void> => {
-    await pg.stop();
+    await db.stop();
     await rqlited.stop();
     rmSync(varDir, { recursive: true, force: true });
   };
@@ -67,10 +71,10 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
       await sleep(100);
     }
     await client.close();
-    await pg.start();
+    await db.start();
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
-  return { info: { pg: databaseSettings(config, { create: false }), pgAdmin: pg.superuserSettings(), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
+  return { info: { pg: pgAppSettings(config), pgAdmin: pgAdminSettings(config), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
 }

@@ -18,7 +18,7 @@ beforeAll(async () => {
     config: a.config,
     logger: createLogger({ level: 'silent', role: 'test' }),
     secrets: a.services.secrets,
-    pool: a.pool,
+    engine: a.engine,
     rqlite: a.rqlite,
   });
   b = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));

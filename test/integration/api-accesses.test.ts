@@ -2,15 +2,14 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 import type { Permission } from '../../src/domain/types.js';
-import { databaseSettings } from '../../src/secrets/database-password.js';
 
 let t: ApiTestApp;
 let db: pg.Client;
 beforeAll(async () => {
   t = await createApiTestApp();
   // The services do not expose their pool: a separate connection to the same test database.
-  const s = databaseSettings(t.config, { create: false });
-  db = new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+  const s = t.config.storages.postgresql;
+  db = new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password ?? '', database: s.database });
   await db.connect();
 });
 afterAll(async () => {

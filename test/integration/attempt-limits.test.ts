@@ -40,7 +40,7 @@ beforeAll(async () => {
     ...limit('ACCESS_REQUEST_PER_ADDRESS', 2, 60, 60, 3600),
   });
   const logger = createLogger({ level: 'silent', role: 'test' });
-  const services = buildServices({ config: t.config, logger, secrets: t.services.secrets, pool: t.pool, rqlite: t.rqlite });
+  const services = buildServices({ config: t.config, logger, secrets: t.services.secrets, engine: t.engine, rqlite: t.rqlite });
   other = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
   await other.ready();
   closeOther = async () => {

@@ -4,8 +4,8 @@ import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { databaseSettings } from '../../src/secrets/database-password.js';
-import { createPgPool } from '../../src/storage/engines/postgresql/pool.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createEngine } from '../../src/storage/engine-registry.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { createApiTestApp, type ApiTestApp } from '../helpers/api-app.js';
 import { freePort } from '../helpers/free-port.js';
@@ -19,15 +19,24 @@ beforeAll(async () => {
   t = await createApiTestApp();
   const logger = createLogger({ level: 'silent', role: 'test' });
   // A PostgreSQL and an rqlited that are not there: nothing listens on these ports.
-  const pool = createPgPool({ ...databaseSettings(t.config, { create: false }), port: await freePort(), connectTimeoutMs: 500 }, logger);
+  const config = loadConfig({
+    env: {
+      HOMECORE_PATHS__VAR_DIR: t.config.paths.varDir,
+      HOMECORE_STORAGES__POSTGRESQL__PORT: String(await freePort()),
+      HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false',
+      HOMECORE_STORAGES__POSTGRESQL__PASSWORD: 'nobody-listens',
+      HOMECORE_STORAGES__POSTGRESQL__CONNECT_TIMEOUT_MS: '500',
+    },
+  });
+  const engine = await createEngine(config, logger);
   const rqlite = new RqliteClient({ url: `http://127.0.0.1:${await freePort()}`, requestTimeoutMs: 500, retryBudgetMs: 300, logger });
-  const services = buildServices({ config: t.config, logger, secrets: t.services.secrets, pool, rqlite });
+  const services = buildServices({ config: t.config, logger, secrets: t.services.secrets, engine, rqlite });
   down = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
   await down.ready();
   cleanup = async () => {
     await down.close();
     await services.close();
-    await pool.end();
+    await engine.close();
     await rqlite.close();
   };
 });

@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { readPid } from '../../src/master/pidfile.js';
+import { readPid } from '../../src/sidecar/pidfile.js';
 import { procInfo } from '../helpers/core-process.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { CoresRepository } from '../../src/platform/cores.js';

@@ -6,7 +6,7 @@ import { accessIds, APPS, call, changes, event, flat, holder, points, readiness,
 
 /**
  * High-frequency series (Pryv API §5, issue #4) on both apps that serve them (test/helpers/series-fixture.ts):
- * round trips, batches, permissions, concurrent writers, holder metadata. Errors: series-errors.test.ts.
+ * round trips, batches, permissions, concurrent writers, holder metadata. Errors: test/engines/postgresql/series-errors.test.ts.
  */
 useSeriesFixture();
 

@@ -331,7 +331,7 @@ async function secondWorker(): Promise<{ base: string; close: () => Promise<void
     config: t.config,
     logger: createLogger({ level: 'silent', role: 'test' }),
     secrets: t.services.secrets,
-    pool: t.pool,
+    engine: t.engine,
     rqlite: t.rqlite,
     bus: t.services.bus,
   });

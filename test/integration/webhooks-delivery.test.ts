@@ -84,7 +84,7 @@ async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
     config: a.config,
     logger: createLogger({ level: 'silent', role: 'test' }),
     secrets: { adminAccessKey: a.config.auth.adminAccessKey ?? '', tokenSecret: a.config.auth.tokenSecret ?? '' },
-    pool: a.pool,
+    engine: a.engine,
     rqlite: a.rqlite,
     ...(bus === undefined ? {} : { bus }),
   });

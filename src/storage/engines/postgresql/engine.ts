@@ -1,7 +1,11 @@
 import type pg from 'pg';
-import type { PgSettings } from '../../../secrets/database-password.js';
+import type { PgSettings } from './database-password.js';
 import type { Logger } from '../../../logging/logger.js';
-import type { DependencyHealth, StorageEngine } from '../../interfaces/storage-engine.js';
+import type { DependencyHealth } from '../../interfaces/storage-engine.js';
+import type { UserDataEngine } from '../../interfaces/engine-module.js';
+import type { EventsStorePolicy } from '../../interfaces/events-store.js';
+import type { Stores } from '../../interfaces/stores.js';
+import { createPgStores } from './stores.js';
 import { claimDatabase, migratePostgres } from './migrate.js';
 import { createPgPool } from './pool.js';
 import { PG_SCHEMA_VERSION } from './schema.js';
@@ -19,7 +23,7 @@ async function readSchemaVersion(pool: pg.Pool): Promise<number> {
   return max[0]?.v ?? 0;
 }
 
-export class PostgresEngine implements StorageEngine {
+export class PostgresEngine implements UserDataEngine {
   readonly name = 'postgresql' as const;
   readonly requiredSchemaVersion = PG_SCHEMA_VERSION;
   readonly pool: pg.Pool;
@@ -33,6 +37,10 @@ export class PostgresEngine implements StorageEngine {
   ) {
     this.pool = createPgPool(settings, logger, options.poolSize);
     this.healthPool = createPgPool({ ...settings, connectTimeoutMs: 1000 }, logger, 1);
+  }
+
+  stores(eventsPolicy?: EventsStorePolicy): Stores {
+    return createPgStores(this.pool, new Map(), eventsPolicy);
   }
 
   migrate(): Promise<number[]> {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { PgSettings } from '../../../secrets/database-password.js';
+import type { PgSettings } from './database-password.js';
 import type { Logger } from '../../../logging/logger.js';
 
 export type PgPool = pg.Pool;

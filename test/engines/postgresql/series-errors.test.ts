@@ -1,8 +1,8 @@
 import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PgSeriesStore } from '../../src/storage/engines/postgresql/series-store.js';
-import { freePort } from '../helpers/free-port.js';
-import { APPS, call, changes, flat, hfs, holder, t, u, useSeriesFixture, type Call } from '../helpers/series-fixture.js';
+import { PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
+import { freePort } from '../../helpers/free-port.js';
+import { APPS, call, changes, flat, hfs, holder, t, u, useSeriesFixture, type Call } from '../../helpers/series-fixture.js';
 
 /** High-frequency series (Pryv API §5): the errors on both apps, and discovery (test/helpers/series-fixture.ts). */
 useSeriesFixture();

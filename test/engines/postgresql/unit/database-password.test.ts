@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../../src/config/index.js';
-import { databaseSettings } from '../../../src/secrets/database-password.js';
+import { loadConfig } from '../../../../src/config/index.js';
+import { databaseSettings } from '../../../../src/storage/engines/postgresql/database-password.js';
 
 /** Issue #16, hole 5: no database password shipped in config; the embedded server's is generated. */
 const dirs: string[] = [];

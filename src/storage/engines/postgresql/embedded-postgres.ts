@@ -5,12 +5,12 @@ import { dirname, join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import type { Config } from '../config/index.js';
-import type { Logger } from '../logging/logger.js';
-import { sleep } from '../util/backoff.js';
-import { reapStale } from './pidfile.js';
-import { Sidecar } from './sidecar.js';
-import { databaseSettings, type PgSettings } from '../secrets/database-password.js';
+import type { Config } from '../../../config/index.js';
+import type { Logger } from '../../../logging/logger.js';
+import { sleep } from '../../../util/backoff.js';
+import { reapStale } from '../../../sidecar/pidfile.js';
+import { Sidecar } from '../../../sidecar/sidecar.js';
+import { databaseSettings, type PgSettings } from './database-password.js';
 import { postgresClassifier } from './sidecar-log.js';
 
 const exec = promisify(execFile);

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Event } from '../../src/domain/types.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../../src/storage/engines/postgresql/events-store.js';
-import { CHUNK_POINTS, PgSeriesStore } from '../../src/storage/engines/postgresql/series-store.js';
-import { PgUsersStore } from '../../src/storage/engines/postgresql/users-store.js';
-import { MissingReferenceError } from '../../src/storage/interfaces/errors.js';
-import type { SeriesRange } from '../../src/storage/interfaces/series-store.js';
-import { createTestDatabase } from '../helpers/pg-database.js';
+import type { Event } from '../../../src/domain/types.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
+import { CHUNK_POINTS, PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
+import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
+import { MissingReferenceError } from '../../../src/storage/interfaces/errors.js';
+import type { SeriesRange } from '../../../src/storage/interfaces/series-store.js';
+import { createTestDatabase } from '../../helpers/pg-database.js';
 
 /**
  * The chunked series layout against a plain model (a Map deltaTime → row): appends, overwrites in

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { EventTypes } from '../../../src/domain/event-types.js';
-import { parseFlatJson, SeriesLayouts, sortPoints } from '../../../src/domain/series-format.js';
-import { ApiError } from '../../../src/errors/index.js';
-import { mergeRows, sliceRows, toChunks } from '../../../src/storage/engines/postgresql/series-store.js';
+import { EventTypes } from '../../../../src/domain/event-types.js';
+import { parseFlatJson, SeriesLayouts, sortPoints } from '../../../../src/domain/series-format.js';
+import { ApiError } from '../../../../src/errors/index.js';
+import { mergeRows, sliceRows, toChunks } from '../../../../src/storage/engines/postgresql/series-store.js';
 
 const layouts = new SeriesLayouts(new EventTypes());
 const flat = (fields: string[], points: unknown[][]) => ({ format: 'flatJSON', fields, points });

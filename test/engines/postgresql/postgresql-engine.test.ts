@@ -1,13 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Config } from '../../src/config/index.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
-import { migratePostgres } from '../../src/storage/engines/postgresql/migrate.js';
-import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../src/storage/engines/postgresql/schema.js';
-import { freePort } from '../helpers/free-port.js';
-import { createTestDatabase } from '../helpers/pg-database.js';
+import type { Config } from '../../../src/config/index.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import { migratePostgres } from '../../../src/storage/engines/postgresql/migrate.js';
+import { PG_MIGRATIONS, PG_SCHEMA_VERSION } from '../../../src/storage/engines/postgresql/schema.js';
+import { freePort } from '../../helpers/free-port.js';
+import { createTestDatabase } from '../../helpers/pg-database.js';
 
 type PgSettings = Config['storages']['postgresql'];
 

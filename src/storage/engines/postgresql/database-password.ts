@@ -1,5 +1,5 @@
-import type { Config } from '../config/index.js';
-import { readOrCreate, secretFile } from './core-secrets.js';
+import type { Config } from '../../../config/index.js';
+import { readOrCreate, secretFile } from '../../../secrets/core-secrets.js';
 
 /** Connection settings with the password resolved (never null). */
 export type PgSettings = Omit<Config['storages']['postgresql'], 'password'> & { password: string };

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assertTraversable } from '../../../src/master/embedded-postgres.js';
+import { assertTraversable } from '../../../../src/storage/engines/postgresql/embedded-postgres.js';
 
 const made: string[] = [];
 afterEach(() => {

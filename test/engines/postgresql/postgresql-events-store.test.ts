@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Event } from '../../src/domain/types.js';
-import { createLogger } from '../../src/logging/logger.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../../src/storage/engines/postgresql/events-store.js';
-import { PgUsersStore } from '../../src/storage/engines/postgresql/users-store.js';
-import { DuplicateKeyError } from '../../src/storage/interfaces/errors.js';
-import type { EventsQuery } from '../../src/storage/interfaces/events-store.js';
-import { createTestDatabase } from '../helpers/pg-database.js';
+import type { Event } from '../../../src/domain/types.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
+import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
+import { DuplicateKeyError } from '../../../src/storage/interfaces/errors.js';
+import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
+import { createTestDatabase } from '../../helpers/pg-database.js';
 
 const services = inject('services');
 let engine: PostgresEngine;

@@ -2,8 +2,8 @@
  * Levels for the sidecars' output (issue #16, quieter logs). Each line is logged at the level its
  * program gives it, except normal events these programs report alarmingly: rqlited's election at
  * start ("[WARN] heartbeat timeout reached") and its listener closing at stop ("[ERROR] raft-net:
- * failed to accept connection"), PostgreSQL's connections and autovacuum ended by a stop
- * ("FATAL: terminating … due to administrator command") or refused while it starts or stops.
+ * failed to accept connection"). A storage engine's embedded server brings its own classifier
+ * (src/storage/engines/<name>/).
  */
 
 export type SidecarLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -45,45 +45,6 @@ export function rqlitedClassifier(): LineClassifier {
     if (declared !== undefined) return HCLOG_LEVEL[declared] ?? 'info';
     // rqlited's own lines carry no level; its fatal errors (log.Fatalf) say what failed.
     return /\b(?:failed|fatal|error|panic)\b/i.test(text) && !/\bstopped: http: Server closed\b/.test(text) ? 'warn' : 'info';
-  };
-}
-
-/** `2026-12-01 21:44:28.978 UTC [16454] FATAL:  message` (log_line_prefix '%m [%p] ', the default). */
-const PG_LINE = /^\d{4}-\d\d-\d\d [\d:.]+ [\w+-]+ \[\d+\] ([A-Z]+\d?):\s+(.*)$/;
-const PG_CONTINUATION = new Set(['DETAIL', 'HINT', 'CONTEXT', 'STATEMENT', 'QUERY', 'LOCATION']);
-
-/** PostgreSQL events that it reports as FATAL or ERROR but that are normal. */
-const PG_ROUTINE: RegExp[] = [
-  // Fast shutdown (our stop): every connection and autovacuum worker is ended this way.
-  /^terminating (?:connection|autovacuum process|background worker .*) due to administrator command/,
-  // Connection attempts while it starts or stops (the master polls until it accepts).
-  /^the database system is (?:starting up|shutting down|not yet accepting connections|in recovery mode)/,
-  // A unique violation is an API answer (item-already-exists), mapped by the storage engine.
-  /^duplicate key value violates unique constraint/,
-];
-
-function pgLevel(severity: string, text: string): SidecarLevel {
-  if (severity.startsWith('DEBUG')) return 'debug';
-  if (severity === 'WARNING') return 'warn';
-  if (severity === 'ERROR' || severity === 'FATAL' || severity === 'PANIC') {
-    return severity !== 'PANIC' && PG_ROUTINE.some((r) => r.test(text)) ? 'info' : 'error';
-  }
-  return 'info'; // LOG, INFO, NOTICE
-}
-
-export function postgresClassifier(): LineClassifier {
-  let last: SidecarLevel = 'info';
-  return (line) => {
-    const m = PG_LINE.exec(line);
-    if (m === null) {
-      // A statement's further lines, or output before logging is set up ("postgres: could not …").
-      if (/^postgres: |\b(?:FATAL|PANIC)\b/.test(line)) last = 'error';
-      return last;
-    }
-    const [, severity = 'LOG', text = ''] = m;
-    if (PG_CONTINUATION.has(severity)) return last;
-    last = pgLevel(severity, text);
-    return last;
   };
 }
 

@@ -21,7 +21,7 @@ export interface SidecarSpec {
   gid?: number;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
-  /** Level of each output line (src/master/sidecar-log.ts); without it, every line is logged at debug. */
+  /** Level of each output line (src/sidecar/sidecar-log.ts); without it, every line is logged at debug. */
   classifier?: () => LineClassifier;
 }
 

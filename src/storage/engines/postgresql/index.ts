@@ -1,0 +1,18 @@
+import type { EngineModule } from '../../interfaces/engine-module.js';
+import { databaseSettings } from './database-password.js';
+import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
+import { PostgresEngine } from './engine.js';
+
+/** PostgreSQL: embedded (a sidecar of the master, `storages.postgresql.embedded`) or external. */
+export const engine: EngineModule = {
+  name: 'postgresql',
+  prepare(config) {
+    databaseSettings(config, { create: true });
+  },
+  provision(config, logger) {
+    return config.storages.postgresql.embedded ? new EmbeddedPostgresSidecar(config, logger) : null;
+  },
+  open(config, logger, options = {}) {
+    return new PostgresEngine(databaseSettings(config, { create: false }), logger, options);
+  },
+};
