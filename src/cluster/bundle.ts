@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import type { KeySet } from '../secrets/key-ring.js';
 
 /**
  * The bootstrap bundle: everything a new core needs to join, sealed with a one-time passphrase.
@@ -21,7 +22,9 @@ export interface BundlePayload {
   /** Raft addresses of the cluster members when the bundle was made. */
   join: string[];
   rqlitePassword: string;
-  /** Platform-wide settings copied from the issuing core (platform.*, auth.tokenSecret, service.*). */
+  /** The issuing core's key set (src/secrets/key-ring.ts); absent from older bundles, which carried auth.tokenSecret in `config`. */
+  keys?: KeySet;
+  /** Platform-wide settings copied from the issuing core (platform.*, service.*; auth.tokenSecret in older bundles). */
   config: Record<string, unknown>;
 }
 

@@ -11,6 +11,7 @@ import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
 import { databaseSettings } from '../../src/secrets/database-password.js';
+import { loadSecrets } from '../../src/secrets/core-secrets.js';
 import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
@@ -110,7 +111,8 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
   const services = buildServices({
     config,
     logger,
-    secrets: { adminAccessKey: config.auth.adminAccessKey ?? '', tokenSecret: config.auth.tokenSecret ?? '' },
+    // {varDir}/secrets/keys.json, derived from the test tokenSecret as at a core's first start.
+    secrets: loadSecrets(config, { create: true }),
     pool: engine.pool,
     rqlite,
   });
