@@ -56,7 +56,7 @@ export const newPassphrase = (): string => randomBytes(16).toString('base64url')
 /** What every sealed payload carries (the header repeats it, authenticated). */
 export interface Sealable {
   v: 1;
-  kind: 'join' | 'certificate';
+  kind: 'join' | 'certificate' | 'keys';
   core: { id: string };
   expiresAt: number;
 }
@@ -65,6 +65,13 @@ export interface Sealable {
 export interface CertificatePayload extends Sealable {
   kind: 'certificate';
   tls: { cert: string; key: string };
+}
+
+/** A core's key set moved to another server (`bin/keys export` / `import`), single use through `exportId`. */
+export interface KeysPayload extends Sealable {
+  kind: 'keys';
+  exportId: string;
+  keys: KeySet;
 }
 
 export function sealBundle(payload: Sealable, passphrase: string): string {
@@ -99,7 +106,8 @@ function parseHeader(bytes: Buffer): Header {
 
 export function openBundle(text: string, passphrase: string): BundlePayload;
 export function openBundle(text: string, passphrase: string, kind: 'certificate'): CertificatePayload;
-export function openBundle(text: string, passphrase: string, kind: Sealable['kind'] = 'join'): BundlePayload | CertificatePayload {
+export function openBundle(text: string, passphrase: string, kind: 'keys'): KeysPayload;
+export function openBundle(text: string, passphrase: string, kind: Sealable['kind'] = 'join'): BundlePayload | CertificatePayload | KeysPayload {
   let sealed: { header?: unknown; data?: unknown; tag?: unknown };
   try {
     sealed = JSON.parse(text) as typeof sealed;
@@ -120,7 +128,7 @@ export function openBundle(text: string, passphrase: string, kind: Sealable['kin
   } catch {
     throw new BundleError('bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
   }
-  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload | CertificatePayload;
+  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload | CertificatePayload | KeysPayload;
   if (payload.v !== 1 || payload.core?.id !== header.coreId || payload.expiresAt !== header.expiresAt) {
     throw new BundleError('bundle content does not match its header');
   }
