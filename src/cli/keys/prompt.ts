@@ -30,8 +30,10 @@ export function readSecretLine(input: TtyIn, output: Writable, prompt: string): 
     };
     const onData = (chunk: Buffer | string): void => {
       for (const ch of chunk.toString()) {
-        if (ch === '\u0003') return finish(new Error('interrupted'));
-        if (ch === '\r' || ch === '\n') return finish(null);
+        if (ch === '\u0003' || ch === '\r' || ch === '\n') {
+          finish(ch === '\u0003' ? new Error('interrupted') : null);
+          return;
+        }
         if (ch === '\u007f' || ch === '\b') text = text.slice(0, -1);
         else text += ch;
       }
