@@ -140,6 +140,15 @@ describe('moving keys to a second server', () => {
     expect(dry.stdout).toMatch(/token-lookup: \d+ under an older key/);
     const listed = await keysCli(b, ['list']);
     expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/^token-lookup +l[0-9a-f]{7} \(from auth\.tokenSecret\), k[0-9a-f]{7} current$/m);
+    // A holds no user: nothing is left under an older key, so they retire; MAC keys on request.
+    const retired = await keysCli(a, ['reseal', '--retire']);
+    expect(retired.code, retired.stderr).toBe(0);
+    expect(keysOf(a).keys['token-lookup']).toHaveLength(1);
+    expect(keysOf(a).keys['read-tokens']).toHaveLength(2);
+    expect((await keysCli(a, ['retire'])).stderr).toMatch(/--key is required/);
+    expect((await keysCli(a, ['retire', '--key', 'read-tokens,reset-macs'])).code).toBe(0);
+    expect(keysOf(a).keys['reset-macs']).toHaveLength(1);
     for (const core of [a, b]) {
       expect(statSync(join(core.core.varDir, 'secrets', 'keys.json')).mode & 0o777).toBe(0o600);
       expect(statSync(join(core.core.varDir, 'secrets')).mode & 0o777).toBe(0o700);
