@@ -56,7 +56,7 @@ afterAll(async () => {
   await rq?.close();
 }, 60_000);
 
-describe('moving keys to a second server', () => {
+describe('moving keys to a second server', { timeout: 150_000 }, () => {
   let exportFile = '';
   let passphrase = '';
 
