@@ -28,8 +28,12 @@ export function toAccess(services: AuthDeps, stored: StoredAccess, knownToken?: 
  * on another worker, whose revocation this worker's cache may not see for `auth.accessCacheMs`.
  */
 export async function authenticate(services: AuthDeps, user: User, token: string, options: { fresh?: boolean } = {}): Promise<Access> {
-  const hash = services.vault.lookupHash(token);
-  const stored = options.fresh === true ? await services.stores.accesses.findByTokenHash(user.id, hash) : await services.accessCache.find(user.id, hash);
+  // One hash per lookup key, current first: an access made before a rotation is still found.
+  let stored: StoredAccess | null = null;
+  for (const hash of services.vault.lookupHashes(token)) {
+    stored = options.fresh === true ? await services.stores.accesses.findByTokenHash(user.id, hash) : await services.accessCache.find(user.id, hash);
+    if (stored !== null) break;
+  }
   if (stored === null || stored.deleted !== null) throw invalidToken();
   const now = Date.now() / 1000;
   if (stored.type === 'personal') {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, timingSafeEqual } from 'node:crypto';
 import { errors } from '../errors/index.js';
 import { ScryptThreads } from './scrypt-threads.js';
 
@@ -126,41 +126,4 @@ export function newToken(): string {
   return t;
 }
 
-/**
- * Token handling with one secret: a keyed hash finds an access by token (the database never holds a
- * usable token), and AES-256-GCM keeps the token itself for the places the API must show it.
- */
-export class TokenVault {
-  private readonly hashKey: Buffer;
-  private readonly encKey: Buffer;
-
-  constructor(secret: string) {
-    const ikm = Buffer.from(secret, 'utf8');
-    this.hashKey = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'homecore token lookup', 32));
-    this.encKey = Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), 'homecore token at rest', 32));
-  }
-
-  lookupHash(token: string): string {
-    return createHmac('sha256', this.hashKey).update(token).digest('base64url');
-  }
-
-  encrypt(token: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.encKey, iv);
-    const ct = Buffer.concat([cipher.update(token, 'utf8'), cipher.final()]);
-    return [iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
-  }
-
-  decrypt(sealed: string): string {
-    const [iv, tag, ct] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-    if (iv === undefined || tag === undefined || ct === undefined) throw new Error('malformed sealed token');
-    const decipher = createDecipheriv('aes-256-gcm', this.encKey, iv);
-    decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
-  }
-
-  /** Keyed MAC for attachment read tokens and password-reset tokens. */
-  mac(purpose: string, value: string): string {
-    return createHmac('sha256', this.hashKey).update(`${purpose}\0${value}`).digest('base64url');
-  }
-}
+export { TokenVault } from './token-vault.js';

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import type { KeySet } from '../secrets/key-ring.js';
 
 /**
  * The bootstrap bundle: everything a new core needs to join, sealed with a one-time passphrase.
@@ -21,7 +22,9 @@ export interface BundlePayload {
   /** Raft addresses of the cluster members when the bundle was made. */
   join: string[];
   rqlitePassword: string;
-  /** Platform-wide settings copied from the issuing core (platform.*, auth.tokenSecret, service.*). */
+  /** The issuing core's key set (src/secrets/key-ring.ts); absent from older bundles, which carried auth.tokenSecret in `config`. */
+  keys?: KeySet;
+  /** Platform-wide settings copied from the issuing core (platform.*, service.*; auth.tokenSecret in older bundles). */
   config: Record<string, unknown>;
 }
 
@@ -53,7 +56,7 @@ export const newPassphrase = (): string => randomBytes(16).toString('base64url')
 /** What every sealed payload carries (the header repeats it, authenticated). */
 export interface Sealable {
   v: 1;
-  kind: 'join' | 'certificate';
+  kind: 'join' | 'certificate' | 'keys';
   core: { id: string };
   expiresAt: number;
 }
@@ -62,6 +65,13 @@ export interface Sealable {
 export interface CertificatePayload extends Sealable {
   kind: 'certificate';
   tls: { cert: string; key: string };
+}
+
+/** A core's key set moved to another server (`bin/keys export` / `import`), single use through `exportId`. */
+export interface KeysPayload extends Sealable {
+  kind: 'keys';
+  exportId: string;
+  keys: KeySet;
 }
 
 export function sealBundle(payload: Sealable, passphrase: string): string {
@@ -96,7 +106,8 @@ function parseHeader(bytes: Buffer): Header {
 
 export function openBundle(text: string, passphrase: string): BundlePayload;
 export function openBundle(text: string, passphrase: string, kind: 'certificate'): CertificatePayload;
-export function openBundle(text: string, passphrase: string, kind: Sealable['kind'] = 'join'): BundlePayload | CertificatePayload {
+export function openBundle(text: string, passphrase: string, kind: 'keys'): KeysPayload;
+export function openBundle(text: string, passphrase: string, kind: Sealable['kind'] = 'join'): BundlePayload | CertificatePayload | KeysPayload {
   let sealed: { header?: unknown; data?: unknown; tag?: unknown };
   try {
     sealed = JSON.parse(text) as typeof sealed;
@@ -117,7 +128,7 @@ export function openBundle(text: string, passphrase: string, kind: Sealable['kin
   } catch {
     throw new BundleError('bundle cannot be opened: wrong passphrase, or the bundle was tampered with');
   }
-  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload | CertificatePayload;
+  const payload = JSON.parse(plain.toString('utf8')) as BundlePayload | CertificatePayload | KeysPayload;
   if (payload.v !== 1 || payload.core?.id !== header.coreId || payload.expiresAt !== header.expiresAt) {
     throw new BundleError('bundle content does not match its header');
   }

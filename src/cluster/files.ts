@@ -82,5 +82,5 @@ export function coreYaml(varDir: string, c: CoreYaml): string {
       tls: { caFile: f.ca, certFile: f.cert, keyFile: f.key, verifyClient: true },
     },
   };
-  return `# Written by homecore's bootstrap: this core's cluster identity. Your own config file and\n# HOMECORE_* variables override it. Contains a secret (auth.tokenSecret): keep it 0600.\n${stringify(doc)}`;
+  return `# Written by homecore's bootstrap: this core's cluster identity. Your own config file and\n# HOMECORE_* variables override it. Keep it 0600 (bundles of older cores put auth.tokenSecret here).\n${stringify(doc)}`;
 }

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'undici';
 import { authFileContent } from '../secrets/rqlite-auth.js';
+import { installKeySet } from '../secrets/core-secrets.js';
+import { parseKeySet } from '../secrets/key-ring.js';
 import { openBundle, BundleError, type BundlePayload } from './bundle.js';
 import { clusterFiles, coreYaml, writeDirAtomically } from './files.js';
 
@@ -66,6 +68,8 @@ export async function applyBundle(varDir: string, bundleFile: string, passphrase
   }
   await callIssuer(payload.issuer.url, 'check', payload.core.id, payload.token);
   const pending: PendingAck = { coreId: payload.core.id, token: payload.token, issuerUrl: payload.issuer.url };
+  // First: written again by a retry (same ids, same material), merged into keys this var dir may hold.
+  if (payload.keys !== undefined) installKeySet(varDir, parseKeySet(payload.keys));
   writeDirAtomically(files.dir, {
     'ca.crt': payload.tls.ca,
     'node.crt': payload.tls.cert,

@@ -35,7 +35,13 @@ export async function sendEmailVerificationMail(services: Services, user: User):
 
 /** Consumes a token (single use): the address it was sent to, or null when unknown, used or expired. */
 export async function consumeEmailVerification(services: Services, userId: string, token: string): Promise<string | null> {
-  const value = (await services.stores.keyValue.take(tokenKey(services, userId, token))) as { userId?: unknown; email?: unknown } | null;
+  type Pending = { userId?: unknown; email?: unknown } | null;
+  let value: Pending = null;
+  // Under each key, current first: a link mailed before a rotation still works.
+  for (const mac of services.vault.macs('email-verification', `${userId}\0${token}`)) {
+    value = (await services.stores.keyValue.take(`email-verification:${mac}`)) as Pending;
+    if (value !== null) break;
+  }
   return value !== null && value.userId === userId && typeof value.email === 'string' ? value.email : null;
 }
 

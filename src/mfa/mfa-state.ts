@@ -30,6 +30,8 @@ export interface MfaSession {
 }
 
 const sessionKey = (services: Services, token: string): string => `mfa-session:${services.vault.mac('mfa-session', token)}`;
+/** Where a session may be stored: under each key, current first (one opened before a rotation). */
+const sessionKeys = (services: Services, token: string): string[] => services.vault.macs('mfa-session', token).map((m) => `mfa-session:${m}`);
 const codeMac = (services: Services, token: string, code: string): string => services.vault.mac('mfa-sms-code', `${token}\0${code}`);
 
 /** MFA must be on for the platform (and the method, when named). */
@@ -50,7 +52,11 @@ export async function currentMfaSession(ctx: RequestContext, kinds: MfaSession['
   assertMfaEnabled(ctx.services);
   const token = ctx.bearerToken ?? null;
   if (token === null || token === '' || ctx.user === null) throw mfaErrors.invalidSession();
-  const value = (await ctx.services.stores.keyValue.get(sessionKey(ctx.services, token))) as MfaSession | null;
+  let value: MfaSession | null = null;
+  for (const key of sessionKeys(ctx.services, token)) {
+    value = (await ctx.services.stores.keyValue.get(key)) as MfaSession | null;
+    if (value !== null) break;
+  }
   if (value === null || value.userId !== ctx.user.id || !kinds.includes(value.kind)) throw mfaErrors.invalidSession();
   return { token, session: value };
 }
@@ -61,7 +67,9 @@ export async function saveMfaSession(services: Services, token: string, session:
 
 /** Ends a session once; false when another request ended it first (two verifications racing). */
 export async function closeMfaSession(services: Services, token: string): Promise<boolean> {
-  return (await services.stores.keyValue.take(sessionKey(services, token))) !== null;
+  let taken = false;
+  for (const key of sessionKeys(services, token)) if ((await services.stores.keyValue.take(key)) !== null) taken = true;
+  return taken;
 }
 
 /** The provider parameters of a session: from the activation, or from the stored second factor. */
@@ -98,7 +106,8 @@ export async function checkCode(services: Services, token: string, session: MfaS
   if (services.config.mfa.sms.mode === 'challenge-verify') {
     return callSmsProvider(services.config, services.logger, 'verify', { ...(await smsParams(services, session)), code });
   }
-  return session.codeMac !== undefined && safeEqual(codeMac(services, token, code), session.codeMac);
+  const sent = session.codeMac;
+  return sent !== undefined && services.vault.macs('mfa-sms-code', `${token}\0${code}`).some((mac) => safeEqual(mac, sent));
 }
 
 /** Recovery codes, shown once (mfa.confirm); stored as keyed hashes bound to the user. */
@@ -108,6 +117,11 @@ export function newRecoveryCodes(count: number): string[] {
 
 export function recoveryCodeHash(services: Services, userId: string, code: string): string {
   return services.vault.mac('mfa-recovery-code', `${userId}\0${code.trim().toLowerCase()}`);
+}
+
+/** The recovery code's hash under every key: codes shown before a rotation stay good until their key is retired. */
+export function recoveryCodeHashes(services: Services, userId: string, code: string): string[] {
+  return services.vault.macs('mfa-recovery-code', `${userId}\0${code.trim().toLowerCase()}`);
 }
 
 /** Turns MFA off for the user (mfa.deactivate, mfa.recover, the admin route); false when it was off. */

@@ -183,9 +183,9 @@ export class WebhookDelivery {
   private async call(webhook: ClaimedDelivery['webhook'], messages: string[]): Promise<CallOutcome> {
     let secret: string;
     try {
-      secret = this.deps.vault.decrypt(webhook.secretSealed);
+      secret = this.deps.vault.unseal('webhook-secrets', webhook.secretSealed);
     } catch (err) {
-      // Only a changed auth.tokenSecret does this; the call would be unverifiable.
+      // Only a lost or retired webhook-secrets key does this; the call would be unverifiable.
       this.log.error({ err, webhookId: webhook.id }, 'webhook secret cannot be unsealed');
       return { status: 0, ok: false, error: 'secret unavailable' };
     }

@@ -60,7 +60,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     config: deps.config,
     logger: deps.logger,
     secrets: deps.secrets,
-    vault: new TokenVault(deps.secrets.tokenSecret),
+    vault: new TokenVault(deps.secrets.keys),
     stores,
     platform,
     accessCache,

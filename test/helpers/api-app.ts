@@ -10,6 +10,7 @@ import { buildServices } from '../../src/worker/services.js';
 import type { Services } from '../../src/api/context.js';
 import { buildApiApp } from '../../src/http/api-app.js';
 import { Readiness } from '../../src/health/readiness.js';
+import { loadSecrets } from '../../src/secrets/core-secrets.js';
 import { createEngine } from '../../src/storage/engine-registry.js';
 import type { UserDataEngine } from '../../src/storage/interfaces/engine-module.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
@@ -110,7 +111,8 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
   const services = buildServices({
     config,
     logger,
-    secrets: { adminAccessKey: config.auth.adminAccessKey ?? '', tokenSecret: config.auth.tokenSecret ?? '' },
+    // {varDir}/secrets/keys.json, derived from the test tokenSecret as at a core's first start.
+    secrets: loadSecrets(config, { create: true }),
     engine,
     rqlite,
   });

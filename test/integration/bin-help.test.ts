@@ -15,6 +15,8 @@ const COMMANDS: [string, string[], RegExp][] = [
   ['bin/check-config', ['--help'], /Usage: bin\/check-config[\s\S]*--config FILE/],
   ['bin/bootstrap.js', ['--help'], /bin\/bootstrap\.js <command>/],
   ['bin/integrity-check', ['--help'], /Usage: bin\/integrity-check[\s\S]*storages\.postgresql/],
+  ['bin/keys', ['--help'], /bin\/keys <command>[\s\S]*keys\.json/],
+  ['bin/keys', ['import', '--help'], /bin\/keys import <file>[\s\S]*--passphrase-file/],
   ['bin/start', ['--help'], /Usage: bin\/start[\s\S]*bin\/master --help/],
   ['bin/setup', ['--help'], /Usage: bin\/setup/],
   ['bin/test', ['--help'], /Usage: bin\/test/],

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -10,6 +10,7 @@ import { ClusterRepository } from '../../src/platform/cluster-repo.js';
 import { CoresRepository } from '../../src/platform/cores.js';
 import { resolveRqlited } from '../../src/master/rqlited.js';
 import { loadConfig } from '../../src/config/index.js';
+import { readKeySetFile } from '../../src/secrets/key-ring.js';
 import { sleep } from '../../src/util/backoff.js';
 import { freePort } from '../helpers/free-port.js';
 import { bootstrapCli, clientOf, joinCore, membersOf, runCli, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
@@ -73,6 +74,13 @@ describe('a 3-core platform through the bootstrap path', { concurrent: false, sh
       expect(tokens.map((t) => [t['core_id'], t['used_at'] !== null, t['len']])).toEqual([['core-b', true, 64], ['core-c', true, 64]]);
     } finally {
       await client.close();
+    }
+    // Issue #12: the bundle carried core-a's key set (random keys: no auth.tokenSecret here).
+    const keysOf = (x: PlatformCore) => readKeySetFile(join(x.core.varDir, 'secrets', 'keys.json'));
+    expect(keysOf(a).keys['token-lookup'][0]?.legacy).toBeUndefined();
+    for (const x of [b, c]) {
+      expect(keysOf(x)).toEqual(keysOf(a));
+      expect(statSync(join(x.core.varDir, 'secrets', 'keys.json')).mode & 0o777).toBe(0o600);
     }
   });
 

@@ -83,7 +83,7 @@ async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
   const services = buildServices({
     config: a.config,
     logger: createLogger({ level: 'silent', role: 'test' }),
-    secrets: { adminAccessKey: a.config.auth.adminAccessKey ?? '', tokenSecret: a.config.auth.tokenSecret ?? '' },
+    secrets: a.services.secrets,
     engine: a.engine,
     rqlite: a.rqlite,
     ...(bus === undefined ? {} : { bus }),

@@ -54,7 +54,7 @@ export default defineMethod({
     const tokenTaken = errors.itemAlreadyExists('An access with this token already exists.', { data: { token: '(hidden)' } });
     // Checked before any stream is created so that a refused call leaves nothing behind.
     if ((await accesses.findByName(user.id, p.type, p.name, deviceName)) !== null) throw nameTaken;
-    if ((await accesses.findByTokenHash(user.id, tokenHash)) !== null) throw tokenTaken;
+    for (const hash of ctx.services.vault.lookupHashes(token)) if ((await accesses.findByTokenHash(user.id, hash)) !== null) throw tokenTaken;
     if (logic.isPersonal && (await ensurePermissionStreams(ctx, user, tree, p.permissions))) {
       ctx.services.notifier.emit(user.username, 'streamsChanged');
     }

@@ -34,7 +34,12 @@ export async function storeResetToken(services: Services, userId: string, token:
 /** Consumes a token in one step (single use); false when unknown, already used or expired. */
 export async function consumeResetToken(services: Services, userId: string, token: string): Promise<boolean> {
   const kv = services.stores.keyValue;
-  const value = await kv.take(resetTokenKey(services, userId, token));
+  // Under each key, current first: a token mailed before a rotation still works.
+  let value: unknown = null;
+  for (const mac of services.vault.macs('password-reset', `${userId}\0${token}`)) {
+    value = await kv.take(`password-reset:${mac}`);
+    if (value !== null) break;
+  }
   if (value === null) return false;
   await kv.delete(pointerKey(userId));
   return true;

@@ -5,7 +5,7 @@ import { reserveAttempts } from '../../auth/attempt-limits.js';
 import { verifyPassword } from '../../auth/crypto.js';
 import { safeEqual } from '../../auth/crypto.js';
 import { assertSameUser, assertTrustedApp } from '../account/account-rules.js';
-import { assertMfaEnabled, deactivateMfa, recoveryCodeHash } from '../../mfa/mfa-state.js';
+import { assertMfaEnabled, deactivateMfa, recoveryCodeHashes } from '../../mfa/mfa-state.js';
 
 /** Turns MFA off with the password and one recovery code (reference: "Recover MFA"), when the second factor is lost. */
 export default defineMethod({
@@ -35,8 +35,8 @@ export default defineMethod({
     if (!(await verifyPassword(p.password, user.passwordHash))) throw errors.invalidCredentials('The given username/password pair is invalid.');
     const record = await services.stores.mfa.get(user.id);
     if (record === null) throw mfaErrors.notActive();
-    const hash = recoveryCodeHash(services, user.id, p.recoveryCode);
-    if (!record.recoveryCodeHashes.some((h) => safeEqual(h, hash))) throw mfaErrors.invalidCode('recoveryCode');
+    const hashes = recoveryCodeHashes(services, user.id, p.recoveryCode);
+    if (!record.recoveryCodeHashes.some((h) => hashes.some((hash) => safeEqual(h, hash)))) throw mfaErrors.invalidCode('recoveryCode');
     await deactivateMfa(services, user);
     await attempt.succeeded();
     return { message: 'MFA deactivated.' };

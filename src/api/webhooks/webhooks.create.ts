@@ -44,7 +44,7 @@ export default defineMethod({
     const author = authorOf(ctx);
     const secret = newWebhookSecret();
     const webhook: StoredWebhook = {
-      id: newId(), accessId, url: p.url, secretSealed: ctx.services.vault.encrypt(secret), state: 'active', scopes: p.scopes ?? null,
+      id: newId(), accessId, url: p.url, secretSealed: ctx.services.vault.seal('webhook-secrets', secret), state: 'active', scopes: p.scopes ?? null,
       runCount: 0, failCount: 0, currentRetries: 0, maxRetries: c.maxRetries, minIntervalMs: c.minIntervalMs, runs: [],
       lastRun: { status: 0, timestamp: 0 }, created: now, createdBy: author, modified: now, modifiedBy: author,
     };

@@ -19,7 +19,7 @@ export default defineMethod({
     const { config, vault } = ctx.services;
     const sender = new WebhookSender({ ...config.webhooks, serial: config.service.serial });
     try {
-      const outcome = await sender.post(webhook, vault.decrypt(webhook.secretSealed), [TEST_MESSAGE]);
+      const outcome = await sender.post(webhook, vault.unseal('webhook-secrets', webhook.secretSealed), [TEST_MESSAGE]);
       if (!outcome.ok) {
         throw errors.unknownReferencedResource(`The webhook url did not answer the test call with a 2xx status (got ${outcome.status}).`, {
           data: { url: webhook.url, status: outcome.status },

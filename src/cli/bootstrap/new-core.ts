@@ -7,7 +7,7 @@ import { certInfo, issueCoreCertificate } from '../../cluster/pki.js';
 import { ClusterRepository } from '../../platform/cluster-repo.js';
 import { CoresRepository } from '../../platform/cores.js';
 import { loadRqliteCredential } from '../../secrets/rqlite-auth.js';
-import { loadSecrets } from '../../secrets/core-secrets.js';
+import { loadKeyRing } from '../../secrets/core-secrets.js';
 import {
   checkIdentity, CliError, config, int, loadCa, platformClient, raftAddressFor, required, requireMulti, str, type Io, type Values,
 } from './context.js';
@@ -78,9 +78,10 @@ export async function newCore(values: Values, io: Io): Promise<void> {
       tls: { ca: ca.cert, cert: cert.cert, key: cert.key },
       join,
       rqlitePassword: loadRqliteCredential(cfg, { create: false }).password,
+      // The platform's key set: tokens, sealed secrets and MACs made on any core verify on this one.
+      keys: loadKeyRing(cfg, { create: false }).snapshot(),
       config: {
         platform: { dnsLess: cfg.platform.dnsLess, domain: cfg.platform.domain, publicUrl: cfg.platform.publicUrl },
-        auth: { tokenSecret: loadSecrets(cfg, { create: false }).tokenSecret },
         service: { ...cfg.service },
       },
     };

@@ -16,6 +16,11 @@ export interface MfaStore {
   get(userId: string): Promise<MfaRecord | null>;
   /** Sets (or replaces) the user's second factor. */
   activate(userId: string, record: MfaRecord): Promise<void>;
+  /**
+   * Replaces `data` only while it still equals `expected` (compare-and-set; bin/keys reseal re-seals
+   * the TOTP secret without undoing a concurrent deactivation or re-activation). False otherwise.
+   */
+  replaceData(userId: string, expected: Record<string, string>, data: Record<string, string>): Promise<boolean>;
   /** Removes it; false when MFA was not active. */
   deactivate(userId: string): Promise<boolean>;
   /**

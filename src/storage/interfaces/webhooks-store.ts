@@ -35,8 +35,8 @@ export interface StoredWebhook extends Tracking {
   lastRun: WebhookRun;
 }
 
-/** What webhooks.update may change, with the tracking fields. */
-export type WebhookPatch = Partial<Pick<StoredWebhook, 'state' | 'scopes' | 'currentRetries'>> & Pick<StoredWebhook, 'modified' | 'modifiedBy'>;
+/** What webhooks.update may change, with the tracking fields (`secretSealed`: bin/keys reseal only). */
+export type WebhookPatch = Partial<Pick<StoredWebhook, 'state' | 'scopes' | 'currentRetries' | 'secretSealed'>> & Pick<StoredWebhook, 'modified' | 'modifiedBy'>;
 
 /** A pending delivery claimed by one delivery loop: nobody else sends it until its lease ends. */
 export interface ClaimedDelivery {

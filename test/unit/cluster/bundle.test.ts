@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BundleError, newPassphrase, openBundle, sealBundle, type BundlePayload, type CertificatePayload } from '../../../src/cluster/bundle.js';
+import { BundleError, newPassphrase, openBundle, sealBundle, type BundlePayload, type CertificatePayload, type KeysPayload } from '../../../src/cluster/bundle.js';
 import { evenVotersProblem } from '../../../src/cluster/membership.js';
 
 const payload: BundlePayload = {
@@ -54,5 +54,19 @@ describe('promote-core voter arithmetic', () => {
     expect(evenVotersProblem(1)).toBeNull();
     expect(evenVotersProblem(2)).toMatch(/^that would leave 2 voters: a quorum of 2 needs 2 of them, so it survives only 0 failures, like 1 voters/);
     expect(evenVotersProblem(4)).toMatch(/survives only 1 failure, like 3 voters/);
+  });
+});
+
+describe('key export (the bundle format, kind "keys"; issue #12)', () => {
+  it('round-trips a key set without any key in clear, and opens only as a key export', { timeout: 30_000 }, async () => {
+    const { newKeySet } = await import('../../../src/secrets/key-ring.js');
+    const keys = newKeySet();
+    const exported: KeysPayload = { v: 1, kind: 'keys', core: { id: 'core-a' }, expiresAt: 1_900_000_000_000, exportId: 'export-1', keys };
+    const pass = newPassphrase();
+    const sealed = sealBundle(exported, pass);
+    expect(openBundle(sealed, pass, 'keys')).toEqual(exported);
+    for (const e of Object.values(keys.keys).flat()) expect(sealed).not.toContain(e.key);
+    expect(() => openBundle(sealed, pass)).toThrow(/keys bundle, not a join bundle/);
+    expect(() => openBundle(sealBundle(payload, pass), pass, 'keys')).toThrow(/join bundle, not a keys bundle/);
   });
 });

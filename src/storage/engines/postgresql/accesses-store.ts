@@ -61,6 +61,9 @@ const COLUMNS: Record<string, string> = {
   modified: 'modified',
   modifiedBy: 'modified_by',
   deleted: 'deleted',
+  // bin/keys reseal (src/cli/keys/reseal.ts)
+  tokenHash: 'token_hash',
+  tokenSealed: 'token_sealed',
 };
 const JSON_COLUMNS = new Set(['permissions', 'clientData']);
 

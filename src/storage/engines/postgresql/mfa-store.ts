@@ -28,6 +28,11 @@ export class PgMfaStore implements MfaStore {
     );
   }
 
+  async replaceData(userId: string, expected: Record<string, string>, data: Record<string, string>): Promise<boolean> {
+    const { rowCount } = await this.pool.query('UPDATE user_mfa SET data = $3 WHERE user_id = $1 AND data = $2::jsonb', [userId, JSON.stringify(expected), JSON.stringify(data)]);
+    return rowCount === 1;
+  }
+
   async deactivate(userId: string): Promise<boolean> {
     const { rowCount } = await this.pool.query('DELETE FROM user_mfa WHERE user_id = $1', [userId]);
     return rowCount === 1;

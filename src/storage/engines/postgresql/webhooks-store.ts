@@ -106,11 +106,13 @@ export class PgWebhooksStore implements WebhooksStore {
     // Absent keys keep their value; `scopes: null` clears them, hence the separate flag.
     const { rows } = await this.db.query<WebhookRow>(
       `UPDATE webhooks SET state = coalesce($3, state), current_retries = coalesce($4, current_retries),
-         scopes = CASE WHEN $5 THEN $6::jsonb ELSE scopes END, modified = $7, modified_by = $8
+         scopes = CASE WHEN $5 THEN $6::jsonb ELSE scopes END, modified = $7, modified_by = $8,
+         secret_sealed = coalesce($9, secret_sealed)
        WHERE user_id = $1 AND id = $2 RETURNING *`,
       [
         userId, id, patch.state ?? null, patch.currentRetries ?? null, patch.scopes !== undefined,
         patch.scopes === undefined || patch.scopes === null ? null : JSON.stringify(patch.scopes), patch.modified, patch.modifiedBy,
+        patch.secretSealed ?? null,
       ],
     );
     return rows[0] === undefined ? null : toWebhook(rows[0]);
