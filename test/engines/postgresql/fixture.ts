@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { EngineTestFixture } from '../../conformance/engines.js';
+import type { EngineTestFixture } from '../fixtures.js';
 import { createTestDatabase, pgEnv } from '../../helpers/pg-database.js';
 
 /**
