@@ -3,10 +3,10 @@ import { PlatformDbError } from '../platform/errors.js';
 import { StorageUnavailableError } from '../storage/interfaces/errors.js';
 
 /**
- * A dependency outage (PostgreSQL unreachable or shutting down, platform DB without a leader or
+ * A dependency outage (user-data database unreachable or shutting down, platform DB without a leader or
  * timing out) as the API error clients should see: 503 api-unavailable, worth a retry — never a 500.
  * Bad statements and constraint violations are not outages and stay unexpected errors. The engines
- * raise their own "unavailable" errors (storage/engines/postgresql/guarded.ts), so nothing here
+ * raise their own "unavailable" errors (StorageUnavailableError, each in its engine directory), so nothing here
  * knows a driver's error shapes.
  */
 export function dependencyError(err: unknown): ApiError | null {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Stores } from '../../src/api/context.js';
+import type { Stores } from '../../src/storage/interfaces/stores.js';
 import { checkEventIntegrity } from '../../src/domain/integrity.js';
 import type { Event } from '../../src/domain/types.js';
 import type { EventDeletion, EventsStorePolicy } from '../../src/storage/interfaces/events-store.js';

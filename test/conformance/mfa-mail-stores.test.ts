@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Stores } from '../../src/api/context.js';
+import type { Stores } from '../../src/storage/interfaces/stores.js';
 import type { MfaRecord } from '../../src/storage/interfaces/mfa-store.js';
 import { engines, type EngineDatabase } from './engines.js';
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import type pg from 'pg';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -20,6 +21,27 @@ import { registerUser } from '../../src/api/users/register-user.js';
 import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
 import { createTestDatabase, pgEnv, rawPool } from './pg-database.js';
+import { engineFixtures } from '../engines/fixtures.js';
+
+/**
+ * The engine API test apps run on: `TEST_STORAGE_ENGINE` (default postgresql; not a `HOMECORE_*`
+ * variable, which the cores the tests start would read as configuration), so the API suites
+ * can be run against any engine of the build, e.g. `TEST_STORAGE_ENGINE=mongodb bin/test test/integration/api-events.test.ts`.
+ */
+const TEST_ENGINE = process.env['TEST_STORAGE_ENGINE'] ?? 'postgresql';
+
+/** A fresh database of the test engine: the env pointing a configuration at it, its raw pool (PostgreSQL), its drop. */
+async function testDatabase(): Promise<{ env: Record<string, string>; pool: () => pg.Pool | null; drop: () => Promise<void> }> {
+  if (TEST_ENGINE === 'postgresql') {
+    const svc = inject('services');
+    const db = await createTestDatabase(svc.pg, svc.pgAdmin);
+    return { env: pgEnv(db.settings), pool: () => rawPool(db.settings), drop: db.drop };
+  }
+  const fixture = (await engineFixtures()).find((f) => f.name === TEST_ENGINE);
+  if (fixture === undefined) throw new Error(`TEST_STORAGE_ENGINE=${TEST_ENGINE}: no such engine in this build`);
+  const db = await fixture.freshDatabase(inject('engineServers')[fixture.name]);
+  return { ...db, pool: () => null };
+}
 
 export interface TestUser {
   user: User;
@@ -35,7 +57,10 @@ export interface ApiTestApp {
   config: Readonly<Config>;
   /** The engine and platform client behind `services` (to build a second "worker" on them). */
   engine: UserDataEngine;
-  /** A separate raw pool on the test database, for tests that look at the rows the stores wrote. */
+  /**
+   * A separate raw pool on the test database, for tests that look at the rows the stores wrote
+   * (PostgreSQL only: with another engine, reading it throws).
+   */
   pool: import('pg').Pool;
   rqlite: RqliteClient;
   /** Registers a user through the real registration path; username random unless given. */
@@ -81,14 +106,14 @@ const FILE_HOSTING = `h-${randomBytes(4).toString('hex')}`;
 
 export async function createApiTestApp(env: Record<string, string> = {}): Promise<ApiTestApp> {
   const svc = inject('services');
-  const db = await createTestDatabase(svc.pg, svc.pgAdmin);
+  const db = await testDatabase();
   const varDir = mkdtempSync(join(tmpdir(), 'homecore-api-'));
   const config = loadConfig({
     env: {
       HOMECORE_PATHS__VAR_DIR: varDir,
       HOMECORE_CORE__ID: 'test-core',
       HOMECORE_REGISTRATION__HOSTING: FILE_HOSTING,
-      ...pgEnv(db.settings),
+      ...db.env,
       HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: new URL(svc.rqliteUrl).port,
       HOMECORE_AUTH__ADMIN_ACCESS_KEY: 'test-admin-key-0123456789',
       HOMECORE_AUTH__TOKEN_SECRET: 'test-token-secret-0123456789-0123456789',
@@ -104,7 +129,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
   const logger = createLogger({ level: 'silent', role: 'test' });
   const engine = await createEngine(config, logger);
   await engine.migrate();
-  const pool = rawPool(db.settings);
+  const pool = db.pool();
   const rqlite = new RqliteClient({ url: svc.rqliteUrl, requestTimeoutMs: 5000, retryBudgetMs: 2000, logger });
   await migratePlatform(rqlite, { owner: `test-${process.pid}-${randomBytes(3).toString('hex')}`, logger });
   await new CoresRepository(rqlite).upsert({ id: config.core.id, url: config.platform.publicUrl, hosting: config.registration.hosting, available: true });
@@ -125,7 +150,10 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
     services,
     config,
     engine,
-    pool,
+    get pool(): import('pg').Pool {
+      if (pool === null) throw new Error(`this test reads PostgreSQL rows; TEST_STORAGE_ENGINE is ${TEST_ENGINE}`);
+      return pool;
+    },
     rqlite,
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();
@@ -184,7 +212,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       await app.close();
       await services.close();
       await rqlite.close();
-      await pool.end();
+      await pool?.end();
       await engine.close();
       await db.drop();
       rmSync(varDir, { recursive: true, force: true });

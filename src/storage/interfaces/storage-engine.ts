@@ -1,3 +1,5 @@
+import type { EngineName } from './engine-module.js';
+
 export interface DependencyHealth {
   ok: boolean;
   detail: string;
@@ -9,7 +11,7 @@ export interface DependencyHealth {
  * test/conformance/storage-engine.test.ts is the contract every engine must pass (test/conformance/engines.ts).
  */
 export interface StorageEngine {
-  readonly name: 'postgresql' | 'mongodb';
+  readonly name: EngineName;
   /** Applies pending migrations once across processes; returns the versions applied. */
   migrate(): Promise<number[]>;
   /** Highest applied migration (0 = none). */

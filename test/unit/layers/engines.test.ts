@@ -105,6 +105,14 @@ describe('storage engines (layers.json engines)', () => {
     }
   });
 
+  it('every engine directory has a test fixture (test/engines/<name>/fixture.ts) and its line in test/engines/fixtures.ts', () => {
+    const source = readFileSync(join(ROOT, 'test/engines/fixtures.ts'), 'utf8');
+    for (const name of engineDirs) {
+      expect(existsSync(join(ROOT, 'test/engines', name, 'fixture.ts')), `test/engines/${name}/fixture.ts`).toBe(true);
+      expect(source, `fixture line for ${name}`).toMatch(new RegExp(`^\\s+${name}: \\(\\) => import\\('\\./${name}/fixture\\.js'\\)`, 'm'));
+    }
+  });
+
   it('finds a leak when there is one', () => {
     const probe = [
       ...importsOf('src/worker/x.ts', "import { PostgresEngine } from '../storage/engines/postgresql/engine.js';\nimport pg from 'pg';\n"),

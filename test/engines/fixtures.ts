@@ -1,0 +1,65 @@
+import { availableEngines } from '../../src/storage/engine-registry.js';
+import type { EngineName } from '../../src/storage/interfaces/engine-module.js';
+
+/** What the engine-parameterized suites need from the run's server of an engine. */
+export type ServerInfo = Record<string, string>;
+
+/**
+ * One engine's test fixture (test/engines/<name>/fixture.ts). A server that cannot be started or
+ * reached throws, which fails the run: an engine of the build is never skipped.
+ */
+export interface EngineTestFixture {
+  name: EngineName;
+  /**
+   * Global setup, once per integration run (test/helpers/global-setup.ts): starts the engine's test
+   * server and says how to reach it. Absent when test/helpers/test-services.ts already runs it
+   * (PostgreSQL: every integration test uses it).
+   */
+  startServer?(varDir: string): Promise<{ info: ServerInfo; stop: () => Promise<void> }>;
+  /** A fresh, empty database: the `HOMECORE_*` variables pointing a configuration at it, and its drop. */
+  freshDatabase(server: ServerInfo | undefined): Promise<{ env: Record<string, string>; drop: () => Promise<void> }>;
+}
+
+/**
+ * One line per engine (docs/architecture.md#storage-engines-the-registry). An engine of the registry
+ * without its line here fails the run.
+ */
+const FIXTURES: Partial<Record<EngineName, () => Promise<{ fixture: EngineTestFixture }>>> = {
+  postgresql: () => import('./postgresql/fixture.js'),
+};
+
+/** The fixtures of every engine present in this build (src/storage/engine-registry.ts). */
+export async function engineFixtures(): Promise<EngineTestFixture[]> {
+  const names = await availableEngines();
+  const missing = names.filter((n) => FIXTURES[n] === undefined);
+  if (missing.length > 0) {
+    throw new Error(`engine(s) ${missing.join(', ')} of src/storage/engine-registry.ts without a line in FIXTURES of test/engines/fixtures.ts`);
+  }
+  const fixtures: EngineTestFixture[] = [];
+  for (const n of names) {
+    const load = FIXTURES[n];
+    if (load !== undefined) fixtures.push((await load()).fixture);
+  }
+  return fixtures;
+}
+
+/** Global setup: the servers of the engines that start their own; stops them all on failure. */
+export async function startEngineServers(varDir: string): Promise<{ info: Partial<Record<EngineName, ServerInfo>>; stop: () => Promise<void> }> {
+  const info: Partial<Record<EngineName, ServerInfo>> = {};
+  const stops: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch(() => undefined);
+  };
+  try {
+    for (const f of await engineFixtures()) {
+      if (f.startServer === undefined) continue;
+      const server = await f.startServer(varDir);
+      stops.push(server.stop);
+      info[f.name] = server.info;
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { info, stop };
+}
