@@ -9,6 +9,7 @@ import { caller, refuseShared, toApiAccess, toVersionDoc } from './shared.js';
 import { AccessUpdateSchema, nameTaken, refuseNameClash, refuseOrphaning, resolvePatch } from './update-rules.js';
 import { lookupAccess, requireCurrentVersion, staleResource } from './versions.js';
 import { checkAccountPermissions } from './account-permissions.js';
+import { PROTECTED_ACCESS_FIELDS, withoutProtectedFields } from '../protected-fields.js';
 
 /**
  * Pryv API §3.4 `accesses.update` (v2, phase 2). `id` must name the current version (the bare id
@@ -23,6 +24,7 @@ export default defineMethod({
   params: Type.Object({ id: Type.String({ minLength: 1 }), update: AccessUpdateSchema }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, access } = caller(ctx);
+    const update = withoutProtectedFields(ctx, p.id, p.update, PROTECTED_ACCESS_FIELDS);
     refuseShared(access);
     const found = await lookupAccess(ctx, user.id, p.id);
     const target = found.current;
@@ -31,7 +33,7 @@ export default defineMethod({
     requireCurrentVersion(p.id, found);
     const { logic, tree } = await loadScope(ctx);
     const now = nowSeconds();
-    const patch = resolvePatch(logic, target, p.update, now, authorOf(ctx));
+    const patch = resolvePatch(logic, target, update, now, authorOf(ctx));
     if (patch.permissions !== undefined) checkAccountPermissions(ctx.services, access, patch.permissions);
     await refuseOrphaning(ctx, user.id, target, patch, tree, now);
     await refuseNameClash(ctx, user.id, target, patch);
