@@ -5,7 +5,8 @@ import { errors } from '../../errors/index.js';
 import { accessUpdateRefusal } from '../../domain/access-rules.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import { loadScope } from '../stream-scope.js';
-import { caller, refuseShared, toApiAccess, toVersionDoc } from './shared.js';
+import { caller, refuseShared, storedAccessIntegrity, toApiAccess, toVersionDoc } from './shared.js';
+import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
 import { AccessUpdateSchema, nameTaken, refuseNameClash, refuseOrphaning, resolvePatch } from './update-rules.js';
 import { lookupAccess, requireCurrentVersion, staleResource } from './versions.js';
 import { checkAccountPermissions } from './account-permissions.js';
@@ -38,6 +39,9 @@ export default defineMethod({
     await refuseOrphaning(ctx, user.id, target, patch, tree, now);
     await refuseNameClash(ctx, user.id, target, patch);
     const { accesses } = ctx.services.stores;
+    // The integrity of the version about to be written (its serial, its tracking fields).
+    const next: StoredAccess = { ...target, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)), serial: target.serial + 1 };
+    patch.integrity = storedAccessIntegrity(ctx.services.config, next, ctx.services.vault.decrypt(target.tokenSealed));
     const updated = await accesses.updateVersioned(user.id, target.id, target.serial, patch, { doc: toVersionDoc(target), replaced: now }).catch((err: unknown) => {
       // Lost a race with a concurrent rename: the unique index is the real guard.
       if (err instanceof DuplicateKeyError) {

@@ -29,6 +29,7 @@ interface AccessRow {
   modified_by: string;
   deleted: number | null;
   serial: number;
+  integrity: string | null;
 }
 
 const toAccess = (r: AccessRow): StoredAccess => ({
@@ -49,6 +50,7 @@ const toAccess = (r: AccessRow): StoredAccess => ({
   modifiedBy: r.modified_by,
   deleted: numOrNull(r.deleted),
   serial: num(r.serial),
+  ...(r.integrity === null || r.integrity === undefined ? {} : { integrity: r.integrity }),
 });
 
 const COLUMNS: Record<string, string> = {
@@ -61,6 +63,7 @@ const COLUMNS: Record<string, string> = {
   modified: 'modified',
   modifiedBy: 'modified_by',
   deleted: 'deleted',
+  integrity: 'integrity',
 };
 const JSON_COLUMNS = new Set(['permissions', 'clientData']);
 
@@ -82,12 +85,12 @@ export class PgAccessesStore implements AccessesStore {
     try {
       await this.pool.query(
         `INSERT INTO accesses (user_id, id, token_hash, token_sealed, type, name, device_name, permissions, expires,
-           last_used, calls, client_data, created, created_by, modified, modified_by, deleted)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+           last_used, calls, client_data, created, created_by, modified, modified_by, deleted, integrity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         [
           userId, a.id, a.tokenHash, a.tokenSealed, a.type, a.name, a.deviceName, JSON.stringify(a.permissions), a.expires,
           a.lastUsed, JSON.stringify(a.calls), a.clientData === null ? null : JSON.stringify(a.clientData),
-          a.created, a.createdBy, a.modified, a.modifiedBy, a.deleted,
+          a.created, a.createdBy, a.modified, a.modifiedBy, a.deleted, a.integrity ?? null,
         ],
       );
     } catch (err) {
@@ -174,6 +177,21 @@ export class PgAccessesStore implements AccessesStore {
 
   async markDeleted(userId: string, ids: string[], deleted: number): Promise<void> {
     await this.pool.query('UPDATE accesses SET deleted = $3 WHERE user_id = $1 AND id = ANY($2) AND deleted IS NULL', [userId, ids, deleted]);
+  }
+
+  /** Every access of the core carrying an integrity, deleted ones included, in pages (bin/integrity-check). */
+  async *scanWithIntegrity(): AsyncIterable<{ userId: string; access: StoredAccess }> {
+    let last: [string, string] = ['', ''];
+    for (;;) {
+      const { rows } = await this.pool.query<AccessRow & { user_id: string }>(
+        'SELECT * FROM accesses WHERE integrity IS NOT NULL AND (user_id, id) > ($1, $2) ORDER BY user_id, id LIMIT 500',
+        last,
+      );
+      for (const r of rows) yield { userId: r.user_id, access: toAccess(r) };
+      const tail = rows[rows.length - 1];
+      if (rows.length < 500 || tail === undefined) return;
+      last = [tail.user_id, tail.id];
+    }
   }
 
   async recordUsage(userId: string, id: string, lastUsed: number, calls: Record<string, number>): Promise<void> {
