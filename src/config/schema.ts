@@ -225,6 +225,7 @@ export const ConfigSchema = Type.Object(
         registrationPerAddress: AttemptPolicySchema,
         accessRequestPerAddress: AttemptPolicySchema,
         mfaPerUsername: AttemptPolicySchema,
+        mfaSmsPerUser: AttemptPolicySchema,
       },
       strict,
     ),
