@@ -9,9 +9,10 @@ import { profileModule } from './profile/index.js';
 import { streamsModule } from './streams/index.js';
 import { webhooksModule } from './webhooks/index.js';
 import { mfaModule } from './mfa/index.js';
+import { sharedSecretsModule } from './shared-secrets/index.js';
 
 /** Every API resource module. A method is reachable over HTTP, batch and Socket.IO once listed here. */
-export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule, webhooksModule, mfaModule];
+export const API_MODULES: ApiModule[] = [authModule, streamsModule, eventsModule, accessesModule, accountModule, profileModule, webhooksModule, mfaModule, sharedSecretsModule];
 
 export function buildRegistry(modules: ApiModule[] = API_MODULES): { registry: MethodRegistry; routes: RouteSpec[] } {
   const registry = new MethodRegistry();

@@ -41,14 +41,14 @@ ${CONFIG_SOURCES}`;
 
 export const INTEGRITY_CHECK_USAGE = `Usage: bin/integrity-check [--config FILE]
 
-Recomputes the \`integrity\` of every stored event of this core and lists the mismatches: exit 0
-when there are none, 1 when some were found, 2 on an error (docs/operations.md).
+Recomputes the \`integrity\` of every stored event and access of this core and lists the
+mismatches: exit 0 when there are none, 1 when some were found, 2 on an error (docs/operations.md).
 
 Options:
   -c, --config FILE    override file, merged over config/default.yml
   -h, --help           this text
 
-Keys that matter: storages.postgresql.* (the database it reads).
+Keys that matter: storages.postgresql.* (the database it reads), auth.tokenSecret (access tokens).
 
 ${CONFIG_SOURCES}`;
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
+import { SharedSecretsSchema } from './shared-secrets-schema.js';
 import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 import { AccountFieldSchema } from './account-field-schema.js';
 
@@ -224,6 +225,7 @@ export const ConfigSchema = Type.Object(
         registrationPerAddress: AttemptPolicySchema,
         accessRequestPerAddress: AttemptPolicySchema,
         mfaPerUsername: AttemptPolicySchema,
+        mfaSmsPerUser: AttemptPolicySchema,
       },
       strict,
     ),
@@ -308,7 +310,7 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
-    mail: MailSchema, mfa: MfaSchema,
+    mail: MailSchema, mfa: MfaSchema, sharedSecrets: SharedSecretsSchema,
   },
   strict,
 );

@@ -63,6 +63,12 @@ export function accessIntegrity(access: Record<string, unknown>, algorithm: Inte
   return `ACCESS:0:${digest(stableStringify(rest), algorithm)}`;
 }
 
+/** True when `integrity` matches the access as shown (`shown`: its API form with token, without apiEndpoint). */
+export function checkAccessIntegrity(shown: Record<string, unknown>, integrity: string): boolean {
+  const algorithm = /^ACCESS:0:(sha256|sha384|sha512)-/.exec(integrity)?.[1] as IntegrityAlgorithm | undefined;
+  return algorithm !== undefined && accessIntegrity(shown, algorithm) === integrity;
+}
+
 /** True when `event.integrity` is absent or matches its content (bin/integrity-check). */
 export function checkEventIntegrity(event: Event): boolean {
   if (event.integrity === undefined) return true;

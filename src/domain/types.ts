@@ -26,6 +26,8 @@ export interface Tracking {
 }
 
 export interface Access extends Tracking {
+  /** Stored with the access when config `integrity.accesses` is on (docs/api.md#integrity). */
+  integrity?: string;
   id: string;
   token: string;
   type: AccessType;

@@ -18,6 +18,12 @@ export const mfaErrors = {
   invalidCode(param: string): ApiError {
     return new ApiError('invalid-parameter', `Invalid ${param}.`, { data: { param } });
   },
+  /** 429 with Retry-After: the user's SMS sends are limited (attemptLimits.mfaSmsPerUser). */
+  tooManySms(retryAfterSeconds: number): ApiError {
+    return new ApiError('too-many-attempts', `Too many SMS codes sent for this user: retry in ${retryAfterSeconds} s.`, {
+      data: { retryAfter: retryAfterSeconds, limit: 'mfaSmsPerUser' },
+    });
+  },
   alreadyActive(): ApiError {
     return new ApiError('invalid-operation', 'MFA is already active for this user: deactivate it first.');
   },

@@ -12,6 +12,7 @@ import { systemRoutes } from './system-routes.js';
 import { systemExtrasRoutes } from './system-extras-routes.js';
 import { systemMailMfaRoutes } from './system-mail-mfa-routes.js';
 import { regExtrasRoutes } from './reg-extras-routes.js';
+import { regAdminRoutes } from './reg-admin-routes.js';
 import { clusterRoutes } from './cluster-routes.js';
 import { userApiRoutes } from './user-api.js';
 import { seriesRoutes } from './series-routes.js';
@@ -37,6 +38,7 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(systemExtrasRoutes, { services });
   await app.register(systemMailMfaRoutes, { services });
   await app.register(regExtrasRoutes, { services });
+  await app.register(regAdminRoutes, { services });
   await app.register(clusterRoutes, { services });
   const openApi = openApiDocument(registry, routes, services.config);
   app.get('/openapi.json', async () => openApi);

@@ -57,6 +57,21 @@ export const MAIL_MFA_PATHS: Record<string, Record<string, Json>> = {
       responses: { 204: { description: 'Override removed: the file applies again' }, default: ERROR },
     },
   },
+  '/system/admin/mail/send-test': {
+    post: {
+      operationId: 'system.mailSendTest',
+      tags: ['system'],
+      security: admin,
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { type: 'object', properties: { type: KEY[0]?.['schema'], lang: KEY[1]?.['schema'], recipient: { type: 'string' } }, required: ['type', 'lang', 'recipient'] } } },
+      },
+      responses: {
+        200: { description: 'Rendered with stand-in values and accepted by the SMTP server', content: { 'application/json': { schema: { type: 'object', properties: { sent: { const: true }, language: { type: 'string' }, meta: { type: 'object' } }, required: ['sent'] } } } },
+        default: ERROR,
+      },
+    },
+  },
   '/system/users/{username}/mfa': {
     delete: {
       operationId: 'system.deactivateMfa',

@@ -102,6 +102,9 @@ export const METHOD_RESULTS: Record<string, Json> = {
   'webhooks.update': one('webhook', 'Webhook'),
   'webhooks.delete': result({ webhookDeletion: ref('ItemDeletion') }),
   'webhooks.test': one('webhook', 'Webhook'),
+  'sharedSecrets.create': result({ sharedSecret: free }),
+  'sharedSecrets.retrieve': result({ secret: { description: 'The stored payload: any JSON value' } }),
+  'sharedSecrets.getOne': result({ sharedSecret: free }),
 };
 
 /** A JSON answer with its schema. */

@@ -4,6 +4,7 @@ import type { RouteSpec } from '../api/routes.js';
 import type { Config } from '../config/index.js';
 import { API_VERSION } from '../domain/meta.js';
 import { MAIL_MFA_PATHS } from './openapi-mail-mfa.js';
+import { REG_ADMIN_PATHS } from './openapi-reg-admin.js';
 import { REGISTER_PATHS } from './openapi-extra.js';
 import { COMPONENT_SCHEMAS, ERROR_RESPONSE, METHOD_RESULTS, jsonResponse, ref, type Json } from './openapi-schemas.js';
 import { ADMIN_SECURITY_SCHEME, otherPortPaths, systemPaths } from './openapi-system.js';
@@ -104,7 +105,7 @@ export function openApiDocument(registry: MethodRegistry, routes: RouteSpec[], c
       },
       schemas: COMPONENT_SCHEMAS,
     },
-    paths: mergePaths(methodPaths(registry, routes), REGISTER_PATHS, systemPaths(config), MAIL_MFA_PATHS),
+    paths: mergePaths(methodPaths(registry, routes), REGISTER_PATHS, systemPaths(config), MAIL_MFA_PATHS, REG_ADMIN_PATHS),
     'x-other-ports': otherPortPaths(config),
   };
 }

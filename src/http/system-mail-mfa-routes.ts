@@ -10,6 +10,7 @@ import type { MailTemplateKey, MailTemplatePart } from '../storage/interfaces/ma
 import { deactivateMfa } from '../mfa/mfa-state.js';
 import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
+import { sendTestMail } from './mail-send-test.js';
 
 type KeyReq = FastifyRequest<{ Params: { type: string; lang: string; part: string } }>;
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/;
@@ -85,6 +86,8 @@ export async function systemMailMfaRoutes(app: FastifyInstance, opts: { services
     if (!(await services.stores.mailTemplates.delete(key))) throw errors.unknownResource('mail template override', `${key.kind}/${key.language}/${key.part}`);
     return reply.code(204).send();
   });
+
+  app.post('/system/admin/mail/send-test', async (req: FastifyRequest) => withMeta(await sendTestMail(services, req)));
 
   // Pryv API §8: turns MFA off for a user who lost the second factor and the recovery codes.
   app.delete('/system/users/:username/mfa', async (req: FastifyRequest<{ Params: { username: string } }>, reply: FastifyReply) => {

@@ -20,6 +20,11 @@ export interface MailRequest {
  */
 export interface Mailer {
   send(mail: MailRequest): void;
+  /**
+   * Renders and delivers one mail now, in one attempt, whatever `mail.send.*` says (the admin's
+   * `POST /system/admin/mail/send-test`). Throws when it cannot be rendered or delivered.
+   */
+  sendTest?(mail: MailRequest): Promise<{ language: string; messageId?: string }>;
   /** Resolves once every queued mail is delivered or given up (tests, shutdown). */
   idle(): Promise<void>;
   /** Stops retrying, waits for deliveries under way, closes the transport. */

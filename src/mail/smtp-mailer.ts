@@ -57,6 +57,21 @@ export class SmtpMailer implements Mailer {
     this.pending.add(delivery);
   }
 
+  async sendTest(mail: MailRequest): Promise<{ language: string; messageId?: string }> {
+    const rendered = await renderMail(this.config, this.templates, mail.kind, mail.language, mail.vars);
+    const { from } = this.config.mail;
+    const info = (await this.transport.sendMail({
+      from: { name: from.name, address: from.address },
+      to: mail.to,
+      subject: rendered.subject,
+      text: rendered.text,
+      ...(rendered.html === null ? {} : { html: rendered.html }),
+      headers: { 'Content-Language': rendered.language, 'X-Homecore-Mail': mail.kind, 'X-Homecore-Test': 'true' },
+    })) as { messageId?: string };
+    this.logger.info({ kind: mail.kind, component: 'mail', messageId: info.messageId }, 'test mail sent');
+    return info.messageId === undefined ? { language: rendered.language } : { language: rendered.language, messageId: info.messageId };
+  }
+
   async idle(): Promise<void> {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
   }

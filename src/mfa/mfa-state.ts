@@ -1,7 +1,8 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import type { RequestContext, Services } from '../api/context.js';
 import type { User } from '../domain/types.js';
-import { mfaErrors } from '../errors/index.js';
+import { ApiError, mfaErrors } from '../errors/index.js';
+import { reserveAttempts } from '../auth/attempt-limits.js';
 import { safeEqual } from '../auth/crypto.js';
 import { callSmsProvider } from './sms.js';
 import { totpStep } from './totp.js';
@@ -79,10 +80,21 @@ async function smsParams(services: Services, session: MfaSession): Promise<Recor
 }
 
 /** Sends the challenge of the session's method: nothing for TOTP (the code is on the user's device). */
+/** Every SMS sent counts (each one costs money and reaches a phone): past the limit, 429 until the lock ends. */
+async function countSmsSend(services: Services, userId: string): Promise<void> {
+  try {
+    await reserveAttempts(services, [{ name: 'mfaSmsPerUser', id: userId }]);
+  } catch (err) {
+    const retryAfter = err instanceof ApiError && err.id === 'too-many-attempts' ? (err.data as { retryAfter?: number }).retryAfter : undefined;
+    throw retryAfter === undefined ? err : mfaErrors.tooManySms(retryAfter);
+  }
+}
+
 export async function sendChallenge(services: Services, token: string, session: MfaSession): Promise<void> {
   if (session.method === 'totp') return;
   assertMfaEnabled(services, 'sms');
   const params = await smsParams(services, session);
+  await countSmsSend(services, session.userId);
   const sms = services.config.mfa.sms;
   if (sms.mode === 'challenge-verify') {
     if (!(await callSmsProvider(services.config, services.logger, 'challenge', params))) throw mfaErrors.invalidCode('phone parameters');

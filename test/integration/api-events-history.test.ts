@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessIntegrity, eventIntegrity } from '../../src/domain/integrity.js';
 import type { Event } from '../../src/domain/types.js';
+import { join } from 'node:path';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { filesUnder, multipart } from '../helpers/attachments-fixture.js';
+import { attachmentsDirOf } from '../../src/storage/files/attachment-files.js';
 
 /**
  * Event history per config `versioning` (forceKeepHistory, deletionMode), `updates.ignoreProtectedFields`
@@ -84,6 +87,23 @@ describe('forceKeepHistory, deletionMode keep-everything', () => {
     expect((await call(s, 'GET', `/events/${id}?includeHistory=true`)).status).toBe(404);
     const [gone] = await deletionsOf(s, id);
     expect(gone).toMatchObject({ id, content: 'v2', streamIds: ['diary'], type: 'note/txt', trashed: true, deleted: expect.any(Number) });
+  });
+
+  it('deleting for good keeps the attached files on disk and their metadata in the deletion (as the reference)', async () => {
+    const body = multipart([
+      { name: 'event', value: JSON.stringify({ streamIds: ['diary'], type: 'file/attached' }) },
+      { name: 'file', filename: 'kept.txt', type: 'text/plain', data: Buffer.from('kept under keep-everything\n') },
+    ]);
+    const created = await s.t.app.inject({ method: 'POST', url: `/${s.u.username}/events`, headers: { ...body.headers, authorization: s.u.token }, payload: body.payload });
+    expect(created.statusCode).toBe(201);
+    const { id, attachments } = created.json().event as { id: string; attachments: { id: string; fileName: string }[] };
+    const before = filesUnder(join(attachmentsDirOf(s.t.config), s.u.user.id, id));
+    expect(before.length).toBeGreaterThan(0);
+    expect((await call(s, 'DELETE', `/events/${id}`)).status).toBe(200);
+    expect((await call(s, 'DELETE', `/events/${id}`)).status).toBe(200);
+    expect(filesUnder(join(attachmentsDirOf(s.t.config), s.u.user.id, id))).toEqual(before);
+    const [gone] = await deletionsOf(s, id);
+    expect(gone?.['attachments']).toMatchObject([{ id: attachments[0]?.id, fileName: 'kept.txt' }]);
   });
 
   it('what a deletion kept is shown only to accesses that could read the event', async () => {

@@ -248,6 +248,41 @@ describe('admin mail-template routes', () => {
   });
 });
 
+describe('POST /system/admin/mail/send-test', () => {
+  const sendTest = (payload: Record<string, unknown>, headers: Record<string, string> = ADMIN) =>
+    t.app.inject({ method: 'POST', url: '/system/admin/mail/send-test', headers, payload });
+
+  it('renders the template with stand-in values and sends it at once over SMTP', async () => {
+    const res = await sendTest({ type: 'reset-password', lang: 'fr', recipient: 'ops@example.test' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ sent: true, language: 'fr', meta: { apiVersion: expect.any(String) } });
+    const mail = sink.mails.find((m) => m.to.includes('ops@example.test') && m.parsed.headers.get('x-homecore-test') === 'true');
+    expect(mail?.parsed.headers.get('x-homecore-mail')).toBe('reset-password');
+    expect(mail?.parsed.headers.get('content-language')).toBe('fr');
+    expect(mail?.parsed.subject).toContain('Homecore Test Lab');
+    expect(mail?.parsed.text).toContain('resetToken=TEST');
+    expect(mail?.parsed.text).not.toMatch(/\{\{/);
+  });
+
+  it('an SMTP refusal answers 503 api-unavailable (one attempt, no retry)', async () => {
+    const refusedBefore = sink.refused;
+    sink.failNext(1);
+    const res = await sendTest({ type: 'welcome', lang: 'en', recipient: 'ops@example.test' });
+    expect(errorOfRes(res)).toEqual([503, 'api-unavailable']);
+    expect(sink.refused - refusedBefore).toBe(1);
+    sink.failNext(0);
+  });
+
+  it.each([
+    ['no admin key', {}, { type: 'welcome', lang: 'en', recipient: 'a@b.test' }, 404, 'unknown-resource'],
+    ['an unknown type', ADMIN, { type: 'nope', lang: 'en', recipient: 'a@b.test' }, 400, 'invalid-parameters-format'],
+    ['a bad language', ADMIN, { type: 'welcome', lang: '../x', recipient: 'a@b.test' }, 400, 'invalid-parameters-format'],
+    ['no recipient', ADMIN, { type: 'welcome', lang: 'en' }, 400, 'invalid-parameters-format'],
+  ] as const)('refuses %s', async (_n, headers, payload, status, id) => {
+    expect(errorOfRes(await sendTest(payload, headers))).toEqual([status, id]);
+  });
+});
+
 describe('/openapi.json', () => {
   it('describes the mail-template and MFA admin routes and the mfa.* and verify-email methods', async () => {
     const doc = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
@@ -255,6 +290,7 @@ describe('/openapi.json', () => {
     expect(op('/system/admin/mail/templates', 'get')?.security).toEqual([{ admin: [] }]);
     for (const verb of ['get', 'put', 'delete']) expect(op('/system/admin/mail/templates/{type}/{lang}/{part}', verb)?.operationId).toMatch(/^system\.mailTemplate/);
     expect(op('/system/users/{username}/mfa', 'delete')?.operationId).toBe('system.deactivateMfa');
+    expect(op('/system/admin/mail/send-test', 'post')?.security).toEqual([{ admin: [] }]);
     for (const m of ['activate', 'confirm', 'challenge', 'verify', 'deactivate', 'recover']) expect(op(`/{username}/mfa/${m}`, 'post')?.operationId).toBe(`mfa.${m}`);
     expect(op('/{username}/account/verify-email', 'post')?.security).toEqual([]);
   });

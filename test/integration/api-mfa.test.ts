@@ -226,6 +226,26 @@ describe('SMS, single mode (homecore makes the code)', () => {
   });
 });
 
+describe('SMS send limit (attemptLimits.mfaSmsPerUser)', () => {
+  it('past `free` sends per user, mfa.challenge answers 429 too-many-attempts with Retry-After and sends nothing', async () => {
+    const u = await t.createUser();
+    const act = await post(t, u, '/mfa/activate', { method: 'sms', phone: '41791230000', message: 'Code: {{ code }}' }, u.token);
+    expect(act.statusCode).toBe(200);
+    const { mfaToken } = act.json();
+    const { free } = t.config.attemptLimits.mfaSmsPerUser;
+    for (let i = 1; i < free; i++) expect((await post(t, u, '/mfa/challenge', {}, mfaToken)).statusCode).toBe(200);
+    const before = sms.requests.length;
+    const refused = await post(t, u, '/mfa/challenge', {}, mfaToken);
+    expect(errorOf(refused)).toEqual([429, 'too-many-attempts']);
+    expect(refused.json().error.data).toMatchObject({ limit: 'mfaSmsPerUser', retryAfter: expect.any(Number) });
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+    expect(sms.requests.length).toBe(before);
+    // Another user is not limited by it.
+    const other = await t.createUser();
+    expect((await post(t, other, '/mfa/activate', { method: 'sms', phone: '41791230001', message: 'Code: {{ code }}' }, other.token)).statusCode).toBe(200);
+  });
+});
+
 describe('SMS, challenge-verify mode (the provider makes and checks codes)', () => {
   it('activation calls challenge; confirm and verify are checked by the provider', async () => {
     const u = await cv.createUser();

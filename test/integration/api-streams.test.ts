@@ -148,7 +148,7 @@ describe('streams.update', () => {
     ['unknown stream', 'P', 'nope', { name: 'X' }, 404, 'unknown-resource'],
     ['read is not manage', 'workReader', 'notes', { name: 'X' }, 403, 'forbidden'],
     ['move needs manage on the new parent', 'healthManager', 'sleep', { parentId: 'work' }, 403, 'forbidden'],
-    ['read-only field', 'P', 'upd', { children: [] }, 400, 'invalid-parameters-format'],
+    ['read-only field (403 as the reference)', 'P', 'upd', { children: [] }, 403, 'forbidden'],
     ['manage in its scope', 'healthManager', 'sleep', { name: 'Sleeping' }, 200, { name: 'Sleeping' }],
   ])('%s', async (_n, who, id, update, status, expected) => {
     const { status: s, body } = await call(who, 'PUT', `/streams/${id}`, update);

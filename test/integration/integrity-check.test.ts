@@ -3,7 +3,7 @@ import { runIntegrityCheck, type IntegrityReport } from '../../src/cli/integrity
 import { createLogger } from '../../src/logging/logger.js';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 
-/** bin/integrity-check against a real database: events written with integrity on, one edited behind the API. */
+/** bin/integrity-check against a real database: events and accesses written with integrity on, some edited behind the API. */
 
 let t: ApiTestApp;
 let u: TestUser;
@@ -25,7 +25,7 @@ async function check(): Promise<{ code: number; report: IntegrityReport }> {
 }
 
 beforeAll(async () => {
-  t = await createApiTestApp({ HOMECORE_INTEGRITY__EVENTS: 'true' });
+  t = await createApiTestApp({ HOMECORE_INTEGRITY__EVENTS: 'true', HOMECORE_INTEGRITY__ACCESSES: 'true' });
   u = await t.createUser();
   const res = await t.app.inject({ method: 'POST', url: `/${u.username}/streams`, headers: { authorization: u.token }, payload: { id: 'diary', name: 'Diary' } });
   expect(res.statusCode).toBe(201);
@@ -40,7 +40,9 @@ describe('integrity check', () => {
     await createEvent('two');
     const { code, report } = await check();
     expect(code).toBe(0);
-    expect(report).toEqual({ checked: 2, withIntegrity: 2, mismatches: [] });
+    expect(report).toMatchObject({ checked: 2, withIntegrity: 2, mismatches: [], accesses: { mismatches: [] } });
+    // The login session of createUser().
+    expect(report.accesses.checked).toBeGreaterThanOrEqual(1);
   });
 
   it('names the event edited in the database behind the API (exit 1)', async () => {
@@ -50,5 +52,23 @@ describe('integrity check', () => {
     expect(code).toBe(1);
     expect(report.checked).toBe(3);
     expect(report.mismatches).toEqual([{ userId: u.user.id, eventId: id }]);
+  });
+
+  it('accesses: stored at create and update (the value the API shows), an edited row is named (exit 1)', async () => {
+    const call = (method: 'POST' | 'PUT' | 'GET', url: string, payload?: object) =>
+      t.app.inject({ method, url: `/${u.username}${url}`, headers: { authorization: u.token }, ...(payload === undefined ? {} : { payload }) });
+    const created = (await call('POST', '/accesses', { type: 'app', name: 'checked', permissions: [{ streamId: 'diary', level: 'read' }] })).json().access;
+    const updated = (await call('PUT', `/accesses/${created.id as string}`, { name: 'checked-2' })).json().access;
+    expect(updated.integrity).not.toBe(created.integrity);
+    const { rows } = await t.pool.query<{ integrity: string }>('SELECT integrity FROM accesses WHERE id = $1', [created.id]);
+    expect(rows[0]?.integrity).toBe(updated.integrity);
+    const history = (await call('GET', `/accesses/${updated.id as string}?includeHistory=true`)).json().history as { integrity: string }[];
+    expect(history[0]?.integrity).toBe(created.integrity);
+    const before = await check();
+    expect(before.report.accesses.mismatches).toEqual([]);
+    await t.pool.query(`UPDATE accesses SET permissions = '[{"streamId": "*", "level": "manage"}]' WHERE id = $1`, [created.id]);
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(report.accesses.mismatches).toEqual([{ userId: u.user.id, accessId: created.id }]);
   });
 });

@@ -10,7 +10,7 @@ import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import { loadScope } from '../stream-scope.js';
 import { checkToken, resolveExpiry } from './create-rules.js';
 import { ensurePermissionStreams } from './ensure-streams.js';
-import { caller, ClientDataSchema, RequestedPermissionsSchema, refuseShared, toApiAccess } from './shared.js';
+import { caller, ClientDataSchema, RequestedPermissionsSchema, refuseShared, storedAccessIntegrity, toApiAccess } from './shared.js';
 import { checkAccountPermissions } from './account-permissions.js';
 
 const forbidden = (message: string): ApiError => errors.forbidden(message);
@@ -63,7 +63,9 @@ export default defineMethod({
       id: newId(), type: p.type, name: p.name, deviceName, permissions, expires, lastUsed: null, calls: {},
       clientData: p.clientData ?? null, created: now, createdBy: author, modified: now, modifiedBy: author, deleted: null,
     };
-    const stored: StoredAccess = { ...created, tokenHash, tokenSealed: ctx.services.vault.encrypt(token), serial: 0 };
+    const unsigned: StoredAccess = { ...created, tokenHash, tokenSealed: ctx.services.vault.encrypt(token), serial: 0 };
+    const integrity = storedAccessIntegrity(ctx.services.config, unsigned, token);
+    const stored: StoredAccess = integrity === null ? unsigned : { ...unsigned, integrity };
     try {
       await accesses.create(user.id, stored);
     } catch (err) {

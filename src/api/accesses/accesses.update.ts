@@ -5,10 +5,12 @@ import { errors } from '../../errors/index.js';
 import { accessUpdateRefusal } from '../../domain/access-rules.js';
 import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
 import { loadScope } from '../stream-scope.js';
-import { caller, refuseShared, toApiAccess, toVersionDoc } from './shared.js';
+import { caller, refuseShared, storedAccessIntegrity, toApiAccess, toVersionDoc } from './shared.js';
+import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
 import { AccessUpdateSchema, nameTaken, refuseNameClash, refuseOrphaning, resolvePatch } from './update-rules.js';
 import { lookupAccess, requireCurrentVersion, staleResource } from './versions.js';
 import { checkAccountPermissions } from './account-permissions.js';
+import { PROTECTED_ACCESS_FIELDS, withoutProtectedFields } from '../protected-fields.js';
 
 /**
  * Pryv API §3.4 `accesses.update` (v2, phase 2). `id` must name the current version (the bare id
@@ -23,6 +25,7 @@ export default defineMethod({
   params: Type.Object({ id: Type.String({ minLength: 1 }), update: AccessUpdateSchema }, { additionalProperties: false }),
   async handler(ctx, p) {
     const { user, access } = caller(ctx);
+    const update = withoutProtectedFields(ctx, p.id, p.update, PROTECTED_ACCESS_FIELDS);
     refuseShared(access);
     const found = await lookupAccess(ctx, user.id, p.id);
     const target = found.current;
@@ -31,11 +34,14 @@ export default defineMethod({
     requireCurrentVersion(p.id, found);
     const { logic, tree } = await loadScope(ctx);
     const now = nowSeconds();
-    const patch = resolvePatch(logic, target, p.update, now, authorOf(ctx));
+    const patch = resolvePatch(logic, target, update, now, authorOf(ctx));
     if (patch.permissions !== undefined) checkAccountPermissions(ctx.services, access, patch.permissions);
     await refuseOrphaning(ctx, user.id, target, patch, tree, now);
     await refuseNameClash(ctx, user.id, target, patch);
     const { accesses } = ctx.services.stores;
+    // The integrity of the version about to be written (its serial, its tracking fields).
+    const next: StoredAccess = { ...target, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)), serial: target.serial + 1 };
+    patch.integrity = storedAccessIntegrity(ctx.services.config, next, ctx.services.vault.decrypt(target.tokenSealed));
     const updated = await accesses.updateVersioned(user.id, target.id, target.serial, patch, { doc: toVersionDoc(target), replaced: now }).catch((err: unknown) => {
       // Lost a race with a concurrent rename: the unique index is the real guard.
       if (err instanceof DuplicateKeyError) {

@@ -6,6 +6,7 @@ import { apiAccessId } from '../../domain/access-ids.js';
 import type { RequestContext } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
 import { accessIntegrity } from '../../domain/integrity.js';
+import type { Config } from '../../config/index.js';
 
 /** Shared pieces of the accesses.* methods: param schemas, the API form of an access, caller checks. */
 
@@ -74,13 +75,27 @@ export function toVersionDoc(stored: StoredAccess): AccessVersionDoc {
  */
 export function toApiAccess(ctx: RequestContext, username: string, stored: StoredAccess, doc: AccessVersionDoc = toVersionDoc(stored)): ApiAccess {
   const token = ctx.services.vault.decrypt(stored.tokenSealed);
-  const { integrity } = ctx.services.config;
-  // Over the access as shown, before apiEndpoint (derived) is added; lastUsed is left out of the hash.
-  const shown = integrity.accesses ? { ...doc, token, integrity: accessIntegrity({ ...doc, token }, integrity.algorithm) } : { ...doc, token };
+  const { integrity: _i, ...rest } = doc;
+  void _i;
+  // The stored integrity; accesses written while `integrity.accesses` was off get one computed the same way.
+  const shown = ctx.services.config.integrity.accesses ? { ...rest, token, integrity: doc.integrity ?? accessIntegrity({ ...rest, token }, ctx.services.config.integrity.algorithm) } : { ...rest, token };
   return { ...shown, apiEndpoint: apiEndpoint(ctx.services.config, username, token) };
+}
+
+/**
+ * The `integrity` to store with an access (config `integrity.accesses`; null when off): over the
+ * access as the API shows it, before `apiEndpoint` is added, `lastUsed` left out of the hash.
+ * bin/integrity-check recomputes it the same way.
+ */
+export function storedAccessIntegrity(config: Pick<Config, 'integrity'>, stored: StoredAccess, token: string): string | null {
+  if (!config.integrity.accesses) return null;
+  return accessIntegrity({ ...toVersionDoc(stored), token }, config.integrity.algorithm);
 }
 
 /** An entry of `accessDeletions`: the stored fields with `deleted`, no usage counters. */
 export function toAccessDeletion(ctx: RequestContext, stored: StoredAccess): Omit<Access, 'calls'> {
-  return { ...toVersionDoc(stored), deleted: stored.deleted, token: ctx.services.vault.decrypt(stored.tokenSealed) };
+  // Without `integrity`: it covers the access as it was shown, not this deletion form.
+  const { integrity: _i, ...doc } = toVersionDoc(stored);
+  void _i;
+  return { ...doc, deleted: stored.deleted, token: ctx.services.vault.decrypt(stored.tokenSealed) };
 }

@@ -8,6 +8,7 @@ import type { RequestContext } from '../context.js';
 import { resolveExpiry } from './create-rules.js';
 import { ClientDataSchema, PermissionsSchema } from './shared.js';
 import { currentApiId } from './versions.js';
+import { PROTECTED_ACCESS_FIELDS, protectedFieldsSchema } from '../protected-fields.js';
 
 /**
  * The mutable fields of an access (Pryv API §3.4 update); any other key is refused by the schema
@@ -22,6 +23,7 @@ export const AccessUpdateSchema = Type.Object(
     expireAfter: Type.Optional(Type.Number({ minimum: 0 })),
     expires: Type.Optional(Type.Null()),
     clientData: Type.Optional(Type.Union([ClientDataSchema, Type.Null()])),
+    ...protectedFieldsSchema(PROTECTED_ACCESS_FIELDS),
   },
   { additionalProperties: false, minProperties: 1 },
 );

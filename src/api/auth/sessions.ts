@@ -2,6 +2,7 @@ import type { Services } from '../context.js';
 import { newId, newToken } from '../../auth/crypto.js';
 import { toAccess } from '../../auth/authenticate.js';
 import type { Access, User } from '../../domain/types.js';
+import { storedAccessIntegrity } from '../accesses/shared.js';
 
 /**
  * The personal access (login session) of `user` for `appId`: a live, unexpired session of the same
@@ -42,7 +43,9 @@ export async function openSession(services: Services, user: User, appId: string)
   };
   const { token: _t, ...rest } = access;
   void _t;
-  await accesses.create(user.id, { ...rest, tokenHash: services.vault.lookupHash(token), tokenSealed: services.vault.encrypt(token) });
+  const stored = { ...rest, tokenHash: services.vault.lookupHash(token), tokenSealed: services.vault.encrypt(token), serial: 0 };
+  const integrity = storedAccessIntegrity(services.config, stored, token);
+  await accesses.create(user.id, integrity === null ? stored : { ...stored, integrity });
   services.notifier.emit(user.username, 'accessesChanged');
   return access;
 }

@@ -37,8 +37,10 @@ export async function removeFiles(ctx: RequestContext, userId: string, eventId: 
   }
 }
 
-/** An event deleted for good: its files and previews (best effort, logged). */
+/** An event deleted for good: its files and previews (best effort, logged); kept under deletionMode keep-everything. */
 export async function removeEventFiles(ctx: RequestContext, userId: string, eventId: string): Promise<void> {
+  // The reference removes them only in the modes whose deletion record drops `attachments`.
+  if (ctx.services.config.versioning.deletionMode === 'keep-everything') return;
   await ctx.services.attachments.removeEvent(userId, eventId).catch((err: unknown) => {
     ctx.services.logger.warn({ err, eventId }, 'could not remove the files of a deleted event');
   });

@@ -12,17 +12,7 @@ import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 import { eventItem } from '../../notifications/messages.js';
 import { isSystemStreamId } from '../../domain/system-streams.js';
 import { updateAccountEvent } from './account-events-write.js';
-
-// Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
-const protectedFields = {
-  id: Type.Optional(Type.Unknown()),
-  attachments: Type.Optional(Type.Unknown()),
-  integrity: Type.Optional(Type.Unknown()),
-  created: Type.Optional(Type.Unknown()),
-  createdBy: Type.Optional(Type.Unknown()),
-  modified: Type.Optional(Type.Unknown()),
-  modifiedBy: Type.Optional(Type.Unknown()),
-};
+import { protectedFieldsSchema, withoutProtectedFields } from '../protected-fields.js';
 
 const UpdateSchema = Type.Object(
   {
@@ -34,7 +24,8 @@ const UpdateSchema = Type.Object(
     description: Type.Optional(F.description),
     clientData: Type.Optional(F.clientData),
     trashed: Type.Optional(F.trashed),
-    ...protectedFields,
+    // Declared so they pass the schema and get the §3.2 answer (403) instead of "unknown parameter".
+    ...protectedFieldsSchema(PROTECTED_EVENT_FIELDS),
   },
   { additionalProperties: false },
 );
@@ -87,22 +78,6 @@ function nextEvent(current: Event, { ctx, tree, logic, update: u, newFiles, auth
   };
 }
 
-/**
- * Read-only fields in an update (§3.2): 403 forbidden, or, with config `updates.ignoreProtectedFields`,
- * dropped with a warning in the server log, as the reference does (a migration aid for old clients).
- */
-function withoutProtectedFields(ctx: RequestContext, id: string, update: Static<typeof UpdateSchema>): Static<typeof UpdateSchema> {
-  const refused = PROTECTED_EVENT_FIELDS.filter((k) => update[k] !== undefined);
-  if (refused.length === 0) return update;
-  if (!ctx.services.config.updates.ignoreProtectedFields) {
-    throw forbidden(`Read-only field(s) cannot be updated: ${refused.join(', ')}`, { fields: refused });
-  }
-  ctx.services.logger.warn({ eventId: id, fields: refused }, 'events.update: read-only fields ignored (updates.ignoreProtectedFields)');
-  const kept: Record<string, unknown> = { ...update };
-  for (const k of refused) delete kept[k];
-  return kept as Static<typeof UpdateSchema>;
-}
-
 export default defineMethod({
   id: 'events.update',
   auth: 'access',
@@ -113,7 +88,7 @@ export default defineMethod({
   async handler(ctx, p) {
     if (isSystemStreamId(p.id)) return updateAccountEvent(ctx, p.id, p.update);
     const { user, tree, logic } = await loadScope(ctx);
-    const u = withoutProtectedFields(ctx, p.id, p.update);
+    const u = withoutProtectedFields(ctx, p.id, p.update, PROTECTED_EVENT_FIELDS);
     const store = ctx.services.stores.events;
     if ((ctx.uploads?.length ?? 0) > 0) {
       // Checked before any file moves (then again under the store's lock, on the event as it then is).

@@ -7,6 +7,7 @@ import { defineMethod } from '../method.js';
 import { forbidden, loadScope, refuseMaskedSubtree, rethrowDuplicate } from '../stream-scope.js';
 import { ClientDataSchema } from '../shared-schemas.js';
 import { flatStreamView } from './stream-view.js';
+import { PROTECTED_STREAM_FIELDS, protectedFieldsSchema, withoutProtectedFields } from '../protected-fields.js';
 
 export default defineMethod({
   id: 'streams.update',
@@ -19,6 +20,7 @@ export default defineMethod({
         parentId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
         clientData: Type.Optional(ClientDataSchema),
         trashed: Type.Optional(Type.Boolean()),
+        ...protectedFieldsSchema(PROTECTED_STREAM_FIELDS),
       },
       { additionalProperties: false },
     ),
@@ -28,7 +30,7 @@ export default defineMethod({
     const current = tree.get(p.id);
     if (current === undefined) throw errors.unknownResource('stream', p.id);
     if (!logic.canManageStream(p.id)) throw forbidden(`Managing stream "${p.id}" is forbidden.`);
-    const u = p.update;
+    const u = withoutProtectedFields(ctx, p.id, p.update, PROTECTED_STREAM_FIELDS);
     const parentId = u.parentId === undefined ? current.parentId : u.parentId;
     if (parentId !== current.parentId) {
       if (parentId === p.id) throw errors.invalidOperation('A stream cannot be its own parent.', { data: { parentId } });

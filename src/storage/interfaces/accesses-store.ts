@@ -25,7 +25,7 @@ export interface AccessVersion {
 }
 
 /** What accesses.update may change (Pryv API §3.4 update) plus the tracking fields. */
-export type AccessVersionPatch = Partial<Pick<StoredAccess, 'name' | 'deviceName' | 'permissions' | 'expires' | 'clientData'>> &
+export type AccessVersionPatch = Partial<Pick<StoredAccess, 'name' | 'deviceName' | 'permissions' | 'expires' | 'clientData'>> & { integrity?: string | null } &
   Pick<StoredAccess, 'modified' | 'modifiedBy'>;
 
 export interface AccessesStore {

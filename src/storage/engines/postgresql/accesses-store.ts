@@ -29,6 +29,7 @@ interface AccessRow {
   modified_by: string;
   deleted: number | null;
   serial: number;
+  integrity: string | null;
 }
 
 const toAccess = (r: AccessRow): StoredAccess => ({
@@ -49,6 +50,7 @@ const toAccess = (r: AccessRow): StoredAccess => ({
   modifiedBy: r.modified_by,
   deleted: numOrNull(r.deleted),
   serial: num(r.serial),
+  ...(r.integrity === null || r.integrity === undefined ? {} : { integrity: r.integrity }),
 });
 
 const COLUMNS: Record<string, string> = {
@@ -64,6 +66,7 @@ const COLUMNS: Record<string, string> = {
   // bin/keys reseal (src/cli/keys/reseal.ts)
   tokenHash: 'token_hash',
   tokenSealed: 'token_sealed',
+  integrity: 'integrity',
 };
 const JSON_COLUMNS = new Set(['permissions', 'clientData']);
 
@@ -85,12 +88,12 @@ export class PgAccessesStore implements AccessesStore {
     try {
       await this.pool.query(
         `INSERT INTO accesses (user_id, id, token_hash, token_sealed, type, name, device_name, permissions, expires,
-           last_used, calls, client_data, created, created_by, modified, modified_by, deleted)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+           last_used, calls, client_data, created, created_by, modified, modified_by, deleted, integrity)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
         [
           userId, a.id, a.tokenHash, a.tokenSealed, a.type, a.name, a.deviceName, JSON.stringify(a.permissions), a.expires,
           a.lastUsed, JSON.stringify(a.calls), a.clientData === null ? null : JSON.stringify(a.clientData),
-          a.created, a.createdBy, a.modified, a.modifiedBy, a.deleted,
+          a.created, a.createdBy, a.modified, a.modifiedBy, a.deleted, a.integrity ?? null,
         ],
       );
     } catch (err) {
