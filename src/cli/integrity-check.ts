@@ -1,46 +1,28 @@
 import type { Config } from '../config/index.js';
-import { checkEventIntegrity } from '../domain/integrity.js';
 import type { Logger } from '../logging/logger.js';
-import { databaseSettings } from '../secrets/database-password.js';
-import { PostgresEngine } from '../storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../storage/engines/postgresql/events-store.js';
-import type { EventsStore } from '../storage/interfaces/events-store.js';
+import { checkIntegrity, problemCount, type IntegrityReport } from '../backup/integrity.js';
+import { openDataTools } from './data-tools.js';
+
+export type { IntegrityReport };
 
 /**
- * bin/integrity-check: recomputes the `integrity` of every stored event (config `integrity.events`,
- * docs/api.md#integrity) and lists those whose content no longer matches it, e.g. rows edited in
- * the database behind the API. Read-only. Accesses are not checked: their integrity is computed
- * when they are shown, never stored.
+ * bin/integrity-check (docs/operations.md#integrity-check): event integrity, attached files, series
+ * order and the platform mapping of this core's users (src/backup/integrity.ts). Read-only unless
+ * `repair`. Exit code: 0 nothing wrong (or all repaired), 1 problems remain, 2 the check could not run.
  */
-
-export interface IntegrityReport {
-  checked: number;
-  withIntegrity: number;
-  mismatches: { userId: string; eventId: string }[];
-}
-
-export async function checkEventsIntegrity(events: EventsStore): Promise<IntegrityReport> {
-  const report: IntegrityReport = { checked: 0, withIntegrity: 0, mismatches: [] };
-  for await (const { userId, event } of events.scanAll()) {
-    report.checked += 1;
-    if (event.integrity === undefined) continue;
-    report.withIntegrity += 1;
-    if (!checkEventIntegrity(event)) report.mismatches.push({ userId, eventId: event.id });
-  }
-  return report;
-}
-
-/** Exit code: 0 all match, 1 mismatches found, 2 the check could not run. */
-export async function runIntegrityCheck(config: Readonly<Config>, logger: Logger, out: (line: string) => void): Promise<number> {
-  const engine = new PostgresEngine(databaseSettings(config, { create: false }), logger, { poolSize: 1 });
+export async function runIntegrityCheck(config: Readonly<Config>, logger: Logger, out: (line: string) => void, options: { repair?: boolean } = {}): Promise<number> {
+  const tools = openDataTools(config, logger);
   try {
-    const report = await checkEventsIntegrity(new PgEventsStore(engine.pool));
+    const report = await checkIntegrity(
+      { coreId: config.core.id, users: tools.stores.users, userData: tools.stores.userData, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir },
+      options.repair === true,
+    );
     out(JSON.stringify(report, null, 2));
-    return report.mismatches.length === 0 ? 0 : 1;
+    return problemCount(report) === 0 ? 0 : 1;
   } catch (err) {
     out(JSON.stringify({ error: (err as Error).message }));
     return 2;
   } finally {
-    await engine.close();
+    await tools.close();
   }
 }
