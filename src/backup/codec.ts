@@ -82,7 +82,10 @@ class Decrypt extends Transform {
     let data = chunk;
     if (this.decipher === null) {
       this.head = Buffer.concat([this.head, data]);
-      if (this.head.length < IV_BYTES) return cb();
+      if (this.head.length < IV_BYTES) {
+        cb();
+        return;
+      }
       this.decipher = createDecipheriv('aes-256-gcm', this.key, this.head.subarray(0, IV_BYTES));
       data = this.head.subarray(IV_BYTES);
     }
@@ -92,7 +95,10 @@ class Decrypt extends Transform {
     cb(null, this.decipher.update(all.subarray(0, cut)));
   }
   override _flush(cb: TransformCallback): void {
-    if (this.decipher === null || this.tail.length < TAG_BYTES) return cb(new Error('encrypted file too short'));
+    if (this.decipher === null || this.tail.length < TAG_BYTES) {
+      cb(new Error('encrypted file too short'));
+      return;
+    }
     this.decipher.setAuthTag(this.tail);
     try {
       cb(null, this.decipher.final());

@@ -1,6 +1,6 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
-import { type Progress } from '../backup/progress.js';
+import type { Progress } from '../backup/progress.js';
 import { applyRetention } from '../backup/retention.js';
 import { BackupRefusedError } from '../backup/verify.js';
 import { writeBackup } from '../backup/write-backup.js';
