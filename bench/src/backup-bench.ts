@@ -89,7 +89,7 @@ function runBin(core: StartedCore, script: string, args: string[]): Promise<numb
 
 const settings = (extra: Record<string, string>) => ({
   root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false,
-  extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '1000000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
+  extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
 });
 
 async function main(): Promise<void> {
