@@ -92,6 +92,17 @@ const settings = (extra: Record<string, string>) => ({
   extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
 });
 
+/** startCore picks free ports at random: a clash (two alike) is tried again. */
+async function freshCore(): Promise<StartedCore> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startCore(settings({}));
+    } catch (err) {
+      if (attempt >= 3 || !(err as Error).message.includes('port clash')) throw err;
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   if (o === 'help') {
@@ -104,7 +115,7 @@ async function main(): Promise<void> {
   writeFileSync(passFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const backupArgs = ['--dir', join(work, 'backups'), ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
   log(`starting a core; seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
-  const source = await startCore(settings({}));
+  const source = await freshCore();
   const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
   const seedStart = Date.now();
   let next = 0;
@@ -123,7 +134,7 @@ async function main(): Promise<void> {
   const storedBytes = Object.values(manifest.files).reduce((s, f) => s + f.size, 0);
   await stopCore(source, true);
   log(`backup: ${backupSeconds.toFixed(1)} s; restoring into a fresh core`);
-  const target = await startCore(settings({}));
+  const target = await freshCore();
   const restoreSeconds = await runBin(target, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dir]);
   await stopCore(target, true);
   const users = manifest.totals.users ?? 0;
