@@ -10,6 +10,7 @@ import type { RqliteClient } from '../platform/rqlite-client.js';
 import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
 import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
+import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import { readDecoded, type Codec } from './codec.js';
 import { userLabel, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -20,6 +21,7 @@ export interface RestoreDeps {
   config: Readonly<Config>;
   users: UsersStore;
   userData: UserDataStore;
+  mailTemplates: MailTemplatesStore;
   engine: { name: string; requiredSchemaVersion: number };
   rqlite: RqliteClient;
   attachmentsDir: string;
@@ -89,6 +91,41 @@ async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string,
   if (hash.digest('hex') !== line.sha256) throw new Error(`attachment ${line.fileId} does not match its hash`);
 }
 
+/** One user: its files and records (one all-or-nothing import), then its platform mapping. */
+async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, summary: RestoreSummary, total: number): Promise<void> {
+  const codec = v.codec;
+  let username = '';
+  let files = 0;
+  const records = async function* (): AsyncGenerator<UserDataRecord> {
+    for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
+      const line = JSON.parse(text) as UserFileLine;
+      if (line.kind === 'attachment-file') {
+        await restoreFile(deps, v, entry.id, line);
+        files += 1;
+        continue;
+      }
+      if (line.kind === 'user') username = line.user.username;
+      yield line;
+    }
+  };
+  try {
+    const counts = await deps.userData.importUser(records());
+    for (const [k, n] of Object.entries(counts)) summary.totals[k as UserDataKind] = (summary.totals[k as UserDataKind] ?? 0) + (n ?? 0);
+    summary.totals.attachments = (summary.totals.attachments ?? 0) + files;
+  } catch (err) {
+    await rm(join(deps.attachmentsDir, entry.id), { recursive: true, force: true });
+    throw err;
+  }
+  const mapping = mappings.get(username);
+  const mapped = mapping !== undefined && (await restoreMapping(deps.rqlite, deps.config.core.id, mapping));
+  if (!mapped) {
+    summary.unmapped.push(username);
+    deps.progress.warn('platform mapping not restored (missing from the backup, or a unique field now belongs to another user)', { username });
+  }
+  summary.users += 1;
+  deps.progress.tick(summary.users, total, 'users');
+}
+
 /**
  * bin/restore: verifies the backup first (verify.ts) and refuses with a one-line reason, writing
  * nothing; then per user its attached files, its data (one all-or-nothing import) and its platform
@@ -108,37 +145,21 @@ export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promi
   }
   deps.progress.step('backup verified, restoring', { users: chosen.length, from: v.manifest.coreId, at: v.manifest.startedAt });
   const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [] };
-  for (const entry of chosen) {
-    let username = '';
-    let files = 0;
-    const records = async function* (): AsyncGenerator<UserDataRecord> {
-      for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
-        const line = JSON.parse(text) as UserFileLine;
-        if (line.kind === 'attachment-file') {
-          await restoreFile(deps, v, entry.id, line);
-          files += 1;
-          continue;
-        }
-        if (line.kind === 'user') username = line.user.username;
-        yield line;
-      }
-    };
-    try {
-      const counts = await deps.userData.importUser(records());
-      for (const [k, n] of Object.entries(counts)) summary.totals[k as UserDataKind] = (summary.totals[k as UserDataKind] ?? 0) + (n ?? 0);
-      summary.totals.attachments = (summary.totals.attachments ?? 0) + files;
-    } catch (err) {
-      await rm(join(deps.attachmentsDir, entry.id), { recursive: true, force: true });
-      throw err;
+  // Two users at a time: each import is one transaction on a connection of its own.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < chosen.length; i = next++) {
+      const entry = chosen[i];
+      if (entry !== undefined) await restoreUser(deps, v, entry, mappings, summary, chosen.length);
     }
-    const mapping = mappings.get(username);
-    const mapped = mapping !== undefined && (await restoreMapping(deps.rqlite, deps.config.core.id, mapping));
-    if (!mapped) {
-      summary.unmapped.push(username);
-      deps.progress.warn('platform mapping not restored (missing from the backup, or a unique field now belongs to another user)', { username });
+  };
+  await Promise.all([worker(), worker()]);
+  const templates = Object.keys(v.manifest.files).find((f) => f.startsWith('core/mail-templates.jsonl'));
+  if (o.user === null && templates !== undefined) {
+    for await (const line of linesOf(readDecoded(join(v.dir, templates), codec))) {
+      const { source, ...key } = JSON.parse(line) as MailTemplateKey & { source: string | null };
+      if (source !== null) await deps.mailTemplates.put(key, source);
     }
-    summary.users += 1;
-    deps.progress.tick(summary.users, chosen.length, 'users');
   }
   deps.progress.step('restore complete', { users: summary.users, ...summary.totals });
   return summary;

@@ -8,6 +8,7 @@ import type { RqliteClient } from '../platform/rqlite-client.js';
 import { platformBackup, readMappings } from '../platform/user-mappings.js';
 import type { UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
+import type { MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import { deriveKey, newKdfParams, writeEncoded, type Codec } from './codec.js';
 import { backupName, FORMAT_VERSION, MANIFEST, PARTIAL_SUFFIX, sealManifest, userLabel, type Manifest, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -18,6 +19,8 @@ export interface BackupDeps {
   config: Readonly<Config>;
   users: UsersStore;
   userData: UserDataStore;
+  /** Core-wide data besides the users: mail-template overrides (admin routes). */
+  mailTemplates: MailTemplatesStore;
   engine: { name: string; schemaVersion(): Promise<number> };
   rqlite: RqliteClient;
   attachmentsDir: string;
@@ -57,7 +60,7 @@ export async function writeBackup(deps: BackupDeps, o: BackupOptions): Promise<{
   await mkdir(o.dir, { recursive: true, mode: 0o700 });
   await mkdir(partial, { mode: 0o700 });
   try {
-    for (const sub of ['users', 'attachments', 'platform', 'config']) await mkdir(join(partial, sub));
+    for (const sub of ['users', 'attachments', 'platform', 'config', 'core']) await mkdir(join(partial, sub));
     const kdf = o.passphrase === null ? null : newKdfParams();
     const codec: Codec = { gzip: o.compress, key: kdf === null ? null : await deriveKey(o.passphrase ?? '', kdf) };
     const t: BackupTarget = {
@@ -100,6 +103,11 @@ export async function writeBackup(deps: BackupDeps, o: BackupOptions): Promise<{
     }
     progress.step('platform DB written', { mappings: mappings.length, wholeDb: o.user === null });
 
+    if (o.user === null) {
+      const templates = await deps.mailTemplates.list();
+      const lines = await Promise.all(templates.map(async (k) => `${JSON.stringify({ kind: k.kind, language: k.language, part: k.part, source: await deps.mailTemplates.get(k) })}\n`));
+      t.files[`core/mail-templates.jsonl${sfx}`] = await writeEncoded(lines, join(partial, `core/mail-templates.jsonl${sfx}`), codec);
+    }
     const shownConfig = codec.key === null ? redactConfig(config) : config;
     t.files[`config/config.json${sfx}`] = await writeEncoded([JSON.stringify(shownConfig, null, 2)], join(partial, `config/config.json${sfx}`), codec);
     if (codec.key !== null && o.user === null) await copySecrets(t, config.paths.varDir);

@@ -23,7 +23,7 @@ export async function runBackup(config: Readonly<Config>, logger: Logger, args: 
     const dir = args.dir ?? backupsDirOf(config);
     const { path } = await writeBackup(
       {
-        config, users: tools.stores.users, userData: tools.stores.userData, engine: tools.engine, rqlite: tools.rqlite,
+        config, users: tools.stores.users, userData: tools.stores.userData, mailTemplates: tools.stores.mailTemplates, engine: tools.engine, rqlite: tools.rqlite,
         attachmentsDir: tools.attachmentsDir, progress, homecoreVersion: homecoreVersion(),
       },
       {

@@ -20,7 +20,7 @@ export async function runRestore(config: Readonly<Config>, logger: Logger, args:
   const tools = openDataTools(config, logger);
   try {
     await restoreBackup(
-      { config, users: tools.stores.users, userData: tools.stores.userData, engine: tools.engine, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir, progress },
+      { config, users: tools.stores.users, userData: tools.stores.userData, mailTemplates: tools.stores.mailTemplates, engine: tools.engine, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir, progress },
       { dir: args.dir, user: args.user, passphrase: readPassphrase(args.passphraseFile ?? config.backup.passphraseFile) },
     );
     const report = await checkIntegrity(

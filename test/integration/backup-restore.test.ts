@@ -58,6 +58,7 @@ beforeAll(async () => {
   busy = await source.createUser();
   await seedUser(source, quiet, 30);
   await seedUser(source, busy, 10);
+  await source.services.stores.mailTemplates.put({ kind: 'welcome', language: 'fr', part: 'subject' }, 'Bienvenue {{ username }}');
   backupsDir = mkdtempSync(join(tmpdir(), 'homecore-backups-'));
   const busyBefore = ((await api(source, busy, 'GET', '/events?limit=100000&state=all')).body.events as { id: string }[]).map((e) => e.id);
   beforeBackup = { quiet: await dumpUser(source, quiet), busyEventIds: busyBefore };
@@ -134,6 +135,8 @@ describe('restore', () => {
     for (const [key, bytes] of restoredBusy.files) expect(busyAfter.files.get(key)?.equals(bytes)).toBe(true);
     // The users now live on the target core: the platform maps them there.
     expect(await target.services.platform.coreOf(quiet.username)).toBe(target.config.core.id);
+    // Core-wide data: the mail-template overrides set through the admin routes.
+    expect(await target.services.stores.mailTemplates.get({ kind: 'welcome', language: 'fr', part: 'subject' })).toBe('Bienvenue {{ username }}');
   });
 
   it('refuses a non-empty core, and restores one absent user with --user', async () => {
