@@ -76,14 +76,22 @@ async function seedUser(core: StartedCore, username: string, events: number, att
   }
 }
 
-/** Runs a dist/bin command with the core's env; resolves with its wall time in seconds. */
-function runBin(core: StartedCore, script: string, args: string[]): Promise<number> {
+/** Runs a dist/bin command with the core's env: its wall time, and the CPU time it reports in its last `done` log line. */
+function runBin(core: StartedCore, script: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number | null }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
     let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(Number(process.hrtime.bigint() - started) / 1e9) : reject(new Error(`${script} exit ${code}: ${err.slice(-1000)}`))));
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) return reject(new Error(`${script} exit ${code}: ${(err + out).slice(-1500)}`));
+      const done = out.split('\n').filter((l) => l.includes('"msg":"done"')).pop();
+      const cpu = done === undefined ? null : (JSON.parse(done) as { cpuSeconds?: number }).cpuSeconds ?? null;
+      resolve({ seconds, cpuSeconds: cpu });
+    });
   });
 }
 
@@ -127,23 +135,27 @@ async function main(): Promise<void> {
   }));
   log(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(0)} s; backing up`);
   const loadBefore = load();
-  const backupSeconds = await runBin(source, 'backup.js', backupArgs);
+  const backupRun = await runBin(source, 'backup.js', backupArgs);
   const name = readdirSync(join(work, 'backups')).find((n) => !n.endsWith('.partial')) ?? '';
   const dir = join(work, 'backups', name);
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { totals: Record<string, number>; files: Record<string, { size: number }> };
   const storedBytes = Object.values(manifest.files).reduce((s, f) => s + f.size, 0);
   await stopCore(source, true);
-  log(`backup: ${backupSeconds.toFixed(1)} s; restoring into a fresh core`);
+  log(`backup: ${backupRun.seconds.toFixed(1)} s; restoring into a fresh core`);
   const target = await freshCore();
-  const restoreSeconds = await runBin(target, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dir]);
+  const restoreRun = await runBin(target, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dir]);
   await stopCore(target, true);
   const users = manifest.totals.users ?? 0;
   const events = manifest.totals.event ?? 0;
-  const rate = (s: number) => ({ seconds: Math.round(s * 10) / 10, usersPerS: Math.round(users / s), eventsPerS: Math.round(events / s), mbPerS: Math.round((storedBytes / (1 << 20) / s) * 10) / 10 });
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const rate = (run: { seconds: number; cpuSeconds: number | null }) => ({
+    seconds: r1(run.seconds), usersPerS: r1(users / run.seconds), eventsPerS: Math.round(events / run.seconds), mbPerS: r1(storedBytes / (1 << 20) / run.seconds),
+    cpuSeconds: run.cpuSeconds, eventsPerCpuS: run.cpuSeconds === null || run.cpuSeconds === 0 ? null : Math.round(events / run.cpuSeconds),
+  });
   const result = {
     startedAt: startedAt.toISOString(), options: o, machine: machineFacts(), loadBefore, loadAtEnd: load(),
     totals: manifest.totals, storedMB: Math.round((storedBytes / (1 << 20)) * 10) / 10,
-    backup: rate(backupSeconds), restore: rate(restoreSeconds),
+    backup: rate(backupRun), restore: rate(restoreRun),
   };
   const out = o.out ?? `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}-backup`;
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
@@ -152,8 +164,10 @@ async function main(): Promise<void> {
     `# Backup and restore, ${result.startedAt}`, '',
     `${users} users, ${events} events, ${manifest.totals.attachments ?? 0} attachments, ${result.storedMB} MB stored` +
       `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.`, '',
-    '| | seconds | users/s | events/s | MB/s |', '|---|---|---|---|---|',
-    ...(['backup', 'restore'] as const).map((k) => `| ${k} | ${result[k].seconds} | ${result[k].usersPerS} | ${result[k].eventsPerS} | ${result[k].mbPerS} |`), '',
+    '| | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s |', '|---|---|---|---|---|---|---|',
+    ...(['backup', 'restore'] as const).map((k) => `| ${k} | ${result[k].seconds} | ${result[k].usersPerS} | ${result[k].eventsPerS} | ${result[k].mbPerS} | ${result[k].cpuSeconds ?? '?'} | ${result[k].eventsPerCpuS ?? '?'} |`), '',
+    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s is the',
+    'command\'s own process (PostgreSQL and rqlited not included).', '',
   ].join('\n');
   writeFileSync(join(ROOT, 'bench', 'results', `${out}.md`), md);
   process.stdout.write(md);

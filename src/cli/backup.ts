@@ -35,7 +35,8 @@ export async function runBackup(config: Readonly<Config>, logger: Logger, args: 
       const removed = await applyRetention(dir, config.core.id, config.backup);
       progress.step('retention applied', { removed, keepLast: config.backup.keepLast, keepDailyDays: config.backup.keepDailyDays });
     }
-    progress.step('done', { path });
+    const cpu = process.cpuUsage();
+    progress.step('done', { path, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 });
     return 0;
   } catch (err) {
     if (err instanceof BackupRefusedError) {

@@ -30,6 +30,8 @@ export async function runRestore(config: Readonly<Config>, logger: Logger, args:
     const problems = problemCount(report);
     progress.step('integrity check', { problems, users: report.users, events: report.checked, attachments: report.attachments.checked });
     if (problems > 0) progress.warn('integrity check found problems: run bin/integrity-check for the report');
+    const cpu = process.cpuUsage();
+    progress.step('done', { problems, cpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100 });
     return problems === 0 ? 0 : 3;
   } catch (err) {
     if (err instanceof BackupRefusedError) {
