@@ -80,7 +80,9 @@ async function seedUser(core: StartedCore, username: string, events: number, att
 function runBin(core: StartedCore, script: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number | null }> {
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_CPU_PROF_DIR: a CPU profile of the command (node bench/src/profile-summary.ts reads it).
+    const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`];
+    const child = spawn(process.execPath, [...prof, join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
