@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentProgress } from '../../src/backup/progress.js';
+import { applyRetention } from '../../src/backup/retention.js';
 import { runBackup } from '../../src/cli/backup.js';
 import { runRestore } from '../../src/cli/restore.js';
 import { createLogger } from '../../src/logging/logger.js';
@@ -111,6 +112,24 @@ describe('backup', () => {
     expect(first).toBe(0);
     // Unless the minute turned between both runs.
     if (new Date().getUTCMinutes() === now.getUTCMinutes()) expect(second).toBe(1);
+  });
+});
+
+describe('retention', () => {
+  it('drops the oldest whole-core backups beyond the rule, never per-user or .partial ones', async () => {
+    const coreId = source.config.core.id;
+    const old = Array.from({ length: 9 }, (_, i) => `${coreId}_2020-01-${String(i + 1).padStart(2, '0')}-0300`);
+    for (const name of [...old, `${coreId}_2020-01-01-0300_alice`, `${coreId}_2019-12-31-0300.partial`, 'other-core_2020-01-01-0300']) {
+      mkdirSync(join(backupsDir, name));
+    }
+    const removed = await applyRetention(backupsDir, coreId, { keepLast: 7, keepDailyDays: 30 });
+    // The real backup is the newest; 2020 is long past the daily window: the newest 6 fakes stay.
+    expect(removed.sort()).toEqual(old.slice(0, 3));
+    for (const name of removed) expect(existsSync(join(backupsDir, name))).toBe(false);
+    expect(existsSync(plainBackup)).toBe(true);
+    for (const kept of [...old.slice(3), `${coreId}_2020-01-01-0300_alice`, `${coreId}_2019-12-31-0300.partial`, 'other-core_2020-01-01-0300']) {
+      expect(existsSync(join(backupsDir, kept))).toBe(true);
+    }
   });
 });
 
