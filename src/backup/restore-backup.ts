@@ -11,6 +11,7 @@ import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
 import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
+import { AttachmentFiles } from '../storage/files/attachment-files.js';
 import { readDecoded, type Codec } from './codec.js';
 import { userLabel, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -63,6 +64,8 @@ async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | 
     throw new BackupRefusedError(`backup platform schema ${m.versions.platformSchema} is newer than this core's (${platformMax}): upgrade homecore first`);
   }
   const present = await deps.users.list();
+  const unlisted = m.users.find((u) => m.files[u.file] === undefined || !/^[a-z0-9][a-z0-9-]{0,99}$/.test(u.id));
+  if (unlisted !== undefined) throw new BackupRefusedError(`user file ${unlisted.file} is not listed in the manifest`);
   if (user === null) {
     if (present.length > 0) throw new BackupRefusedError(`this core is not empty (${present.length} users): restore into an empty core, or one absent user with --user`);
     return m.users;
@@ -77,8 +80,9 @@ async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | 
 async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string, line: Extract<UserFileLine, { kind: 'attachment-file' }>): Promise<void> {
   if (line.sha256 === null) return;
   const stored = v.manifest.attachments[line.sha256];
-  if (stored === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
-  const target = join(deps.attachmentsDir, userId, line.eventId, line.fileId);
+  if (stored === undefined || v.manifest.files[stored.file] === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
+  // Ids come from the backup: checked as path segments, so no name can lead outside attachments.dir.
+  const target = new AttachmentFiles(deps.attachmentsDir).pathOf(userId, line.eventId, line.fileId);
   await mkdir(dirname(target), { recursive: true });
   const hash = createHash('sha256');
   const check = new Transform({

@@ -193,6 +193,12 @@ describe('restore', () => {
       m.versions.userSchema = 9999;
       writeFileSync(p, JSON.stringify(m));
     }, /^restore refused: backup schema 9999 is newer than this core's/],
+    ['a user file outside the listed files', (dir: string) => {
+      const p = join(dir, 'manifest.json');
+      const m = JSON.parse(readFileSync(p, 'utf8')) as { users: { file: string }[] };
+      (m.users[0] as { file: string }).file = '../../../etc/passwd';
+      writeFileSync(p, JSON.stringify(m));
+    }, /^restore refused: user file \.\.\/\.\.\/\.\.\/etc\/passwd is not listed in the manifest/],
     ['no manifest', (dir: string) => renameSync(join(dir, 'manifest.json'), join(dir, 'manifest.old')), /^restore refused: .* has no manifest\.json/],
   ])('refuses %s with a one-line reason and writes nothing', async (name, damage, reason) => {
     const target = await core(`bad${apps.length}`);

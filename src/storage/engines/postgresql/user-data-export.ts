@@ -71,7 +71,8 @@ export async function* exportPgUser(client: pg.PoolClient, userId: string): Asyn
       'SELECT email, verified_at FROM email_verifications WHERE user_id = $1', [userId]);
     for (const v of verified) yield { kind: 'email-verification', email: v.email, verifiedAt: num(v.verified_at) };
   } finally {
-    await client.query('COMMIT');
+    // Read-only: ending it cannot lose anything; a failure here must not hide the first error.
+    await client.query('COMMIT').catch(() => undefined);
   }
 }
 

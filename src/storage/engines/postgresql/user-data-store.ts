@@ -3,6 +3,7 @@ import type { UserDataKind, UserDataRecord, UserDataStore } from '../../interfac
 import type { Db } from './db.js';
 import { exportPgUser } from './user-data-export.js';
 import { importPgUser } from './user-data-import.js';
+import { isUnavailable } from './unavailable.js';
 
 /** UserDataStore on PostgreSQL: each call takes a connection of its own for its transaction. */
 export class PgUserDataStore implements UserDataStore {
@@ -16,19 +17,28 @@ export class PgUserDataStore implements UserDataStore {
 
   async *exportUser(userId: string): AsyncGenerator<UserDataRecord> {
     const client = await this.connect();
+    let failed: Error | undefined;
     try {
       yield* exportPgUser(client, userId);
+    } catch (err) {
+      failed = err as Error;
+      throw err;
     } finally {
-      client.release();
+      // A connection that failed mid-transaction is discarded, not handed to the next caller.
+      client.release(failed);
     }
   }
 
   async importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
     const client = await this.connect();
     try {
-      return await importPgUser(client, records);
-    } finally {
+      const counts = await importPgUser(client, records);
       client.release();
+      return counts;
+    } catch (err) {
+      // Rolled back already; a connection lost meanwhile is discarded.
+      client.release(isUnavailable(err) ? (err as Error) : undefined);
+      throw err;
     }
   }
 }
