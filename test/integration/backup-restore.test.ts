@@ -33,6 +33,8 @@ let backupsDir: string;
 let plainBackup: string;
 let beforeBackup: { quiet: Awaited<ReturnType<typeof dumpUser>>; busyEventIds: string[] };
 let busyAfter: Awaited<ReturnType<typeof dumpUser>>;
+/** Ids of the events the busy user wrote during the backup, in order. */
+const writtenDuring: string[] = [];
 const apps: ApiTestApp[] = [];
 
 async function restoreInto(t: ApiTestApp, dir: string, extra: { user?: string; passphraseFile?: string } = {}): Promise<{ code: number; lines: string[] }> {
@@ -68,7 +70,7 @@ beforeAll(async () => {
   let written = 0;
   const writer = (async () => {
     while (writing) {
-      await createEvent(source, busy, `during ${written}`);
+      writtenDuring.push(await createEvent(source, busy, `during ${written}`));
       written += 1;
     }
   })();
@@ -149,6 +151,9 @@ describe('restore', () => {
     const events = (restoredBusy.data.events as { events: { id: string }[] }).events;
     const ids = new Set(events.map((e) => e.id));
     for (const id of beforeBackup.busyEventIds) expect(ids.has(id)).toBe(true);
+    // One snapshot: of the events written one after the other during the run, a prefix (no gap).
+    const kept = writtenDuring.filter((id) => ids.has(id));
+    expect(kept).toEqual(writtenDuring.slice(0, kept.length));
     const later = new Map((busyAfter.data.events as { events: { id: string }[] }).events.map((e) => [e.id, e]));
     for (const e of events) expect(e).toEqual(later.get(e.id));
     for (const [key, bytes] of restoredBusy.files) expect(busyAfter.files.get(key)?.equals(bytes)).toBe(true);
