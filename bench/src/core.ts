@@ -26,6 +26,8 @@ export interface CoreSettings {
   apiWorkers: number | null;
   logLevel: string | null;
   pgStats: boolean;
+  /** More HOMECORE_* settings of the started core (bench/backup: registration limits). */
+  extraEnv?: Record<string, string>;
 }
 
 export async function freePort(): Promise<number> {
@@ -104,6 +106,7 @@ export async function startCore(s: CoreSettings): Promise<StartedCore> {
   };
   if (s.apiWorkers !== null) env['HOMECORE_CLUSTER__API_WORKERS'] = String(s.apiWorkers);
   if (s.logLevel !== null) env['HOMECORE_LOGGING__LEVEL'] = s.logLevel;
+  Object.assign(env, s.extraEnv ?? {});
   const core: StartedCore = {
     apiUrl: `http://127.0.0.1:${ports.api}/`,
     hfsUrl: `http://127.0.0.1:${ports.hfs}/`,

@@ -39,16 +39,20 @@ Options:
 
 ${CONFIG_SOURCES}`;
 
-export const INTEGRITY_CHECK_USAGE = `Usage: bin/integrity-check [--config FILE]
+export const INTEGRITY_CHECK_USAGE = `Usage: bin/integrity-check [--config FILE] [--repair]
 
-Recomputes the \`integrity\` of every stored event and access of this core and lists the
-mismatches: exit 0 when there are none, 1 when some were found, 2 on an error (docs/operations.md).
+Checks this core's data and prints a JSON report: the \`integrity\` of every stored event, every
+attached file (present, same size and SHA-256), series points in order, the platform mapping of
+this core's users, and files no event references. Exit 0 when nothing is wrong, 1 when problems
+remain, 2 on an error (docs/operations.md#integrity-check).
 
 Options:
   -c, --config FILE    override file, merged over config/default.yml
+  --repair             fix what is safe: map an unmapped user whose name nobody holds, remove
+                       orphan files older than an hour; everything else is only reported
   -h, --help           this text
 
-Keys that matter: storages.postgresql.* (the database it reads), auth.tokenSecret (access tokens).
+Keys that matter: storages.* (the database it reads), attachments.dir, {varDir}/secrets/keys.json (to unseal access tokens).
 
 ${CONFIG_SOURCES}`;
 

@@ -3,6 +3,7 @@ import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
 import { SharedSecretsSchema } from './shared-secrets-schema.js';
 import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 import { AccountFieldSchema } from './account-field-schema.js';
+import { BackupSchema } from './backup-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -311,6 +312,7 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     mail: MailSchema, mfa: MfaSchema, sharedSecrets: SharedSecretsSchema,
+    backup: BackupSchema,
   },
   strict,
 );

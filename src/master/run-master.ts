@@ -1,3 +1,4 @@
+import { BackupSchedule } from './backup-schedule.js';
 import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -104,6 +105,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const ownRqlited = !config.platformDb.rqlited.external;
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
+  const backups = new BackupSchedule(config, logger);
 
   // The embedded database server starts (initdb at the first start) while rqlited elects itself;
   // its failure is kept for the await below, so it never surfaces as an unhandled rejection.
@@ -115,6 +117,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.markUnavailable();
     await sleep(config.cluster.drainMs);
     logger.info('drain over: closing workers');
+    backups.stop();
     coreCluster.stop();
     await workers.stop(config.cluster.shutdownTimeoutMs);
     await dns?.close().catch(() => undefined);
@@ -171,6 +174,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.tick();
     availability.start();
     if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
+    backups.start();
   } catch (err) {
     coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');

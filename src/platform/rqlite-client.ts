@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
 import type { Logger } from '../logging/logger.js';
 import { Backoff, sleep } from '../util/backoff.js';
@@ -96,6 +97,13 @@ export class RqliteClient {
       signal: AbortSignal.timeout(timeoutMs),
     });
     return { status: res.statusCode, text: await res.body.text() };
+  }
+
+  /** GET `path` as a byte stream (`/db/backup`); a non-200 answer is an error. */
+  async download(path: string, timeoutMs: number): Promise<Readable> {
+    const res = await this.pool.request({ method: 'GET', path, headers: this.headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+    if (res.statusCode !== 200) throw new PlatformDbError(`GET ${path}: HTTP ${res.statusCode} ${(await res.body.text()).slice(0, 200)}`);
+    return res.body;
   }
 
   async close(): Promise<void> {

@@ -14,9 +14,11 @@ const COMMANDS: [string, string[], RegExp][] = [
   ['bin/master', ['-h'], /Usage: bin\/master/],
   ['bin/check-config', ['--help'], /Usage: bin\/check-config[\s\S]*--config FILE/],
   ['bin/bootstrap.js', ['--help'], /bin\/bootstrap\.js <command>/],
-  ['bin/integrity-check', ['--help'], /Usage: bin\/integrity-check[\s\S]*storages\.postgresql/],
+  ['bin/integrity-check', ['--help'], /Usage: bin\/integrity-check[\s\S]*--repair[\s\S]*storages\./],
   ['bin/keys', ['--help'], /bin\/keys <command>[\s\S]*keys\.json/],
   ['bin/keys', ['import', '--help'], /bin\/keys import <file>[\s\S]*--passphrase-file/],
+  ['bin/backup', ['--help'], /Usage: bin\/backup[\s\S]*--passphrase-file[\s\S]*backup\.\*/],
+  ['bin/restore', ['--help'], /Usage: bin\/restore[\s\S]*<backup-dir>[\s\S]*Exit 0/],
   ['bin/start', ['--help'], /Usage: bin\/start[\s\S]*bin\/master --help/],
   ['bin/setup', ['--help'], /Usage: bin\/setup/],
   ['bin/test', ['--help'], /Usage: bin\/test/],
@@ -35,7 +37,7 @@ describe('bin commands --help', () => {
 });
 
 describe('bin commands, unknown option', () => {
-  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check']])('%s --nope → exit 2, the parser message, no stack', (command) => {
+  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/backup'], ['bin/restore']])('%s --nope → exit 2, the parser message, no stack', (command) => {
     const run = spawnSync(command, ['--nope'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Unknown option '--nope'[\s\S]*Try --help/);

@@ -1,48 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIntegrityCheck, type IntegrityReport } from '../../src/cli/integrity-check.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { attachmentsDirOf } from '../../src/storage/files/attachment-files.js';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { api, giveRqliteCredential, seedUser } from '../helpers/backup-seed.js';
 
-/** bin/integrity-check against a real database: events and accesses written with integrity on, some edited behind the API. */
-
+/**
+ * bin/integrity-check against a real database and rqlited: event and access integrity (rows edited
+ * behind the API), attached files (missing, altered, orphans), series order, the platform mapping, --repair.
+ */
 let t: ApiTestApp;
 let u: TestUser;
 const logger = createLogger({ level: 'silent', role: 'test' });
 
-async function createEvent(content: string): Promise<string> {
-  const res = await t.app.inject({
-    method: 'POST', url: `/${u.username}/events`, headers: { authorization: u.token },
-    payload: { streamIds: ['diary'], type: 'note/txt', content },
-  });
-  expect(res.statusCode).toBe(201);
-  return res.json().event.id as string;
-}
-
-async function check(): Promise<{ code: number; report: IntegrityReport }> {
+async function check(repair = false): Promise<{ code: number; report: IntegrityReport }> {
   const lines: string[] = [];
-  const code = await runIntegrityCheck(t.config, logger, (line) => lines.push(line));
+  const code = await runIntegrityCheck(t.config, logger, (line) => lines.push(line), { repair });
   return { code, report: JSON.parse(lines.join('\n')) as IntegrityReport };
 }
 
+async function createEvent(content: string): Promise<string> {
+  const res = await api(t, u, 'POST', '/events', { streamIds: ['diary'], type: 'note/txt', content });
+  expect(res.status).toBe(201);
+  return (res.body.event as { id: string }).id;
+}
+
 beforeAll(async () => {
-  t = await createApiTestApp({ HOMECORE_INTEGRITY__EVENTS: 'true', HOMECORE_INTEGRITY__ACCESSES: 'true' });
+  // A core id of its own: the shared test rqlited maps other files' users to 'test-core'.
+  t = await createApiTestApp({ HOMECORE_INTEGRITY__EVENTS: 'true', HOMECORE_INTEGRITY__ACCESSES: 'true', HOMECORE_CORE__ID: `ic-${randomBytes(3).toString('hex')}`, HOMECORE_WEBHOOKS__ALLOWED_HOSTS: '["127.0.0.1"]' });
+  giveRqliteCredential(t);
   u = await t.createUser();
-  const res = await t.app.inject({ method: 'POST', url: `/${u.username}/streams`, headers: { authorization: u.token }, payload: { id: 'diary', name: 'Diary' } });
-  expect(res.statusCode).toBe(201);
+  await seedUser(t, u, 3);
 });
 afterAll(async () => {
   await t?.close();
 });
 
 describe('integrity check', () => {
-  it('passes (exit 0) while every event matches its integrity', async () => {
-    await createEvent('one');
-    await createEvent('two');
+  it('passes (exit 0) on a sound core: events, attachments, series, mapping', async () => {
     const { code, report } = await check();
+    expect(report.mismatches).toEqual([]);
     expect(code).toBe(0);
-    expect(report).toMatchObject({ checked: 2, withIntegrity: 2, mismatches: [], accesses: { mismatches: [] } });
-    // The login session of createUser().
+    expect(report.users).toBe(1);
+    expect(report.withIntegrity).toBe(report.checked);
+    expect(report.attachments.checked).toBe(4);
+    expect(report.series.pieces).toBeGreaterThan(0);
+    expect(report.platform).toEqual({ checked: true, unmapped: [], elsewhere: [], orphanMappings: [] });
+    // At least the login session of createUser().
     expect(report.accesses.checked).toBeGreaterThanOrEqual(1);
+    expect(report.accesses.mismatches).toEqual([]);
   });
 
   it('names the event edited in the database behind the API (exit 1)', async () => {
@@ -50,8 +59,44 @@ describe('integrity check', () => {
     await t.pool.query(`UPDATE events SET doc = jsonb_set(doc::jsonb, '{content}', '"edited"')::text WHERE id = $1`, [id]);
     const { code, report } = await check();
     expect(code).toBe(1);
-    expect(report.checked).toBe(3);
     expect(report.mismatches).toEqual([{ userId: u.user.id, eventId: id }]);
+    await api(t, u, 'DELETE', `/events/${id}`);
+    await api(t, u, 'DELETE', `/events/${id}`);
+  });
+
+  it('finds an altered file, a missing file and overlapping series chunks', async () => {
+    const { rows } = await t.pool.query<{ id: string; doc: string }>(`SELECT id, doc FROM events WHERE user_id = $1 AND attached_bytes IS NOT NULL ORDER BY id LIMIT 2`, [u.user.id]);
+    const [a, b] = rows.map((r) => ({ id: r.id, file: (JSON.parse(r.doc) as { attachments: { id: string }[] }).attachments[0]?.id ?? '' }));
+    const dir = attachmentsDirOf(t.config);
+    writeFileSync(join(dir, u.user.id, a?.id ?? '', a?.file ?? ''), randomBytes(30_000));
+    rmSync(join(dir, u.user.id, b?.id ?? '', b?.file ?? ''));
+    await t.pool.query(`UPDATE series_chunks SET t_max = t_max + 1000 WHERE user_id = $1 AND t_min = 0`, [u.user.id]);
+    const { code, report } = await check();
+    expect(code).toBe(1);
+    expect(report.attachments.altered).toEqual([{ userId: u.user.id, eventId: a?.id, fileId: a?.file }]);
+    expect(report.attachments.missing).toEqual([{ userId: u.user.id, eventId: b?.id, fileId: b?.file }]);
+    expect(report.series.problems).toHaveLength(1);
+    expect(report.series.problems[0]?.problem).toMatch(/do not match|overlaps/);
+  });
+
+  it('--repair maps an unmapped user and removes old orphan files, and nothing else', async () => {
+    await t.rqlite.execute([['DELETE FROM users WHERE username = ?', u.username]]);
+    const orphan = join(attachmentsDirOf(t.config), u.user.id, 'cgoneevent0000000000000', 'cfile000000000000000000');
+    mkdirSync(join(orphan, '..'), { recursive: true });
+    writeFileSync(orphan, 'left behind');
+    const old = new Date(Date.now() - 2 * 3_600_000);
+    utimesSync(orphan, old, old);
+    const before = await check();
+    expect(before.report.platform.unmapped).toEqual([u.username]);
+    expect(before.report.attachments.orphans).toEqual([`${u.user.id}/cgoneevent0000000000000/cfile000000000000000000`]);
+    const repaired = await check(true);
+    expect(repaired.report.repaired).toEqual([`removed orphan file ${u.user.id}/cgoneevent0000000000000/cfile000000000000000000`, `mapped ${u.username} to ${t.config.core.id}`]);
+    const after = await check();
+    expect(after.report.platform.unmapped).toEqual([]);
+    expect(after.report.attachments.orphans).toEqual([]);
+    // The altered and missing files and the series stay reported: not safe to repair.
+    expect(after.code).toBe(1);
+    expect(after.report.attachments.altered).toHaveLength(1);
   });
 
   it('accesses: stored at create and update (the value the API shows), an edited row is named (exit 1)', async () => {

@@ -9,6 +9,7 @@ import type { WebhooksStore } from './webhooks-store.js';
 import type { AttemptsStore } from './attempts-store.js';
 import type { MfaStore } from './mfa-store.js';
 import type { EmailVerificationsStore, MailTemplatesStore } from './mail-templates-store.js';
+import type { UserDataStore } from './user-data-store.js';
 
 /** Every store of one user-data engine; what methods reach storage through. */
 export interface Stores {
@@ -30,6 +31,8 @@ export interface Stores {
   mailTemplates: MailTemplatesStore;
   /** Verified email addresses (account.verifyEmail). */
   emailVerifications: EmailVerificationsStore;
+  /** Whole-user export (one snapshot) and import: bin/backup, bin/restore (issue #12). */
+  userData: UserDataStore;
   /** Runs `fn` with stores bound to one transaction: all its writes commit together or not at all. */
   transaction<T>(fn: (tx: Stores) => Promise<T>): Promise<T>;
 }

@@ -43,13 +43,13 @@ export function eventDoc(e: Event): string {
   });
 }
 
-function endTime(e: Event): number | null {
+export function endTime(e: Event): number | null {
   if (e.duration === null) return null;
   return e.time + (e.duration ?? 0);
 }
 
 /** NULL when the event has no attachments (a file may be empty, so 0 would not say it). */
-function attachedBytes(e: Event): number | null {
+export function attachedBytes(e: Event): number | null {
   if (e.attachments === undefined || e.attachments.length === 0) return null;
   return e.attachments.reduce((sum, a) => sum + a.size, 0);
 }

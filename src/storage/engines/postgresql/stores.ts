@@ -12,6 +12,7 @@ import { inTransaction, type Db } from './db.js';
 import { guarded } from './guarded.js';
 import { PgMfaStore } from './mfa-store.js';
 import { PgEmailVerificationsStore, PgMailTemplatesStore } from './mail-templates-store.js';
+import { PgUserDataStore } from './user-data-store.js';
 import { DEFAULT_EVENTS_POLICY, type EventsStorePolicy } from '../../interfaces/events-store.js';
 
 export function createPgStores(pool: Db, knownLocks: Map<string, number> = new Map(), eventsPolicy: EventsStorePolicy = DEFAULT_EVENTS_POLICY): Stores {
@@ -28,6 +29,7 @@ export function createPgStores(pool: Db, knownLocks: Map<string, number> = new M
     mfa: guarded(new PgMfaStore(pool)),
     mailTemplates: guarded(new PgMailTemplatesStore(pool)),
     emailVerifications: guarded(new PgEmailVerificationsStore(pool)),
+    userData: guarded(new PgUserDataStore(pool)),
     transaction: (fn) => inTransaction(pool, (client) => fn(createPgStores(client, knownLocks, eventsPolicy))),
   });
 }

@@ -1,0 +1,183 @@
+/**
+ * bench/backup (docs/benchmarks.md#backup-and-restore): seeds a fresh core through the API (users ×
+ * events, attachments), runs bin/backup on it, then bin/restore into a second fresh core, and reports
+ * users/s, events/s and MB/s each way. Runs as TypeScript through Node 22's type stripping.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { killCoreSync, startCore, stopCore, type StartedCore } from './core.ts';
+import { expectStatus, field } from './http.ts';
+import { load, machineFacts } from './machine.ts';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
+
+const USAGE = `bench/backup [options]
+
+  --users <n>            users to seed (default 1000)
+  --events <n>           events per user (default 1000)
+  --attachments-mb <n>   attached bytes in all, spread over the users in files of at most 1 MiB (default 1024)
+  --compress             back up with --compress
+  --passphrase           back up encrypted (a generated passphrase)
+  --out <name>           results file name without extension (default: the start date-time + "-backup")
+`;
+
+interface Options { users: number; events: number; attachmentsMb: number; compress: boolean; passphrase: boolean; out: string | null }
+
+function options(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      users: { type: 'string' }, events: { type: 'string' }, 'attachments-mb': { type: 'string' }, compress: { type: 'boolean' },
+      passphrase: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help === true) return 'help';
+  const n = (v: string | undefined, d: number): number => {
+    const x = v === undefined ? d : Number(v);
+    if (!Number.isInteger(x) || x < 0) throw new Error(`expected a whole number, got ${v}`);
+    return x;
+  };
+  return {
+    users: n(values.users, 1000), events: n(values.events, 1000), attachmentsMb: n(values['attachments-mb'], 1024),
+    compress: values.compress === true, passphrase: values.passphrase === true, out: values.out ?? null,
+  };
+}
+
+async function seedUser(core: StartedCore, username: string, events: number, attachBytes: number): Promise<void> {
+  const body = await expectStatus(201, 'POST', `${core.apiUrl}users`, {
+    body: { username, password: `pw-${randomBytes(9).toString('base64url')}`, email: `${username}@bench.invalid`, appId: 'homecore-bench' },
+  });
+  const endpoint = new URL(field<string>(body, 'apiEndpoint'));
+  const token = decodeURIComponent(endpoint.username);
+  endpoint.username = '';
+  const base = endpoint.toString();
+  await expectStatus(200, 'POST', base, { token, body: [{ method: 'streams.create', params: { id: 'diary', name: 'Diary' } }] });
+  const now = Date.now() / 1000;
+  for (let from = 0; from < events; from += 1000) {
+    const calls = Array.from({ length: Math.min(1000, events - from) }, (_, k) => ({
+      method: 'events.create',
+      params: { streamIds: ['diary'], type: (from + k) % 2 === 0 ? 'note/txt' : 'mass/kg', time: now - (from + k) * 60, content: (from + k) % 2 === 0 ? `bench note ${from + k}` : 60 + ((from + k) % 400) / 10 },
+    }));
+    await expectStatus(200, 'POST', base, { token, body: calls, timeoutMs: 600_000 });
+  }
+  for (let left = attachBytes; left > 0; left -= 1 << 20) {
+    const form = new FormData();
+    form.append('event', JSON.stringify({ streamIds: ['diary'], type: 'file/attached' }));
+    form.append('file', new Blob([randomBytes(Math.min(left, 1 << 20))]), 'data.bin');
+    const res = await fetch(`${base}events`, { method: 'POST', headers: { authorization: token }, body: form });
+    if (res.status !== 201) throw new Error(`attachment upload answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+    await res.arrayBuffer();
+  }
+}
+
+/** Runs a dist/bin command with the core's env: its wall time, and the CPU time it reports in its last `done` log line. */
+function runBin(core: StartedCore, script: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number | null }> {
+  const started = process.hrtime.bigint();
+  return new Promise((resolve, reject) => {
+    // BENCH_CPU_PROF_DIR: a CPU profile of the command (node bench/src/profile-summary.ts reads it).
+    const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`];
+    const child = spawn(process.execPath, [...prof, join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('exit', (code) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (code !== 0) return reject(new Error(`${script} exit ${code}: ${(err + out).slice(-1500)}`));
+      const done = out.split('\n').filter((l) => l.includes('"msg":"done"')).pop();
+      const cpu = done === undefined ? null : (JSON.parse(done) as { cpuSeconds?: number }).cpuSeconds ?? null;
+      resolve({ seconds, cpuSeconds: cpu });
+    });
+  });
+}
+
+const settings = (extra: Record<string, string>) => ({
+  root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false,
+  extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
+});
+
+/** startCore picks free ports at random: a clash (two alike) is tried again. */
+async function freshCore(): Promise<StartedCore> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startCore(settings({}));
+    } catch (err) {
+      if (attempt >= 3 || !(err as Error).message.includes('port clash')) throw err;
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const o = options(process.argv.slice(2));
+  if (o === 'help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const startedAt = new Date();
+  const work = mkdtempSync(join(tmpdir(), 'homecore-bench-backup-'));
+  const passFile = join(work, 'passphrase');
+  writeFileSync(passFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
+  const backupArgs = ['--dir', join(work, 'backups'), ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
+  log(`starting a core; seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
+  const source = await freshCore();
+  const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
+  const seedStart = Date.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    for (let i = next++; i < o.users; i = next++) {
+      await seedUser(source, `bk${String(i).padStart(6, '0')}`, o.events, perUser);
+      if ((i + 1) % Math.max(1, Math.floor(o.users / 10)) === 0) log(`seeded ${i + 1}/${o.users}`);
+    }
+  }));
+  log(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(0)} s; backing up`);
+  const loadBefore = load();
+  const backupRun = await runBin(source, 'backup.js', backupArgs);
+  const name = readdirSync(join(work, 'backups')).find((n) => !n.endsWith('.partial')) ?? '';
+  const dir = join(work, 'backups', name);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { totals: Record<string, number>; files: Record<string, { size: number }> };
+  const storedBytes = Object.values(manifest.files).reduce((s, f) => s + f.size, 0);
+  await stopCore(source, true);
+  log(`backup: ${backupRun.seconds.toFixed(1)} s; restoring into a fresh core`);
+  const target = await freshCore();
+  const restoreRun = await runBin(target, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dir]);
+  await stopCore(target, true);
+  const users = manifest.totals.users ?? 0;
+  const events = manifest.totals.event ?? 0;
+  const r1 = (x: number): number => Math.round(x * 10) / 10;
+  const rate = (run: { seconds: number; cpuSeconds: number | null }) => ({
+    seconds: r1(run.seconds), usersPerS: r1(users / run.seconds), eventsPerS: Math.round(events / run.seconds), mbPerS: r1(storedBytes / (1 << 20) / run.seconds),
+    cpuSeconds: run.cpuSeconds, eventsPerCpuS: run.cpuSeconds === null || run.cpuSeconds === 0 ? null : Math.round(events / run.cpuSeconds),
+  });
+  const result = {
+    startedAt: startedAt.toISOString(), options: o, machine: machineFacts(), loadBefore, loadAtEnd: load(),
+    totals: manifest.totals, storedMB: Math.round((storedBytes / (1 << 20)) * 10) / 10,
+    backup: rate(backupRun), restore: rate(restoreRun),
+  };
+  const out = o.out ?? `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}-backup`;
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', `${out}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  const md = [
+    `# Backup and restore, ${result.startedAt}`, '',
+    `${users} users, ${events} events, ${manifest.totals.attachments ?? 0} attachments, ${result.storedMB} MB stored` +
+      `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.`, '',
+    '| | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s |', '|---|---|---|---|---|---|---|',
+    ...(['backup', 'restore'] as const).map((k) => `| ${k} | ${result[k].seconds} | ${result[k].usersPerS} | ${result[k].eventsPerS} | ${result[k].mbPerS} | ${result[k].cpuSeconds ?? '?'} | ${result[k].eventsPerCpuS ?? '?'} |`), '',
+    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s is the',
+    'command\'s own process (PostgreSQL and rqlited not included).', '',
+  ].join('\n');
+  writeFileSync(join(ROOT, 'bench', 'results', `${out}.md`), md);
+  process.stdout.write(md);
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: Error) => {
+  log(`failed: ${err.message}`);
+  killCoreSync();
+  process.exit(1);
+});

@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Config } from '../config/index.js';
+import { PLATFORM_MIGRATIONS } from '../platform/schema.js';
+import type { RqliteClient } from '../platform/rqlite-client.js';
+import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
+import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
+import type { UsersStore } from '../storage/interfaces/users-store.js';
+import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
+import { AttachmentFiles } from '../storage/files/attachment-files.js';
+import { readDecoded, type Codec } from './codec.js';
+import { userLabel, type ManifestUser } from './manifest.js';
+import type { Progress } from './progress.js';
+import type { UserFileLine } from './user-file.js';
+import { BackupRefusedError, verifyBackup, type VerifiedBackup } from './verify.js';
+
+export interface RestoreDeps {
+  config: Readonly<Config>;
+  users: UsersStore;
+  userData: UserDataStore;
+  mailTemplates: MailTemplatesStore;
+  engine: { name: string; requiredSchemaVersion: number };
+  rqlite: RqliteClient;
+  attachmentsDir: string;
+  progress: Progress;
+}
+
+export interface RestoreOptions {
+  dir: string;
+  passphrase: string | null;
+  /** Only this username, into a core where it is absent; null = every user, into an empty core. */
+  user: string | null;
+}
+
+export interface RestoreSummary {
+  users: number;
+  totals: Partial<Record<UserDataKind | 'attachments', number>>;
+  unmapped: string[];
+}
+
+/** The lines of a decoded stream (errors of the stream, e.g. a GCM tag mismatch, reach the reader). */
+async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of stream) {
+    const parts = (rest + chunk.toString()).split('\n');
+    rest = parts.pop() ?? '';
+    yield* parts.filter((p) => p !== '');
+  }
+  if (rest !== '') yield rest;
+}
+
+/** Checks what a restore would write into, before anything is written (a one-line reason when refused). */
+async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | null): Promise<ManifestUser[]> {
+  const m = v.manifest;
+  if (m.versions.engine === deps.engine.name && m.versions.userSchema > deps.engine.requiredSchemaVersion) {
+    throw new BackupRefusedError(`backup schema ${m.versions.userSchema} is newer than this core's (${deps.engine.requiredSchemaVersion}): upgrade homecore first`);
+  }
+  const platformMax = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;
+  if (m.versions.platformSchema > platformMax) {
+    throw new BackupRefusedError(`backup platform schema ${m.versions.platformSchema} is newer than this core's (${platformMax}): upgrade homecore first`);
+  }
+  const present = await deps.users.list();
+  const unlisted = m.users.find((u) => m.files[u.file] === undefined || !/^[a-z0-9][a-z0-9-]{0,99}$/.test(u.id));
+  if (unlisted !== undefined) throw new BackupRefusedError(`user file ${unlisted.file} is not listed in the manifest`);
+  if (user === null) {
+    if (present.length > 0) throw new BackupRefusedError(`this core is not empty (${present.length} users): restore into an empty core, or one absent user with --user`);
+    return m.users;
+  }
+  const entry = m.users.find((u) => u.user === userLabel(user, v.codec.key));
+  if (entry === undefined) throw new BackupRefusedError(`no user ${user} in this backup`);
+  if (present.some((u) => u.username === user || u.id === entry.id)) throw new BackupRefusedError(`user ${user} already exists on this core`);
+  return [entry];
+}
+
+/** Copies one attached file into place, checking its content hash on the way. */
+async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string, line: Extract<UserFileLine, { kind: 'attachment-file' }>): Promise<void> {
+  if (line.sha256 === null) return;
+  const stored = v.manifest.attachments[line.sha256];
+  if (stored === undefined || v.manifest.files[stored.file] === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
+  // Ids come from the backup: checked as path segments, so no name can lead outside attachments.dir.
+  const target = new AttachmentFiles(deps.attachmentsDir).pathOf(userId, line.eventId, line.fileId);
+  await mkdir(dirname(target), { recursive: true });
+  const hash = createHash('sha256');
+  const check = new Transform({
+    transform(chunk: Buffer, _e, cb: TransformCallback): void {
+      hash.update(chunk);
+      cb(null, chunk);
+    },
+  });
+  await pipeline(readDecoded(join(v.dir, stored.file), { gzip: false, key: v.codec.key }), check, createWriteStream(target, { flags: 'wx' }));
+  if (hash.digest('hex') !== line.sha256) throw new Error(`attachment ${line.fileId} does not match its hash`);
+}
+
+/** One user: its files and records (one all-or-nothing import), then its platform mapping. */
+async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, summary: RestoreSummary, total: number): Promise<void> {
+  const codec = v.codec;
+  let username = '';
+  let files = 0;
+  const records = async function* (): AsyncGenerator<UserDataRecord> {
+    for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
+      const line = JSON.parse(text) as UserFileLine;
+      if (line.kind === 'attachment-file') {
+        await restoreFile(deps, v, entry.id, line);
+        files += 1;
+        continue;
+      }
+      if (line.kind === 'user') username = line.user.username;
+      yield line;
+    }
+  };
+  try {
+    const counts = await deps.userData.importUser(records());
+    for (const [k, n] of Object.entries(counts)) summary.totals[k as UserDataKind] = (summary.totals[k as UserDataKind] ?? 0) + (n ?? 0);
+    summary.totals.attachments = (summary.totals.attachments ?? 0) + files;
+  } catch (err) {
+    await rm(join(deps.attachmentsDir, entry.id), { recursive: true, force: true });
+    throw err;
+  }
+  const mapping = mappings.get(username);
+  const mapped = mapping !== undefined && (await restoreMapping(deps.rqlite, deps.config.core.id, mapping));
+  if (!mapped) {
+    summary.unmapped.push(username);
+    deps.progress.warn('platform mapping not restored (missing from the backup, or a unique field now belongs to another user)', { username });
+  }
+  summary.users += 1;
+  deps.progress.tick(summary.users, total, 'users');
+}
+
+/**
+ * bin/restore: verifies the backup first (verify.ts) and refuses with a one-line reason, writing
+ * nothing; then per user its attached files, its data (one all-or-nothing import) and its platform
+ * mapping (now pointing at this core). A user whose import fails leaves no file behind.
+ */
+export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promise<RestoreSummary> {
+  const v = await verifyBackup(o.dir, o.passphrase);
+  const chosen = await chooseUsers(deps, v, o.user);
+  const codec: Codec = v.codec;
+  const mappings = new Map<string, UserMapping>();
+  const mappingFile = Object.keys(v.manifest.files).find((f) => f.startsWith('platform/users.jsonl'));
+  if (mappingFile !== undefined) {
+    for await (const line of linesOf(readDecoded(join(v.dir, mappingFile), codec))) {
+      const m = JSON.parse(line) as UserMapping;
+      mappings.set(m.username, m);
+    }
+  }
+  deps.progress.step('backup verified, restoring', { users: chosen.length, from: v.manifest.coreId, at: v.manifest.startedAt });
+  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [] };
+  // Two users at a time: each import is one transaction on a connection of its own.
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < chosen.length; i = next++) {
+      const entry = chosen[i];
+      if (entry !== undefined) await restoreUser(deps, v, entry, mappings, summary, chosen.length);
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const templates = Object.keys(v.manifest.files).find((f) => f.startsWith('core/mail-templates.jsonl'));
+  if (o.user === null && templates !== undefined) {
+    for await (const line of linesOf(readDecoded(join(v.dir, templates), codec))) {
+      const { source, ...key } = JSON.parse(line) as MailTemplateKey & { source: string | null };
+      if (source !== null) await deps.mailTemplates.put(key, source);
+    }
+  }
+  deps.progress.step('restore complete', { users: summary.users, ...summary.totals });
+  return summary;
+}

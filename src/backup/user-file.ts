@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, link, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Attachment } from '../domain/types.js';
+import type { UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
+import type { ManifestUser } from './manifest.js';
+import { hashFile, Meter, writeEncoded, type Codec, type StoredFile } from './codec.js';
+
+/**
+ * A backup-level line of a user file, beside the UserDataRecords: which stored attachment holds the
+ * bytes of file `fileId` of event `eventId` (`sha256` = hex of the content), or that the file was
+ * gone when the backup reached it (the event was deleted after the snapshot).
+ */
+export interface AttachmentFileLine {
+  kind: 'attachment-file';
+  eventId: string;
+  fileId: string;
+  sha256: string | null;
+  size: number;
+}
+
+export type UserFileLine = UserDataRecord | AttachmentFileLine;
+
+/** Where the backup keeps what it wrote so far (shared by the users of one run). */
+export interface BackupTarget {
+  dir: string;
+  codec: Codec;
+  linkAttachments: boolean;
+  files: Record<string, StoredFile>;
+  attachments: Record<string, { file: string; size: number }>;
+  /** Source path of an attached file (`attachments.dir`/user/event/file). */
+  sourceOf(userId: string, eventId: string, fileId: string): string;
+  missingFiles: number;
+}
+
+/** Stores one attached file content-addressed (once per content) and answers its content hash, null when gone. */
+async function storeAttachment(t: BackupTarget, src: string): Promise<string | null> {
+  const tmp = join(t.dir, 'attachments', `.tmp-${randomBytes(8).toString('hex')}`);
+  let content: StoredFile;
+  let stored: StoredFile;
+  try {
+    if (t.codec.key === null && t.linkAttachments) {
+      // Attached files are never modified in place (a new upload is a new file): a link is a stable copy.
+      await link(src, tmp).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
+        await copyFile(src, tmp);
+      });
+      content = await hashFile(tmp);
+      stored = content;
+    } else {
+      const meter = new Meter();
+      const source = createReadStream(src);
+      source.on('error', (err) => meter.destroy(err));
+      stored = await writeEncoded(source.pipe(meter), tmp, { gzip: false, key: t.codec.key });
+      content = { size: meter.size, sha256: meter.hash.digest('hex') };
+    }
+  } catch (err) {
+    await rm(tmp, { force: true });
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  if (t.attachments[content.sha256] !== undefined) {
+    await rm(tmp, { force: true });
+    return content.sha256;
+  }
+  const file = `attachments/${content.sha256}${t.codec.key === null ? '' : '.enc'}`;
+  await rename(tmp, join(t.dir, file));
+  t.files[file] = stored;
+  t.attachments[content.sha256] = { file, size: content.size };
+  return content.sha256;
+}
+
+/** Writes `users/<id>.jsonl[.gz][.enc]`: one snapshot of the user, each attachment stored as it comes. */
+export async function backupUser(t: BackupTarget, store: UserDataStore, userId: string, label: (username: string) => string): Promise<ManifestUser | null> {
+  const counts: ManifestUser['counts'] = {};
+  let username: string | null = null;
+  async function* lines(): AsyncGenerator<string> {
+    for await (const r of store.exportUser(userId)) {
+      counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+      if (r.kind === 'user') username = r.user.username;
+      yield `${JSON.stringify(r)}\n`;
+      if (r.kind !== 'event' || r.event.attachments === undefined) continue;
+      for (const a of r.event.attachments as Attachment[]) {
+        const sha256 = await storeAttachment(t, t.sourceOf(userId, r.event.id, a.id));
+        if (sha256 === null) t.missingFiles += 1;
+        counts.attachments = (counts.attachments ?? 0) + 1;
+        counts.attachmentBytes = (counts.attachmentBytes ?? 0) + a.size;
+        const line: AttachmentFileLine = { kind: 'attachment-file', eventId: r.event.id, fileId: a.id, sha256, size: a.size };
+        yield `${JSON.stringify(line)}\n`;
+      }
+    }
+  }
+  const suffix = `${t.codec.gzip ? '.gz' : ''}${t.codec.key === null ? '' : '.enc'}`;
+  const file = `users/${userId}.jsonl${suffix}`;
+  const stored = await writeEncoded(lines(), join(t.dir, file), t.codec);
+  if (username === null) {
+    // Deleted between the listing and its snapshot: nothing to keep.
+    await rm(join(t.dir, file), { force: true });
+    return null;
+  }
+  t.files[file] = stored;
+  return { user: label(username), id: userId, file, counts };
+}

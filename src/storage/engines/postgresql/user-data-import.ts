@@ -1,0 +1,148 @@
+import type pg from 'pg';
+import type { Event } from '../../../domain/types.js';
+import { DuplicateKeyError } from '../../interfaces/errors.js';
+import type { UserDataKind, UserDataRecord } from '../../interfaces/user-data-store.js';
+import { attachedBytes, endTime, eventDoc } from './events-store.js';
+import { isUniqueViolation } from './rows.js';
+
+/** Rows per multi-row INSERT of events, versions and series chunks. */
+const BATCH = 1000;
+
+type Batched = Extract<UserDataRecord, { kind: 'event' | 'event-version' | 'series' }>;
+
+/**
+ * Writes one user's records in one transaction on `client` (all or nothing). Events, versions and
+ * series chunks go in multi-row INSERTs (unnest of arrays); the rest one statement each. Records
+ * arrive in exportUser's order, so every foreign key target is written before what points at it.
+ */
+export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
+  const counts: Partial<Record<UserDataKind, number>> = {};
+  let userId: string | null = null;
+  let batch: Batched[] = [];
+  const flush = async (): Promise<void> => {
+    if (userId !== null && batch.length > 0) await insertBatch(client, userId, batch);
+    batch = [];
+  };
+  await client.query('BEGIN');
+  try {
+    for await (const r of records) {
+      counts[r.kind] = (counts[r.kind] ?? 0) + 1;
+      if (r.kind === 'user') {
+        userId = r.user.id;
+        await insertUser(client, r);
+        continue;
+      }
+      if (userId === null) throw new Error(`a ${r.kind} record came before the user record`);
+      if (r.kind === 'event' || r.kind === 'event-version' || r.kind === 'series') {
+        if (batch.length > 0 && (batch[0] as Batched).kind !== r.kind) await flush();
+        batch.push(r);
+        if (batch.length >= BATCH) await flush();
+        continue;
+      }
+      await flush();
+      await insertOne(client, userId, r);
+    }
+    await flush();
+    await client.query('COMMIT');
+    return counts;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (isUniqueViolation(err)) throw new DuplicateKeyError(err.constraint === 'users_email' ? 'email' : err.constraint === 'users_username_key' ? 'username' : 'id');
+    throw err;
+  }
+}
+
+async function insertUser(client: pg.PoolClient, r: Extract<UserDataRecord, { kind: 'user' }>): Promise<void> {
+  const u = r.user;
+  await client.query(
+    'INSERT INTO users (id, username, email, language, password_hash, created, modified) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    [u.id, u.username, u.email, u.language, u.passwordHash, u.created, u.modified]);
+}
+
+const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
+
+async function insertOne(client: pg.PoolClient, userId: string, r: Exclude<UserDataRecord, Batched | { kind: 'user' }>): Promise<void> {
+  switch (r.kind) {
+    case 'profile':
+      await client.query('INSERT INTO profiles (user_id, id, data) VALUES ($1, $2, $3)', [userId, r.profileId, JSON.stringify(r.data)]);
+      return;
+    case 'access': {
+      const a = r.access;
+      await client.query(
+        `INSERT INTO accesses (user_id, id, token_hash, token_sealed, type, name, device_name, permissions, expires, last_used,
+           calls, client_data, created, created_by, modified, modified_by, deleted, serial)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [userId, a.id, a.tokenHash, a.tokenSealed, a.type, a.name, a.deviceName, JSON.stringify(a.permissions), a.expires ?? null,
+          a.lastUsed ?? null, JSON.stringify(a.calls ?? {}), json(a.clientData), a.created, a.createdBy, a.modified, a.modifiedBy,
+          a.deleted ?? null, a.serial]);
+      return;
+    }
+    case 'access-version':
+      await client.query('INSERT INTO access_history (user_id, id, serial, doc, replaced) VALUES ($1, $2, $3, $4, $5)',
+        [userId, r.accessId, r.version.serial, JSON.stringify(r.version.doc), r.version.replaced]);
+      return;
+    case 'stream': {
+      const s = r.stream;
+      await client.query(
+        `INSERT INTO streams (user_id, id, parent_id, name, client_data, trashed, created, created_by, modified, modified_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [userId, s.id, s.parentId, s.name, json(s.clientData), s.trashed, s.created, s.createdBy, s.modified, s.modifiedBy]);
+      return;
+    }
+    case 'stream-deletion':
+      await client.query('INSERT INTO stream_deletions (user_id, id, deleted) VALUES ($1, $2, $3)', [userId, r.deletion.id, r.deletion.deleted]);
+      return;
+    case 'event-deletion': {
+      const { id, deleted, ...kept } = r.deletion;
+      await client.query('INSERT INTO event_deletions (user_id, id, deleted, doc) VALUES ($1, $2, $3, $4)',
+        [userId, id, deleted, Object.keys(kept).length === 0 ? null : JSON.stringify({ id, ...kept })]);
+      return;
+    }
+    case 'webhook': {
+      const w = r.webhook;
+      await client.query(
+        `INSERT INTO webhooks (user_id, id, access_id, url, secret_sealed, state, scopes, run_count, fail_count, current_retries,
+           max_retries, min_interval_ms, runs, last_run, created, created_by, modified, modified_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
+        [userId, w.id, w.accessId, w.url, w.secretSealed, w.state, json(w.scopes), w.runCount, w.failCount, w.currentRetries,
+          w.maxRetries, w.minIntervalMs, JSON.stringify(w.runs), JSON.stringify(w.lastRun), w.created, w.createdBy, w.modified, w.modifiedBy]);
+      return;
+    }
+    case 'mfa':
+      await client.query(
+        `INSERT INTO user_mfa (user_id, method, data, recovery_code_hashes, activated_at, last_totp_step) VALUES ($1, $2, $3, $4, $5, $6)`,
+        [userId, r.record.method, JSON.stringify(r.record.data), r.record.recoveryCodeHashes, r.record.activatedAt, r.lastTotpStep]);
+      return;
+    case 'email-verification':
+      await client.query('INSERT INTO email_verifications (user_id, email, verified_at) VALUES ($1, $2, $3)', [userId, r.email, r.verifiedAt]);
+      return;
+  }
+}
+
+async function insertBatch(client: pg.PoolClient, userId: string, batch: Batched[]): Promise<void> {
+  const first = batch[0] as Batched;
+  if (first.kind === 'event') {
+    const events = batch.map((r) => (r as Extract<Batched, { kind: 'event' }>).event);
+    await client.query(
+      `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes)
+       SELECT $1, u.id, ARRAY(SELECT jsonb_array_elements_text(u.s::jsonb)), u.t, u.tm, u.e, u.tr, u.m, u.d, u.a
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::float8[], $6::float8[], $7::bool[], $8::float8[], $9::text[], $10::bigint[])
+           AS u (id, s, t, tm, e, tr, m, d, a)`,
+      [userId, events.map((e) => e.id), events.map((e) => JSON.stringify(e.streamIds)), events.map((e) => e.type), events.map((e) => e.time),
+        events.map(endTime), events.map((e) => e.trashed === true), events.map((e) => e.modified), events.map(eventDoc), events.map(attachedBytes)]);
+    return;
+  }
+  if (first.kind === 'event-version') {
+    const versions = batch as Extract<Batched, { kind: 'event-version' }>[];
+    await client.query(
+      `INSERT INTO event_versions (user_id, head_id, doc)
+       SELECT $1, u.h, u.d FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (h, d, n) ORDER BY u.n`,
+      [userId, versions.map((v) => v.headId), versions.map((v) => JSON.stringify(v.event as Event))]);
+    return;
+  }
+  const chunks = batch as Extract<Batched, { kind: 'series' }>[];
+  await client.query(
+    `INSERT INTO series_chunks (user_id, event_id, t_min, t_max, n, points)
+     SELECT $1, u.e, u.a, u.b, u.c, u.p FROM unnest($2::text[], $3::float8[], $4::float8[], $5::int[], $6::text[]) AS u (e, a, b, c, p)`,
+    [userId, chunks.map((c) => c.eventId), chunks.map((c) => c.first), chunks.map((c) => c.last), chunks.map((c) => c.count), chunks.map((c) => c.points)]);
+}

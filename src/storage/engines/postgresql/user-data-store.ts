@@ -1,0 +1,44 @@
+import pg from 'pg';
+import type { UserDataKind, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
+import type { Db } from './db.js';
+import { exportPgUser } from './user-data-export.js';
+import { importPgUser } from './user-data-import.js';
+import { isUnavailable } from './unavailable.js';
+
+/** UserDataStore on PostgreSQL: each call takes a connection of its own for its transaction. */
+export class PgUserDataStore implements UserDataStore {
+  constructor(private readonly db: Db) {}
+
+  private async connect(): Promise<pg.PoolClient> {
+    // Both calls run their own transaction: they cannot join a caller's (Stores.transaction).
+    if (!(this.db instanceof pg.Pool)) throw new Error('userData cannot run inside Stores.transaction');
+    return this.db.connect();
+  }
+
+  async *exportUser(userId: string): AsyncGenerator<UserDataRecord> {
+    const client = await this.connect();
+    let failed: Error | undefined;
+    try {
+      yield* exportPgUser(client, userId);
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is discarded, not handed to the next caller.
+      client.release(failed);
+    }
+  }
+
+  async importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
+    const client = await this.connect();
+    try {
+      const counts = await importPgUser(client, records);
+      client.release();
+      return counts;
+    } catch (err) {
+      // Rolled back already; a connection lost meanwhile is discarded.
+      client.release(isUnavailable(err) ? (err as Error) : undefined);
+      throw err;
+    }
+  }
+}

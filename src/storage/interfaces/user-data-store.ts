@@ -1,0 +1,55 @@
+import type { Event, ItemDeletion, Stream, User } from '../../domain/types.js';
+import type { AccessVersion, StoredAccess } from './accesses-store.js';
+import type { EventDeletion } from './events-store.js';
+import type { MfaRecord } from './mfa-store.js';
+import type { StoredWebhook } from './webhooks-store.js';
+
+/**
+ * One item of a user's data in an engine-neutral form (issue #12 backups): what bin/backup writes,
+ * one JSON line each, and what bin/restore hands back to any engine. Shapes are the storage
+ * interfaces' own, so a PostgreSQL backup restores into a MongoDB core and back.
+ */
+export type UserDataRecord =
+  | { kind: 'user'; user: User }
+  | { kind: 'profile'; profileId: string; data: Record<string, unknown> }
+  | { kind: 'access'; access: StoredAccess }
+  | { kind: 'access-version'; accessId: string; version: AccessVersion }
+  | { kind: 'stream'; stream: Stream }
+  | { kind: 'stream-deletion'; deletion: ItemDeletion }
+  | { kind: 'event'; event: Event }
+  /** A past version of event `headId`, oldest first (EventsStore.history order). */
+  | { kind: 'event-version'; headId: string; event: Event }
+  /** `{id, deleted}` plus what the deletion mode kept. */
+  | { kind: 'event-deletion'; deletion: EventDeletion }
+  /**
+   * Consecutive points of one series, ascending, as comma-joined flatJSON rows (SeriesStore's row
+   * text); `first`/`last` are their deltaTimes, `count` their number. Pieces of one series never overlap.
+   */
+  | { kind: 'series'; eventId: string; first: number; last: number; count: number; points: string }
+  | { kind: 'webhook'; webhook: StoredWebhook }
+  /** `lastTotpStep`: the last accepted TOTP step, so a restored code cannot be replayed. */
+  | { kind: 'mfa'; record: MfaRecord; lastTotpStep: number | null }
+  | { kind: 'email-verification'; email: string; verifiedAt: number };
+
+export type UserDataKind = UserDataRecord['kind'];
+
+/**
+ * Whole-user reads and writes for backup and restore. Every engine implements both (the MongoDB
+ * engine too: see docs/architecture.md#the-storage-interface).
+ */
+export interface UserDataStore {
+  /**
+   * Every item of the user as of one moment (one consistent snapshot: a REPEATABLE READ transaction
+   * in PostgreSQL), streamed, while other writes go on. The `user` record comes first; the rest in
+   * the order of UserDataKind above, so `importUser` can write them as they come (an access before
+   * its versions and webhooks, an event before its series). Empty when the user does not exist.
+   */
+  exportUser(userId: string): AsyncIterable<UserDataRecord>;
+  /**
+   * Writes one user's records (as `exportUser` yields them) into this engine, all or nothing; stored
+   * documents are kept as they are (no integrity recomputed, no tracking fields changed). Throws
+   * DuplicateKeyError('username' | 'email' | 'id') when the user (or a record's key) already exists.
+   * Returns how many records of each kind were written.
+   */
+  importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>>;
+}
