@@ -1,6 +1,6 @@
-import { errors, type ApiError } from '../errors/index.js';
+import { ApiError, errors } from '../errors/index.js';
 import { PlatformDbError } from '../platform/errors.js';
-import { StorageUnavailableError } from '../storage/interfaces/errors.js';
+import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/interfaces/errors.js';
 
 /**
  * A dependency outage (PostgreSQL unreachable or shutting down, platform DB without a leader or
@@ -10,6 +10,13 @@ import { StorageUnavailableError } from '../storage/interfaces/errors.js';
  * knows a driver's error shapes.
  */
 export function dependencyError(err: unknown): ApiError | null {
+  if (err instanceof WriteOutcomeUnknownError) {
+    return new ApiError(
+      'write-outcome-unknown',
+      'The database connection was lost while this write was committing: it may or may not have been applied. Read the item back before retrying.',
+      { cause: err, data: { retriable: true } },
+    );
+  }
   if (err instanceof StorageUnavailableError) {
     return errors.unavailable('The user-data store is unavailable; retry later.', { cause: err });
   }
