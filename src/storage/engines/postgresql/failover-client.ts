@@ -44,6 +44,8 @@ export function failoverClientClass(locator: PrimaryLocator): typeof pg.Client {
     private target: PgHost | null = null;
     private inTransaction = false;
     private syncWaitCanceled = false;
+    /** An ambiguous statement (see watched) is on the wire. */
+    private ambiguousInFlight = false;
 
     constructor(config?: string | pg.ClientConfig) {
       super(config);
@@ -87,12 +89,28 @@ export function failoverClientClass(locator: PrimaryLocator): typeof pg.Client {
       return this;
     }
 
+    /**
+     * A lost connection is also emitted as 'error', before the query's own callback: pg-pool's
+     * pool.query() rejects with that one, so it must carry the same verdict.
+     */
+    override emit(event: string | symbol, ...args: unknown[]): boolean {
+      const err = args[0];
+      if (event === 'error' && this.ambiguousInFlight && isLostConnection(err)) {
+        this.ambiguousInFlight = false;
+        if (this.target !== null) locator.forget(this.target, (err as Error).message);
+        return super.emit(event, new WriteOutcomeUnknownError(err));
+      }
+      return super.emit(event, ...args);
+    }
+
     private watched(query: (...args: unknown[]) => unknown, args: unknown[]): unknown {
       const text = statementText(args[0]);
       if (text === null || isSubmittable(args[0])) return query(...args);
       const ambiguous = COMMIT.test(text) || (!this.inTransaction && !(READ_ONLY.test(text) && !WRITING_FUNCTIONS.test(text)));
       this.syncWaitCanceled = false;
+      this.ambiguousInFlight = ambiguous;
       const settle = (err: unknown): unknown => {
+        this.ambiguousInFlight = false;
         if (BEGIN.test(text) && err === undefined) this.inTransaction = true;
         if (COMMIT.test(text) || ROLLBACK.test(text)) this.inTransaction = false;
         if (err === undefined) {
