@@ -45,7 +45,9 @@ async function readyStatus(url: string): Promise<number> {
 }
 
 /** Exit code: 0 done, 1 refused or failed (nothing changed when refused at step 1). */
-export async function runFailover(o: FailoverOptions, out: Out): Promise<number> {
+export async function runFailover(o: FailoverOptions, print: Out): Promise<number> {
+  const started = Date.now();
+  const out: Out = (line) => print(`${line} [${((Date.now() - started) / 1000).toFixed(1)} s]`);
   if (o.hosts !== null && !o.hosts.includes(o.promote)) {
     out(`refused: ${o.promote} is not in storages.postgresql.hosts (${o.hosts.join(', ')}): homecore would never use it`);
     return 1;
