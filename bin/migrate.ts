@@ -16,7 +16,7 @@ const { values } = argsOrExit(
 );
 try {
   const config = loadConfig({ configFile: values.config });
-  const logger = createLogger({ level: 'info', role: 'migrate' });
+  const logger = createLogger({ level: 'warn', role: 'migrate' });
   process.exit(await runMigrate(config, logger, values.status === true, (line) => console.log(line)));
 } catch (err) {
   console.error(err instanceof ConfigError ? err.message : `migrate: ${(err as Error).message}`);

@@ -30,9 +30,9 @@ async function call(base: string, path: string, init: { method?: string; token?:
 }
 
 /** Registers a user through `base`, logs in, creates stream `ha`. */
-export async function haUser(base: string): Promise<HaUser> {
+export async function haUser(base: string, hosting = 'default'): Promise<HaUser> {
   const username = `ha${randomBytes(5).toString('hex')}`;
-  const reg = await call(base, 'reg/users', { method: 'POST', body: { username, password: PASSWORD, email: `${username}@example.test`, appId: 'ha-test', hosting: 'default' } });
+  const reg = await call(base, 'reg/users', { method: 'POST', body: { username, password: PASSWORD, email: `${username}@example.test`, appId: 'ha-test', hosting } });
   if (reg.status !== 201) throw new Error(`registration: ${reg.status} ${JSON.stringify(reg.body)}`);
   const login = await call(base, `${username}/auth/login`, { method: 'POST', body: { username, password: PASSWORD, appId: 'ha-test' } });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${JSON.stringify(login.body)}`);
