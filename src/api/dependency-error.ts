@@ -1,4 +1,4 @@
-import { ApiError, errors } from '../errors/index.js';
+import { errors, type ApiError } from '../errors/index.js';
 import { PlatformDbError } from '../platform/errors.js';
 import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/interfaces/errors.js';
 
@@ -10,13 +10,7 @@ import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/in
  * knows a driver's error shapes.
  */
 export function dependencyError(err: unknown): ApiError | null {
-  if (err instanceof WriteOutcomeUnknownError) {
-    return new ApiError(
-      'write-outcome-unknown',
-      'The database connection was lost while this write was committing: it may or may not have been applied. Read the item back before retrying.',
-      { cause: err, data: { retriable: true } },
-    );
-  }
+  if (err instanceof WriteOutcomeUnknownError) return errors.writeOutcomeUnknown(err);
   if (err instanceof StorageUnavailableError) {
     return errors.unavailable('The user-data store is unavailable; retry later.', { cause: err });
   }
