@@ -45,11 +45,10 @@ export class PgPair {
     const dir = mkdtempSync(join(tmpdir(), 'homecore-pgpair-'));
     chmodSync(dir, 0o755);
     const pair = new PgPair(dir, await freePort(), await freePort());
-    const { uid, gid } = await postgresIds();
-    chownSync(dir, uid, gid);
+    const ids = await postgresIds();
     const pw = join(dir, 'pw');
     writeFileSync(pw, SUPERUSER_PASSWORD, { mode: 0o600 });
-    chownSync(pw, uid, gid);
+    if (ids !== null) for (const f of [dir, pw]) chownSync(f, ids.uid, ids.gid);
     await asPostgres([`${PG_BINDIR}/initdb`, '-D', pair.primaryData, '-U', 'postgres', `--pwfile=${pw}`, '--auth-local=trust', '--auth-host=scram-sha-256', '--no-sync']);
     const conf = `port = ${pair.primaryPort}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '${dir}'\nfsync = off\nshared_buffers = 16MB\nmax_connections = 60\n`;
     writeFileSync(join(pair.primaryData, 'postgresql.conf'), conf, { flag: 'a' });
@@ -123,7 +122,9 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function postgresIds(): Promise<{ uid: number; gid: number }> {
+/** The `postgres` OS user when running as root (initdb refuses root); null = run as this user. */
+async function postgresIds(): Promise<{ uid: number; gid: number } | null> {
+  if (process.getuid?.() !== 0) return null;
   const id = async (flag: string): Promise<number> => Number((await exec('id', [flag, 'postgres'])).stdout.trim());
   return { uid: await id('-u'), gid: await id('-g') };
 }
@@ -131,5 +132,9 @@ async function postgresIds(): Promise<{ uid: number; gid: number }> {
 async function asPostgres(argv: string[]): Promise<void> {
   const [cmd, ...args] = argv;
   if (cmd === undefined) return;
+  if (process.getuid?.() !== 0) {
+    await exec(cmd, args, { cwd: '/tmp', env: { ...process.env, LC_ALL: 'C' } });
+    return;
+  }
   await exec('runuser', ['-u', 'postgres', '--', cmd, ...args], { cwd: '/tmp', env: { ...process.env, LC_ALL: 'C' } });
 }
