@@ -33,6 +33,19 @@ export default defineConfig({
         },
       },
       {
+        // bin/ha-test (docs/testing.md#ha-test): PostgreSQL failover under load and a rolling upgrade,
+        // through whole cores; slower than the suite, so a command of its own.
+        test: {
+          name: 'ha',
+          include: ['test/ha/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/helpers/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         test: {
           name: 'docker',
           include: ['test/docker/**/*.test.ts'],

@@ -1,6 +1,6 @@
 import { errors, type ApiError } from '../errors/index.js';
 import { PlatformDbError } from '../platform/errors.js';
-import { StorageUnavailableError } from '../storage/interfaces/errors.js';
+import { StorageUnavailableError, WriteOutcomeUnknownError } from '../storage/interfaces/errors.js';
 
 /**
  * A dependency outage (user-data database unreachable or shutting down, platform DB without a leader or
@@ -10,6 +10,7 @@ import { StorageUnavailableError } from '../storage/interfaces/errors.js';
  * knows a driver's error shapes.
  */
 export function dependencyError(err: unknown): ApiError | null {
+  if (err instanceof WriteOutcomeUnknownError) return errors.writeOutcomeUnknown(err);
   if (err instanceof StorageUnavailableError) {
     return errors.unavailable('The user-data store is unavailable; retry later.', { cause: err });
   }

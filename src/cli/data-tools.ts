@@ -8,7 +8,6 @@ import { createEngine } from '../storage/engine-registry.js';
 import type { StorageEngine } from '../storage/interfaces/storage-engine.js';
 import type { Stores } from '../storage/interfaces/stores.js';
 import { attachmentsDirOf } from '../storage/files/attachment-files.js';
-import { projectRoot } from '../util/project-root.js';
 
 /**
  * What bin/backup, bin/restore and bin/integrity-check work on: the core's user-data engine (through
@@ -52,6 +51,4 @@ export function readPassphrase(file: string | null): string | null {
   return text;
 }
 
-export function homecoreVersion(): string {
-  return (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-}
+export { appVersion as homecoreVersion } from '../util/app-version.js';

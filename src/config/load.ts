@@ -184,6 +184,9 @@ function checkRules(config: Config): string[] {
   }
   problems.push(...clusterProblems(config));
   problems.push(...mailMfaProblems(config));
+  if (config.storages.postgresql.embedded && config.storages.postgresql.hosts.length > 0) {
+    problems.push('storages.postgresql.hosts: a host list needs an external PostgreSQL (embedded: false)');
+  }
   problems.push(...accountFieldProblems(config.systemStreams.account));
   return problems;
 }

@@ -91,6 +91,9 @@ export const ConfigSchema = Type.Object(
             embedded: Type.Boolean(),
             host: Type.String({ minLength: 1 }),
             port: Port,
+            // Ordered "host:port" list of a primary and its replicas (external only, issue #13):
+            // the pool connects to the first writable one. [] = host and port above.
+            hosts: Type.Array(Type.String({ pattern: '^[^:\\s]+:[0-9]{1,5}$' }), { maxItems: 16 }),
             database: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_]{0,62}$' }),
             user: Type.String({ minLength: 1 }),
             // null: generated at first start (embedded only), src/storage/engines/postgresql/database-password.ts.
@@ -108,6 +111,9 @@ export const ConfigSchema = Type.Object(
       },
       strict,
     ),
+    // Rolling upgrades (docs/operations.md#rolling-upgrade): false = this process never migrates the
+    // user-data database; it refuses to start on a schema it cannot serve (run bin/migrate first).
+    migrations: Type.Object({ autoRun: Type.Boolean() }, strict),
     platformDb: Type.Object(
       {
         rqlited: Type.Object(

@@ -73,6 +73,14 @@ export const errors = {
   apiUnavailable(what: string, cause?: unknown): ApiError {
     return new ApiError('api-unavailable', `${what} is unavailable`, { cause });
   },
+  /** A write cut while committing (issue #13): applied or not, unknown; never success. */
+  writeOutcomeUnknown(cause: unknown): ApiError {
+    return new ApiError(
+      'write-outcome-unknown',
+      'The database connection was lost while this write was committing: it may or may not have been applied. Read the item back before retrying.',
+      { cause, data: { retriable: true } },
+    );
+  },
   /** api-unavailable with the whole message given (dependency outages, placement). */
   unavailable: byId('api-unavailable'),
   /** unknown-resource with the whole message given. */

@@ -36,6 +36,8 @@ export const ERROR_STATUS = {
   'unavailable-method': 451,
   'unexpected-error': 500,
   'api-unavailable': 503,
+  // The database connection was lost while a write committed: applied or not, unknown (issue #13).
+  'write-outcome-unknown': 503,
 } as const;
 
 export type ErrorId = keyof typeof ERROR_STATUS;

@@ -213,7 +213,11 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
   });
   const engine = storage.open(config, logger, { poolSize: 2 });
   try {
-    await engine.migrate();
+    // migrations.autoRun false (clones upgraded one at a time): bin/migrate does it; refuse a schema
+    // this release cannot serve (docs/operations.md#rolling-upgrade).
+    if (config.migrations.autoRun) await engine.migrate();
+    else logger.info('migrations.autoRun is false: PostgreSQL migrations left to bin/migrate');
+    await engine.assertServable();
     await engine.claim(config.core.id);
   } finally {
     await engine.close();

@@ -24,6 +24,10 @@ const COMMANDS: [string, string[], RegExp][] = [
   ['bin/test', ['--help'], /Usage: bin\/test/],
   ['bin/install-rqlited', ['--help'], /Usage: bin\/install-rqlited/],
   ['bin/platform-demo', ['--help'], /bin\/platform-demo start/],
+  ['bin/migrate', ['--help'], /Usage: bin\/migrate[\s\S]*migrations\.autoRun/],
+  ['bin/failover', ['--help'], /Usage: bin\/failover --promote[\s\S]*storages\.postgresql\.hosts/],
+  ['bin/pg-replica', ['--help'], /Usage: bin\/pg-replica primary[\s\S]*synchronous_standby_names/],
+  ['bin/ha-test', ['--help'], /Usage: bin\/ha-test/],
   [process.execPath, ['dist/bin/healthcheck.js', '--help'], /Usage: node dist\/bin\/healthcheck\.js[\s\S]*http\.apiPort/],
 ];
 
@@ -37,7 +41,7 @@ describe('bin commands --help', () => {
 });
 
 describe('bin commands, unknown option', () => {
-  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/backup'], ['bin/restore']])('%s --nope → exit 2, the parser message, no stack', (command) => {
+  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/backup'], ['bin/restore'], ['bin/migrate'], ['bin/failover']])('%s --nope → exit 2, the parser message, no stack', (command) => {
     const run = spawnSync(command, ['--nope'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Unknown option '--nope'[\s\S]*Try --help/);

@@ -29,3 +29,12 @@ export class TooManyItemsError extends Error {
     super(`${count} items, more than ${limit}`);
   }
 }
+
+/**
+ * The connection was lost while a write was committing (issue #13): it may or may not have been
+ * applied. Never reported as success and never retried by the engine; the API answers 503
+ * write-outcome-unknown so the client reads back before writing again.
+ */
+export class WriteOutcomeUnknownError extends StorageUnavailableError {
+  override name = 'WriteOutcomeUnknownError';
+}

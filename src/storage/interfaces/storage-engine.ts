@@ -18,6 +18,15 @@ export interface StorageEngine {
   schemaVersion(): Promise<number>;
   /** The version this code needs. */
   readonly requiredSchemaVersion: number;
+  /**
+   * Why this release cannot serve the database (schema behind its code, or a `min_app_version` above
+   * this release: docs/operations.md#rolling-upgrade), or null.
+   */
+  incompatibility(): Promise<string | null>;
+  /** Throws `incompatibility()` as an error (the master refuses to start). */
+  assertServable(): Promise<void>;
+  /** The lowest homecore version the database's schema allows (null: no such record yet). */
+  minAppVersion(): Promise<string | null>;
   /** Marks the database as owned by `coreId`; throws if another core owns it. */
   claim(coreId: string): Promise<void>;
   /** Answers within `timeoutMs`: reachable, writable (not a read-only replica), schema up to date. */

@@ -219,6 +219,16 @@ describe('cross-key rules', () => {
     );
   });
 
+  it('storages.postgresql.hosts: "host:port" items, only with an external PostgreSQL (issue #13)', () => {
+    const external = { HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'false', HOMECORE_STORAGES__POSTGRESQL__PASSWORD: 'pw' };
+    expect(load({ ...external, HOMECORE_STORAGES__POSTGRESQL__HOSTS: '[db1:5432, "10.0.0.2:5433"]' }).storages.postgresql.hosts).toEqual(['db1:5432', '10.0.0.2:5433']);
+    expect(problemsOf(() => load({ HOMECORE_STORAGES__POSTGRESQL__HOSTS: '[db1:5432]' }))).toContain(
+      'storages.postgresql.hosts: a host list needs an external PostgreSQL (embedded: false)',
+    );
+    expect(problemsOf(() => load({ ...external, HOMECORE_STORAGES__POSTGRESQL__HOSTS: '[db1]' })).join('\n')).toMatch(/storages\.postgresql\.hosts/);
+    expect(load({}).migrations.autoRun).toBe(true);
+  });
+
   it('hashes passwords at a lowered priority by default; scryptNice is a nice value (0–19)', () => {
     expect(load({}).cluster.scryptNice).toBe(10);
     expect(load({ HOMECORE_CLUSTER__SCRYPT_NICE: '0' }).cluster.scryptNice).toBe(0);

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { isUnavailable } from './unavailable.js';
 
 /** What the stores query through: the pool, or one client inside a transaction. */
 export type Db = pg.Pool | pg.PoolClient;
@@ -10,15 +11,19 @@ export type Db = pg.Pool | pg.PoolClient;
 export async function inTransaction<T>(db: Db, fn: (client: Db) => Promise<T>): Promise<T> {
   if (!(db instanceof pg.Pool)) return fn(db);
   const client = await db.connect();
+  let failure: unknown;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
+    // A lost connection here is reported by the client as WriteOutcomeUnknownError (failover-client.ts).
     await client.query('COMMIT');
     return result;
   } catch (err) {
+    failure = err;
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    // A connection that failed is discarded, not handed to the next caller.
+    client.release(isUnavailable(failure) ? (failure as Error) : undefined);
   }
 }

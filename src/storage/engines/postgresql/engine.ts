@@ -8,7 +8,8 @@ import type { Stores } from '../../interfaces/stores.js';
 import { createPgStores } from './stores.js';
 import { claimDatabase, migratePostgres } from './migrate.js';
 import { createPgPool } from './pool.js';
-import { PG_SCHEMA_VERSION } from './schema.js';
+import { incompatibility, pgMigrations, readMinAppVersion } from './compat.js';
+import type { PgMigration } from './schema.js';
 
 /**
  * Highest applied migration; 0 on a database never migrated. Two statements on purpose: PostgreSQL
@@ -25,8 +26,9 @@ async function readSchemaVersion(pool: pg.Pool): Promise<number> {
 
 export class PostgresEngine implements UserDataEngine {
   readonly name = 'postgresql' as const;
-  readonly requiredSchemaVersion = PG_SCHEMA_VERSION;
+  readonly requiredSchemaVersion: number;
   readonly pool: pg.Pool;
+  private readonly migrations: readonly PgMigration[];
   /** Health checks get their own connection so a busy main pool cannot fail /ready. */
   private readonly healthPool: pg.Pool;
 
@@ -35,6 +37,8 @@ export class PostgresEngine implements UserDataEngine {
     private readonly logger: Logger,
     options: { poolSize?: number } = {},
   ) {
+    this.migrations = pgMigrations();
+    this.requiredSchemaVersion = Math.max(0, ...this.migrations.map((m) => m.version));
     this.pool = createPgPool(settings, logger, options.poolSize);
     this.healthPool = createPgPool({ ...settings, connectTimeoutMs: 1000 }, logger, 1);
   }
@@ -44,7 +48,22 @@ export class PostgresEngine implements UserDataEngine {
   }
 
   migrate(): Promise<number[]> {
-    return migratePostgres(this.pool, this.logger);
+    return migratePostgres(this.pool, this.logger, this.migrations);
+  }
+
+  /** Why this release cannot serve the database (schema behind, or min_app_version above it), or null. */
+  async incompatibility(db: pg.Pool = this.pool): Promise<string | null> {
+    return incompatibility(await readSchemaVersion(db), this.requiredSchemaVersion, await readMinAppVersion(db));
+  }
+
+  /** Throws the reason this release must not start on the database (the master, bin/migrate status). */
+  async assertServable(): Promise<void> {
+    const why = await this.incompatibility();
+    if (why !== null) throw new Error(`PostgreSQL ${this.pool.options.database ?? ''}: ${why}`);
+  }
+
+  minAppVersion(): Promise<string | null> {
+    return readMinAppVersion(this.pool);
   }
 
   schemaVersion(): Promise<number> {
@@ -69,6 +88,9 @@ export class PostgresEngine implements UserDataEngine {
       if (version < this.requiredSchemaVersion) {
         return { ok: false, detail: `schema version ${version} < required ${this.requiredSchemaVersion}` };
       }
+      // A contract migration applied by a newer release: this one must leave the load balancer.
+      const why = incompatibility(version, this.requiredSchemaVersion, await readMinAppVersion(this.healthPool));
+      if (why !== null) return { ok: false, detail: why };
       return { ok: true, detail: 'writable' };
     })().catch((err: Error) => ({ ok: false, detail: err.message }));
     try {

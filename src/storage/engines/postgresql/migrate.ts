@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { Logger } from '../../../logging/logger.js';
+import { raiseMinAppVersion } from './compat.js';
 import { PG_MIGRATIONS, type PgMigration } from './schema.js';
 
 /** Key of the session-level advisory lock that serialises migrations across processes and clones. */
@@ -28,10 +29,11 @@ export async function migratePostgres(
     // may land out of order (7 merged before 6), and a database already at 7 must still get 6.
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => r.version));
-    for (const m of migrations.filter((x) => !done.has(x.version))) {
+    for (const m of [...migrations].sort((a, b) => a.version - b.version).filter((x) => !done.has(x.version))) {
       await client.query('BEGIN');
       try {
         await client.query(m.sql);
+        await raiseMinAppVersion(client, m);
         await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
         await client.query('COMMIT');
       } catch (err) {

@@ -1,15 +1,24 @@
 import pg from 'pg';
 import type { PgSettings } from './database-password.js';
 import type { Logger } from '../../../logging/logger.js';
+import { failoverClientClass } from './failover-client.js';
+import { PrimaryLocator } from './primary-locator.js';
 
 export type PgPool = pg.Pool;
 
-/** One pool per process; statement_timeout set server-side so a runaway query cannot pin a connection. */
+/**
+ * One pool per process; statement_timeout set server-side so a runaway query cannot pin a connection.
+ * Its connections go only to a writable primary among `hosts` (failover-client.ts), and follow a
+ * promoted replica after a failover (docs/operations.md#postgresql-failover).
+ */
 export function createPgPool(settings: PgSettings, logger: Logger, max?: number): pg.Pool {
   const log = logger.child({ component: 'storage:pg' });
+  const locator = new PrimaryLocator(settings, logger);
+  const first = locator.hosts[0] ?? { host: settings.host, port: settings.port };
   const pool = new pg.Pool({
-    host: settings.host,
-    port: settings.port,
+    Client: failoverClientClass(locator),
+    host: first.host,
+    port: first.port,
     database: settings.database,
     user: settings.user,
     password: settings.password,

@@ -2,11 +2,14 @@ import { EVENT_HISTORY_MIGRATION } from './event-history-migration.js';
 import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
 import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
 import { ACCESS_INTEGRITY_MIGRATION } from './access-integrity-migration.js';
+import { SCHEMA_COMPAT_MIGRATION } from './schema-compat-migration.js';
 
 export interface PgMigration {
   version: number;
   name: string;
   sql: string;
+  /** Contract migrations only: the oldest release that can serve the schema once applied (schema-compat-migration.ts). */
+  minAppVersion?: string;
 }
 
 /** Append only: a released migration never changes. */
@@ -317,6 +320,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   EVENT_HISTORY_MIGRATION,
   MFA_MAIL_MIGRATION,
   ACCESS_INTEGRITY_MIGRATION,
+  SCHEMA_COMPAT_MIGRATION,
 ];
 
-export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
+/** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */
+export const PG_SCHEMA_VERSION = Math.max(0, ...PG_MIGRATIONS.map((m) => m.version));
