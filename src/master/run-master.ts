@@ -22,6 +22,8 @@ import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
 import { AvailabilityReporter } from './availability.js';
+import { startCloneChanges } from './clone-changes.js';
+import type { ChangeFeed } from '../storage/engines/postgresql/change-feed.js';
 import { startDnsServer, type RunningDns } from '../dns/dns-server.js';
 import { PlatformDb } from '../platform/platform-db.js';
 
@@ -105,6 +107,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const ownRqlited = !config.platformDb.rqlited.external;
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
+  let changes: ChangeFeed | null = null;
 
   // The embedded PostgreSQL starts (initdb at the first start) while rqlited elects itself; its
   // failure is kept for the await below, so it never surfaces as an unhandled rejection.
@@ -118,6 +121,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     logger.info('drain over: closing workers');
     coreCluster.stop();
     await workers.stop(config.cluster.shutdownTimeoutMs);
+    await changes?.close();
     await dns?.close().catch(() => undefined);
     platformDb.close();
     await availability.close();
@@ -165,6 +169,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     if (pgFailed !== null) throw pgFailed;
     await migrate(config, logger, platform);
     if (ownRqlited) await coreCluster.register();
+    // Before the workers serve: no change they announce is missed by the other clones.
+    changes = await startCloneChanges(config, logger, workers);
     await workers.start();
     await coreCluster.acknowledge();
     if (ownRqlited) coreCluster.startReconciling(rqlited, config.platformDb.rqlited.readyTimeoutMs);
@@ -176,6 +182,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');
     await dns?.close().catch(() => undefined);
+    await changes?.close();
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);

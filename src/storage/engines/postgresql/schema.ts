@@ -1,6 +1,7 @@
 import { EVENT_HISTORY_MIGRATION } from './event-history-migration.js';
 import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
 import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
+import { CLONE_CHANGES_MIGRATION } from './clone-changes-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -315,6 +316,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   AUTH_ATTEMPTS_MIGRATION,
   EVENT_HISTORY_MIGRATION,
   MFA_MAIL_MIGRATION,
+  CLONE_CHANGES_MIGRATION,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]?.version ?? 0;
