@@ -89,13 +89,17 @@ export class ChangeFeed {
 
   private flush(): void {
     if (this.flushing !== null || this.closed) return;
+    let failed = false;
     this.flushing = this.sendQueued()
       .catch((err: Error) => {
+        failed = true;
         this.log.warn({ err: err.message, pending: this.queue.length }, 'could not publish changes to the other clones; retrying');
         this.later(() => this.flush(), this.backoff.next());
       })
       .finally(() => {
         this.flushing = null;
+        // Appended during the last statement (e.g. the trim): sent now, not at the next append.
+        if (!failed && this.queue.length > 0) this.flush();
       });
   }
 
@@ -150,6 +154,7 @@ export class ChangeFeed {
       return;
     }
     this.listener = client;
+    this.backoff.reset();
     this.connects += 1;
     if (this.connects > 1) this.log.info('change listener reconnected: catching up');
     // Whatever was written while nobody listened, and appends that failed meanwhile.
