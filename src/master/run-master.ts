@@ -210,6 +210,8 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     url: config.core.url ?? config.platform.publicUrl,
     hosting: config.registration.hosting,
     available: false,
+    // A clone starting must not take its core out while the other clones serve (core_instances decide).
+    keepAvailable: config.core.cloneId !== null,
     ip: config.core.ip,
     zone: config.registration.zone,
     region: config.registration.region,

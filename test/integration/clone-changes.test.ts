@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
 import type { PgSettings } from '../../src/secrets/database-password.js';
@@ -79,6 +80,29 @@ describe('clone change feed (PostgreSQL LISTEN/NOTIFY)', () => {
     a.append(msg(20));
     await until('B to get user20', () => gotB.length === 6);
     expect(gotB[5]).toEqual(msg(20));
+  });
+
+  it('the server ends the listening session (as a restart or an administrator does): B listens again and catches up', async () => {
+    gotB.length = 0;
+    const connects = b.connects;
+    // 57P01 "terminating connection due to administrator command", what a fast shutdown sends.
+    const admin = new pg.Client({ ...services.pgAdmin });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('homecore-listen', 'homecore-changes') AND pid <> pg_backend_pid()`,
+        [settings.database],
+      );
+      expect(rowCount).toBeGreaterThanOrEqual(2);
+    } finally {
+      await admin.end();
+    }
+    a.append(msg(40));
+    await until('B to get user40', () => gotB.length === 1);
+    await until('B to listen again', () => b.connects > connects);
+    a.append(msg(41));
+    await until('B to get user41', () => gotB.length === 2);
+    expect(gotB).toEqual([msg(40), msg(41)]);
   });
 
   it('changes B announces while its database is away are sent once it is back', async () => {

@@ -93,6 +93,9 @@ describe('core availability from its instances', () => {
     await b.tick();
     expect(await flag(id)).toBe(true);
     expect((await instances.list(id)).map((i) => [i.instance, i.available])).toEqual([[`${id}.a`, true], [`${id}.b`, true]]);
+    // Clone C starting registers the core's row (run-master.ts migrate): A and B still serve.
+    await cores.upsert({ id, url: `https://${id}.example.test/`, hosting: 'avail-hosting', available: false, keepAvailable: true });
+    expect(await flag(id)).toBe(true);
     await a.markUnavailable();
     expect(await flag(id)).toBe(true);
     await b.markUnavailable();
