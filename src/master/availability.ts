@@ -16,7 +16,7 @@ const SWEEP_EVERY_MS = 30_000;
  * local rqlited failing) every `core.availabilityIntervalMs` as a heartbeat, and the core is
  * available while one of its instances (clones) is. A first failed check is checked again at once,
  * so an outage is written within about one check, not one interval. While the local rqlited is down
- * nothing can be written from here: the rows go stale after 3 intervals and any other master (a
+ * nothing can be written from here: the rows go stale after 5 intervals (10 s at least) and any other master (a
  * clone, another core) then clears the flag; this master sets it again on recovery. Placement and
  * DNS skip unavailable cores. Also releases registration reservations a dead placing core left pending.
  */
@@ -116,8 +116,8 @@ export class AvailabilityReporter {
 
   private async write(available: boolean, reason: string): Promise<void> {
     try {
-      const interval = this.config.core.availabilityIntervalMs;
-      const staleAt = Date.now() + 3 * interval + Math.max(this.config.health.checkTimeoutMs, 1000);
+      // Silent for 5 intervals (10 s at least: a loaded machine's slow writes are not an outage): gone.
+      const staleAt = Date.now() + Math.max(5 * this.config.core.availabilityIntervalMs, 10_000);
       const changed = await this.instances.report({ coreId: this.config.core.id, instance: this.instance, available, reason, staleAt });
       if (this.last !== available) {
         this.logger[available ? 'info' : 'warn']({ available, instance: this.instance, reason: reason || 'ready' }, 'core availability');
