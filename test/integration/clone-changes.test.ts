@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../src/logging/logger.js';
@@ -24,14 +26,25 @@ let b: ChangeFeed;
 const gotA: unknown[] = [];
 const gotB: unknown[] = [];
 
-async function until(what: string, ok: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, ok: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
+  while (!(await ok())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(20);
   }
 }
 const msg = (n: number) => ({ username: `user${n}`, change: 'eventsChanged' });
+
+async function asAdmin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ ...services.pgAdmin, connectionTimeoutMillis: 2000 });
+  c.on('error', () => undefined);
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
 
 beforeAll(async () => {
   const db = await createTestDatabase(services.pg, services.pgAdmin);
@@ -86,17 +99,13 @@ describe('clone change feed (PostgreSQL LISTEN/NOTIFY)', () => {
     gotB.length = 0;
     const connects = b.connects;
     // 57P01 "terminating connection due to administrator command", what a fast shutdown sends.
-    const admin = new pg.Client({ ...services.pgAdmin });
-    await admin.connect();
-    try {
-      const { rowCount } = await admin.query(
+    const { rowCount } = await asAdmin((c) =>
+      c.query(
         `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('homecore-listen', 'homecore-changes') AND pid <> pg_backend_pid()`,
         [settings.database],
-      );
-      expect(rowCount).toBeGreaterThanOrEqual(2);
-    } finally {
-      await admin.end();
-    }
+      ),
+    );
+    expect(rowCount).toBeGreaterThanOrEqual(2);
     a.append(msg(40));
     await until('B to get user40', () => gotB.length === 1);
     await until('B to listen again', () => b.connects > connects);
@@ -104,6 +113,31 @@ describe('clone change feed (PostgreSQL LISTEN/NOTIFY)', () => {
     await until('B to get user41', () => gotB.length === 2);
     expect(gotB).toEqual([msg(40), msg(41)]);
   });
+
+  it('a real database restart (fast shutdown, restarted by its supervisor): both reconnect, LISTEN again, miss nothing', async () => {
+    gotA.length = 0;
+    gotB.length = 0;
+    const [connectsA, connectsB] = [a.connects, b.connects];
+    // The suite's own PostgreSQL (test/helpers/test-services.ts restarts it when it exits; integration
+    // files run one at a time, so nobody else is using it now).
+    const postmasterPid = (): Promise<number> =>
+      asAdmin(async (c) => {
+        const dir = String((await c.query<{ data_directory: string }>('SHOW data_directory')).rows[0]?.data_directory);
+        return Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      });
+    const postmaster = await postmasterPid();
+    process.kill(postmaster, 'SIGINT');
+    a.append(msg(50));
+    await until('PostgreSQL to be back', async () => (await asAdmin(async () => true).catch(() => false)) === true, 60_000);
+    expect(await postmasterPid()).not.toBe(postmaster);
+    await until('B to get user50', () => gotB.length === 1, 30_000);
+    await until('both to listen again', () => a.connects > connectsA && b.connects > connectsB, 30_000);
+    a.append(msg(51));
+    b.append(msg(52));
+    await until('B to get user51 and A user52', () => gotB.length === 2 && gotA.length === 1, 30_000);
+    expect(gotB).toEqual([msg(50), msg(51)]);
+    expect(gotA).toEqual([msg(52)]);
+  }, 90_000);
 
   it('changes B announces while its database is away are sent once it is back', async () => {
     gotA.length = 0;
