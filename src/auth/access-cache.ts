@@ -51,6 +51,11 @@ export class AccessCache {
     for (const key of this.entries.keys()) if (key.startsWith(`${userId}\0`)) this.entries.delete(key);
   }
 
+  /** Another worker or clone changed some access (the change names only the user): drop everything. */
+  invalidateAll(): void {
+    this.entries.clear();
+  }
+
   recordCall(ctx: { user: { id: string } | null; access: { id: string } | null }, methodId: string): void {
     if (ctx.user === null || ctx.access === null) return;
     // Usage belongs to the access across its versions: stored under the base id.

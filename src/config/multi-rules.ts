@@ -31,8 +31,10 @@ export function clusterProblems(config: Readonly<Config>): string[] {
   const r = config.platformDb.rqlited;
   const tls = config.platformDb.tls;
   if (config.platform.mode !== 'multi') {
-    if (r.join.length > 0) problems.push('platformDb.rqlited.join: only used when platform.mode is multi');
-    if (r.nonVoter) problems.push('platformDb.rqlited.nonVoter: only used when platform.mode is multi');
+    // A single core's clones join the first clone's rqlited (issue #13); a lone core joins nothing.
+    const why = 'only used when platform.mode is multi, or by a clone (core.cloneId)';
+    if (config.core.cloneId === null && r.join.length > 0) problems.push(`platformDb.rqlited.join: ${why}`);
+    if (config.core.cloneId === null && r.nonVoter) problems.push(`platformDb.rqlited.nonVoter: ${why}`);
     return problems;
   }
   if (config.core.url === null) problems.push('core.url: required when platform.mode is multi (this core\'s public URL, slash-terminated)');

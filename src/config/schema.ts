@@ -46,6 +46,9 @@ export const ConfigSchema = Type.Object(
         ip: Type.Union([Type.String({ minLength: 2 }), Type.Null()]),
         // How often the master refreshes this core's `available` flag from its readiness checks.
         availabilityIntervalMs: Type.Integer({ minimum: 100 }),
+        // Clones of one core (docs/operations.md#clones-of-one-core): this clone's id, unique among the
+        // core's clones; it names the clone's rqlited node and turns on cross-clone change delivery.
+        cloneId: Type.Union([Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,30}$' }), Type.Null()]),
       },
       strict,
     ),

@@ -1,7 +1,8 @@
 import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import type { CoreState } from '../notifications/ipc.js';
-import { CoresRepository } from '../platform/cores.js';
+import { CoreInstancesRepository } from '../platform/core-instances.js';
+import { rqliteNodeId } from './rqlited.js';
 import { RegistrationsRepository } from '../platform/registrations.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { createEngine } from '../storage/engine-registry.js';
@@ -10,18 +11,22 @@ import type { UserDataEngine } from '../storage/interfaces/engine-module.js';
 const SWEEP_EVERY_MS = 30_000;
 
 /**
- * Keeps this core's `available` flag in the platform DB in step with its readiness (issue #15):
- * cleared while the core drains, while an API role crash-loops, or while its user-data database or local
- * rqlited fails its check; set again on recovery. Placement and DNS skip unavailable cores. While
- * the local rqlited is down the flag cannot be written from here: it is written on its recovery
- * (the other cores' placement then meets the failure and answers 503, nothing half-registered).
- * Also releases registration reservations a dead placing core left pending.
+ * Keeps this core's `available` flag in the platform DB in step with its readiness (issues #15, #13):
+ * this master reports its own state (core_instances: draining, API role crash-looping, PostgreSQL or
+ * local rqlited failing) every `core.availabilityIntervalMs` as a heartbeat, and the core is
+ * available while one of its instances (clones) is. A first failed check is checked again at once,
+ * so an outage is written within about one check, not one interval. While the local rqlited is down
+ * nothing can be written from here: the rows go stale after 5 intervals (10 s at least) and any other master (a
+ * clone, another core) then clears the flag; this master sets it again on recovery. Placement and
+ * DNS skip unavailable cores. Also releases registration reservations a dead placing core left pending.
  */
 export class AvailabilityReporter {
   private timer: NodeJS.Timeout | null = null;
   // Made at the first check: the embedded database's generated password exists only once it started.
   private engine: UserDataEngine | null = null;
-  private readonly cores: CoresRepository;
+  private readonly instances: CoreInstancesRepository;
+  private readonly instance: string;
+  private recheck: NodeJS.Timeout | null = null;
   private readonly registrations: RegistrationsRepository;
   private last: boolean | null = null;
   private failures = 0;
@@ -37,7 +42,8 @@ export class AvailabilityReporter {
     /** Called once, the first time the flag is written `true` (the core then leaves `starting`). */
     private readonly onFirstAvailable: () => void = () => undefined,
   ) {
-    this.cores = new CoresRepository(platform);
+    this.instances = new CoreInstancesRepository(platform);
+    this.instance = rqliteNodeId(config);
     this.registrations = new RegistrationsRepository(platform);
   }
 
@@ -63,7 +69,9 @@ export class AvailabilityReporter {
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.recheck !== null) clearTimeout(this.recheck);
     this.timer = null;
+    this.recheck = null;
   }
 
   async close(): Promise<void> {
@@ -88,6 +96,14 @@ export class AvailabilityReporter {
       if (!db.ok) reasons.push(`${engine.name}: ${db.detail}`);
       if (!rq.ok) reasons.push(`rqlited: ${rq.detail}`);
     } else if (!depsOk && reasons.length === 0) {
+      // Checked again at once rather than one interval later (the write then comes within a check).
+      if (this.timer !== null && this.recheck === null) {
+        this.recheck = setTimeout(() => {
+          this.recheck = null;
+          void this.tick();
+        }, 200);
+        this.recheck.unref();
+      }
       return;
     }
     await this.write(reasons.length === 0, reasons.join('; '));
@@ -100,10 +116,13 @@ export class AvailabilityReporter {
 
   private async write(available: boolean, reason: string): Promise<void> {
     try {
-      const changed = await this.cores.setAvailable(this.config.core.id, available);
-      if (changed || this.last !== available) {
-        this.logger[available ? 'info' : 'warn']({ available, reason: reason || 'ready' }, 'core availability');
+      // Silent for 5 intervals (10 s at least: a loaded machine's slow writes are not an outage): gone.
+      const staleAt = Date.now() + Math.max(5 * this.config.core.availabilityIntervalMs, 10_000);
+      const changed = await this.instances.report({ coreId: this.config.core.id, instance: this.instance, available, reason, staleAt });
+      if (this.last !== available) {
+        this.logger[available ? 'info' : 'warn']({ available, instance: this.instance, reason: reason || 'ready' }, 'core availability');
       }
+      if (changed) this.logger.info('cores availability recomputed from their instances');
       this.last = available;
       if (available && !this.announced) {
         this.announced = true;

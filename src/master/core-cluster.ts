@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/index.js';
 import { raftAdvertisedAddress } from '../config/multi-rules.js';
 import type { Logger } from '../logging/logger.js';
-import { joinedMarker, rqliteDataDir, rqlitedArgs, type RqlitedArgsOptions } from './rqlited.js';
+import { joinedMarker, rqliteDataDir, rqlitedArgs, rqliteNodeId, type RqlitedArgsOptions } from './rqlited.js';
 import type { Sidecar } from '../sidecar/sidecar.js';
 import { ClusterRepository } from '../platform/cluster-repo.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
@@ -26,6 +26,9 @@ export class CoreCluster {
   private stopped = false;
   private readonly log: Logger;
   private readonly multi: boolean;
+  /** A clone joining the rqlite cluster of its core's other clones (single mode too). */
+  private readonly cloneJoin: boolean;
+  private readonly nodeId: string;
 
   constructor(
     private readonly config: Readonly<Config>,
@@ -34,6 +37,8 @@ export class CoreCluster {
   ) {
     this.log = logger.child({ component: 'cluster' });
     this.multi = config.platform.mode === 'multi';
+    this.cloneJoin = config.core.cloneId !== null && config.platformDb.rqlited.join.length > 0;
+    this.nodeId = rqliteNodeId(config);
   }
 
   /** Called at every rqlited (re)start. */
@@ -51,19 +56,19 @@ export class CoreCluster {
     if (!this.multi || this.config.platformDb.rqlited.join.length > 0 || existsSync(joinedMarker(this.config))) return;
     const dataDir = rqliteDataDir(this.config);
     if (!existsSync(join(dataDir, 'raft.db'))) return;
-    const peers = [{ id: this.config.core.id, address: raftAdvertisedAddress(this.config), non_voter: false }];
+    const peers = [{ id: this.nodeId, address: raftAdvertisedAddress(this.config), non_voter: false }];
     mkdirSync(join(dataDir, 'raft'), { recursive: true });
     writeFileSync(join(dataDir, 'raft', 'peers.json'), JSON.stringify(peers));
     this.log.warn({ peers }, 'single-core platform DB becomes the first node of a cluster (peers.json recovery)');
   }
 
   private async self(): Promise<Member | undefined> {
-    return (await members(this.client).catch(() => [])).find((m) => m.id === this.config.core.id);
+    return (await members(this.client).catch(() => [])).find((m) => m.id === this.nodeId);
   }
 
   /** After /readyz: wait until the Raft configuration lists this node, then stop passing join flags. */
   async confirmMembership(timeoutMs: number): Promise<void> {
-    if (!this.multi || existsSync(joinedMarker(this.config))) return;
+    if ((!this.multi && !this.cloneJoin) || existsSync(joinedMarker(this.config))) return;
     const deadline = Date.now() + timeoutMs;
     while ((await this.self()) === undefined) {
       if (Date.now() > deadline) throw new Error(`rqlited is not a member of the cluster after ${timeoutMs} ms`);
@@ -71,12 +76,13 @@ export class CoreCluster {
     }
     writeFileSync(joinedMarker(this.config), `${new Date().toISOString()}\n`);
     this.override = {};
-    this.log.info({ coreId: this.config.core.id }, 'rqlited is a cluster member');
+    this.log.info({ coreId: this.config.core.id, nodeId: this.nodeId }, 'rqlited is a cluster member');
   }
 
   /** After the platform migrations: this core's record (the first core of a cluster is its voter). */
   async register(): Promise<void> {
-    if (!this.multi) return;
+    // A joining clone keeps its core's record (the first clone's Raft address is the one to join through).
+    if (!this.multi || this.cloneJoin) return;
     const r = this.config.platformDb.rqlited;
     const repo = new ClusterRepository(this.client);
     await repo.upsertSelf({
@@ -104,7 +110,8 @@ export class CoreCluster {
   }
 
   startReconciling(rqlited: Sidecar, readyTimeoutMs: number): void {
-    if (!this.multi) return;
+    // A clone's rqlited is a read replica of the core's cluster: `promote-core` concerns its core's first node.
+    if (!this.multi || this.config.core.cloneId !== null) return;
     this.timer = setInterval(() => {
       if (this.busy || this.stopped) return;
       this.busy = true;

@@ -71,6 +71,15 @@ export function joinedMarker(config: Readonly<Config>): string {
   return join(rqliteDataDir(config), 'homecore-joined');
 }
 
+/**
+ * This node's id in the rqlite cluster: the core id, or `{core id}.{clone id}` for a clone (core ids
+ * have no dot, so a clone's id never names another core). Two clones sharing one id would fight over
+ * one Raft identity (issue #13).
+ */
+export function rqliteNodeId(config: Readonly<Config>): string {
+  return config.core.cloneId === null ? config.core.id : `${config.core.id}.${config.core.cloneId}`;
+}
+
 export interface RqlitedArgsOptions {
   /** `-auth` credential file (the master always passes it; the shared test rqlited runs without). */
   authFile?: string;
@@ -88,7 +97,7 @@ export interface RqlitedArgsOptions {
 export function rqlitedArgs(config: Readonly<Config>, options: RqlitedArgsOptions = {}): string[] {
   const r = config.platformDb.rqlited;
   const args = [
-    '-node-id', config.core.id,
+    '-node-id', rqliteNodeId(config),
     '-http-addr', `127.0.0.1:${r.httpPort}`,
     '-raft-addr', r.raftAddress,
     '-http-adv-addr', `127.0.0.1:${r.httpPort}`,
@@ -100,12 +109,14 @@ export function rqlitedArgs(config: Readonly<Config>, options: RqlitedArgsOption
   if (config.platform.mode === 'multi' && caFile !== null && certFile !== null && keyFile !== null) {
     args.push('-node-cert', certFile, '-node-key', keyFile, '-node-ca-cert', caFile, '-node-verify-client');
     args.push('-http-cert', certFile, '-http-key', keyFile, '-http-ca-cert', caFile, '-http-verify-client');
-    const join = options.join ?? r.join;
-    if (join.length > 0 && !existsSync(joinedMarker(config))) {
-      args.push('-join', join.join(','), '-join-attempts', '10', '-join-interval', '2s');
-      const voter = options.voter ?? !r.nonVoter;
-      if (!voter) args.push('-raft-non-voter');
-    }
+  }
+  // Single mode joins only clones of this core (plain Raft: keep it on a private network).
+  const join = options.join ?? r.join;
+  const joins = config.platform.mode === 'multi' ? caFile !== null && certFile !== null && keyFile !== null : config.core.cloneId !== null;
+  if (joins && join.length > 0 && !existsSync(joinedMarker(config))) {
+    args.push('-join', join.join(','), '-join-attempts', '10', '-join-interval', '2s');
+    const voter = options.voter ?? !r.nonVoter;
+    if (!voter) args.push('-raft-non-voter');
   }
   args.push(rqliteDataDir(config));
   return args;

@@ -22,6 +22,8 @@ import { rqlitedClassifier } from '../sidecar/sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
 import { AvailabilityReporter } from './availability.js';
+import { startCloneChanges } from './clone-changes.js';
+import type { ChangeFeed } from '../storage/interfaces/change-feed.js';
 import { startDnsServer, type RunningDns } from '../dns/dns-server.js';
 import { PlatformDb } from '../platform/platform-db.js';
 
@@ -106,6 +108,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
   const backups = new BackupSchedule(config, logger);
+  let changes: ChangeFeed | null = null;
 
   // The embedded database server starts (initdb at the first start) while rqlited elects itself;
   // its failure is kept for the await below, so it never surfaces as an unhandled rejection.
@@ -120,6 +123,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     backups.stop();
     coreCluster.stop();
     await workers.stop(config.cluster.shutdownTimeoutMs);
+    await changes?.close();
     await dns?.close().catch(() => undefined);
     platformDb.close();
     await availability.close();
@@ -167,6 +171,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     if (dbFailed !== null) throw dbFailed;
     await migrate(config, logger, platform, storage);
     if (ownRqlited) await coreCluster.register();
+    // Before the workers serve: no change they announce is missed by the other clones.
+    changes = await startCloneChanges(config, logger, workers);
     await workers.start();
     await coreCluster.acknowledge();
     if (ownRqlited) coreCluster.startReconciling(rqlited, config.platformDb.rqlited.readyTimeoutMs);
@@ -179,6 +185,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');
     await dns?.close().catch(() => undefined);
+    await changes?.close();
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);
@@ -206,6 +213,8 @@ async function migrate(config: Readonly<Config>, logger: Logger, platform: Rqlit
     url: config.core.url ?? config.platform.publicUrl,
     hosting: config.registration.hosting,
     available: false,
+    // A clone starting must not take its core out while the other clones serve (core_instances decide).
+    keepAvailable: config.core.cloneId !== null,
     ip: config.core.ip,
     zone: config.registration.zone,
     region: config.registration.region,

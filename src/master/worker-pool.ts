@@ -6,6 +6,7 @@ import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
 import { projectRoot } from '../util/project-root.js';
 import { ConnectionBroker } from './connection-broker.js';
 import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from '../notifications/ipc.js';
+import type { ChangeMessage } from '../notifications/messages.js';
 
 interface RoleState {
   role: WorkerRole;
@@ -70,8 +71,8 @@ export class WorkerPool {
     cluster.on('message', (worker, message: unknown) => {
       if (!isWorkerMessage(message)) return;
       if (message.type === 'notify') {
-        // Relayed to every worker, the sender included: each delivers to the sockets it holds.
-        for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, message);
+        this.relay(message.message);
+        this.onChange?.(message.message);
         return;
       }
       if (message.type === 'conn-ack') {
@@ -90,6 +91,15 @@ export class WorkerPool {
       this.send(worker, { type: 'state', state: this.state });
       if (!this.shuttingDown) this.broker.workerReady(info.role, worker);
     });
+  }
+
+  /** Told of every change a worker announces (the clones' change feed, src/master/clone-changes.ts). */
+  onChange: ((message: ChangeMessage) => void) | null = null;
+
+  /** A change to every worker, the sender included: each delivers to the sockets it holds. */
+  relay(message: ChangeMessage): void {
+    const m: MasterToWorker = { type: 'notify', message };
+    for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, m);
   }
 
   private portOf(role: WorkerRole): number {

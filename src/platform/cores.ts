@@ -43,19 +43,23 @@ const bumpCores: [string, string] = ['UPDATE cache_epochs SET epoch = epoch + 1 
 export class CoresRepository {
   constructor(private readonly client: RqliteClient) {}
 
-  /** Registers this core or refreshes its URL/hosting/IP/zone; keeps its user count. Idempotent. */
-  async upsert(core: { id: string; url: string; hosting: string; available: boolean; ip?: string | null } & CorePlace): Promise<void> {
+  /**
+   * Registers this core or refreshes its URL/hosting/IP/zone; keeps its user count. Idempotent.
+   * `keepAvailable`: an existing row keeps its flag (a clone starting while other clones serve).
+   */
+  async upsert(core: { id: string; url: string; hosting: string; available: boolean; ip?: string | null; keepAvailable?: boolean } & CorePlace): Promise<void> {
     const now = Date.now();
     await this.client.execute(
       [
         [
           `INSERT INTO cores (id, url, hosting, available, user_count, created_at, updated_at, ip, zone, region, hosting_name)
            VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting, available = excluded.available,
+           ON CONFLICT (id) DO UPDATE SET url = excluded.url, hosting = excluded.hosting,
+             available = CASE WHEN ? = 1 THEN cores.available ELSE excluded.available END,
              updated_at = excluded.updated_at, ip = excluded.ip, zone = excluded.zone, region = excluded.region,
              hosting_name = excluded.hosting_name`,
           core.id, core.url, core.hosting, core.available ? 1 : 0, now, now, core.ip ?? null,
-          core.zone ?? null, core.region ?? null, core.hostingName ?? null,
+          core.zone ?? null, core.region ?? null, core.hostingName ?? null, core.keepAvailable === true ? 1 : 0,
         ],
         bumpCores,
       ],

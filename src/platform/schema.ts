@@ -118,6 +118,25 @@ export const PLATFORM_MIGRATIONS: readonly PlatformMigration[] = [
       'ALTER TABLE cores ADD COLUMN hosting_name TEXT',
     ],
   },
+  {
+    version: 5,
+    name: 'core-instances',
+    statements: [
+      // The processes serving a core (issue #13): one row per master, i.e. per clone, keyed by its
+      // rqlited node id. Each master writes its own readiness and a heartbeat; `cores.available` is
+      // recomputed from them by every master (core-instances.ts): a core is available while one of
+      // its instances says so and has been heard from before its `stale_at`.
+      `CREATE TABLE core_instances (
+        core_id TEXT NOT NULL REFERENCES cores(id) ON DELETE CASCADE,
+        instance TEXT NOT NULL,
+        available INTEGER NOT NULL,
+        reason TEXT,
+        seen_at INTEGER NOT NULL,
+        stale_at INTEGER NOT NULL,
+        PRIMARY KEY (core_id, instance)
+      )`,
+    ],
+  },
 ];
 
 export const PLATFORM_SCHEMA_VERSION = PLATFORM_MIGRATIONS[PLATFORM_MIGRATIONS.length - 1]?.version ?? 0;

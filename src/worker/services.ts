@@ -54,6 +54,10 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
   });
   const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
+  // A revocation made by another worker or clone is refused here at once, not after the cache's TTL.
+  const unsubscribe = bus.subscribe((m) => {
+    if (m.change === 'accessesChanged' || m.change === 'accessUpdated') accessCache.invalidateAll();
+  });
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
   const mailer = deps.config.mail.enabled ? new SmtpMailer(deps.config, deps.logger, stores.mailTemplates) : noMailer;
   return {
@@ -73,6 +77,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     close: async () => {
       // First: a delivery under way may still read templates from the database.
       await mailer.close();
+      unsubscribe();
       platform.close();
       await accessCache.close();
     },

@@ -23,6 +23,8 @@ export interface CorePorts { api: number; hfs: number; previews: number; rqliteH
 /** What a core runs on, handed over to a core that takes them over. */
 export interface Resources {
   varDir: string;
+  /** The loopback address the core binds its ports (and Raft) to. */
+  host: string;
   ports: CorePorts;
   pgEnv: Record<string, string>;
   dropDb: (() => Promise<void>) | null;
@@ -50,6 +52,7 @@ export class CoreProcess {
   }
 
   get varDir(): string { return this.res.varDir; }
+  get host(): string { return this.res.host; }
   get ports(): CorePorts { return this.res.ports; }
   get publicPorts(): number[] { return [this.ports.api, this.ports.hfs, this.ports.previews]; }
   get allPorts(): number[] {
@@ -57,8 +60,8 @@ export class CoreProcess {
     return [p.api, p.hfs, p.previews, p.rqliteHttp, p.rqliteRaft, ...(p.pg === null ? [] : [p.pg])];
   }
   get urls(): { api: string; hfs: string; previews: string; rqlite: string } {
-    const u = (port: number): string => `http://127.0.0.1:${port}`;
-    return { api: u(this.ports.api), hfs: u(this.ports.hfs), previews: u(this.ports.previews), rqlite: u(this.ports.rqliteHttp) };
+    const u = (port: number): string => `http://${this.host}:${port}`;
+    return { api: u(this.ports.api), hfs: u(this.ports.hfs), previews: u(this.ports.previews), rqlite: `http://127.0.0.1:${this.ports.rqliteHttp}` };
   }
 
   /** The last `n` log lines, per-request lines left out (polling would drown everything else). */
@@ -103,7 +106,7 @@ export class CoreProcess {
   }
 
   status(port: number, path: string, method = 'GET'): Promise<HttpResult> {
-    return httpStatus(port, path, method);
+    return httpStatus(port, path, method, this.host);
   }
 
   private remember(pid: number): void {
@@ -208,10 +211,13 @@ export class CoreProcess {
     await this.killTree(deadline);
     if (this.res.owner !== this) return;
     for (const other of this.res.cores) await other.killTree(deadline);
-    let bound = await boundPorts(this.allPorts);
+    // Public ports and Raft on the core's host; rqlited's HTTP API always on 127.0.0.1.
+    const stillBound = async (ports: number[]): Promise<number[]> =>
+      this.host === '127.0.0.1' ? boundPorts(ports) : [...new Set([...(await boundPorts(ports)), ...(await boundPorts(ports, this.host))])];
+    let bound = await stillBound(this.allPorts);
     while (bound.length > 0 && Date.now() < deadline) {
       await sleep(100);
-      bound = await boundPorts(bound);
+      bound = await stillBound(bound);
     }
     if (bound.length > 0) throw this.fail(`ports still bound after cleanup: ${bound.join(', ')}`);
     await this.res.dropDb?.();

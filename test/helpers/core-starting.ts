@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,6 +24,14 @@ export interface StartCoreOptions {
   takeOver?: CoreProcess;
   /** Extra master arguments (e.g. `--bootstrap <bundle> --bootstrap-passphrase-file <f>`). */
   args?: string[];
+  /** Loopback address the core binds to (public ports and Raft): clones live on different ones. */
+  host?: string;
+  /**
+   * A clone of this running core (issue #13): same database, attachments dir, secrets and core id;
+   * its rqlited joins the core's as a non-voter. The first clone is started with `env` naming its
+   * `HOMECORE_CORE__CLONE_ID`.
+   */
+  cloneOf?: { core: CoreProcess; cloneId: string };
   /** Runs with the core's environment before the master starts (e.g. `bin/bootstrap.js init`). */
   prepare?: (env: NodeJS.ProcessEnv) => void | Promise<void>;
 }
@@ -39,7 +47,7 @@ async function distinctPort(): Promise<number> {
   }
 }
 
-async function allocate(embeddedPg: boolean): Promise<Resources> {
+async function allocate(embeddedPg: boolean, host: string, cloneOf: CoreProcess | null): Promise<Resources> {
   const varDir = mkdtempSync(join(tmpdir(), 'homecore-core-'));
   // The unprivileged OS user running the embedded PostgreSQL must be able to traverse it.
   chmodSync(varDir, 0o755);
@@ -47,9 +55,19 @@ async function allocate(embeddedPg: boolean): Promise<Resources> {
     api: await distinctPort(), hfs: await distinctPort(), previews: await distinctPort(),
     rqliteHttp: await distinctPort(), rqliteRaft: await distinctPort(), pg: embeddedPg ? await distinctPort() : null,
   };
+  if (cloneOf !== null) {
+    // The clone's own secrets are the first clone's (tokens, admin key, rqlite credential).
+    mkdirSync(join(varDir, 'secrets'), { recursive: true, mode: 0o700 });
+    for (const f of ['token-secret', 'admin-access-key', 'rqlite-auth.json']) {
+      copyFileSync(join(cloneOf.varDir, 'secrets', f), join(varDir, 'secrets', f));
+      chmodSync(join(varDir, 'secrets', f), 0o600);
+    }
+    const res = CoreProcess.resourcesOf(cloneOf);
+    return { varDir, host, ports, pgEnv: res.pgEnv, dropDb: null, owner: null, cores: [] };
+  }
   if (embeddedPg) {
     const pgEnv = { HOMECORE_STORAGES__POSTGRESQL__EMBEDDED: 'true', HOMECORE_STORAGES__POSTGRESQL__PORT: String(ports.pg) };
-    return { varDir, ports, pgEnv, dropDb: null, owner: null, cores: [] };
+    return { varDir, host, ports, pgEnv, dropDb: null, owner: null, cores: [] };
   }
   const services = inject('services');
   const db = await createTestDatabase(services.pg, services.pgAdmin);
@@ -63,12 +81,20 @@ async function allocate(embeddedPg: boolean): Promise<Resources> {
     HOMECORE_STORAGES__POSTGRESQL__USER: JSON.stringify(s.user),
     HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(s.password),
   };
-  return { varDir, ports, pgEnv, dropDb: db.drop, owner: null, cores: [] };
+  return { varDir, host, ports, pgEnv, dropDb: db.drop, owner: null, cores: [] };
 }
 
 /** Spawns `node dist/bin/master.js` (this Node) in its own process group; does not wait for /ready. */
 export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProcess> {
-  const res = opts.takeOver === undefined ? await allocate(opts.embeddedPg === true) : CoreProcess.resourcesOf(opts.takeOver);
+  const host = opts.host ?? '127.0.0.1';
+  const res = opts.takeOver === undefined ? await allocate(opts.embeddedPg === true, host, opts.cloneOf?.core ?? null) : CoreProcess.resourcesOf(opts.takeOver);
+  const clone = opts.cloneOf;
+  const cloneEnv: Record<string, string> = clone === undefined ? {} : {
+    HOMECORE_CORE__CLONE_ID: clone.cloneId,
+    HOMECORE_PLATFORM_DB__RQLITED__JOIN: `[${clone.core.host}:${clone.core.ports.rqliteRaft}]`,
+    HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true',
+    HOMECORE_ATTACHMENTS__DIR: clone.core.env['HOMECORE_ATTACHMENTS__DIR'] ?? join(clone.core.varDir, 'attachments'),
+  };
   const root = projectRoot();
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOMECORE_')));
   Object.assign(env, {
@@ -78,9 +104,11 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
     HOMECORE_HTTP__HFS_PORT: String(res.ports.hfs),
     HOMECORE_HTTP__PREVIEWS_PORT: String(res.ports.previews),
     HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: String(res.ports.rqliteHttp),
-    HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `127.0.0.1:${res.ports.rqliteRaft}`,
+    HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `${res.host}:${res.ports.rqliteRaft}`,
+    HOMECORE_HTTP__BIND_ADDRESS: res.host,
     HOMECORE_LOGGING__LEVEL: 'info',
     ...res.pgEnv,
+    ...cloneEnv,
     ...opts.env,
     ...opts.envFor?.(res.ports),
   });

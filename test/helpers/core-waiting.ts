@@ -22,13 +22,13 @@ export async function pollUntil<T>(
 }
 
 /** Ports of `ports` on which something still listens (127.0.0.1, where the core binds). */
-export async function boundPorts(ports: number[]): Promise<number[]> {
+export async function boundPorts(ports: number[], host = '127.0.0.1'): Promise<number[]> {
   const bound: number[] = [];
   for (const port of ports) {
     const free = await new Promise<boolean>((resolve) => {
       const srv = createServer();
       srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+      srv.listen(port, host, () => srv.close(() => resolve(true)));
     });
     if (!free) bound.push(port);
   }
@@ -36,9 +36,9 @@ export async function boundPorts(ports: number[]): Promise<number[]> {
 }
 
 /** One request on a fresh connection (no keep-alive pool to outlive the core); status 0 = no answer. */
-export function httpStatus(port: number, path: string, method = 'GET'): Promise<HttpResult> {
+export function httpStatus(port: number, path: string, method = 'GET', host = '127.0.0.1'): Promise<HttpResult> {
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path, method, agent: false, timeout: 3000 }, (res) => {
+    const req = request({ host, port, path, method, agent: false, timeout: 3000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', () => resolve({ status: 0, body: null, text: 'response error' }));

@@ -20,11 +20,11 @@ const newClient = (): RqliteClient => {
 };
 let client: RqliteClient;
 
-const SCHEMA_TABLES = ['cache_epochs', 'cluster_nodes', 'cores', 'invitations', 'join_tokens', 'request_states', 'unique_fields', 'users'];
+const SCHEMA_TABLES = ['cache_epochs', 'cluster_nodes', 'core_instances', 'cores', 'invitations', 'join_tokens', 'request_states', 'unique_fields', 'users'];
 
 async function wipePlatformSchema(): Promise<void> {
   // children before parents: rqlited runs with foreign keys on
-  const tables = ['cache_epochs', 'join_tokens', 'cluster_nodes', 'request_states', 'invitations', 'unique_fields', 'users', 'cores', 'schema_migrations', 'migration_lock'];
+  const tables = ['cache_epochs', 'join_tokens', 'cluster_nodes', 'request_states', 'invitations', 'unique_fields', 'users', 'core_instances', 'cores', 'schema_migrations', 'migration_lock'];
   await client.execute(tables.map((t) => `DROP TABLE IF EXISTS ${t}`), { transaction: true, idempotent: true });
 }
 

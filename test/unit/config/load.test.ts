@@ -290,7 +290,7 @@ describe('cross-key rules', () => {
   });
 
   it('refuses join settings outside multi mode', () => {
-    expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[10.0.0.1:4002]' }))).toEqual(['platformDb.rqlited.join: only used when platform.mode is multi']);
+    expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[10.0.0.1:4002]' }))).toEqual(['platformDb.rqlited.join: only used when platform.mode is multi, or by a clone (core.cloneId)']);
   });
 
   it('requires a MongoDB url for the mongodb engine, and maxMs ≥ initialMs', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../src/config/index.js';
-import { checksRaftClients, joinedMarker, rqlitedArgs } from '../../../src/master/rqlited.js';
+import { checksRaftClients, joinedMarker, rqlitedArgs, rqliteNodeId } from '../../../src/master/rqlited.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'homecore-args-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -32,6 +32,23 @@ describe('rqlited command line', () => {
     expect(flag(args, '-auth')).toBe('/x/auth.json');
     expect(flag(args, '-join-as')).toBe('homecore');
     expect(args.filter((a) => /^-(node|http)-(cert|key|ca-cert|verify-client)$|^-join$/.test(a))).toEqual([]);
+  });
+
+  it('clones of one core: each its own node id; a single-mode clone joins the first one (issue #13)', () => {
+    const env = { HOMECORE_PATHS__VAR_DIR: join(dir, 'clone-var'), HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: '127.0.0.12:4002' };
+    const plain = loadConfig({ env });
+    expect(flag(rqlitedArgs(plain), '-node-id')).toBe('single');
+    const a = loadConfig({ env: { ...env, HOMECORE_CORE__CLONE_ID: 'a' } });
+    const b = loadConfig({ env: { ...env, HOMECORE_CORE__CLONE_ID: 'b', HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[127.0.0.11:4002]', HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true' } });
+    expect([rqliteNodeId(a), rqliteNodeId(b)]).toEqual(['single.a', 'single.b']);
+    expect(flag(rqlitedArgs(a), '-node-id')).toBe('single.a');
+    expect(rqlitedArgs(a)).not.toContain('-join');
+    const joining = rqlitedArgs(b);
+    expect(flag(joining, '-node-id')).toBe('single.b');
+    expect(flag(joining, '-join')).toBe('127.0.0.11:4002');
+    expect(joining).toContain('-raft-non-voter');
+    // Without a clone id a single core never joins anything: the configuration says so.
+    expect(() => loadConfig({ env: { ...env, HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[127.0.0.11:4002]' } })).toThrow(/or by a clone/);
   });
 
   it('multi: separate Raft bind and advertised addresses, mutual TLS on both ports', () => {

@@ -3,6 +3,7 @@ import { AUTH_ATTEMPTS_MIGRATION } from './auth-attempts-migration.js';
 import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
 import { ACCESS_INTEGRITY_MIGRATION } from './access-integrity-migration.js';
 import { SCHEMA_COMPAT_MIGRATION } from './schema-compat-migration.js';
+import { CLONE_CHANGES_MIGRATION } from './clone-changes-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -321,6 +322,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   MFA_MAIL_MIGRATION,
   ACCESS_INTEGRITY_MIGRATION,
   SCHEMA_COMPAT_MIGRATION,
+  CLONE_CHANGES_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
-import { createLogger } from '../../src/logging/logger.js';
-import type { PgSettings } from '../../src/secrets/database-password.js';
-import { readMinAppVersion } from '../../src/storage/engines/postgresql/compat.js';
-import { PostgresEngine } from '../../src/storage/engines/postgresql/engine.js';
-import { PG_SCHEMA_VERSION } from '../../src/storage/engines/postgresql/schema.js';
-import { createTestDatabase } from '../helpers/pg-database.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import type { PgSettings } from '../../../src/storage/engines/postgresql/database-password.js';
+import { readMinAppVersion } from '../../../src/storage/engines/postgresql/compat.js';
+import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import { PG_SCHEMA_VERSION } from '../../../src/storage/engines/postgresql/schema.js';
+import { createTestDatabase } from '../../helpers/pg-database.js';
 
 /**
  * Rolling upgrades (issue #13): expand migrations leave older releases serving; a contract migration

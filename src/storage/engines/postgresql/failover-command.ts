@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { sleep } from '../util/backoff.js';
+import { sleep } from '../../../util/backoff.js';
+import type { FailoverOptions } from '../../interfaces/engine-module.js';
 
 /**
  * bin/failover: the manual, active/passive PostgreSQL failover (docs/operations.md#postgresql-failover)
@@ -8,13 +9,6 @@ import { sleep } from '../util/backoff.js';
  * pool finds the new primary among storages.postgresql.hosts), so check the new primary is writable
  * and that every core given answers /ready 200. Superuser credentials come from PGUSER/PGPASSWORD.
  */
-export interface FailoverOptions {
-  promote: string;
-  formerPrimary: string | null;
-  readyUrls: string[];
-  hosts: string[] | null;
-  readyTimeoutMs: number;
-}
 
 type Out = (line: string) => void;
 

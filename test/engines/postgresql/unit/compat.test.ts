@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { appVersion, compareVersions, incompatibility, pgMigrations } from '../../../src/storage/engines/postgresql/compat.js';
-import { PG_MIGRATIONS } from '../../../src/storage/engines/postgresql/schema.js';
+import { appVersion, compareVersions, incompatibility, pgMigrations } from '../../../../src/storage/engines/postgresql/compat.js';
+import { PG_MIGRATIONS } from '../../../../src/storage/engines/postgresql/schema.js';
 
 afterEach(() => {
   delete process.env['TEST_HOMECORE_UPGRADE'];

@@ -3,11 +3,11 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logging/logger.js';
-import type { PgSettings } from '../../src/secrets/database-password.js';
-import { createPgPool } from '../../src/storage/engines/postgresql/pool.js';
-import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
-import { APP, PgPair } from '../helpers/pg-pair.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import type { PgSettings } from '../../../src/storage/engines/postgresql/database-password.js';
+import { createPgPool } from '../../../src/storage/engines/postgresql/pool.js';
+import { createApiTestApp, type ApiTestApp, type TestUser } from '../../helpers/api-app.js';
+import { APP, PgPair } from '../../helpers/pg-pair.js';
 
 /**
  * PostgreSQL failover (issue #13) against a real primary and its synchronous streaming replica
