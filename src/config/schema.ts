@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MailSchema, MfaSchema } from './mail-mfa-schema.js';
 import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 import { AccountFieldSchema } from './account-field-schema.js';
+import { AuditSchema, MetricsSchema } from './observability-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -309,6 +310,7 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     mail: MailSchema, mfa: MfaSchema,
+    audit: AuditSchema, metrics: MetricsSchema,
   },
   strict,
 );

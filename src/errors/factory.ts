@@ -73,6 +73,8 @@ export const errors = {
   apiUnavailable(what: string, cause?: unknown): ApiError {
     return new ApiError('api-unavailable', `${what} is unavailable`, { cause });
   },
+  /** The audit trail cannot take the call's line (audit.onFailure: closed). */
+  auditUnavailable: byId('audit-unavailable'),
   /** api-unavailable with the whole message given (dependency outages, placement). */
   unavailable: byId('api-unavailable'),
   /** unknown-resource with the whole message given. */

@@ -36,6 +36,8 @@ export const ERROR_STATUS = {
   'unavailable-method': 451,
   'unexpected-error': 500,
   'api-unavailable': 503,
+  /** The audit trail cannot be written and audit.onFailure refuses the call (issue #12). */
+  'audit-unavailable': 503,
 } as const;
 
 export type ErrorId = keyof typeof ERROR_STATUS;

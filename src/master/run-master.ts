@@ -18,6 +18,7 @@ import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from './pidfile.js';
 import { assertModeSupported, resolveRqlited } from './rqlited.js';
 import { Sidecar } from './sidecar.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
 import { rqlitedClassifier } from './sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
@@ -105,6 +106,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   const ownRqlited = !config.platformDb.rqlited.external;
   const platformDb = new PlatformDb(platform, config.platformDb.cache);
   let dns: RunningDns | null = null;
+  // /metrics on its own port (docs/operations.md#metrics): the workers' figures summed over cluster IPC.
+  const metrics = new MetricsServer(config, logger, { ready: () => !workers.coreState.draining && workers.coreState.failedRoles.length === 0 });
 
   // The embedded PostgreSQL starts (initdb at the first start) while rqlited elects itself; its
   // failure is kept for the await below, so it never surfaces as an unhandled rejection.
@@ -119,6 +122,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     coreCluster.stop();
     await workers.stop(config.cluster.shutdownTimeoutMs);
     await dns?.close().catch(() => undefined);
+    await metrics.close();
     platformDb.close();
     await availability.close();
     await platform.close().catch(() => undefined);
@@ -172,10 +176,12 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await availability.tick();
     availability.start();
     if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
+    await metrics.listen();
   } catch (err) {
     coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');
     await dns?.close().catch(() => undefined);
+    await metrics.close();
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);
