@@ -15,6 +15,7 @@ const COMMANDS: [string, string[], RegExp][] = [
   ['bin/check-config', ['--help'], /Usage: bin\/check-config[\s\S]*--config FILE/],
   ['bin/bootstrap.js', ['--help'], /bin\/bootstrap\.js <command>/],
   ['bin/integrity-check', ['--help'], /Usage: bin\/integrity-check[\s\S]*storages\.postgresql/],
+  ['bin/audit', ['--help'], /Usage: bin\/audit[\s\S]*--user NAME[\s\S]*--from TIME/],
   ['bin/start', ['--help'], /Usage: bin\/start[\s\S]*bin\/master --help/],
   ['bin/setup', ['--help'], /Usage: bin\/setup/],
   ['bin/test', ['--help'], /Usage: bin\/test/],
@@ -33,7 +34,7 @@ describe('bin commands --help', () => {
 });
 
 describe('bin commands, unknown option', () => {
-  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check']])('%s --nope → exit 2, the parser message, no stack', (command) => {
+  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/audit']])('%s --nope → exit 2, the parser message, no stack', (command) => {
     const run = spawnSync(command, ['--nope'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Unknown option '--nope'[\s\S]*Try --help/);
