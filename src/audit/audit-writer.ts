@@ -97,8 +97,19 @@ export class AuditWriter {
 
   /** Writes everything buffered now (tests, shutdown). */
   async flushAll(): Promise<void> {
-    this.kick();
-    while (this.flushing !== null) await this.flushing;
+    for (;;) {
+      if (this.flushing !== null) {
+        await this.flushing;
+        continue;
+      }
+      if (this.queue.length === 0) return;
+      this.kick();
+      const f = this.flushing as Promise<void> | null;
+      if (f === null) return;
+      await f;
+      // Lines kept after a failure wait for the probe: no busy retry here.
+      if (this.failure !== null) return;
+    }
   }
 
   private push(p: Pending): void {
@@ -196,6 +207,8 @@ export class AuditWriter {
       // Recovered only if a line goes through: retry what waits, or reopen today's file.
       if (this.queue.length > 0) {
         this.kick();
+        const f = this.flushing as Promise<void> | null;
+        if (f !== null) await f;
         return;
       }
       // The failed handle may be stale (a remounted NAS): reopen today's file.
