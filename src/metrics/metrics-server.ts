@@ -17,22 +17,19 @@ function masterRegistry(config: Readonly<Config>, extra: MasterSources): Registr
   const registry = new Registry();
   const backupAge = new Gauge({
     name: 'homecore_backup_age_seconds',
-    help: 'Seconds since the last successful backup (markBackupDone() in src/metrics/backup-stamp.ts); absent when none was recorded.',
+    help: 'Seconds since the last successful backup (markBackupDone() in src/metrics/backup-stamp.ts); +Inf when none was recorded, so an age alert fires.',
     registers: [registry],
     collect() {
-      this.reset();
       const at = lastBackupAt(config);
-      if (at !== null) this.set(Math.max(0, Date.now() / 1000 - at));
+      this.set(at === null ? Number.POSITIVE_INFINITY : Math.max(0, Date.now() / 1000 - at));
     },
   });
   new Gauge({
     name: 'homecore_backup_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful backup; absent when none was recorded.',
+    help: 'Unix time of the last successful backup; 0 when none was recorded.',
     registers: [registry],
     collect() {
-      this.reset();
-      const at = lastBackupAt(config);
-      if (at !== null) this.set(at);
+      this.set(lastBackupAt(config) ?? 0);
     },
   });
   new Gauge({
