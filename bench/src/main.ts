@@ -145,7 +145,7 @@ async function main(): Promise<void> {
 
   if (o.url === null) {
     log('starting a fresh core');
-    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats });
+    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit });
     log(`core up at ${core.apiUrl} (var dir ${core.varDir}, log ${core.logFile})`);
   }
   const apiUrl = core?.apiUrl ?? o.url ?? '';
@@ -170,6 +170,7 @@ async function main(): Promise<void> {
       hfsWorkers: core === null ? 'unknown (--url)' : defaults.hfsWorkers,
       pgPoolSizePerWorker: core === null ? 'unknown (--url)' : defaults.poolSize,
       logLevel: core === null ? 'unknown (--url)' : defaults.logLevel,
+      audit: core === null ? 'unknown (--url)' : o.audit === false ? 'off' : 'on',
       pgStats: o.pgStats,
       cpuProf: o.cpuProf,
       seedSeconds: 0,
