@@ -77,6 +77,12 @@ export async function recordCall(ctx: RequestContext, methodId: string, params: 
     services.metrics.auditLines.inc({ outcome: 'buffered' });
     return;
   }
+  if (ctx.auditDeferred !== undefined) {
+    // A call of a batch: durable with the others at the batch's end (syncDeferred).
+    audit.append(line);
+    ctx.auditDeferred.writes += 1;
+    return;
+  }
   try {
     await audit.appendDurable(line);
     services.metrics.auditLines.inc({ outcome: 'durable' });
@@ -84,8 +90,27 @@ export async function recordCall(ctx: RequestContext, methodId: string, params: 
     services.metrics.auditLines.inc({ outcome: 'lost' });
     // The line goes to the log instead, so the change stays traceable.
     services.logger.error({ component: 'audit', auditLine: line, err: (err as Error).message }, 'write applied but its audit line could not be written');
-    throw errors.auditUnavailable('The change was applied, but the audit trail could not record it: the call is not acknowledged. Check the audit path.', {
-      data: { method: methodId, applied: true },
-    });
+    throw notDurable(methodId);
+  }
+}
+
+function notDurable(methodId: string): ApiError {
+  return errors.auditUnavailable('The change was applied, but the audit trail could not record it: the call is not acknowledged. Check the audit path.', {
+    data: { method: methodId, applied: true },
+  });
+}
+
+/** The end of a batch with writes: every line appended so far is on disk before it answers. */
+export async function syncDeferred(ctx: Pick<RequestContext, 'services' | 'user' | 'auditDeferred'>): Promise<void> {
+  const { audit, metrics, logger } = ctx.services;
+  const writes = ctx.auditDeferred?.writes ?? 0;
+  if (audit === null || writes === 0) return;
+  try {
+    await audit.sync();
+    metrics.auditLines.inc({ outcome: 'durable' }, writes);
+  } catch (err) {
+    metrics.auditLines.inc({ outcome: 'lost' }, writes);
+    logger.error({ component: 'audit', user: ctx.user?.username, writes, err: (err as Error).message }, 'batch writes applied but their audit lines could not be written');
+    throw notDurable('callBatch');
   }
 }

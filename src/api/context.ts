@@ -63,6 +63,8 @@ export interface RequestContext {
   userAgent?: string | null;
   /** How the call came (audit trail, metrics); absent = http. Batch calls are marked by callBatch. */
   transport?: AuditTransport;
+  /** Inside a batch: writes count here and their audit lines are made durable once, at its end. */
+  auditDeferred?: { writes: number };
   methodId: string;
   /** The token as given (HTTP only): public methods that take another kind of token read it here (mfa.*: the mfaToken). */
   bearerToken?: string | null;

@@ -1,7 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
 import { dependencyError } from './dependency-error.js';
-import { admitCall, outcomeOf, recordCall } from './call-audit.js';
+import { admitCall, outcomeOf, recordCall, syncDeferred } from './call-audit.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
 import { checkParams, compileParams, type CompiledParams } from '../validation/validation.js';
@@ -73,6 +73,10 @@ export class MethodRegistry {
       throw errors.tooManyResults(`A batch may hold at most ${maxCalls} calls.`, { data: { limit: maxCalls } });
     }
     const results: unknown[] = [];
+    // The writes of a batch make their audit lines durable once, before the batch answers (one
+    // fdatasync, not one per call): the batch's answer is what acknowledges them.
+    const deferred = { writes: 0 };
+    const inner: CallContext = { ...ctx, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
     for (const call of calls) {
       try {
         if (typeof call !== 'object' || call === null || typeof (call as { method?: unknown }).method !== 'string') {
@@ -83,11 +87,12 @@ export class MethodRegistry {
         if (this.get(method)?.notInBatch === true) {
           throw errors.forbidden(`"${method}" cannot be called in a batch: call it on its own.`, { data: { method, reason: 'not-in-batch' } });
         }
-        results.push(await collect(await this.call({ ...ctx, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch' }, method, params ?? {}), ctx.services.config.limits.maxResultItems));
+        results.push(await collect(await this.call(inner, method, params ?? {}), ctx.services.config.limits.maxResultItems));
       } catch (err) {
         results.push({ error: toApiError(err, ctx).toJSON() });
       }
     }
+    if (deferred.writes > 0) await syncDeferred(inner);
     return { results };
   }
 }

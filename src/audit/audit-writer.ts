@@ -80,6 +80,16 @@ export class AuditWriter {
     });
   }
 
+  /** Resolves once every line appended before it is on disk (written and fdatasync'ed). */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
+    return new Promise<void>((resolve, reject) => {
+      // An empty line of today: the batch it rides with is synced.
+      this.queue.push({ day: utcDay(Date.now()), text: '', done: { resolve, reject } });
+      this.kick();
+    });
+  }
+
   /** Free space and writability of the path, and the last write's outcome (/ready). */
   async health(): Promise<AuditHealth> {
     await this.check();

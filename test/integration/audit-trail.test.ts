@@ -110,6 +110,13 @@ describe('audit lines, one per call of every method family', () => {
     const onDisk: AuditLine[] = [];
     for await (const l of readAuditLines(auditDirOf(t.config), { user: u.username, from: 0, to: Date.now() / 1000 + 1, methods: ['streams.create'] })) onDisk.push(l);
     expect(onDisk.some((l) => l.resources.includes('durable'))).toBe(true);
+    // A batch's writes: on disk when the batch answers (one sync at its end).
+    const batch = await call(u.token, 'POST', '/', [{ method: 'events.create', params: { streamIds: ['durable'], type: 'note/txt', content: 'b' } }]);
+    expect(batch.status).toBe(200);
+    const eventId = ((batch.body['results'] as { event: { id: string } }[])[0] as { event: { id: string } }).event.id;
+    const batchOnDisk: AuditLine[] = [];
+    for await (const l of readAuditLines(auditDirOf(t.config), { user: u.username, from: 0, to: Date.now() / 1000 + 1, methods: ['events.create'] })) batchOnDisk.push(l);
+    expect(batchOnDisk.find((l) => l.resources.includes(eventId))).toMatchObject({ transport: 'batch', status: 201 });
   });
 
   it('a call refused by the permission gate is recorded with its error id', async () => {
