@@ -18,6 +18,7 @@ import { renderMarkdown, verdict, type BenchReport, type ScenarioOutcome } from 
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed, type Seed } from './seed.ts';
 import { runWrk } from './wrk.ts';
+import { runAuditCost } from './audit-cost.ts';
 import { fastifyYardstick, pgbenchYardstick, type PgTarget } from './yardsticks.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -122,6 +123,12 @@ async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: 
 }
 
 async function main(): Promise<void> {
+  // The audit trail's A/B (its own small seed and cores): bench/src/audit-cost.ts.
+  if (process.argv.includes('--audit-cost')) {
+    process.on('exit', () => killCoreSync());
+    await runAuditCost(ROOT, process.argv.slice(2));
+    return;
+  }
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === 'help') {
     process.stdout.write(USAGE);

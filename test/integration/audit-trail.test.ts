@@ -1,6 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditLine } from '../../src/audit/audit-line.js';
 import { readAuditLines } from '../../src/audit/audit-reader.js';
@@ -128,6 +130,29 @@ describe('audit lines, one per call of every method family', () => {
   });
 });
 
+describe('Socket.IO calls', () => {
+  it('are recorded with transport socket.io; a write\'s line is on disk when the ack arrives', async () => {
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
+    const socket = io(`${base}/${u.username}/${u.username}`, {
+      forceNew: true, reconnection: false, transports: ['websocket'], query: { auth: u.token }, extraHeaders: { 'user-agent': UA },
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once('connect', () => resolve());
+        socket.once('connect_error', reject);
+      });
+      const ack = await new Promise<unknown[]>((resolve) => socket.emit('streams.create', { id: 'by-socket', name: 'By socket' }, (...a: unknown[]) => resolve(a)));
+      expect(ack[0]).toBeNull();
+      const onDisk: AuditLine[] = [];
+      for await (const l of readAuditLines(auditDirOf(t.config), { user: u.username, from: 0, to: Date.now() / 1000 + 1, methods: ['streams.create'] })) onDisk.push(l);
+      expect(onDisk.find((l) => l.resources.includes('by-socket'))).toMatchObject({ transport: 'socket.io', status: 201, userAgent: UA, ip: '127.0.0.1' });
+    } finally {
+      socket.close();
+    }
+  });
+});
+
 describe('events.get on :_audit: streams', () => {
   const auditEvents = async (token: string, query: string) => {
     // Lines of reads are buffered up to audit.flushIntervalMs: written out before reading them back.
@@ -191,11 +216,12 @@ describe('bin/audit (runAuditCli)', () => {
     const out: string[] = [];
     await t.services.audit?.flushAll();
     const n = await runAuditCli(t.config, { user: u.username, from: '0', method: 'streams.create' }, (l) => out.push(l));
-    // streams "audited" and "durable" (the tests above).
-    expect(n).toBe(2);
+    // streams "audited", "durable" and "by-socket" (the tests above).
+    expect(n).toBe(3);
     expect(out.map((l) => JSON.parse(l) as AuditLine).map((l) => [l.user, l.method, l.status, l.resources])).toEqual([
       [u.username, 'streams.create', 201, ['audited']],
       [u.username, 'streams.create', 201, ['durable']],
+      [u.username, 'streams.create', 201, ['by-socket']],
     ]);
     const none: string[] = [];
     expect(await runAuditCli(t.config, { user: u.username, from: '2000-01-01', to: '2000-01-02' }, (l) => none.push(l))).toBe(0);
