@@ -70,9 +70,9 @@ export async function recordCall(ctx: RequestContext, methodId: string, params: 
     services.metrics.auditLines.inc({ outcome: 'buffered' });
     return;
   }
-  const closed = services.config.audit.onFailure.writes === 'closed';
-  if (!closed) {
-    // Fail-open: the answer does not wait; a line that cannot be written is logged and counted.
+  const { syncWrites, onFailure } = services.config.audit;
+  if (onFailure.writes === 'open' || !syncWrites) {
+    // Fail-open, or syncWrites off: the answer does not wait; lines that cannot be written wait in memory.
     audit.append(line);
     services.metrics.auditLines.inc({ outcome: 'buffered' });
     return;

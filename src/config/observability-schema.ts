@@ -10,6 +10,8 @@ export const AuditSchema = Type.Object(
     dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     // Read lines (and failed calls) are buffered this long at most before they are appended.
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+    // A successful write's line is fdatasync'ed before the write answers (false: buffered like reads).
+    syncWrites: Type.Boolean(),
     // Lines kept in memory while the path is unwritable (fail-open mode); older ones are dropped.
     maxBufferedLines: Type.Integer({ minimum: 100, maximum: 10_000_000 }),
     // Below this much free space on the audit path, /ready fails and writes are refused (closed).

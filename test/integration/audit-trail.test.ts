@@ -211,6 +211,24 @@ describe('events.get on :_audit: streams', () => {
   });
 });
 
+describe('audit.syncWrites: false', () => {
+  it('answers writes without waiting for the disk: their lines wait in the buffer like reads', async () => {
+    const fast = await createApiTestApp({ HOMECORE_AUDIT__SYNC_WRITES: 'false', HOMECORE_AUDIT__FLUSH_INTERVAL_MS: '60000' });
+    try {
+      const fu = await fast.createUser();
+      const r = await fast.app.inject({ method: 'POST', url: `/${fu.username}/streams`, headers: { authorization: fu.token }, payload: { id: 'quick', name: 'Quick' } });
+      expect(r.statusCode).toBe(201);
+      expect(fast.services.audit?.pendingLines).toBe(1);
+      await fast.services.audit?.flushAll();
+      const written: AuditLine[] = [];
+      for await (const l of readAuditLines(auditDirOf(fast.config), { user: fu.username, from: 0, to: Date.now() / 1000 + 1 })) written.push(l);
+      expect(written.map((l) => [l.method, l.resources])).toEqual([['streams.create', ['quick']]]);
+    } finally {
+      await fast.close();
+    }
+  });
+});
+
 describe('bin/audit (runAuditCli)', () => {
   it('prints the lines of one user in a time range, and filters by method', async () => {
     const out: string[] = [];
