@@ -211,6 +211,17 @@ describe('events.get on :_audit: streams', () => {
   });
 });
 
+describe('user deletion (admin route)', () => {
+  it('is recorded as users.delete, on disk when it answers', async () => {
+    const gone = await t.createUser();
+    const r = await t.app.inject({ method: 'DELETE', url: `/users/${gone.username}`, headers: { authorization: 'test-admin-key-0123456789', 'user-agent': UA } });
+    expect(r.statusCode, r.body).toBe(200);
+    const onDisk: AuditLine[] = [];
+    for await (const l of readAuditLines(auditDirOf(t.config), { user: gone.username, from: 0, to: Date.now() / 1000 + 1 })) onDisk.push(l);
+    expect(onDisk.map((l) => [l.method, l.status, l.accessId, l.userAgent])).toEqual([['users.delete', 200, null, UA]]);
+  });
+});
+
 describe('audit.syncWrites: false', () => {
   it('answers writes without waiting for the disk: their lines wait in the buffer like reads', async () => {
     const fast = await createApiTestApp({ HOMECORE_AUDIT__SYNC_WRITES: 'false', HOMECORE_AUDIT__FLUSH_INTERVAL_MS: '60000' });
