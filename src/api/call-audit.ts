@@ -40,6 +40,7 @@ function lineOf(ctx: RequestContext, methodId: string, params: unknown, result: 
     id: newAuditId(),
     time: Date.now() / 1000,
     user: ctx.user.username,
+    userId: ctx.user.id,
     accessId: ctx.access === null ? null : baseAccessId(ctx.access.id),
     method: methodId,
     resources: resourceIdsOf(params, outcome.errorId === null ? result : undefined),

@@ -13,6 +13,8 @@ export interface AuditLine {
   /** Unix time in seconds (ms precision) when the call ended. */
   time: number;
   user: string;
+  /** The user's id: the API reads lines by id, so a later user of the same name never sees them. */
+  userId: string;
   /** The caller's access, base id (without `:<serial>`); null for public calls without a token. */
   accessId: string | null;
   method: string;

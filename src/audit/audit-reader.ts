@@ -8,6 +8,8 @@ import { dayOfFile, parseAuditLine, utcDay, type AuditLine } from './audit-line.
 export interface AuditFilter {
   /** Username; absent = every user (operators' CLI only). */
   user?: string;
+  /** User id (the API: a username may be taken again after a deletion). */
+  userId?: string;
   /** Unix seconds, inclusive. */
   from: number;
   /** Unix seconds, inclusive. */
@@ -44,6 +46,7 @@ async function filesByDay(dir: string, fromDay: string, toDay: string, descendin
 
 function matches(l: AuditLine, f: AuditFilter): boolean {
   if (f.user !== undefined && l.user !== f.user) return false;
+  if (f.userId !== undefined && l.userId !== f.userId) return false;
   if (l.time < f.from || l.time > f.to) return false;
   if (f.accessIds !== undefined && (l.accessId === null || !f.accessIds.includes(l.accessId))) return false;
   if (f.methods !== undefined && !f.methods.includes(l.method)) return false;

@@ -216,6 +216,11 @@ describe('user deletion (admin route)', () => {
     const onDisk: AuditLine[] = [];
     for await (const l of readAuditLines(auditDirOf(t.config), { user: gone.username, from: 0, to: Date.now() / 1000 + 1 })) onDisk.push(l);
     expect(onDisk.map((l) => [l.method, l.status, l.accessId, l.userAgent])).toEqual([['users.delete', 200, null, UA]]);
+    // A new user of the same name never reads the former one's lines (the API reads by user id).
+    const again = await t.createUser({ username: gone.username });
+    const r2 = await call(again.token, 'GET', '/events?streams[]=:_audit:&fromTime=0', undefined, again);
+    expect(r2.status).toBe(200);
+    expect((r2.body['events'] as { content: { action: string } }[]).map((e) => e.content.action)).not.toContain('users.delete');
   });
 });
 

@@ -86,12 +86,12 @@ export function auditEventsQuery(ctx: RequestContext, p: AccountEventsParams): S
     const other = selectors.find((s) => s.kind === 'access' && s.id !== own);
     if (other !== undefined) throw errors.forbidden('Only a personal access may read the audit trail of another access.', { data: { streamId: `${AUDIT_PREFIX}access-${(other as { id: string }).id}` } });
     // Everything else is narrowed to this access's own lines.
-    return answer(ctx, p, user.username, (l) => l.accessId === own && selectors.some((s) => selects(s, l)));
+    return answer(ctx, p, user.id, (l) => l.accessId === own && selectors.some((s) => selects(s, l)));
   }
-  return answer(ctx, p, user.username, (l) => selectors.some((s) => selects(s, l)));
+  return answer(ctx, p, user.id, (l) => selectors.some((s) => selects(s, l)));
 }
 
-function answer(ctx: RequestContext, p: AccountEventsParams, username: string, predicate: (l: AuditLine) => boolean): StreamedResult {
+function answer(ctx: RequestContext, p: AccountEventsParams, userId: string, predicate: (l: AuditLine) => boolean): StreamedResult {
   const now = nowSeconds();
   let from = p.fromTime ?? null;
   let to = p.toTime ?? null;
@@ -102,7 +102,7 @@ function answer(ctx: RequestContext, p: AccountEventsParams, username: string, p
   const since = p.modifiedSince;
   const empty = p.state === 'trashed' || p.running === true || !typeWanted(p.types);
   const lines = readAuditLines(auditDirOf(ctx.services.config), {
-    user: username,
+    userId,
     from: from ?? 0,
     to: to ?? now,
     descending: p.sortAscending !== true,

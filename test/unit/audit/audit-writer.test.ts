@@ -32,7 +32,7 @@ function writer(dir: string, extra: { minFreeBytes?: number; maxBufferedLines?: 
 let n = 0;
 function line(time: number, over: Partial<AuditLine> = {}): AuditLine {
   n += 1;
-  return { id: `l${n}`, time, user: 'alice', accessId: 'acc1', method: 'events.get', resources: [], status: 200, error: null, ip: '127.0.0.1', userAgent: 'ua', transport: 'http', ...over };
+  return { id: `l${n}`, time, user: 'alice', userId: 'uid-alice', accessId: 'acc1', method: 'events.get', resources: [], status: 200, error: null, ip: '127.0.0.1', userAgent: 'ua', transport: 'http', ...over };
 }
 
 async function all(dir: string, f: Parameters<typeof readAuditLines>[1]): Promise<AuditLine[]> {
