@@ -13,6 +13,8 @@ export interface BenchOptions {
   only: RegExp | null;
   apiWorkers: number | null;
   logLevel: string | null;
+  /** audit.enabled of the started core (--audit on|off); null = the config default (on). */
+  audit: boolean | null;
   /** --cpu-prof on every core process; the profiles land in bench/results/<date>-cpuprofiles/. */
   cpuProf: boolean;
   /** pg_stat_statements per scenario (embedded PostgreSQL restarted with it preloaded). */
@@ -38,6 +40,9 @@ export const USAGE = `bench/run [options]
   --only <regexp>       only the scenarios whose id matches (yardsticks still run unless --no-yardsticks)
   --api-workers <n>     cluster.apiWorkers of the started core (default: the config default)
   --log-level <level>   logging.level of the started core (default: the config default)
+  --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
+  --audit-cost          instead of the scenarios: cores with audit off and on alternately, one small seed,
+                        events.create and events.get each (--duration s, --rounds n, --connections n)
   --cpu-prof            run the started core with --cpu-prof (profiles kept next to the results)
   --pg-stats            preload pg_stat_statements in the started core's PostgreSQL; top statements per scenario
   --no-yardsticks       skip the fastify and pgbench yardsticks
@@ -69,6 +74,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       'api-workers': { type: 'string' },
       'log-level': { type: 'string' },
+      audit: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'pg-stats': { type: 'boolean', default: false },
       'no-yardsticks': { type: 'boolean', default: false },
@@ -87,6 +93,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const threads = num(values.threads, 'threads', 1);
   const connections = num(values.connections, 'connections', 10);
   if (threads < 1 || connections < threads) throw new Error('--threads must be ≥ 1 and ≤ --connections');
+  if (values.audit !== undefined && values.audit !== 'on' && values.audit !== 'off') throw new Error(`--audit: expected on or off, got "${values.audit}"`);
   return {
     url,
     pgUrl: values['pg-url'] ?? null,
@@ -97,6 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     only: values.only === undefined ? null : new RegExp(values.only),
     apiWorkers: values['api-workers'] === undefined ? null : num(values['api-workers'], 'api-workers', 2),
     logLevel: values['log-level'] ?? null,
+    audit: values.audit === undefined ? null : values.audit === 'on',
     cpuProf: values['cpu-prof'] === true,
     pgStats: values['pg-stats'] === true,
     skipYardsticks: values['no-yardsticks'] === true,

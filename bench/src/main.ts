@@ -18,6 +18,7 @@ import { renderMarkdown, verdict, type BenchReport, type ScenarioOutcome } from 
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed, type Seed } from './seed.ts';
 import { runWrk } from './wrk.ts';
+import { runAuditCost } from './audit-cost.ts';
 import { fastifyYardstick, pgbenchYardstick, type PgTarget } from './yardsticks.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -122,6 +123,12 @@ async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: 
 }
 
 async function main(): Promise<void> {
+  // The audit trail's A/B (its own small seed and cores): bench/src/audit-cost.ts.
+  if (process.argv.includes('--audit-cost')) {
+    process.on('exit', () => killCoreSync());
+    await runAuditCost(ROOT, process.argv.slice(2));
+    return;
+  }
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === 'help') {
     process.stdout.write(USAGE);
@@ -145,7 +152,7 @@ async function main(): Promise<void> {
 
   if (o.url === null) {
     log('starting a fresh core');
-    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats });
+    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit });
     log(`core up at ${core.apiUrl} (var dir ${core.varDir}, log ${core.logFile})`);
   }
   const apiUrl = core?.apiUrl ?? o.url ?? '';
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
       hfsWorkers: core === null ? 'unknown (--url)' : defaults.hfsWorkers,
       pgPoolSizePerWorker: core === null ? 'unknown (--url)' : defaults.poolSize,
       logLevel: core === null ? 'unknown (--url)' : defaults.logLevel,
+      audit: core === null ? 'unknown (--url)' : o.audit === false ? 'off' : 'on',
       pgStats: o.pgStats,
       cpuProf: o.cpuProf,
       seedSeconds: 0,

@@ -12,6 +12,9 @@ import type { Mailer } from '../mail/mailer.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import type { ChangeItem, ChangeKind } from '../notifications/messages.js';
 import type { NotificationBus } from '../notifications/bus.js';
+import type { AuditWriter } from '../audit/audit-writer.js';
+import type { AuditTransport } from '../audit/audit-line.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
@@ -37,6 +40,10 @@ export interface Services {
   bus: NotificationBus;
   /** Queues transactional mails (src/mail/); never fails the request that triggered it. */
   mailer: Mailer;
+  /** The audit trail of this worker (src/audit/); null with `audit.enabled: false`. */
+  audit: AuditWriter | null;
+  /** This worker's Prometheus metrics, summed by the master (src/metrics/). */
+  metrics: WorkerMetrics;
 }
 
 /** One API call: who calls, for which user, from where. The same for HTTP, batch and Socket.IO. */
@@ -52,6 +59,12 @@ export interface RequestContext {
   referer: string | null;
   /** The client's IP address (per-address attempt limits); absent where the transport has none. */
   clientAddress?: string | null;
+  /** The client's User-Agent header (audit trail); absent where the transport has none. */
+  userAgent?: string | null;
+  /** How the call came (audit trail, metrics); absent = http. Batch calls are marked by callBatch. */
+  transport?: AuditTransport;
+  /** Inside a batch: writes count here and their audit lines are made durable once, at its end. */
+  auditDeferred?: { writes: number };
   methodId: string;
   /** The token as given (HTTP only): public methods that take another kind of token read it here (mfa.*: the mfaToken). */
   bearerToken?: string | null;

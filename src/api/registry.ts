@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
 import { dependencyError } from './dependency-error.js';
+import { admitCall, outcomeOf, recordCall, syncDeferred } from './call-audit.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type StreamedResult } from './method.js';
 import { checkParams, compileParams, type CompiledParams } from '../validation/validation.js';
@@ -43,16 +44,26 @@ export class MethodRegistry {
     if (entry === undefined) throw errors.invalidMethod(`Unknown method "${id}"`, { data: { method: id } });
     const { def } = entry;
     const p = params ?? {};
-    checkParams(entry.params, p, options.coerce === true);
     const full: RequestContext = { ...ctx, methodId: def.id };
-    if (def.auth !== 'public') {
-      if (full.access === null) throw errors.missingToken();
-      if (def.auth === 'personal' && full.access.type !== 'personal') {
-        throw errors.forbidden('This method needs a personal access.');
+    // Every call of a user's data is audited and counted, refused ones too (src/api/call-audit.ts).
+    let result: unknown;
+    try {
+      admitCall(full, def.id);
+      checkParams(entry.params, p, options.coerce === true);
+      if (def.auth !== 'public') {
+        if (full.access === null) throw errors.missingToken();
+        if (def.auth === 'personal' && full.access.type !== 'personal') {
+          throw errors.forbidden('This method needs a personal access.');
+        }
       }
+      full.services.accessCache.recordCall(full, def.id);
+      result = await def.handler(full, p);
+    } catch (err) {
+      await recordCall(full, def.id, p, undefined, outcomeOf(err));
+      throw err;
     }
-    full.services.accessCache.recordCall(full, def.id);
-    return def.handler(full, p);
+    await recordCall(full, def.id, p, result, { status: def.successStatus ?? 200, errorId: null });
+    return result;
   }
 
   /** Batch (`POST /{username}/` and socket `callBatch`): sequential, each call's result or error. */
@@ -62,6 +73,10 @@ export class MethodRegistry {
       throw errors.tooManyResults(`A batch may hold at most ${maxCalls} calls.`, { data: { limit: maxCalls } });
     }
     const results: unknown[] = [];
+    // The writes of a batch make their audit lines durable once, before the batch answers (one
+    // fdatasync, not one per call): the batch's answer is what acknowledges them.
+    const deferred = { writes: 0 };
+    const inner: CallContext = { ...ctx, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
     for (const call of calls) {
       try {
         if (typeof call !== 'object' || call === null || typeof (call as { method?: unknown }).method !== 'string') {
@@ -72,11 +87,12 @@ export class MethodRegistry {
         if (this.get(method)?.notInBatch === true) {
           throw errors.forbidden(`"${method}" cannot be called in a batch: call it on its own.`, { data: { method, reason: 'not-in-batch' } });
         }
-        results.push(await collect(await this.call(ctx, method, params ?? {}), ctx.services.config.limits.maxResultItems));
+        results.push(await collect(await this.call(inner, method, params ?? {}), ctx.services.config.limits.maxResultItems));
       } catch (err) {
         results.push({ error: toApiError(err, ctx).toJSON() });
       }
     }
+    if (deferred.writes > 0) await syncDeferred(inner);
     return { results };
   }
 }

@@ -4,6 +4,7 @@ import type { Progress } from '../backup/progress.js';
 import { applyRetention } from '../backup/retention.js';
 import { BackupRefusedError } from '../backup/verify.js';
 import { writeBackup } from '../backup/write-backup.js';
+import { markBackupDone } from '../metrics/backup-stamp.js';
 import { backupsDirOf, homecoreVersion, openDataTools, readPassphrase } from './data-tools.js';
 
 export interface BackupArgs {
@@ -32,6 +33,8 @@ export async function runBackup(config: Readonly<Config>, logger: Logger, args: 
       },
     );
     if (args.user === null) {
+      // homecore_backup_age_seconds (docs/operations.md#metrics) counts from this whole-core backup.
+      markBackupDone(config);
       const removed = await applyRetention(dir, config.core.id, config.backup);
       progress.step('retention applied', { removed, keepLast: config.backup.keepLast, keepDailyDays: config.backup.keepDailyDays });
     }

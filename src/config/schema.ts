@@ -4,6 +4,7 @@ import { SharedSecretsSchema } from './shared-secrets-schema.js';
 import { IntegritySchema, UpdatesSchema, VersioningSchema } from './data-settings-schema.js';
 import { AccountFieldSchema } from './account-field-schema.js';
 import { BackupSchema } from './backup-schema.js';
+import { AuditSchema, MetricsSchema } from './observability-schema.js';
 
 /**
  * The whole configuration, validated once at start (see load.ts).
@@ -322,6 +323,7 @@ export const ConfigSchema = Type.Object(
     ),
     mail: MailSchema, mfa: MfaSchema, sharedSecrets: SharedSecretsSchema,
     backup: BackupSchema,
+    audit: AuditSchema, metrics: MetricsSchema,
   },
   strict,
 );

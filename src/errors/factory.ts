@@ -81,6 +81,8 @@ export const errors = {
       { cause, data: { retriable: true } },
     );
   },
+  /** The audit trail cannot take the call's line (audit.onFailure: closed). */
+  auditUnavailable: byId('audit-unavailable'),
   /** api-unavailable with the whole message given (dependency outages, placement). */
   unavailable: byId('api-unavailable'),
   /** unknown-resource with the whole message given. */

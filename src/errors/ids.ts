@@ -38,6 +38,8 @@ export const ERROR_STATUS = {
   'api-unavailable': 503,
   // The database connection was lost while a write committed: applied or not, unknown (issue #13).
   'write-outcome-unknown': 503,
+  /** The audit trail cannot be written and audit.onFailure refuses the call (issue #12). */
+  'audit-unavailable': 503,
 } as const;
 
 export type ErrorId = keyof typeof ERROR_STATUS;

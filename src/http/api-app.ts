@@ -27,7 +27,7 @@ import { webhookDeliveryHooks } from '../webhooks/delivery.js';
  * Socket.IO on the same HTTP server (closed with the app).
  */
 export async function buildApiApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
-  const app = await buildApp({ config: services.config, logger: services.logger, role: 'api', readiness });
+  const app = await buildApp({ config: services.config, logger: services.logger, metrics: services.metrics, role: 'api', readiness });
   await corsHooks(app);
   formBodyParser(app);
   const { registry, routes } = buildRegistry();
@@ -50,6 +50,9 @@ export async function buildApiApp(services: Services, readiness: Readiness): Pro
   await app.register(seriesRoutes, { services });
   attachSocketServer(app, services, registry);
   // Webhook calls go out from API workers only (docs/operations.md "Webhooks").
-  webhookDeliveryHooks(app, services);
+  const delivery = webhookDeliveryHooks(app, services);
+  const depth = 'Webhook deliveries in this core\'s API workers: calls under way and changes being queued (summed).';
+  services.metrics.gauge('homecore_webhook_queue', depth, 'sum', () => delivery.depth.inFlight, { state: 'in_flight' });
+  services.metrics.gauge('homecore_webhook_queue', depth, 'sum', () => delivery.depth.enqueuing, { state: 'enqueuing' });
   return app;
 }

@@ -12,6 +12,8 @@ import { rewriteForHost } from './host-routing.js';
 import { assertSafeInput, assertSafeQuery } from '../validation/input-limits.js';
 import { recordRoutes } from './route-table.js';
 import { requestLogController } from './request-log.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { observeCalls } from './call-observer.js';
 
 /** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
 const MAX_PARAM_LENGTH = 500;
@@ -21,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   role: WorkerRole;
   readiness: Readiness;
+  /** Counts and times every answer (docs/operations.md#metrics); absent in bare unit-test apps. */
+  metrics?: WorkerMetrics;
 }
 
 /**
@@ -57,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   recordRoutes(app);
+  if (deps.metrics !== undefined) observeCalls(app, deps.metrics, config.service.serial);
   app.addHook('onSend', async (req, reply) => {
     reply.header('api-version', API_VERSION);
     reply.header('x-request-id', req.id);

@@ -8,7 +8,7 @@ import { seriesRoutes } from './series-routes.js';
 
 /** HFS worker (:4000): health plus the high-frequency series routes (Pryv API §5), also served on the API port. */
 export async function buildHfsApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
-  const app = await buildApp({ config: services.config, logger: services.logger, role: 'hfs', readiness });
+  const app = await buildApp({ config: services.config, logger: services.logger, metrics: services.metrics, role: 'hfs', readiness });
   await corsHooks(app);
   // HFS liveness as the reference HFS answers it (§5); /health and /ready come with buildApp.
   app.get('/system/status', async () => ({ status: 'ok' }));
@@ -18,7 +18,7 @@ export async function buildHfsApp(services: Services, readiness: Readiness): Pro
 
 /** Previews worker (:3001): health plus image previews (Pryv API §7), the only place they are produced. */
 export async function buildPreviewsApp(services: Services, readiness: Readiness): Promise<FastifyInstance> {
-  const app = await buildApp({ config: services.config, logger: services.logger, role: 'previews', readiness });
+  const app = await buildApp({ config: services.config, logger: services.logger, metrics: services.metrics, role: 'previews', readiness });
   await corsHooks(app);
   // Loaded here only: sharp (libvips) stays out of the API and HFS workers' memory.
   const { previewsRoutes } = await import('./previews-routes.js');

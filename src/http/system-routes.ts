@@ -7,7 +7,9 @@ import { resolveUser } from '../api/resolve-user.js';
 import { authenticate } from '../auth/authenticate.js';
 import { safeEqual } from '../auth/crypto.js';
 import { extractToken } from '../auth/extract-token.js';
-import type { User } from '../domain/types.js';
+import type { Access, User } from '../domain/types.js';
+import { admitCall } from '../api/call-audit.js';
+import { markCall } from './call-observer.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { indexedFieldValues } from '../api/account/account-fields.js';
@@ -108,12 +110,17 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
       if (!leftover) throw err;
       user = null;
     }
+    let access: Access | null = null;
     if (!admin) {
       // Self-deletion with a personal token is opt-in (auth.userDeletionBy, Pryv API §4.5).
       if (user === null || !config.auth.userDeletionBy.includes('personalToken')) throw hidden(req);
-      await assertPersonalTokenOf(services, user, req);
+      access = await assertPersonalTokenOf(services, user, req);
     }
     if (user !== null) {
+      // Audited when it answers (src/http/call-observer.ts): the line is on disk before the 200.
+      const ua = req.headers['user-agent'];
+      markCall(req, 'users.delete', { services, user, access, callerId: null, origin: null, referer: null, clientAddress: req.ip, userAgent: typeof ua === 'string' ? ua : null, methodId: 'users.delete' });
+      admitCall({ services, user, access, callerId: null, origin: null, referer: null, methodId: 'users.delete' }, 'users.delete');
       await services.stores.users.deleteCascade(user.id);
       services.accessCache.invalidateUser(user.id);
       // Attached files and previews (Pryv API §4.5); a failure leaves orphans, logged, not a half-deleted user.
@@ -128,11 +135,12 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
  * Without the admin key, only a live personal token of that very user may delete it (§4.5): a
  * missing or unknown token is a wrong key (404), a valid app or shared token is refused (403).
  */
-async function assertPersonalTokenOf(services: Services, user: User, req: FastifyRequest): Promise<void> {
+async function assertPersonalTokenOf(services: Services, user: User, req: FastifyRequest): Promise<Access> {
   const header = req.headers.authorization;
   const found = extractToken({ authorization: typeof header === 'string' ? header : undefined });
   if (found === null) throw hidden(req);
   const access = await authenticate(services, user, found.token).catch(() => null);
   if (access === null) throw hidden(req);
   if (access.type !== 'personal') throw errors.forbidden('Only a personal access of this user may delete it.');
+  return access;
 }

@@ -18,6 +18,7 @@ import { loadSecrets } from '../secrets/core-secrets.js';
 import { commandLine, isAlive, readPid, reapStale, removePid, writePid } from '../sidecar/pidfile.js';
 import { assertModeSupported, resolveRqlited } from './rqlited.js';
 import { Sidecar } from '../sidecar/sidecar.js';
+import { MetricsServer } from '../metrics/metrics-server.js';
 import { rqlitedClassifier } from '../sidecar/sidecar-log.js';
 import { WorkerPool } from './worker-pool.js';
 import { adminKeyHint } from './admin-key-hint.js';
@@ -109,6 +110,8 @@ export async function runMaster(options: MasterOptions): Promise<void> {
   let dns: RunningDns | null = null;
   const backups = new BackupSchedule(config, logger);
   let changes: ChangeFeed | null = null;
+  // /metrics on its own port (docs/operations.md#metrics): the workers' figures summed over cluster IPC.
+  const metrics = new MetricsServer(config, logger, { ready: () => !workers.coreState.draining && workers.coreState.failedRoles.length === 0 });
 
   // The embedded database server starts (initdb at the first start) while rqlited elects itself;
   // its failure is kept for the await below, so it never surfaces as an unhandled rejection.
@@ -125,6 +128,7 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     await workers.stop(config.cluster.shutdownTimeoutMs);
     await changes?.close();
     await dns?.close().catch(() => undefined);
+    await metrics.close();
     platformDb.close();
     await availability.close();
     await platform.close().catch(() => undefined);
@@ -181,11 +185,13 @@ export async function runMaster(options: MasterOptions): Promise<void> {
     availability.start();
     if (config.dns.enabled) dns = await startDnsServer(config, platformDb, logger);
     backups.start();
+    await metrics.listen();
   } catch (err) {
     coreCluster.stop();
     logger.fatal({ err: (err as Error).message }, 'start failed');
     await dns?.close().catch(() => undefined);
     await changes?.close();
+    await metrics.close();
     platformDb.close();
     await availability.close();
     await workers.stop(2000).catch(() => undefined);

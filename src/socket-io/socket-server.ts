@@ -86,7 +86,8 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
     const ack = typeof last === 'function' ? (last as MethodAck) : null;
     const params = args.length > (ack === null ? 0 : 1) ? args[0] : {};
     const { user, token, callerId, origin, referer } = socket.data;
-    const ctx: CallContext = { ...baseCtx, user, callerId, origin, referer, clientAddress: socket.handshake.address };
+    const userAgent = firstString(socket.handshake.headers['user-agent']) ?? null;
+    const ctx: CallContext = { ...baseCtx, user, callerId, origin, referer, clientAddress: socket.handshake.address, userAgent, transport: 'socket.io' };
     try {
       // Each call authenticates like an HTTP request (through the access cache).
       const access = await authenticate(services, user, token).catch((err: unknown) => {

@@ -56,6 +56,11 @@ export class WebhookDelivery {
     this.leaseMs = 2 * c.requestTimeoutMs + 10_000;
   }
 
+  /** Calls under way and changes being queued in this worker (metrics: webhook queue depth). */
+  get depth(): { inFlight: number; enqueuing: number } {
+    return { inFlight: this.inFlight.size, enqueuing: this.enqueuing.size };
+  }
+
   start(): void {
     this.unsubscribe = this.deps.bus.subscribe((m) => this.onChange(m));
     // Claims start once the boot message is queued, so it rides with any delivery still pending from
@@ -194,8 +199,9 @@ export class WebhookDelivery {
 }
 
 /** Runs the delivery loop while `app` is up: started once it is ready, stopped in its onClose. */
-export function webhookDeliveryHooks(app: FastifyInstance, deps: DeliveryDeps): void {
+export function webhookDeliveryHooks(app: FastifyInstance, deps: DeliveryDeps): WebhookDelivery {
   const delivery = new WebhookDelivery(deps);
   app.addHook('onReady', async () => delivery.start());
   app.addHook('onClose', async () => delivery.stop());
+  return delivery;
 }

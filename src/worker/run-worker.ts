@@ -12,6 +12,7 @@ import { createPlatformClient } from '../platform/platform-client.js';
 import { createEngine } from '../storage/engine-registry.js';
 import { Socket } from 'node:net';
 import { ConnectionIntake } from './connection-intake.js';
+import { exposeWorkerMetrics } from './worker-gauges.js';
 
 function portOf(config: Readonly<Config>, role: WorkerRole): number {
   if (role === 'api') return config.http.apiPort;
@@ -35,19 +36,20 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const engine = await createEngine(config, logger);
   const platform = createPlatformClient(config, logger);
   const timeout = config.health.checkTimeoutMs;
-  const readiness = new Readiness({
-    coreState: () => state,
-    dependencies: {
-      [engine.name]: () => engine.health(timeout),
-      platformDb: () => platform.isReady(timeout),
-    },
-    cacheMs: config.health.cacheMs,
-  });
+  const dependencies: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
+    [engine.name]: () => engine.health(timeout),
+    platformDb: () => platform.isReady(timeout),
+  };
+  const readiness = new Readiness({ coreState: () => state, dependencies, cacheMs: config.health.cacheMs });
   const bus = NotificationBus.forProcess();
   // Every role serves authenticated routes (API, series, previews): same services, same rules.
   // service.eventTypesSource, read before serving; a failing source falls back to the bundled copy.
   const eventTypes = await loadEventTypes(config, logger);
-  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), engine, rqlite: platform, bus, eventTypes });
+  const services = buildServices({ config, logger, secrets: loadSecrets(config, { create: false }), engine, rqlite: platform, bus, eventTypes, role });
+  // A full disk or an unwritable audit path fails /ready (docs/operations.md#reading-the-audit-trail).
+  const audit = services.audit;
+  if (audit !== null) dependencies['audit'] = () => audit.health();
+  exposeWorkerMetrics(services, engine, readiness);
   const app = await buildRoleApp(role, services, readiness);
   const intake = new ConnectionIntake(app.server);
   // fastify's close sets its closing state (new requests: 503), runs preClose hooks, then closes the

@@ -13,6 +13,11 @@ import { noMailer } from '../mail/mailer.js';
 import { SmtpMailer } from '../mail/smtp-mailer.js';
 import { AttachmentFiles, attachmentsDirOf } from '../storage/files/attachment-files.js';
 import { PreviewCache, previewsCacheDirOf } from '../previews/preview-cache.js';
+import { hostname } from 'node:os';
+import { AuditWriter } from '../audit/audit-writer.js';
+import { auditDirOf } from '../audit/audit-dir.js';
+import { fileTag } from '../audit/audit-line.js';
+import { WorkerMetrics } from '../metrics/worker-metrics.js';
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -26,6 +31,8 @@ export interface ServicesDeps {
   bus?: NotificationBus;
   /** Defaults to the bundled directory (workers pass what service.eventTypesSource gave). */
   eventTypes?: EventTypes;
+  /** The worker role (metrics label); default api. */
+  role?: string;
 }
 
 /** Largest JSON size of a change's items sent along (src/notifications/messages.ts). */
@@ -59,6 +66,10 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     if (m.change === 'accessesChanged' || m.change === 'accessUpdated') accessCache.invalidateAll();
   });
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
+  const a = deps.config.audit;
+  const audit = a.enabled
+    ? new AuditWriter({ dir: auditDirOf(deps.config), tag: fileTag(hostname()), flushIntervalMs: a.flushIntervalMs, maxBufferedLines: a.maxBufferedLines, minFreeBytes: a.minFreeBytes, logger: deps.logger })
+    : null;
   const mailer = deps.config.mail.enabled ? new SmtpMailer(deps.config, deps.logger, stores.mailTemplates) : noMailer;
   return {
     config: deps.config,
@@ -74,7 +85,11 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     bus,
     notifier: deps.notifier ?? busNotifier(bus),
     mailer,
+    audit,
+    metrics: new WorkerMetrics(deps.role ?? 'api'),
     close: async () => {
+      // Buffered audit lines go to disk before the worker exits.
+      await audit?.close();
       // First: a delivery under way may still read templates from the database.
       await mailer.close();
       unsubscribe();

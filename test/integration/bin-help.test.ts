@@ -19,6 +19,7 @@ const COMMANDS: [string, string[], RegExp][] = [
   ['bin/keys', ['import', '--help'], /bin\/keys import <file>[\s\S]*--passphrase-file/],
   ['bin/backup', ['--help'], /Usage: bin\/backup[\s\S]*--passphrase-file[\s\S]*backup\.\*/],
   ['bin/restore', ['--help'], /Usage: bin\/restore[\s\S]*<backup-dir>[\s\S]*Exit 0/],
+  ['bin/audit', ['--help'], /Usage: bin\/audit[\s\S]*--user NAME[\s\S]*--from TIME/],
   ['bin/start', ['--help'], /Usage: bin\/start[\s\S]*bin\/master --help/],
   ['bin/setup', ['--help'], /Usage: bin\/setup/],
   ['bin/test', ['--help'], /Usage: bin\/test/],
@@ -41,7 +42,7 @@ describe('bin commands --help', () => {
 });
 
 describe('bin commands, unknown option', () => {
-  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/backup'], ['bin/restore'], ['bin/migrate'], ['bin/failover']])('%s --nope → exit 2, the parser message, no stack', (command) => {
+  it.each([['bin/master'], ['bin/check-config'], ['bin/integrity-check'], ['bin/backup'], ['bin/restore'], ['bin/migrate'], ['bin/failover'], ['bin/audit']])('%s --nope → exit 2, the parser message, no stack', (command) => {
     const run = spawnSync(command, ['--nope'], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/Unknown option '--nope'[\s\S]*Try --help/);

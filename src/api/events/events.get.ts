@@ -9,6 +9,7 @@ import type { EventDeletion, EventJson } from '../../storage/interfaces/events-s
 import type { AccessLogic } from '../../domain/access-logic.js';
 import type { RequestContext } from '../context.js';
 import { accountEventsQuery } from './account-events.js';
+import { auditEventsQuery } from './audit-events.js';
 
 /**
  * Starts the query before the response status is sent, so a storage failure still becomes a JSON
@@ -64,6 +65,9 @@ export default defineMethod({
     clientData: Type.Optional(Type.Unknown()),
   }, { additionalProperties: false }),
   async handler(ctx, p): Promise<StreamedResult> {
+    // `:_audit:…` streams read the audit trail (docs/api.md#audit-trail).
+    const audit = auditEventsQuery(ctx, p);
+    if (audit !== null) return audit;
     const account = await accountEventsQuery(ctx, p);
     if (account !== null) return account;
     const { user, tree, logic } = await loadScope(ctx);

@@ -8,6 +8,8 @@ import type { Access, User } from '../../domain/types.js';
 import { errors, type ApiError } from '../../errors/index.js';
 import { formOverride } from '../form-body.js';
 import { parseQuery } from '../query.js';
+import { markCall } from '../call-observer.js';
+import { admitCall } from '../../api/call-audit.js';
 
 /**
  * The one caller-context path (issue #9): the path user (404 unknown, 421 wrong-core with the home
@@ -30,6 +32,7 @@ export interface CallerInput extends TokenRule {
   origin: string | null;
   referer: string | null;
   clientAddress: string | null;
+  userAgent?: string | null;
   methodId: string;
 }
 
@@ -45,7 +48,7 @@ export async function callerContext(services: Services, input: CallerInput): Pro
 
 async function accessContext(services: Services, user: User, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
   const found = extractToken(input.tokens);
-  const base = { services, user, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, methodId: input.methodId };
+  const base = { services, user, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
   if (found === null) {
     if (input.missing !== undefined) throw input.missing();
     return { ctx: { ...base, access: null, callerId: null }, token: null };
@@ -98,10 +101,17 @@ export function userContext(services: Services) {
       origin: header(req, 'origin'),
       referer: header(req, 'referer'),
       clientAddress: req.ip,
+      userAgent: header(req, 'user-agent'),
     };
+    markCall(req, options.methodId);
     const { ctx, token } = options.downloadOf === undefined ? await callerContext(services, input) : await downloaderContext(services, input, auth, query, options.downloadOf);
     if (ctx.access !== null) reply.header('pryv-access-id', ctx.access.id);
-    if (options.record === true) services.accessCache.recordCall(ctx, options.methodId);
+    if (options.record === true) {
+      // Outside the method registry: audited when the answer goes (src/http/call-observer.ts).
+      markCall(req, options.methodId, ctx);
+      admitCall(ctx, options.methodId);
+      services.accessCache.recordCall(ctx, options.methodId);
+    }
     return { ctx, query, token };
   };
 }
@@ -121,6 +131,6 @@ async function downloaderContext(
   if (readToken === undefined) return accessContext(services, user, { ...input, tokens: { authorization: input.tokens.authorization }, missing: errors.missingToken });
   if (typeof readToken !== 'string') throw errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
   const access = await accessFromReadToken(services, user, readToken, fileId);
-  const ctx = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, methodId: input.methodId };
+  const ctx = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
   return { ctx, token: null };
 }

@@ -31,6 +31,8 @@ export interface StorageEngine {
   claim(coreId: string): Promise<void>;
   /** Answers within `timeoutMs`: reachable, writable (not a read-only replica), schema up to date. */
   health(timeoutMs: number): Promise<DependencyHealth>;
+  /** This process's connections to the database, by state (the metrics' pool gauges). */
+  poolStats(): { total: number; idle: number; waiting: number };
   /** Idempotent. */
   close(): Promise<void>;
 }

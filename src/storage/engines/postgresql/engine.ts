@@ -103,6 +103,10 @@ export class PostgresEngine implements UserDataEngine {
   private closing: Promise<void> | null = null;
 
   /** Idempotent: a worker's SIGTERM path and fastify's onClose may both close it (pg throws on a second end()). */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+  }
+
   close(): Promise<void> {
     this.closing ??= Promise.all([this.pool.end(), this.healthPool.end()]).then(() => undefined);
     return this.closing;

@@ -1,0 +1,244 @@
+import { constants } from 'node:fs';
+import { access, mkdir, open, statfs, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../logging/logger.js';
+import { auditFileName, utcDay, type AuditLine } from './audit-line.js';
+
+export interface AuditWriterOptions {
+  dir: string;
+  /** Part of the file name that tells machines apart (clones sharing a NAS): the host name. */
+  tag: string;
+  flushIntervalMs: number;
+  maxBufferedLines: number;
+  minFreeBytes: number;
+  logger: Logger;
+  /** How often the path is checked while nothing is written (free space, writability). */
+  probeIntervalMs?: number;
+}
+
+export interface AuditHealth {
+  ok: boolean;
+  detail: string;
+}
+
+interface Pending {
+  day: string;
+  text: string;
+  done?: { resolve: () => void; reject: (err: Error) => void };
+}
+
+/** The trail could not be written (a full disk, an unwritable path). */
+export class AuditWriteError extends Error {}
+
+/**
+ * Appends audit lines for one worker (issue #12). Lines wait in memory and go out in batches, one
+ * `write()` per batch on a file opened `O_APPEND`, so the workers of a machine never tear each
+ * other's lines. `appendDurable()` (successful writes) starts a batch at once and resolves after
+ * its `fdatasync`: calls arriving meanwhile share the next one (group commit). `append()` (reads,
+ * refused calls) waits up to `flushIntervalMs`: those lines are lost if the process crashes first.
+ */
+export class AuditWriter {
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly probe: NodeJS.Timeout;
+  private file: { day: string; fh: FileHandle } | null = null;
+  /** Why the last write or check failed; null while the path takes lines. */
+  private failure: string | null = null;
+  private lastLoggedFailure: string | null = null;
+  private closed = false;
+  /** Lines dropped while the path was unwritable (buffer over maxBufferedLines). */
+  dropped = 0;
+  written = 0;
+
+  constructor(private readonly opts: AuditWriterOptions) {
+    this.probe = setInterval(() => void this.check(), opts.probeIntervalMs ?? 1000).unref();
+  }
+
+  /** False while the last write or check failed: fail-closed calls are refused. */
+  get writable(): boolean {
+    return this.failure === null;
+  }
+
+  get pendingLines(): number {
+    return this.queue.length;
+  }
+
+  append(line: AuditLine): void {
+    if (this.closed) return;
+    this.push({ day: utcDay(line.time * 1000), text: `${JSON.stringify(line)}\n` });
+    if (this.queue.length >= 1000) this.kick();
+    else if (this.timer === null) this.timer = setTimeout(() => this.kick(), this.opts.flushIntervalMs).unref();
+  }
+
+  /** Resolves once the line is on disk (written and fdatasync'ed); rejects with AuditWriteError. */
+  appendDurable(line: AuditLine): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.push({ day: utcDay(line.time * 1000), text: `${JSON.stringify(line)}\n`, done: { resolve, reject } });
+      this.kick();
+    });
+  }
+
+  /** Resolves once every line appended before it is on disk (written and fdatasync'ed). */
+  sync(): Promise<void> {
+    if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
+    return new Promise<void>((resolve, reject) => {
+      // An empty line of today: the batch it rides with is synced.
+      this.queue.push({ day: utcDay(Date.now()), text: '', done: { resolve, reject } });
+      this.kick();
+    });
+  }
+
+  /** Free space and writability of the path, and the last write's outcome (/ready). */
+  async health(): Promise<AuditHealth> {
+    await this.check();
+    return this.failure === null ? { ok: true, detail: `writing to ${this.opts.dir}` } : { ok: false, detail: this.failure };
+  }
+
+  /** Writes what is buffered and closes the file (worker shutdown). */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.probe);
+    await this.flushAll();
+    await this.file?.fh.close().catch(() => undefined);
+    this.file = null;
+  }
+
+  /** Writes everything buffered now (tests, shutdown). */
+  async flushAll(): Promise<void> {
+    for (;;) {
+      if (this.flushing !== null) {
+        await this.flushing;
+        continue;
+      }
+      if (this.queue.length === 0) return;
+      this.kick();
+      const f = this.flushing as Promise<void> | null;
+      if (f === null) return;
+      await f;
+      // Lines kept after a failure wait for the probe: no busy retry here.
+      if (this.failure !== null) return;
+    }
+  }
+
+  private push(p: Pending): void {
+    this.queue.push(p);
+    if (this.queue.length <= this.opts.maxBufferedLines) return;
+    // Only buffered lines are dropped: a durable one's caller is waiting for its outcome.
+    const i = this.queue.findIndex((q) => q.done === undefined);
+    if (i >= 0) {
+      this.queue.splice(i, 1);
+      this.dropped += 1;
+    }
+  }
+
+  private kick(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.flushing !== null || this.queue.length === 0) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      // Lines that came during the last batch: a durable one goes at once, buffered ones on the timer.
+      if (this.queue.some((q) => q.done !== undefined)) this.kick();
+      else if (this.queue.length > 0 && this.timer === null && this.failure === null) {
+        this.timer = setTimeout(() => this.kick(), this.opts.flushIntervalMs).unref();
+      }
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0);
+      try {
+        await this.writeBatch(batch);
+        this.written += batch.length;
+        this.setFailure(null);
+        for (const p of batch) p.done?.resolve();
+      } catch (err) {
+        this.setFailure(`cannot append to the audit trail in ${this.opts.dir}: ${(err as Error).message}`);
+        const failed = new AuditWriteError(this.failure ?? 'audit trail unwritable');
+        for (const p of batch) p.done?.reject(failed);
+        // Buffered lines wait for the path to come back (the probe retries), within maxBufferedLines.
+        const kept = batch.filter((p) => p.done === undefined);
+        this.queue = [...kept, ...this.queue];
+        while (this.queue.length > this.opts.maxBufferedLines) {
+          this.queue.shift();
+          this.dropped += 1;
+        }
+        return;
+      }
+    }
+  }
+
+  private async writeBatch(batch: Pending[]): Promise<void> {
+    const durable = batch.some((p) => p.done !== undefined);
+    const days = [...new Set(batch.map((p) => p.day))].sort();
+    for (const day of days) {
+      const fh = await this.fileFor(day);
+      const buf = Buffer.from(batch.filter((p) => p.day === day).map((p) => p.text).join(''));
+      const { bytesWritten } = await fh.write(buf);
+      if (bytesWritten < buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes): disk full?`);
+      if (durable) await fh.datasync();
+    }
+  }
+
+  /** The file of `day`, opened on first use; the previous day's file is closed (daily rotation). */
+  private async fileFor(day: string): Promise<FileHandle> {
+    if (this.file !== null && this.file.day === day) return this.file.fh;
+    if (this.file !== null && this.file.day < day) {
+      await this.file.fh.close().catch(() => undefined);
+      this.file = null;
+    }
+    await mkdir(this.opts.dir, { recursive: true, mode: 0o750 });
+    const fh = await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), 'a', 0o640);
+    // A late line of yesterday (a batch across midnight) does not replace today's open file.
+    if (this.file === null) this.file = { day, fh };
+    else setImmediate(() => void fh.close().catch(() => undefined));
+    return fh;
+  }
+
+  /** Free space, then writability; a failed write stays failed until the path takes a line again. */
+  private async check(): Promise<void> {
+    const { dir, minFreeBytes } = this.opts;
+    let problem: string | null = null;
+    try {
+      await mkdir(dir, { recursive: true, mode: 0o750 });
+      await access(dir, constants.W_OK);
+      const fs = await statfs(dir);
+      const free = fs.bavail * fs.bsize;
+      if (free < minFreeBytes) problem = `audit path ${dir} is full: ${free} bytes free, audit.minFreeBytes is ${minFreeBytes}`;
+    } catch (err) {
+      problem = `audit path ${dir} is not writable: ${(err as Error).message}`;
+    }
+    if (problem === null && this.failure !== null) {
+      // Recovered only if a line goes through: retry what waits, or reopen today's file.
+      if (this.queue.length > 0) {
+        this.kick();
+        const f = this.flushing as Promise<void> | null;
+        if (f !== null) await f;
+        return;
+      }
+      // The failed handle may be stale (a remounted NAS): reopen today's file.
+      const stale = this.file;
+      this.file = null;
+      await stale?.fh.close().catch(() => undefined);
+      try {
+        await this.fileFor(utcDay(Date.now()));
+      } catch (err) {
+        problem = `audit path ${dir} is not writable: ${(err as Error).message}`;
+      }
+    }
+    this.setFailure(problem);
+  }
+
+  private setFailure(problem: string | null): void {
+    this.failure = problem;
+    if (problem === this.lastLoggedFailure) return;
+    if (problem === null) this.opts.logger.info({ component: 'audit', dir: this.opts.dir }, 'audit trail writable again');
+    else this.opts.logger.error({ component: 'audit', dir: this.opts.dir, dropped: this.dropped }, problem);
+    this.lastLoggedFailure = problem;
+  }
+}
