@@ -56,9 +56,9 @@ async function allocate(embeddedPg: boolean, host: string, cloneOf: CoreProcess 
     rqliteHttp: await distinctPort(), rqliteRaft: await distinctPort(), pg: embeddedPg ? await distinctPort() : null,
   };
   if (cloneOf !== null) {
-    // The clone's own secrets are the first clone's (tokens, admin key, rqlite credential).
+    // The clone's own secrets are the first clone's (key set, admin key, rqlite credential).
     mkdirSync(join(varDir, 'secrets'), { recursive: true, mode: 0o700 });
-    for (const f of ['token-secret', 'admin-access-key', 'rqlite-auth.json']) {
+    for (const f of ['keys.json', 'admin-access-key', 'rqlite-auth.json']) {
       copyFileSync(join(cloneOf.varDir, 'secrets', f), join(varDir, 'secrets', f));
       chmodSync(join(varDir, 'secrets', f), 0o600);
     }
