@@ -1,0 +1,65 @@
+import type { ClientSession, Collection, Db, Document } from 'mongodb';
+
+/**
+ * What the MongoDB stores work through: the database, and the session of the surrounding
+ * transaction when the server has transactions (a real replica set) and the caller is inside
+ * `Stores.transaction`. FerretDB 1.24 has none: there `session` is always undefined and each store
+ * method is written to be correct one document at a time (docs/mongodb.md#guarantees).
+ */
+export interface MongoCtx {
+  db: Db;
+  session?: ClientSession;
+}
+
+/** Collection names (one place, so migrations and stores agree). */
+export const C = {
+  migrations: 'schemaMigrations',
+  locks: 'locks',
+  coreInfo: 'coreInfo',
+  users: 'users',
+  accesses: 'accesses',
+  accessHistory: 'accessHistory',
+  profiles: 'profiles',
+  streams: 'streams',
+  events: 'events',
+  eventVersions: 'eventVersions',
+  seriesChunks: 'seriesChunks',
+  seriesJournal: 'seriesJournal',
+  keyValues: 'keyValues',
+  webhooks: 'webhooks',
+  webhookDeliveries: 'webhookDeliveries',
+  attempts: 'authAttempts',
+  mfa: 'userMfa',
+  mailTemplates: 'mailTemplates',
+  emailVerifications: 'emailVerifications',
+} as const;
+
+/** Collections holding rows of one user (`userId`), emptied by users.deleteCascade. */
+export const PER_USER = [
+  C.accessHistory, C.accesses, C.profiles, C.streams, C.eventVersions, C.seriesChunks, C.seriesJournal, C.events,
+  C.webhookDeliveries, C.webhooks, C.mfa, C.emailVerifications,
+] as const;
+
+export function coll<T extends Document = Document>(ctx: MongoCtx, name: string): Collection<T> {
+  return ctx.db.collection<T>(name);
+}
+
+/** Driver options carrying the transaction's session, if any. */
+export function opts<T extends object>(ctx: MongoCtx, extra?: T): T & { session?: ClientSession } {
+  return { ...(extra ?? ({} as T)), ...(ctx.session === undefined ? {} : { session: ctx.session }) };
+}
+
+/** E11000: a unique index refused the write. */
+export function isDuplicateKey(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+}
+
+/** Name of the index a duplicate-key error names ("… index: accesses_token dup key …"), or ''. */
+export function duplicateIndex(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  return /index: (\S+)/.exec(message)?.[1] ?? '';
+}
+
+/** Field names in stored documents cannot hold `.` or start with `$`: API keys are encoded. */
+export const encodeKey = (k: string): string => k.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
+export const decodeKey = (k: string): string => k.replace(/%2E/g, '.').replace(/%24/g, '$').replace(/%25/g, '%');
