@@ -3,7 +3,8 @@ import type {
   AccessesStore, AccessVersion, AccessVersionDoc, AccessVersionPatch, NewStoredAccess, StoredAccess,
 } from '../../interfaces/accesses-store.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import { C, coll, decodeKey, duplicateIndex, encodeKey, isDuplicateKey, opts, type MongoCtx } from './context.js';
+import { C, coll, decodeKey, duplicateIndex, encodeKey, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { docLock } from './cas.js';
 
 /**
  * An access as stored. `liveKey` carries the uniqueness of live names (type + name + deviceName)
@@ -72,6 +73,11 @@ export class MongoAccessesStore implements AccessesStore {
     }
   }
 
+  /** Every change of an access goes under its lock (cas.ts: no compare-and-set on FerretDB). */
+  private locked<T>(userId: string, id: string, fn: () => Promise<T>): Promise<T> {
+    return docLock(this.ctx, `${C.accesses} ${userId} ${id}`, fn);
+  }
+
   private async one(filter: Record<string, unknown>): Promise<StoredAccess | null> {
     const d = await this.accesses.findOne(filter, opts(this.ctx));
     return d === null ? null : toAccess(d);
@@ -95,42 +101,48 @@ export class MongoAccessesStore implements AccessesStore {
   }
 
   async update(userId: string, id: string, patch: Partial<StoredAccess>): Promise<void> {
-    const needsCurrent = patch.name !== undefined || patch.deviceName !== undefined || patch.deleted !== undefined;
-    const current = needsCurrent ? await this.getById(userId, id) : null;
-    const set = setOf(patch, current);
-    if (Object.keys(set).length === 0) return;
-    try {
-      await this.accesses.updateOne({ userId, id }, { $set: set }, opts(this.ctx));
-    } catch (err) {
-      if (isDuplicateKey(err)) throw new DuplicateKeyError('name');
-      throw err;
-    }
+    await this.locked(userId, id, async () => {
+      const current = await this.getById(userId, id);
+      const set = setOf(patch, current);
+      if (current === null || Object.keys(set).length === 0) return;
+      await snapshot(this.ctx, C.accesses, { userId, id });
+      try {
+        await this.accesses.updateOne({ userId, id }, { $set: set }, opts(this.ctx));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new DuplicateKeyError('name');
+        throw err;
+      }
+    });
   }
 
   /**
-   * The past version is written first (keyed by its serial, first writer wins, so writing it twice
-   * is harmless), then the compare-and-set on `serial`: a crash in between leaves the access at its
-   * old serial with its own state already in the history, and the next update keeps that entry.
+   * Under the access's lock, the compare-and-set on `serial`. The past version is written first
+   * (keyed by its serial, replaced by a later try), then the access: a crash in between leaves the
+   * access at its old serial, and history() hides an entry at the live serial.
    */
   async updateVersioned(userId: string, id: string, expectedSerial: number, patch: AccessVersionPatch, previous: { doc: AccessVersionDoc; replaced: number }): Promise<StoredAccess | null> {
-    const current = await this.getById(userId, id);
-    if (current === null || current.serial !== expectedSerial || current.deleted !== null) return null;
-    await coll(this.ctx, C.accessHistory).updateOne(
-      { userId, id, serial: expectedSerial },
-      { $setOnInsert: { doc: JSON.stringify(previous.doc), replaced: previous.replaced } },
-      opts(this.ctx, { upsert: true }),
-    );
-    try {
-      const res = await this.accesses.findOneAndUpdate(
-        { userId, id, serial: expectedSerial, deleted: null },
-        { $set: setOf(patch, current), $inc: { serial: 1 } },
-        opts(this.ctx, { returnDocument: 'after' as const }),
+    return this.locked(userId, id, async () => {
+      const current = await this.getById(userId, id);
+      if (current === null || current.serial !== expectedSerial || current.deleted !== null) return null;
+      const set: Record<string, unknown> = { ...setOf(patch, current), serial: expectedSerial + 1 };
+      // Before anything is written: a name clash refuses the update with nothing kept.
+      const clash = set['liveKey'] === undefined ? null : await this.accesses.findOne({ userId, liveKey: String(set['liveKey']), id: { $ne: id } }, opts(this.ctx));
+      if (clash !== null) throw new DuplicateKeyError('name');
+      await snapshot(this.ctx, C.accessHistory, { userId, id, serial: expectedSerial });
+      await coll(this.ctx, C.accessHistory).updateOne(
+        { userId, id, serial: expectedSerial },
+        { $set: { doc: JSON.stringify(previous.doc), replaced: previous.replaced } },
+        opts(this.ctx, { upsert: true }),
       );
-      return res === null ? null : toAccess(res);
-    } catch (err) {
-      if (isDuplicateKey(err)) throw new DuplicateKeyError('name');
-      throw err;
-    }
+      await snapshot(this.ctx, C.accesses, { userId, id });
+      try {
+        await this.accesses.updateOne({ userId, id }, { $set: set }, opts(this.ctx));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new DuplicateKeyError('name');
+        throw err;
+      }
+      return this.getById(userId, id);
+    });
   }
 
   async history(userId: string, id: string): Promise<AccessVersion[]> {
@@ -145,15 +157,21 @@ export class MongoAccessesStore implements AccessesStore {
   async markDeleted(userId: string, ids: string[], deleted: number): Promise<void> {
     // One document at a time (each atomic): liveKey becomes unique per access.
     for (const id of ids) {
-      await this.accesses.updateOne({ userId, id, deleted: null }, { $set: { deleted, liveKey: `deleted ${id}` } }, opts(this.ctx));
+      await this.locked(userId, id, async () => {
+        await snapshot(this.ctx, C.accesses, { userId, id });
+        await this.accesses.updateOne({ userId, id, deleted: null }, { $set: { deleted, liveKey: `deleted ${id}` } }, opts(this.ctx));
+      });
     }
   }
 
-  /** `$inc` per method and `$max` on lastUsed: concurrent flushes from several workers add up. */
+  /** Under the access's lock: concurrent flushes from several workers add up. */
   async recordUsage(userId: string, id: string, lastUsed: number, calls: Record<string, number>): Promise<void> {
-    const inc: Record<string, number> = {};
-    for (const [k, v] of Object.entries(calls)) inc[`calls.${encodeKey(k)}`] = v;
-    const update = Object.keys(inc).length > 0 ? { $max: { lastUsed }, $inc: inc } : { $max: { lastUsed } };
-    await this.accesses.updateOne({ userId, id }, update, opts(this.ctx));
+    await this.locked(userId, id, async () => {
+      const d = await this.accesses.findOne({ userId, id }, opts(this.ctx, { projection: { calls: 1, lastUsed: 1 } }));
+      if (d === null) return;
+      const sum: Record<string, number> = { ...(d.calls ?? {}) };
+      for (const [k, v] of Object.entries(calls)) sum[encodeKey(k)] = (sum[encodeKey(k)] ?? 0) + v;
+      await this.accesses.updateOne({ _id: d._id }, { $set: { calls: sum, lastUsed: Math.max(d.lastUsed ?? 0, lastUsed) } }, opts(this.ctx));
+    });
   }
 }

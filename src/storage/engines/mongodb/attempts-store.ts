@@ -38,7 +38,7 @@ export class MongoAttemptsStore implements AttemptsStore {
         : 0;
       outcome = { allowed: true, attempts };
       return { _id: key, attempts, lastAt: now, lockedUntil };
-    }, { insertWhenMissing: true });
+    }, { insertWhenMissing: true, lockKey: key });
     if (Math.random() < 0.01) await coll(this.ctx, C.attempts).deleteMany({ lastAt: { $lt: now - 86_400 }, lockedUntil: { $lt: now - 86_400 } }, opts(this.ctx));
     return outcome;
   }
@@ -54,7 +54,7 @@ export class MongoAttemptsStore implements AttemptsStore {
       if (d === null) return null;
       const attempts = Math.max(d.attempts - 1, 0);
       return { attempts, lockedUntil: d.attempts - 1 < policy.free ? 0 : d.lockedUntil };
-    });
+    }, { lockKey: key });
   }
 
   async clear(key: string): Promise<void> {

@@ -9,6 +9,13 @@ import type { ClientSession, Collection, Db, Document } from 'mongodb';
 export interface MongoCtx {
   db: Db;
   session?: ClientSession;
+  /**
+   * Inside `Stores.transaction` on a server without transactions: how to put back what the
+   * transaction wrote, should it fail (compensation, newest first; stores.ts).
+   */
+  undo?: (() => Promise<void>)[];
+  /** Same: what waits until the compensated transaction has succeeded. */
+  onCommit?: (() => Promise<void>)[];
 }
 
 /** Collection names (one place, so migrations and stores agree). */
@@ -47,6 +54,22 @@ export function coll<T extends Document = Document>(ctx: MongoCtx, name: string)
 /** Driver options carrying the transaction's session, if any. */
 export function opts<T extends object>(ctx: MongoCtx, extra?: T): T & { session?: ClientSession } {
   return { ...(extra ?? ({} as T)), ...(ctx.session === undefined ? {} : { session: ctx.session }) };
+}
+
+/**
+ * Before a write inside a compensated transaction (ctx.undo set): keeps the documents `filter`
+ * matches now, so a failure of the transaction puts them back as they were (and removes documents
+ * the write created). A no-op elsewhere.
+ */
+export async function snapshot(ctx: MongoCtx, collection: string, filter: Document): Promise<void> {
+  if (ctx.undo === undefined) return;
+  const c = ctx.db.collection(collection);
+  const before = await c.find(filter).toArray();
+  ctx.undo.push(async () => {
+    const keep = new Set(before.map((d) => String(d._id)));
+    for (const d of await c.find(filter).toArray()) if (!keep.has(String(d._id))) await c.deleteOne({ _id: d._id });
+    for (const d of before) await c.replaceOne({ _id: d._id }, d, { upsert: true });
+  });
 }
 
 /** E11000: a unique index refused the write. */

@@ -1,6 +1,6 @@
 import type { Event } from '../../../domain/types.js';
 import type { EventDeletion, EventsStorePolicy } from '../../interfaces/events-store.js';
-import { C, coll, opts, type MongoCtx } from './context.js';
+import { C, coll, opts, snapshot, type MongoCtx } from './context.js';
 import type { EventDoc } from './event-filter.js';
 
 /**
@@ -37,9 +37,9 @@ export async function forgetVersions(ctx: MongoCtx, userId: string, ids: string[
  * then the event document becomes its deletion record in one atomic write, then its series points
  * go. A crash before the last write leaves the event live (deleting it again finishes); after it,
  * only series points may be left, which nothing reads any more (no holder) and users.deleteCascade
- * removes. Returns false when the event changed meanwhile (the caller reads it again).
+ * removes. The caller holds the event's lock.
  */
-export async function deleteOne(ctx: MongoCtx, userId: string, d: EventDoc, deleted: number, policy: EventsStorePolicy): Promise<boolean> {
+export async function deleteOne(ctx: MongoCtx, userId: string, d: EventDoc & { _id?: unknown }, deleted: number, policy: EventsStorePolicy): Promise<void> {
   const mode = policy.deletionMode;
   const json = d.doc ?? '{}';
   if (mode === 'keep-nothing') await forgetVersions(ctx, userId, [d.id]);
@@ -51,14 +51,15 @@ export async function deleteOne(ctx: MongoCtx, userId: string, d: EventDoc, dele
   }
   if (policy.keepHistory && mode !== 'keep-nothing') await keepVersion(ctx, userId, d.id, d.rev, mode === 'keep-authors' ? authorsOnly(json) : json);
   const deletionDoc = mode === 'keep-nothing' ? null : mode === 'keep-authors' ? authorsOnly(json) : json;
-  const res = await coll<EventDoc>(ctx, C.events).updateOne(
-    { userId, id: d.id, rev: d.rev, deleted: null },
+  await snapshot(ctx, C.events, { userId, id: d.id });
+  await coll<EventDoc>(ctx, C.events).updateOne(
+    { userId, id: d.id },
     { $set: { deleted, deletionDoc, doc: null, streamIds: [], attachedBytes: null, rev: d.rev + 1 } },
     opts(ctx),
   );
-  if (res.matchedCount === 0) return false;
-  await dropSeries(ctx, userId, [d.id]);
-  return true;
+  // Inside a compensated transaction, once it succeeded (points cannot be put back by its undo).
+  if (ctx.onCommit !== undefined) ctx.onCommit.push(() => dropSeries(ctx, userId, [d.id]));
+  else await dropSeries(ctx, userId, [d.id]);
 }
 
 export async function dropSeries(ctx: MongoCtx, userId: string, ids: string[]): Promise<void> {

@@ -6,14 +6,13 @@ import {
   DEFAULT_EVENTS_POLICY, type EventChange, type EventDeletion, type EventJson, type EventsQuery, type EventsStore, type EventsStorePolicy,
   type UpdateOptions,
 } from '../../interfaces/events-store.js';
-import { C, coll, isDuplicateKey, opts, type MongoCtx } from './context.js';
+import { C, coll, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { docLock } from './cas.js';
 import { type EventDoc, eventsFilter, liveFields } from './event-filter.js';
-import { deleteOne, dropSeries, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
+import { deleteOne, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 
 /** Documents per round trip while streaming: bounded memory, few round trips. */
 const BATCH = 1000;
-/** Attempts of one compare-and-set write before giving up (each lost round = another writer won). */
-const MAX_ROUNDS = 100;
 
 const parse = (json: string | null): Event => JSON.parse(json ?? '{}') as Event;
 
@@ -95,41 +94,49 @@ export class MongoEventsStore implements EventsStore {
     return versionsOf(this.ctx, userId, id);
   }
 
+  /** Writes to one event go under its lock (cas.ts: no compare-and-set on FerretDB). */
+  private locked<T>(userId: string, id: string, fn: () => Promise<T>): Promise<T> {
+    return docLock(this.ctx, `${C.events} ${userId} ${id}`, fn);
+  }
+
   async create(userId: string, event: Event): Promise<Event> {
     const e = this.sealed(event);
     const doc: EventDoc = { userId, id: e.id, rev: 1, ...liveFields(e) };
+    await snapshot(this.ctx, C.events, { userId, id: e.id });
     try {
-      await this.events.insertOne(doc, opts(this.ctx));
+      // A copy: the driver adds `_id` to the document it inserts.
+      await this.events.insertOne({ ...doc }, opts(this.ctx));
       return e;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
     // The id is taken: by a deletion record, the event is re-created (with no history) in its place.
-    const tomb = await this.events.findOne({ userId, id: e.id, deleted: { $ne: null } }, opts(this.ctx, { projection: { rev: 1 } }));
-    if (tomb === null) throw new DuplicateKeyError('id');
-    if (this.policy.deletionMode !== 'keep-nothing') await forgetVersions(this.ctx, userId, [e.id]);
-    const res = await this.events.replaceOne({ userId, id: e.id, rev: tomb.rev, deleted: { $ne: null } }, doc, opts(this.ctx));
-    if (res.matchedCount === 0) throw new DuplicateKeyError('id');
-    return e;
+    return this.locked(userId, e.id, async () => {
+      const tomb = await this.events.findOne({ userId, id: e.id, deleted: { $ne: null } }, opts(this.ctx, { projection: { rev: 1 } }));
+      if (tomb === null) throw new DuplicateKeyError('id');
+      if (this.policy.deletionMode !== 'keep-nothing') await forgetVersions(this.ctx, userId, [e.id]);
+      await this.events.replaceOne({ userId, id: e.id }, doc, opts(this.ctx));
+      return e;
+    });
   }
 
   /**
-   * Compare-and-set on `rev`: read, apply `change`, write only if nobody wrote in between, else read
-   * again and re-apply (the interface allows `change` to run more than once). Two concurrent updates
-   * are thus serialised: the second works on the first one's result, no acknowledged change is lost.
+   * Read, apply `change`, write, under the event's lock: two concurrent updates are serialised, the
+   * second works on the first one's result, no acknowledged change is lost. The past version is
+   * keyed by the `rev` it had, so one written by an update that then failed is not shown (versionsOf).
    */
   async update(userId: string, id: string, change: EventChange, options: UpdateOptions = {}): Promise<{ before: Event; after: Event } | null> {
-    for (let round = 0; round < MAX_ROUNDS; round += 1) {
+    return this.locked(userId, id, async () => {
       const d = await this.events.findOne({ userId, id, deleted: null }, opts(this.ctx, { projection: { doc: 1, rev: 1 } }));
       if (d === null) return null;
       const before = parse(d.doc);
       const after = this.sealed(change(before));
       if (after.id !== id) throw new Error(`an event update cannot change the id (${id} → ${after.id})`);
       if (this.policy.keepHistory && options.skipVersion !== true && d.doc !== null) await keepVersion(this.ctx, userId, id, d.rev, d.doc);
-      const res = await this.events.updateOne({ userId, id, rev: d.rev, deleted: null }, { $set: { ...liveFields(after), rev: d.rev + 1 } }, opts(this.ctx));
-      if (res.matchedCount === 1) return { before, after };
-    }
-    throw new Error(`event ${id}: no update won after ${MAX_ROUNDS} rounds of concurrent writes`);
+      await snapshot(this.ctx, C.events, { _id: d._id });
+      await this.events.updateOne({ _id: d._id }, { $set: { ...liveFields(after), rev: d.rev + 1 } }, opts(this.ctx));
+      return { before, after };
+    });
   }
 
   async delete(userId: string, id: string, deleted: number): Promise<void> {
@@ -137,27 +144,16 @@ export class MongoEventsStore implements EventsStore {
   }
 
   /**
-   * keep-nothing (the default) in three statements, each idempotent: versions erased, the events
-   * turned into bare deletion records (each document atomically), their series points dropped.
-   * The other modes keep per-event content, so they go one event at a time (event-versions.ts).
+   * One event at a time, each under its lock, as ordered idempotent steps (event-versions.ts
+   * deleteOne): a deletion that dies half-way leaves every event either live or deleted, and calling
+   * it again finishes it.
    */
   async deleteMany(userId: string, ids: string[], deleted: number): Promise<void> {
-    if (ids.length === 0) return;
-    if (this.policy.deletionMode === 'keep-nothing' && !this.policy.keepHistory) {
-      await forgetVersions(this.ctx, userId, ids);
-      await this.events.updateMany(
-        { userId, id: { $in: ids }, deleted: null },
-        { $set: { deleted, deletionDoc: null, doc: null, streamIds: [], attachedBytes: null }, $inc: { rev: 1 } },
-        opts(this.ctx),
-      );
-      await dropSeries(this.ctx, userId, ids);
-      return;
-    }
     for (const id of ids) {
-      for (let round = 0; round < MAX_ROUNDS; round += 1) {
+      await this.locked(userId, id, async () => {
         const d = await this.events.findOne({ userId, id, deleted: null }, opts(this.ctx));
-        if (d === null || (await deleteOne(this.ctx, userId, d, deleted, this.policy))) break;
-      }
+        if (d !== null) await deleteOne(this.ctx, userId, d, deleted, this.policy);
+      });
     }
   }
 

@@ -3,7 +3,7 @@ import type { KeyValueStore } from '../../interfaces/key-value-store.js';
 import type { MfaRecord, MfaStore } from '../../interfaces/mfa-store.js';
 import type { EmailVerificationsStore, MailTemplateKey, MailTemplatePart, MailTemplatesStore } from '../../interfaces/mail-templates-store.js';
 import { C, coll, isDuplicateKey, opts, type MongoCtx } from './context.js';
-import { casUpdate } from './cas.js';
+import { casUpdate, docLock } from './cas.js';
 
 export class MongoProfileStore implements ProfileStore {
   constructor(private readonly ctx: MongoCtx) {}
@@ -24,7 +24,7 @@ export class MongoProfileStore implements ProfileStore {
       }
       result = data;
       return { userId, id: profileId, data: JSON.stringify(data) };
-    }, { insertWhenMissing: true });
+    }, { insertWhenMissing: true, lockKey: `${userId} ${profileId}` });
     return result;
   }
 }
@@ -51,22 +51,29 @@ export class MongoKeyValueStore implements KeyValueStore {
   }
 
   /** One write: replaces an expired record, inserts when absent; a live one makes the upsert collide. */
+  /** Under the key's lock (cas.ts: conditional writes are not atomic on FerretDB): of parallel callers, one stores. */
   async add(key: string, value: unknown, expiresAt: number): Promise<boolean> {
-    try {
-      const res = await this.kv.updateOne(
-        { _id: key, expiresAt: { $lt: nowSeconds() } },
-        { $set: { value: JSON.stringify(value), expiresAt } },
-        opts(this.ctx, { upsert: true }),
-      );
-      return res.modifiedCount + res.upsertedCount === 1;
-    } catch (err) {
-      if (isDuplicateKey(err)) return false;
-      throw err;
-    }
+    return docLock(this.ctx, `${C.keyValues} ${key}`, async () => {
+      const live = await this.kv.findOne({ _id: key, expiresAt: { $gte: nowSeconds() } }, opts(this.ctx));
+      if (live !== null) return false;
+      try {
+        await this.kv.updateOne({ _id: key }, { $set: { value: JSON.stringify(value), expiresAt } }, opts(this.ctx, { upsert: true }));
+        return true;
+      } catch (err) {
+        if (isDuplicateKey(err)) return false;
+        throw err;
+      }
+    });
   }
 
+  /** Read and delete under the key's lock: at most one caller gets the value. */
   async take(key: string): Promise<unknown | null> {
-    return parseValue(await this.kv.findOneAndDelete({ _id: key, expiresAt: { $gte: nowSeconds() } }, opts(this.ctx, { includeResultMetadata: false as const })));
+    return docLock(this.ctx, `${C.keyValues} ${key}`, async () => {
+      const d = await this.kv.findOne({ _id: key, expiresAt: { $gte: nowSeconds() } }, opts(this.ctx));
+      if (d === null) return null;
+      await this.kv.deleteOne({ _id: key }, opts(this.ctx));
+      return parseValue(d);
+    });
   }
 
   async get(key: string): Promise<unknown | null> {
@@ -108,14 +115,14 @@ export class MongoMfaStore implements MfaStore {
     return (await this.mfa.deleteOne({ userId }, opts(this.ctx))).deletedCount === 1;
   }
 
-  /** One conditional write: of two requests with the same code, exactly one matches. */
+  /** Under the user's MFA lock: of two requests with the same code, exactly one gets through. */
   async useTotpStep(userId: string, step: number): Promise<boolean> {
-    const res = await this.mfa.updateOne(
-      { userId, $or: [{ lastTotpStep: null }, { lastTotpStep: { $lt: step } }] },
-      { $set: { lastTotpStep: step } },
-      opts(this.ctx),
-    );
-    return res.matchedCount === 1;
+    return docLock(this.ctx, `${C.mfa} ${userId}`, async () => {
+      const d = await this.mfa.findOne({ userId }, opts(this.ctx));
+      if (d === null || (d.lastTotpStep !== null && d.lastTotpStep >= step)) return false;
+      await this.mfa.updateOne({ userId }, { $set: { lastTotpStep: step } }, opts(this.ctx));
+      return true;
+    });
   }
 }
 

@@ -23,6 +23,26 @@ export interface MongoStoresOptions {
 }
 
 /**
+ * A transaction on a server without them (FerretDB): each write first keeps what it changes
+ * (context.ts snapshot); if `fn` throws, those documents are put back, newest first, and the error
+ * goes on. What waits for success (dropping series points) runs after `fn`. Not isolated: others
+ * see the writes as they happen, and a write another request makes to the same document before the
+ * undo is overwritten by it (docs/mongodb.md#guarantees).
+ */
+async function compensated<T>(ctx: MongoCtx, o: MongoStoresOptions, fn: (tx: Stores) => Promise<T>): Promise<T> {
+  const tx: MongoCtx = { db: ctx.db, undo: [], onCommit: [] };
+  let result: T;
+  try {
+    result = await fn(createMongoStores(tx, o));
+  } catch (err) {
+    for (const undo of (tx.undo ?? []).reverse()) await undo();
+    throw err;
+  }
+  for (const done of tx.onCommit ?? []) await done();
+  return result;
+}
+
+/**
  * Every store on one database. `transaction(fn)`: a real transaction when the server has them;
  * otherwise `fn` runs on the plain stores, and what makes it safe is the order of its writes, each
  * idempotent and atomic per document (docs/mongodb.md#guarantees): streams.delete rewrites events
@@ -45,8 +65,9 @@ export function createMongoStores(ctx: MongoCtx, o: MongoStoresOptions): Stores 
     mailTemplates: guarded(new MongoMailTemplatesStore(ctx)),
     emailVerifications: guarded(new MongoEmailVerificationsStore(ctx)),
     transaction: async <T>(fn: (tx: Stores) => Promise<T>): Promise<T> => {
-      // Already inside one (nested call), or none to be had: the same stores.
-      if (ctx.session !== undefined || !(await o.transactions())) return fn(createMongoStores(ctx, o));
+      // Already inside one (nested call): the same stores.
+      if (ctx.session !== undefined || ctx.undo !== undefined) return fn(createMongoStores(ctx, o));
+      if (!(await o.transactions())) return compensated(ctx, o, fn);
       const session = o.client.startSession();
       try {
         let result: T | undefined;

@@ -1,15 +1,15 @@
 import type { ItemDeletion, Stream } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { StreamChanges, StreamsStore } from '../../interfaces/streams-store.js';
-import { C, coll, duplicateIndex, isDuplicateKey, opts, type MongoCtx } from './context.js';
-import { casUpdate } from './cas.js';
+import { C, coll, duplicateIndex, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { casUpdate, docLock } from './cas.js';
 
 /**
  * One document per stream id, live or deleted: a deletion turns the stream into its deletion record
  * in one single-document write (atomic on FerretDB too), so there is no moment where a stream is gone
  * but not recorded as deleted, or the reverse. `siblingKey` (parent + name) carries the unique
  * sibling-name rule for live streams; a deletion rewrites it to `deleted <id>` (no partial index on
- * FerretDB). `clientData` is JSON text (free-form keys), merged by compare-and-set on `rev`.
+ * FerretDB). `clientData` is JSON text (free-form keys), merged under the stream's lock (cas.ts).
  */
 interface StreamDoc {
   userId: string;
@@ -61,20 +61,24 @@ export class MongoStreamsStore implements StreamsStore {
       clientData: s.clientData === null ? null : JSON.stringify(s.clientData), trashed: s.trashed,
       created: s.created, createdBy: s.createdBy, modified: s.modified, modifiedBy: s.modifiedBy, deleted: null, rev: 1,
     };
+    await snapshot(this.ctx, C.streams, { userId, id: s.id });
     try {
-      await this.streams.insertOne(doc, opts(this.ctx));
+      // A copy: the driver adds `_id` to the document it inserts.
+      await this.streams.insertOne({ ...doc }, opts(this.ctx));
       return;
     } catch (err) {
-      if (!isDuplicateKey(err) || duplicateIndex(err) === 'streams_sibling_name') throw duplicate(err);
+      if (!isDuplicateKey(err) || duplicateIndex(err) === 'streams_sibling_name') throw isDuplicateKey(err) ? duplicate(err) : err;
     }
     // The id is taken: by a deletion record, a re-created id replaces it (no longer a deletion).
-    try {
-      const res = await this.streams.replaceOne({ userId, id: s.id, deleted: { $ne: null } }, doc, opts(this.ctx));
-      if (res.matchedCount === 0) throw new DuplicateKeyError('id');
-    } catch (err) {
-      if (isDuplicateKey(err)) throw duplicate(err);
-      throw err;
-    }
+    await docLock(this.ctx, `${C.streams} ${userId} ${s.id}`, async () => {
+      try {
+        const res = await this.streams.replaceOne({ userId, id: s.id, deleted: { $ne: null } }, doc, opts(this.ctx));
+        if (res.matchedCount === 0) throw new DuplicateKeyError('id');
+      } catch (err) {
+        if (isDuplicateKey(err)) throw duplicate(err);
+        throw err;
+      }
+    });
   }
 
   async update(userId: string, id: string, changes: StreamChanges): Promise<Stream | null> {
@@ -99,7 +103,7 @@ export class MongoStreamsStore implements StreamsStore {
           set.clientData = JSON.stringify(merged);
         }
         return set;
-      });
+      }, { lockKey: `${userId} ${id}` });
       return res === null ? null : toStream(res.after as StreamDoc);
     } catch (err) {
       if (isDuplicateKey(err)) throw duplicate(err);
@@ -114,11 +118,10 @@ export class MongoStreamsStore implements StreamsStore {
    */
   async delete(userId: string, ids: string[], deleted: number): Promise<void> {
     for (const id of [...ids].reverse()) {
-      await this.streams.updateOne(
-        { userId, id, deleted: null },
-        { $set: { deleted, siblingKey: `deleted ${id}`, clientData: null }, $inc: { rev: 1 } },
-        opts(this.ctx),
-      );
+      await docLock(this.ctx, `${C.streams} ${userId} ${id}`, async () => {
+        await snapshot(this.ctx, C.streams, { userId, id });
+        await this.streams.updateOne({ userId, id, deleted: null }, { $set: { deleted, siblingKey: `deleted ${id}`, clientData: null } }, opts(this.ctx));
+      });
     }
   }
 

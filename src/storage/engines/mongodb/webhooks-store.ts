@@ -3,8 +3,8 @@ import type {
 } from '../../interfaces/webhooks-store.js';
 import type { Filter } from 'mongodb';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import { C, coll, duplicateIndex, isDuplicateKey, opts, type MongoCtx } from './context.js';
-import { casUpdate } from './cas.js';
+import { C, coll, duplicateIndex, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { casUpdate, docLock } from './cas.js';
 
 /**
  * Webhooks (`webhooks`, scopes as JSON text: their queries have free-form keys) and their delivery
@@ -84,8 +84,8 @@ export class MongoWebhooksStore implements WebhooksStore {
     if (patch.state !== undefined) set.state = patch.state;
     if (patch.currentRetries !== undefined) set.currentRetries = patch.currentRetries;
     if (patch.scopes !== undefined) set.scopes = patch.scopes === null ? null : JSON.stringify(patch.scopes);
-    const d = await this.webhooks.findOneAndUpdate({ userId, id }, { $set: set, $inc: { rev: 1 } }, opts(this.ctx, { returnDocument: 'after' as const }));
-    return d === null ? null : toWebhook(d);
+    const res = await casUpdate<WebhookDoc>(this.ctx, C.webhooks, { userId, id }, (cur) => (cur === null ? null : set), { lockKey: `${userId} ${id}` });
+    return res === null ? null : toWebhook(res.after as WebhookDoc);
   }
 
   /** The webhook first, then its delivery: a delivery left without webhook is dropped when claimed. */
@@ -96,28 +96,26 @@ export class MongoWebhooksStore implements WebhooksStore {
   }
 
   async deleteForAccesses(userId: string, accessIds: string[]): Promise<number> {
+    await snapshot(this.ctx, C.webhooks, { userId, accessId: { $in: accessIds } });
     const gone = await this.webhooks.find({ userId, accessId: { $in: accessIds } }, opts(this.ctx, { projection: { id: 1 } })).toArray();
     const { deletedCount } = await this.webhooks.deleteMany({ userId, accessId: { $in: accessIds } }, opts(this.ctx));
     if (gone.length > 0) await this.deliveries.deleteMany({ userId, webhookId: { $in: gone.map((w) => w.id) } }, opts(this.ctx));
     return deletedCount;
   }
 
+  /** Every change of a delivery goes under its lock (cas.ts: `$addToSet` is no atomic step on FerretDB). */
+  private deliveryLock<T>(userId: string, webhookId: string, fn: () => Promise<T>): Promise<T> {
+    return docLock(this.ctx, `${C.webhookDeliveries} ${userId} ${webhookId}`, fn);
+  }
+
   /** Adds messages to a webhook's pending delivery (created due `minIntervalMs` after its last call). */
   private async pend(w: WebhookDoc, messages: string[], now: number): Promise<void> {
     const dueAt = Math.max(now, w.lastRun.timestamp + w.minIntervalMs / 1000);
-    const filter = { userId: w.userId, webhookId: w.id };
-    const update = {
-      $addToSet: { messages: { $each: messages } },
-      $inc: { rev: 1 },
-      $setOnInsert: { sending: null, dueAt, claim: null, leaseUntil: null },
-    };
-    try {
-      await this.deliveries.updateOne(filter, update, opts(this.ctx, { upsert: true }));
-    } catch (err) {
-      // Two upserts raced on a new delivery: the second is now a plain update.
-      if (!isDuplicateKey(err)) throw err;
-      await this.deliveries.updateOne(filter, update, opts(this.ctx));
-    }
+    await casUpdate<DeliveryDoc>(this.ctx, C.webhookDeliveries, { userId: w.userId, webhookId: w.id }, (d) =>
+      d === null
+        ? { userId: w.userId, webhookId: w.id, messages, sending: null, dueAt, claim: null, leaseUntil: null }
+        : { messages: merged(d.messages, messages) },
+    { insertWhenMissing: true, lockKey: `${w.userId} ${w.id}` });
   }
 
   private async activeOf(username: string): Promise<WebhookDoc[]> {
@@ -157,8 +155,10 @@ export class MongoWebhooksStore implements WebhooksStore {
     let count = 0;
     const due: Filter<WebhookDoc> = { state: 'active', $or: [{ bootAt: null }, { bootAt: { $lt: now - dedupSeconds } }] };
     for (const w of await this.webhooks.find(due, opts(this.ctx)).toArray()) {
-      const res = await this.webhooks.updateOne({ _id: w._id, bootAt: w.bootAt }, { $set: { bootAt: now } }, opts(this.ctx));
-      if (res.modifiedCount === 0) continue;
+      const booted = await casUpdate<WebhookDoc>(this.ctx, C.webhooks, { _id: w._id }, (cur) =>
+        cur !== null && cur.state === 'active' && (cur.bootAt === null || cur.bootAt < now - dedupSeconds) ? { bootAt: now } : null,
+      { lockKey: `${w.userId} ${w.id}` });
+      if (booted === null) continue;
       await this.pend(w, [message], now);
       count += 1;
     }
@@ -170,13 +170,12 @@ export class MongoWebhooksStore implements WebhooksStore {
     const out: ClaimedDelivery[] = [];
     for (const d of await this.deliveries.find(free, opts(this.ctx)).sort({ dueAt: 1 }).limit(limit).toArray()) {
       // An expired lease (its claimer died mid-call) puts the messages it held back into this call.
-      const sending = merged(d.sending ?? [], d.messages);
-      const res = await this.deliveries.updateOne(
-        { userId: d.userId, webhookId: d.webhookId, rev: d.rev },
-        { $set: { sending, messages: [], claim, leaseUntil, rev: d.rev + 1 } },
-        opts(this.ctx),
-      );
-      if (res.matchedCount === 0) continue;
+      const res = await casUpdate<DeliveryDoc>(this.ctx, C.webhookDeliveries, { userId: d.userId, webhookId: d.webhookId }, (cur) => {
+        if (cur === null || cur.dueAt > now || (cur.leaseUntil !== null && cur.leaseUntil >= now)) return null;
+        return { sending: merged(cur.sending ?? [], cur.messages), messages: [], claim, leaseUntil };
+      }, { lockKey: `${d.userId} ${d.webhookId}` });
+      if (res === null) continue;
+      const sending = (res.after as DeliveryDoc).sending ?? [];
       const w = await this.webhooks.findOne({ userId: d.userId, id: d.webhookId }, opts(this.ctx));
       if (w === null) {
         await this.deliveries.deleteOne({ userId: d.userId, webhookId: d.webhookId, claim }, opts(this.ctx));
@@ -201,22 +200,23 @@ export class MongoWebhooksStore implements WebhooksStore {
         runCount: w.runCount + 1, failCount: w.failCount + (ok ? 0 : 1), currentRetries,
         state: !ok && currentRetries >= w.maxRetries ? 'inactive' : w.state, lastRun: run, runs: [run, ...w.runs].slice(0, runsSize),
       };
-    });
+    }, { lockKey: `${userId} ${id}` });
     return res === null ? null : toWebhook(res.after as WebhookDoc);
   }
 
   async release(userId: string, webhookId: string, claim: string, how: DeliveryRelease): Promise<void> {
     const key = { userId, webhookId, claim };
-    if (how.kind === 'drop') {
-      await this.deliveries.deleteOne(key, opts(this.ctx));
-      return;
-    }
-    await casUpdate<DeliveryDoc>(this.ctx, C.webhookDeliveries, key, (d) => {
-      if (d === null) return null;
+    await this.deliveryLock(userId, webhookId, async () => {
+      const d = await this.deliveries.findOne(key, opts(this.ctx));
+      if (d === null) return;
+      await snapshot(this.ctx, C.webhookDeliveries, { _id: d._id });
+      // A successful call with nothing new waiting leaves no document.
+      if (how.kind === 'drop' || (how.kind === 'sent' && d.messages.length === 0)) {
+        await this.deliveries.deleteOne({ _id: d._id }, opts(this.ctx));
+        return;
+      }
       const messages = how.kind === 'retry' ? merged(d.sending ?? [], d.messages) : d.messages;
-      return { messages, sending: null, claim: null, leaseUntil: null, dueAt: how.dueAt };
+      await this.deliveries.updateOne({ _id: d._id }, { $set: { messages, sending: null, claim: null, leaseUntil: null, dueAt: how.dueAt, rev: d.rev + 1 } }, opts(this.ctx));
     });
-    // A successful call with nothing new waiting leaves no document.
-    if (how.kind === 'sent') await this.deliveries.deleteOne({ userId, webhookId, claim: null, messages: { $size: 0 } }, opts(this.ctx));
   }
 }
