@@ -1,6 +1,7 @@
 import type { User } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UsersStore } from '../../interfaces/users-store.js';
+import { docLock } from './cas.js';
 import { C, coll, duplicateIndex, isDuplicateKey, opts, PER_USER, type MongoCtx } from './context.js';
 
 interface UserDoc extends User {
@@ -45,12 +46,16 @@ export class MongoUsersStore implements UsersStore {
     for (const [k, v] of Object.entries(patch)) if (PATCHABLE.has(k) && v !== undefined) set[k] = v;
     if (patch.email !== undefined) set['emailKey'] = patch.email.toLowerCase();
     if (Object.keys(set).length === 0) return;
-    try {
-      await this.users.updateOne({ id }, { $set: set }, opts(this.ctx));
-    } catch (err) {
-      if (isDuplicateKey(err)) throw new DuplicateKeyError('email');
-      throw err;
-    }
+    // Under the user's lock: FerretDB writes a whole document back, so two updates of different
+    // fields at once could lose one (cas.ts).
+    await docLock(this.ctx, `${C.users} ${id}`, async () => {
+      try {
+        await this.users.updateOne({ id }, { $set: set }, opts(this.ctx));
+      } catch (err) {
+        if (isDuplicateKey(err)) throw new DuplicateKeyError('email');
+        throw err;
+      }
+    });
   }
 
   async list(): Promise<User[]> {
