@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/logging/logger.js';
-import { availableEngines, loadEngine } from '../../src/storage/engine-registry.js';
-import type { EngineServer } from '../../src/storage/interfaces/engine-module.js';
+import { loadEngine } from '../../src/storage/engine-registry.js';
 import { resolveRqlited, rqlitedArgs } from '../../src/master/rqlited.js';
 import { Sidecar } from '../../src/sidecar/sidecar.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
@@ -18,8 +17,6 @@ export interface ServiceInfo {
   pgAdmin: PgSettings;
   rqliteUrl: string;
   varDir: string;
-  /** The embedded FerretDB of the mongodb engine (test/engines/mongodb/fixture.ts: a database per call). */
-  mongoUrl: string;
 }
 
 /**
@@ -30,7 +27,7 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
   const varDir = mkdtempSync(join(tmpdir(), 'homecore-test-'));
   // The unprivileged PostgreSQL user must be able to traverse it.
   chmodSync(varDir, 0o755);
-  const [pgPort, httpPort, raftPort, mongoPort, mongoDebugPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pgPort, httpPort, raftPort] = [await freePort(), await freePort(), await freePort()];
   const config = loadConfig({
     env: {
       HOMECORE_PATHS__VAR_DIR: varDir,
@@ -38,8 +35,6 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
       HOMECORE_STORAGES__POSTGRESQL__DATABASE: 'homecore_test',
       HOMECORE_PLATFORM_DB__RQLITED__HTTP_PORT: String(httpPort),
       HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `127.0.0.1:${raftPort}`,
-      HOMECORE_STORAGES__MONGODB__FERRETDB__PORT: String(mongoPort),
-      HOMECORE_STORAGES__MONGODB__FERRETDB__DEBUG_PORT: String(mongoDebugPort),
       HOMECORE_CORE__ID: 'test-core',
       HOMECORE_LOGGING__LEVEL: 'warn',
     },
@@ -57,18 +52,13 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
     },
     logger,
   );
-  // Every engine's embedded server (the suites run on each), provisioned by the same code as the
-  // master's (engine.provision).
-  const servers: EngineServer[] = [];
-  for (const name of await availableEngines()) {
-    const storage = await loadEngine(name);
-    storage.prepare(config);
-    const server = storage.provision(config, logger);
-    if (server === null) throw new Error(`the test services expect an embedded ${name} server`);
-    servers.push(server);
-  }
+  // The engine's embedded server, provisioned by the same code as the master's (engine.provision).
+  const storage = await loadEngine(config.storages.engine);
+  storage.prepare(config);
+  const db = storage.provision(config, logger);
+  if (db === null) throw new Error('the test services expect an embedded database server');
   const stop = async (): Promise<void> => {
-    await Promise.all(servers.map((s) => s.stop()));
+    await db.stop();
     await rqlited.stop();
     rmSync(varDir, { recursive: true, force: true });
   };
@@ -81,10 +71,10 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
       await sleep(100);
     }
     await client.close();
-    await Promise.all(servers.map((s) => s.start()));
+    await db.start();
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
   }
-  return { info: { pg: pgAppSettings(config), pgAdmin: pgAdminSettings(config), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir, mongoUrl: `mongodb://127.0.0.1:${mongoPort}/` }, stop };
+  return { info: { pg: pgAppSettings(config), pgAdmin: pgAdminSettings(config), rqliteUrl: `http://127.0.0.1:${httpPort}`, varDir }, stop };
 }

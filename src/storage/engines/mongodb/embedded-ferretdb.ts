@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Config } from '../../../config/index.js';
 import type { Logger } from '../../../logging/logger.js';
-import { Sidecar } from '../../../master/sidecar.js';
-import { reapStale } from '../../../master/pidfile.js';
-import type { LineClassifier } from '../../../master/sidecar-log.js';
+import { Sidecar } from '../../../sidecar/sidecar.js';
+import { reapStale } from '../../../sidecar/pidfile.js';
+import type { LineClassifier } from '../../../sidecar/sidecar-log.js';
 import { ferretdbArgs, ferretdbDataDir, resolveFerretdb } from './ferretdb.js';
 
 const READY_TIMEOUT_MS = 30_000;

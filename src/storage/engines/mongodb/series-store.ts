@@ -1,6 +1,6 @@
 import { MissingReferenceError, TooManyItemsError } from '../../interfaces/errors.js';
 import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/series-store.js';
-import { CHUNK_POINTS, mergeRows, sliceRows, toChunks } from '../postgresql/series-store.js';
+import { CHUNK_POINTS, mergeRows, sliceRows, toChunks } from '../../series-chunks.js';
 import { C, coll, opts, type MongoCtx } from './context.js';
 import { withLock } from './lease-lock.js';
 
