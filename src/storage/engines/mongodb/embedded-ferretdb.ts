@@ -10,10 +10,14 @@ import { ferretdbArgs, ferretdbDataDir, resolveFerretdb } from './ferretdb.js';
 
 const READY_TIMEOUT_MS = 30_000;
 
-/** FerretDB's text log lines carry their level (`level=WARN`). */
+/**
+ * FerretDB's text log lines carry their level (`level=WARN`). Its connection layer logs every
+ * command error at WARN with a dump of the reply (an E11000 the engine expects, a client closing its
+ * socket): those are debug here.
+ */
 const ferretdbClassifier = (): LineClassifier => (line) => {
   if (/level=(ERROR|DPANIC|PANIC|FATAL)/.test(line)) return 'error';
-  if (/level=WARN/.test(line)) return 'warn';
+  if (/level=WARN/.test(line) && !/source=clientconn\//.test(line)) return 'warn';
   return 'debug';
 };
 
