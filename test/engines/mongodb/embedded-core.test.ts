@@ -27,6 +27,8 @@ describe('a core on the mongodb engine with no url', () => {
         HOMECORE_STORAGES__MONGODB__FERRETDB__DEBUG_PORT: String(debugPort),
         HOMECORE_CLUSTER__DRAIN_MS: '200',
       },
+      // As startPublicCore: the core registers under its own API address (placement answers with it).
+      envFor: (ports) => ({ HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`, HOMECORE_SERVICE__HOME: `http://127.0.0.1:${ports.api}/` }),
     });
     cores.push(c);
     await c.waitReady(90_000);
@@ -44,7 +46,7 @@ describe('a core on the mongodb engine with no url', () => {
     const reg = await fetch(`${c.urls.api}/users`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appId: 'test-app', username, password: 'a-good-password', email: `${username}@example.test`, hosting: 'auto', language: 'en' }),
+      body: JSON.stringify({ appId: 'test-app', username, password: 'a-good-password', email: `${username}@example.test`, hosting: 'default', language: 'en' }),
     });
     expect(reg.status, await reg.clone().text()).toBe(201);
 
