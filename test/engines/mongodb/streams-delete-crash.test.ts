@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Collection, Db } from 'mongodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.js';
 import { buildServices } from '../../../src/worker/services.js';
 import { buildApiApp } from '../../../src/http/api-app.js';
@@ -66,7 +66,7 @@ let drop: () => Promise<void>;
 let engine: MongoEngine;
 
 beforeAll(async () => {
-  const db = await fixture.freshDatabase();
+  const db = await fixture.freshDatabase(inject('engineServers').mongodb);
   drop = db.drop;
   t = await createApiTestApp(db.env);
   if (!(t.engine instanceof MongoEngine)) throw new Error('expected the mongodb engine');

@@ -12,11 +12,15 @@ import { docLock } from './cas.js';
  * unique, so deleted accesses never clash. `calls` keys are method ids (`events.get`): encoded, as
  * stored field names cannot hold dots. `clientData` is JSON text (free-form keys).
  */
-interface AccessDoc extends Omit<StoredAccess, 'clientData'> {
+interface AccessDoc extends Omit<StoredAccess, 'clientData' | 'integrity'> {
   userId: string;
   liveKey: string;
   clientData: string | null;
+  integrity?: string | null;
 }
+
+/** A change of stored fields: what update() and updateVersioned() take (`integrity: null` clears it). */
+type AccessChange = Partial<Omit<StoredAccess, 'integrity'>> & { integrity?: string | null };
 
 const liveKey = (type: string, name: string, deviceName: string | null): string => JSON.stringify([type, name, deviceName ?? '']);
 
@@ -28,13 +32,18 @@ function toAccess(d: AccessDoc): StoredAccess {
     permissions: d.permissions, expires: d.expires, lastUsed: d.lastUsed, calls,
     clientData: d.clientData === null ? null : (JSON.parse(d.clientData) as Record<string, unknown>),
     created: d.created, createdBy: d.createdBy, modified: d.modified, modifiedBy: d.modifiedBy, deleted: d.deleted, serial: d.serial ?? 0,
+    ...(typeof d.integrity === 'string' ? { integrity: d.integrity } : {}),
   };
 }
 
-const PATCHABLE = ['name', 'deviceName', 'permissions', 'expires', 'lastUsed', 'clientData', 'modified', 'modifiedBy', 'deleted'] as const;
+const PATCHABLE = [
+  'name', 'deviceName', 'permissions', 'expires', 'lastUsed', 'clientData', 'modified', 'modifiedBy', 'deleted',
+  // bin/keys reseal (src/cli/keys/reseal.ts)
+  'tokenHash', 'tokenSealed', 'integrity',
+] as const;
 
 /** `$set` fields of a patch; `liveKey` follows a name/deviceName change (given the current access). */
-function setOf(patch: Partial<StoredAccess>, current: StoredAccess | null): Record<string, unknown> {
+function setOf(patch: AccessChange, current: StoredAccess | null): Record<string, unknown> {
   const set: Record<string, unknown> = {};
   for (const k of PATCHABLE) {
     const v = patch[k];
@@ -59,7 +68,7 @@ export class MongoAccessesStore implements AccessesStore {
     const calls: Record<string, number> = {};
     for (const [k, v] of Object.entries(a.calls)) calls[encodeKey(k)] = v;
     const doc: AccessDoc = {
-      ...a, userId, serial: 0, calls, clientData: a.clientData === null ? null : JSON.stringify(a.clientData),
+      ...a, integrity: a.integrity ?? null, userId, serial: 0, calls, clientData: a.clientData === null ? null : JSON.stringify(a.clientData),
       liveKey: a.deleted !== null ? `deleted ${a.id}` : liveKey(a.type, a.name, a.deviceName),
     };
     try {

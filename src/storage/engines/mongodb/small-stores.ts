@@ -111,6 +111,17 @@ export class MongoMfaStore implements MfaStore {
     await this.mfa.updateOne({ userId }, { $set: set }, opts(this.ctx, { upsert: true }));
   }
 
+  /** Under the user's MFA lock: replaced only while `data` still equals `expected` (keys in any order). */
+  async replaceData(userId: string, expected: Record<string, string>, data: Record<string, string>): Promise<boolean> {
+    const canonical = (o: Record<string, string>): string => JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
+    return docLock(this.ctx, `${C.mfa} ${userId}`, async () => {
+      const d = await this.mfa.findOne({ userId }, opts(this.ctx));
+      if (d === null || canonical(d.data) !== canonical(expected)) return false;
+      await this.mfa.updateOne({ userId }, { $set: { data } }, opts(this.ctx));
+      return true;
+    });
+  }
+
   async deactivate(userId: string): Promise<boolean> {
     return (await this.mfa.deleteOne({ userId }, opts(this.ctx))).deletedCount === 1;
   }

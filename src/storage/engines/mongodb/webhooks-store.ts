@@ -84,6 +84,7 @@ export class MongoWebhooksStore implements WebhooksStore {
     if (patch.state !== undefined) set.state = patch.state;
     if (patch.currentRetries !== undefined) set.currentRetries = patch.currentRetries;
     if (patch.scopes !== undefined) set.scopes = patch.scopes === null ? null : JSON.stringify(patch.scopes);
+    if (patch.secretSealed !== undefined) set.secretSealed = patch.secretSealed;
     const res = await casUpdate<WebhookDoc>(this.ctx, C.webhooks, { userId, id }, (cur) => (cur === null ? null : set), { lockKey: `${userId} ${id}` });
     return res === null ? null : toWebhook(res.after as WebhookDoc);
   }
