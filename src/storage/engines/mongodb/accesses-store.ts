@@ -75,8 +75,11 @@ export class MongoAccessesStore implements AccessesStore {
       await this.accesses.insertOne(doc, opts(this.ctx));
     } catch (err) {
       if (isDuplicateKey(err)) {
-        const index = duplicateIndex(err);
-        throw new DuplicateKeyError(index === 'accesses_token' ? 'token' : index === 'accesses_pkey' ? 'id' : 'name');
+        // FerretDB's E11000 on an insert names no index: which key is taken is looked up.
+        if (duplicateIndex(err, 'accesses_token') || (await this.accesses.findOne({ userId, tokenHash: a.tokenHash }, opts(this.ctx))) !== null) {
+          throw new DuplicateKeyError('token');
+        }
+        throw new DuplicateKeyError((await this.accesses.findOne({ userId, id: a.id }, opts(this.ctx))) !== null ? 'id' : 'name');
       }
       throw err;
     }

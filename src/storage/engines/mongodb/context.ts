@@ -72,15 +72,24 @@ export async function snapshot(ctx: MongoCtx, collection: string, filter: Docume
   });
 }
 
-/** E11000: a unique index refused the write. */
+/**
+ * A unique index refused the write: E11000 (MongoDB, FerretDB inserts), or FerretDB's SQLite error
+ * on an update ("UNIQUE constraint failed: index '<table>_<index>'", no code).
+ */
 export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+  if (typeof err !== 'object' || err === null) return false;
+  if ((err as { code?: unknown }).code === 11000) return true;
+  return err instanceof Error && /UNIQUE constraint failed|duplicate key/i.test(err.message);
 }
 
-/** Name of the index a duplicate-key error names ("… index: accesses_token dup key …"), or ''. */
-export function duplicateIndex(err: unknown): string {
+/**
+ * Whether a duplicate-key error names index `name`: MongoDB says `index: name`, FerretDB prefixes
+ * the table (`index: accesses_9d8d6efb_accesses_token`, `index 'users_5e7cc513_users_email'`).
+ */
+export function duplicateIndex(err: unknown, name: string): boolean {
   const message = err instanceof Error ? err.message : '';
-  return /index: (\S+)/.exec(message)?.[1] ?? '';
+  const found = /index:? '?([\w.$-]+)'?/.exec(message)?.[1] ?? '';
+  return found === name || found.endsWith(`_${name}`);
 }
 
 /** Field names in stored documents cannot hold `.` or start with `$`: API keys are encoded. */

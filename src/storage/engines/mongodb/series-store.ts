@@ -54,6 +54,12 @@ export class MongoSeriesStore implements SeriesStore {
 
   async write(userId: string, entries: SeriesWrite[]): Promise<void> {
     const list = entries.filter((e) => e.rows.length > 0).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    // Every holder first: a batch naming a missing one writes nothing (each is checked again under
+    // its series' lock, for a deletion in between).
+    for (const e of list) {
+      const holder = await coll(this.ctx, C.events).findOne({ userId, id: e.eventId, deleted: null }, opts(this.ctx, { projection: { _id: 1 } }));
+      if (holder === null) throw new MissingReferenceError('eventId');
+    }
     for (const e of list) await this.lock(userId, e.eventId, () => this.writeLocked(userId, e));
   }
 

@@ -36,7 +36,7 @@ const toStream = (d: StreamDoc): Stream => ({
 });
 
 function duplicate(err: unknown): DuplicateKeyError {
-  return new DuplicateKeyError(duplicateIndex(err) === 'streams_sibling_name' ? 'name' : 'id');
+  return new DuplicateKeyError(duplicateIndex(err, 'streams_sibling_name') ? 'name' : 'id');
 }
 
 export class MongoStreamsStore implements StreamsStore {
@@ -67,7 +67,9 @@ export class MongoStreamsStore implements StreamsStore {
       await this.streams.insertOne({ ...doc }, opts(this.ctx));
       return;
     } catch (err) {
-      if (!isDuplicateKey(err) || duplicateIndex(err) === 'streams_sibling_name') throw isDuplicateKey(err) ? duplicate(err) : err;
+      if (!isDuplicateKey(err)) throw err;
+      // FerretDB's E11000 on an insert names no index: a taken id is looked up.
+      if ((await this.streams.findOne({ userId, id: s.id }, opts(this.ctx, { projection: { _id: 1 } }))) === null) throw new DuplicateKeyError('name');
     }
     // The id is taken: by a deletion record, a re-created id replaces it (no longer a deletion).
     await docLock(this.ctx, `${C.streams} ${userId} ${s.id}`, async () => {

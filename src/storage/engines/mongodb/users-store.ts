@@ -2,7 +2,7 @@ import type { User } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UsersStore } from '../../interfaces/users-store.js';
 import { docLock } from './cas.js';
-import { C, coll, duplicateIndex, isDuplicateKey, opts, PER_USER, type MongoCtx } from './context.js';
+import { C, coll, isDuplicateKey, opts, PER_USER, type MongoCtx } from './context.js';
 
 interface UserDoc extends User {
   /** lower(email): the unique index of addresses (no collation indexes on FerretDB). */
@@ -26,7 +26,8 @@ export class MongoUsersStore implements UsersStore {
     try {
       await this.users.insertOne({ ...toUser(u), emailKey: u.email.toLowerCase() }, opts(this.ctx));
     } catch (err) {
-      if (isDuplicateKey(err)) throw new DuplicateKeyError(duplicateIndex(err) === 'users_email' ? 'email' : 'username');
+      // FerretDB's E11000 on an insert names no index: which key is taken is looked up.
+      if (isDuplicateKey(err)) throw new DuplicateKeyError((await this.users.findOne({ username: u.username }, opts(this.ctx))) === null ? 'email' : 'username');
       throw err;
     }
   }

@@ -3,7 +3,7 @@ import type {
 } from '../../interfaces/webhooks-store.js';
 import type { Filter } from 'mongodb';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import { C, coll, duplicateIndex, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { C, coll, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
 import { casUpdate, docLock } from './cas.js';
 
 /**
@@ -60,7 +60,8 @@ export class MongoWebhooksStore implements WebhooksStore {
     try {
       await this.webhooks.insertOne({ ...w, userId, scopes: w.scopes === null ? null : JSON.stringify(w.scopes), bootAt: null, rev: 1 }, opts(this.ctx));
     } catch (err) {
-      if (isDuplicateKey(err)) throw new DuplicateKeyError(duplicateIndex(err) === 'webhooks_pkey' ? 'id' : 'url');
+      // FerretDB's E11000 on an insert names no index: a taken id is looked up.
+      if (isDuplicateKey(err)) throw new DuplicateKeyError((await this.webhooks.findOne({ userId, id: w.id }, opts(this.ctx))) !== null ? 'id' : 'url');
       throw err;
     }
   }
@@ -169,7 +170,10 @@ export class MongoWebhooksStore implements WebhooksStore {
   async claimDue(now: number, leaseUntil: number, limit: number, claim: string): Promise<ClaimedDelivery[]> {
     const free = { dueAt: { $lte: now }, $or: [{ leaseUntil: null }, { leaseUntil: { $lt: now } }] };
     const out: ClaimedDelivery[] = [];
-    for (const d of await this.deliveries.find(free, opts(this.ctx)).sort({ dueAt: 1 }).limit(limit).toArray()) {
+    // More candidates than `limit`: concurrent claimers read the same ones, and each goes on past
+    // those another took (what SKIP LOCKED does on PostgreSQL).
+    for (const d of await this.deliveries.find(free, opts(this.ctx)).sort({ dueAt: 1 }).limit(limit * 20).toArray()) {
+      if (out.length >= limit) break;
       // An expired lease (its claimer died mid-call) puts the messages it held back into this call.
       const res = await casUpdate<DeliveryDoc>(this.ctx, C.webhookDeliveries, { userId: d.userId, webhookId: d.webhookId }, (cur) => {
         if (cur === null || cur.dueAt > now || (cur.leaseUntil !== null && cur.leaseUntil >= now)) return null;
