@@ -3,6 +3,7 @@ import type { Collection, Db } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.js';
 import { buildServices } from '../../../src/worker/services.js';
+import { loadSecrets } from '../../../src/secrets/core-secrets.js';
 import { buildApiApp } from '../../../src/http/api-app.js';
 import { Readiness } from '../../../src/health/readiness.js';
 import type { UserDataEngine } from '../../../src/storage/interfaces/engine-module.js';
@@ -85,7 +86,7 @@ async function dyingApp(budget: number): Promise<{ app: FastifyInstance; writes:
       createMongoStores({ db: dying.db }, { client: engine.client, transactions: async () => false, ...(policy === undefined ? {} : { eventsPolicy: policy }) }),
   });
   const logger = createLogger({ level: 'silent', role: 'test' });
-  const services = buildServices({ config: t.config, logger, secrets: { adminAccessKey: 'x', tokenSecret: t.config.auth.tokenSecret ?? '' }, engine: crashing, rqlite: t.rqlite });
+  const services = buildServices({ config: t.config, logger, secrets: loadSecrets(t.config, { create: false }), engine: crashing, rqlite: t.rqlite });
   const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
   await app.ready();
   return { app, writes: dying.writes };
