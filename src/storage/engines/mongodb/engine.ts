@@ -5,6 +5,19 @@ import type { Stores } from '../../interfaces/stores.js';
 import type { EventsStorePolicy } from '../../interfaces/events-store.js';
 import { claimDatabase, migrateMongo, MONGO_SCHEMA_VERSION, readSchemaVersion } from './migrations.js';
 import { createMongoStores } from './stores.js';
+import { C } from './context.js';
+import { appVersion } from '../../../util/app-version.js';
+
+/** Dotted numeric versions (`1.10.0` > `1.9.2`); missing parts count as 0. */
+function compareVersions(a: string, b: string): number {
+  const pa = a.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
+  const pb = b.split(/[.+-]/).map((x) => Number.parseInt(x, 10) || 0);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i += 1) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d !== 0) return Math.sign(d);
+  }
+  return 0;
+}
 
 export interface MongoSettings {
   /** `mongodb://…`: an external server, or the embedded FerretDB on loopback (mongo-settings.ts). */
@@ -53,6 +66,34 @@ export class MongoEngine implements StorageEngine {
 
   claim(coreId: string): Promise<void> {
     return claimDatabase(this.db, coreId);
+  }
+
+  /** `min_app_version` in `coreInfo`: no migration of this engine sets one yet. */
+  async minAppVersion(): Promise<string | null> {
+    const d = await this.db.collection<{ _id: string; value: string }>(C.coreInfo).findOne({ _id: 'min_app_version' });
+    return d?.value ?? null;
+  }
+
+  async incompatibility(): Promise<string | null> {
+    const version = await readSchemaVersion(this.db);
+    if (version < this.requiredSchemaVersion) {
+      return `schema version ${version} < required ${this.requiredSchemaVersion}: run bin/migrate (or start one core with migrations.autoRun: true)`;
+    }
+    const min = await this.minAppVersion();
+    if (min !== null && compareVersions(appVersion(), min) < 0) {
+      return `this homecore ${appVersion()} cannot serve this database: its schema needs homecore ≥ ${min}`;
+    }
+    return null;
+  }
+
+  async assertServable(): Promise<void> {
+    const why = await this.incompatibility();
+    if (why !== null) throw new Error(`MongoDB ${this.db.databaseName}: ${why}`);
+  }
+
+  /** The driver does not expose its pool's counters: reported as empty (docs/mongodb.md). */
+  poolStats(): { total: number; idle: number; waiting: number } {
+    return { total: 0, idle: 0, waiting: 0 };
   }
 
   /**

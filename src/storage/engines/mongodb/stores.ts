@@ -10,6 +10,7 @@ import { MongoEventsStore } from './events-store.js';
 import { MongoSeriesStore } from './series-store.js';
 import { MongoWebhooksStore } from './webhooks-store.js';
 import { MongoAttemptsStore } from './attempts-store.js';
+import { MongoUserDataStore } from './user-data-store.js';
 import {
   MongoEmailVerificationsStore, MongoKeyValueStore, MongoMailTemplatesStore, MongoMfaStore, MongoProfileStore,
 } from './small-stores.js';
@@ -64,6 +65,7 @@ export function createMongoStores(ctx: MongoCtx, o: MongoStoresOptions): Stores 
     mfa: guarded(new MongoMfaStore(ctx)),
     mailTemplates: guarded(new MongoMailTemplatesStore(ctx)),
     emailVerifications: guarded(new MongoEmailVerificationsStore(ctx)),
+    userData: new MongoUserDataStore(),
     transaction: async <T>(fn: (tx: Stores) => Promise<T>): Promise<T> => {
       // Already inside one (nested call): the same stores.
       if (ctx.session !== undefined || ctx.undo !== undefined) return fn(createMongoStores(ctx, o));
