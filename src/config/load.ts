@@ -164,6 +164,8 @@ function checkRules(config: Config): string[] {
   const raftPort = Number(config.platformDb.rqlited.raftAddress.split(':')[1]);
   const ports = [config.http.apiPort, config.http.hfsPort, config.http.previewsPort, config.platformDb.rqlited.httpPort, raftPort];
   if (config.storages.postgresql.embedded) ports.push(config.storages.postgresql.port);
+  const mongo = config.storages.mongodb;
+  if (config.storages.engine === 'mongodb' && mongo.url === null) ports.push(mongo.ferretdb.port, mongo.ferretdb.debugPort);
   const dup = ports.filter((p, i) => p !== 0 && ports.indexOf(p) !== i);
   if (dup.length > 0) {
     problems.push(`ports: ${dup.join(', ')} used twice (http.*Port, platformDb.rqlited httpPort/raftAddress, embedded storages.postgresql.port)`);
@@ -179,9 +181,6 @@ function checkRules(config: Config): string[] {
   if (!config.platform.publicUrl.endsWith('/')) problems.push('platform.publicUrl: must end with "/"');
   if (config.dns.enabled && config.platform.domain === null) problems.push('dns.enabled: needs platform.domain (the zone it answers for)');
   if (config.core.url !== null && !config.core.url.endsWith('/')) problems.push('core.url: must end with "/"');
-  if (config.storages.engine === 'mongodb' && config.storages.mongodb.url === null) {
-    problems.push('storages.mongodb.url: required when storages.engine is mongodb');
-  }
   problems.push(...clusterProblems(config));
   problems.push(...mailMfaProblems(config));
   if (config.storages.postgresql.embedded && config.storages.postgresql.hosts.length > 0) {

@@ -109,7 +109,17 @@ export const ConfigSchema = Type.Object(
           strict,
         ),
         mongodb: Type.Object(
-          { url: Type.Union([Type.String(), Type.Null()]), database: Type.String({ minLength: 1 }) },
+          {
+            // null: the master runs FerretDB itself (src/storage/engines/mongodb/ferretdb.ts).
+            url: Type.Union([Type.String({ pattern: '^mongodb(\\+srv)?://' }), Type.Null()]),
+            database: Type.String({ pattern: '^[a-zA-Z_][a-zA-Z0-9_-]{0,62}$' }),
+            poolSize: Type.Integer({ minimum: 1, maximum: 500 }),
+            connectTimeoutMs: Ms,
+            ferretdb: Type.Object(
+              { binary: Type.Union([Type.String({ minLength: 1 }), Type.Null()]), port: Port, debugPort: Port },
+              strict,
+            ),
+          },
           strict,
         ),
       },

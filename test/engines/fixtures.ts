@@ -26,6 +26,7 @@ export interface EngineTestFixture {
  */
 const FIXTURES: Partial<Record<EngineName, () => Promise<{ fixture: EngineTestFixture }>>> = {
   postgresql: () => import('./postgresql/fixture.js'),
+  mongodb: () => import('./mongodb/fixture.js'),
 };
 
 /** The fixtures of every engine present in this build (src/storage/engine-registry.ts). */

@@ -139,6 +139,11 @@ export class CoreProcess {
     return this.pidFromFile('run/rqlited.pid', /rqlited/);
   }
 
+  /** The embedded FerretDB (storages.engine: mongodb without a url), if any. */
+  ferretdbPid(): number | null {
+    return this.pidFromFile('run/ferretdb.pid', /ferretdb/);
+  }
+
   /** The embedded PostgreSQL postmaster, if any. */
   postgresPid(): number | null {
     return this.pidFromFile('postgresql/postmaster.pid', /postgres/);
@@ -152,6 +157,7 @@ export class CoreProcess {
     this.workerPids();
     this.rqlitedPid();
     this.postgresPid();
+    this.ferretdbPid();
     const procs = allProcs().filter((p) => p.state !== 'Z' && p.state !== 'X');
     const mine = (p: ProcInfo): boolean =>
       this.seen.get(p.pid) === p.startTime || (p.pgrp === this.pid && BigInt(p.startTime || '0') >= BigInt(this.seen.get(this.pid) ?? '0'));

@@ -11,6 +11,7 @@ import { freePort } from './free-port.js';
 // Brings the `inject('services')` typing (ProvidedContext augmentation).
 import type {} from './global-setup.js';
 import { createTestDatabase } from './pg-database.js';
+import { testEngineDatabase } from './test-engine.js';
 
 /** Starting a core (test/helpers/core-process.ts): its var dir, ports and database, then the master. */
 export interface StartCoreOptions {
@@ -81,7 +82,13 @@ async function allocate(embeddedPg: boolean, host: string, cloneOf: CoreProcess 
     HOMECORE_STORAGES__POSTGRESQL__USER: JSON.stringify(s.user),
     HOMECORE_STORAGES__POSTGRESQL__PASSWORD: JSON.stringify(s.password),
   };
-  return { varDir, host, ports, pgEnv, dropDb: db.drop, owner: null, cores: [] };
+  // TEST_STORAGE_ENGINE=mongodb: the core's user data on a database of that engine's test server.
+  const other = await testEngineDatabase();
+  const dropDb = async (): Promise<void> => {
+    await db.drop();
+    await other?.drop();
+  };
+  return { varDir, host, ports, pgEnv: { ...pgEnv, ...other?.env }, dropDb, owner: null, cores: [] };
 }
 
 /** Spawns `node dist/bin/master.js` (this Node) in its own process group; does not wait for /ready. */

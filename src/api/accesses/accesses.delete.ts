@@ -30,11 +30,13 @@ export default defineMethod({
     requireCurrentOrBare(p.id, found);
     const live = target.type === 'personal' ? [] : await accesses.list(user.id);
     const related = descendantsOf(target.id, live);
-    // Their webhooks go with them, in the same transaction (Pryv API §3.4 delete).
+    // Their webhooks go with them, in the same transaction (Pryv API §3.4 delete). Webhooks first:
+    // on an engine without transactions (docs/mongodb.md#guarantees) a failure in between leaves the
+    // access live, and deleting it again finishes the job.
     const ids = [target.id, ...related];
     await ctx.services.stores.transaction(async (tx) => {
-      await tx.accesses.markDeleted(user.id, ids, nowSeconds());
       await tx.webhooks.deleteForAccesses(user.id, ids);
+      await tx.accesses.markDeleted(user.id, ids, nowSeconds());
     });
     ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');

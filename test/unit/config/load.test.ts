@@ -293,10 +293,10 @@ describe('cross-key rules', () => {
     expect(problemsOf(() => load({ HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[10.0.0.1:4002]' }))).toEqual(['platformDb.rqlited.join: only used when platform.mode is multi, or by a clone (core.cloneId)']);
   });
 
-  it('requires a MongoDB url for the mongodb engine, and maxMs ≥ initialMs', () => {
-    expect(problemsOf(() => load({ HOMECORE_STORAGES__ENGINE: 'mongodb' }))).toEqual([
-      'storages.mongodb.url: required when storages.engine is mongodb',
-    ]);
+  it('runs the mongodb engine on the embedded FerretDB without a url (its ports checked), and maxMs ≥ initialMs', () => {
+    expect(load({ HOMECORE_STORAGES__ENGINE: 'mongodb' }).storages.mongodb.url).toBeNull();
+    expect(problemsOf(() => load({ HOMECORE_STORAGES__ENGINE: 'mongodb', HOMECORE_STORAGES__MONGODB__FERRETDB__PORT: '3000' }))[0]).toMatch(/^ports: 3000 used twice/);
+    expect(problemsOf(() => load({ HOMECORE_STORAGES__ENGINE: 'mongodb', HOMECORE_STORAGES__MONGODB__URL: 'http://x' }))[0]).toMatch(/storages\.mongodb\.url/);
     expect(problemsOf(() => load({ HOMECORE_CLUSTER__RESTART_BACKOFF__MAX_MS: '100' }))).toEqual([
       'cluster.restartBackoff: maxMs must be ≥ initialMs',
     ]);

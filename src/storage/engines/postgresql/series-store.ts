@@ -3,6 +3,9 @@ import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/ser
 import { inTransaction, type Db } from './db.js';
 import { num } from './rows.js';
 import { guardAvailability } from './unavailable.js';
+import { CHUNK_POINTS, mergeRows, sliceRows, toChunks, type Chunk } from '../../series-chunks.js';
+
+export { CHUNK_POINTS, mergeRows, sliceRows, toChunks };
 
 /**
  * Layout (migration 7): points in disjoint chunks of up to CHUNK_POINTS, one row each, holding the
@@ -11,30 +14,10 @@ import { guardAvailability } from './unavailable.js';
  * per-series advisory lock, rewriting only the chunks they fall in.
  */
 
-/** Target points per chunk: a 1000-point write is one row; edge chunks of a range read stay cheap to filter. */
-export const CHUNK_POINTS = 1000;
 /** Chunks fetched per round trip while reading (≈ 100 000 points). */
 const READ_BATCH = 100;
 
-interface Chunk {
-  tMin: number;
-  tMax: number;
-  rows: string[];
-}
-
 const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))`;
-
-/** Splits ascending rows into chunks of at most `max` points, of even sizes. */
-export function toChunks(deltaTimes: number[], rows: string[], max = CHUNK_POINTS): Chunk[] {
-  const parts = Math.max(1, Math.ceil(rows.length / max));
-  const size = Math.ceil(rows.length / parts);
-  const out: Chunk[] = [];
-  for (let i = 0; i < rows.length; i += size) {
-    const end = Math.min(i + size, rows.length);
-    out.push({ tMin: deltaTimes[i] ?? 0, tMax: deltaTimes[end - 1] ?? 0, rows: rows.slice(i, end) });
-  }
-  return out;
-}
 
 function chunkParams(chunks: Chunk[]): [number[], number[], number[], string[]] {
   return [chunks.map((c) => c.tMin), chunks.map((c) => c.tMax), chunks.map((c) => c.rows.length), chunks.map((c) => c.rows.join(','))];
@@ -43,62 +26,6 @@ function chunkParams(chunks: Chunk[]): [number[], number[], number[], string[]] 
 /** Stored chunk text → its rows as [deltaTime, JSON text]. */
 function parseRows(points: string): [number, string][] {
   return (JSON.parse(`[${points}]`) as unknown[][]).map((r) => [Number(r[0]), JSON.stringify(r)]);
-}
-
-/**
- * The rows of stored chunk text with from ≤ deltaTime < to, as a slice of that text: a scan for the
- * top-level `[…]` rows (minding strings and nested values) reading only each row's first number, ~10×
- * cheaper than parsing and re-serialising the chunk. Rows are ascending, so the scan stops past `to`.
- */
-export function sliceRows(text: string, from: number, to: number): string {
-  let depth = 0;
-  let inString = false;
-  let start = -1;
-  let first = -1;
-  let last = -1;
-  for (let i = 0; i < text.length; i += 1) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c) i += 1;
-      else if (c === 0x22) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b) {
-      if (depth === 0) start = i;
-      depth += 1;
-    } else if (c === 0x5d) {
-      depth -= 1;
-      if (depth !== 0) continue;
-      let j = start + 1;
-      while (j < i && text.charCodeAt(j) !== 0x2c) j += 1;
-      const dt = Number(text.slice(start + 1, j));
-      if (dt >= to) break;
-      if (dt >= from) {
-        if (first === -1) first = start;
-        last = i + 1;
-      }
-    }
-  }
-  return first === -1 ? '' : text.slice(first, last);
-}
-
-/** Ascending merge; on equal deltaTimes the incoming row replaces the stored one. */
-export function mergeRows(stored: [number, string][], incoming: [number, string][]): [number, string][] {
-  const out: [number, string][] = [];
-  let i = 0;
-  let j = 0;
-  while (i < stored.length || j < incoming.length) {
-    const a = stored[i];
-    const b = incoming[j];
-    if (b === undefined || (a !== undefined && a[0] < b[0])) {
-      out.push(a as [number, string]);
-      i += 1;
-    } else {
-      if (a !== undefined && a[0] === b[0]) i += 1;
-      out.push(b);
-      j += 1;
-    }
-  }
-  return out;
 }
 
 export class PgSeriesStore implements SeriesStore {
