@@ -1,4 +1,4 @@
-import { StorageUnavailableError } from '../../interfaces/errors.js';
+import { guardedBy } from '../../guarded.js';
 
 /** Driver error classes meaning "the server cannot be reached or is going away". */
 const UNAVAILABLE_NAMES = new Set([
@@ -16,42 +16,5 @@ export function isUnavailable(err: unknown): boolean {
   return typeof code === 'number' && UNAVAILABLE_CODES.has(code);
 }
 
-function rethrow(err: unknown): never {
-  if (err instanceof StorageUnavailableError) throw err;
-  throw isUnavailable(err) ? new StorageUnavailableError(err) : err;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-async function* guardIterable(source: AsyncIterable<unknown>): AsyncIterable<unknown> {
-  try {
-    yield* source;
-  } catch (err) {
-    rethrow(err);
-  }
-}
-
-function guardResult(result: unknown): unknown {
-  if (result instanceof Promise) return result.catch(rethrow);
-  if (isAsyncIterable(result)) return guardIterable(result);
-  return result;
-}
-
-/** Same contract as the PostgreSQL engine's guarded(): driver outages become StorageUnavailableError. */
-export function guarded<T extends object>(store: T): T {
-  return new Proxy(store, {
-    get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (typeof value !== 'function') return value;
-      return (...args: unknown[]): unknown => {
-        try {
-          return guardResult(Reflect.apply(value, target, args));
-        } catch (err) {
-          return rethrow(err);
-        }
-      };
-    },
-  });
-}
+/** The MongoDB stores with driver outages as StorageUnavailableError (src/storage/guarded.ts). */
+export const guarded = guardedBy(isUnavailable);
