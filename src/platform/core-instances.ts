@@ -56,6 +56,15 @@ export class CoreInstancesRepository {
     await this.client.execute([['DELETE FROM core_instances WHERE core_id = ? AND instance = ?', coreId, instance]], { idempotent: true });
   }
 
+  /**
+   * Drops every instance row of a core lost for good (bootstrap remove-core): with none left, the
+   * other masters' reports no longer recompute its `available` flag from a heartbeat that has not
+   * gone stale yet, so the flag remove-core clears stays cleared until a replacement reports.
+   */
+  async forgetCore(coreId: string): Promise<void> {
+    await this.client.execute([['DELETE FROM core_instances WHERE core_id = ?', coreId]], { idempotent: true });
+  }
+
   async list(coreId: string): Promise<InstanceRecord[]> {
     const rows = await this.client.queryRows('SELECT * FROM core_instances WHERE core_id = ? ORDER BY instance', [coreId], 'linearizable');
     return rows.map((row: Row) => ({

@@ -1,5 +1,6 @@
 import { evenVotersProblem, members, removeMember } from '../../cluster/membership.js';
 import { ClusterRepository } from '../../platform/cluster-repo.js';
+import { CoreInstancesRepository } from '../../platform/core-instances.js';
 import { CoresRepository } from '../../platform/cores.js';
 import { CliError, config, platformClient, requireMulti, type Io, type Values } from './context.js';
 
@@ -26,6 +27,9 @@ export async function removeCore(values: Values, positionals: string[], io: Io):
     if (member?.reachable === true) throw new CliError(`${id} is reachable from this core: stop it before removing it`);
     if (member !== undefined) await removeMember(client, id);
     const repo = new ClusterRepository(client);
+    // Its instance rows first: a heartbeat younger than its staleness would make the next report of
+    // another core's master set the flag back (src/platform/core-instances.ts).
+    await new CoreInstancesRepository(client).forgetCore(id);
     await cores.setAvailable(id, false);
     await repo.revokeTokens(id);
     await repo.setNonVoter(id);
