@@ -6,25 +6,11 @@ import { PgAccessesStore } from './accesses-store.js';
 import { PgMfaStore } from './mfa-store.js';
 import { num, numOrNull } from './rows.js';
 import { PgStreamsStore } from './streams-store.js';
+import { toUser, type UserRow } from './users-store.js';
 import { PgWebhooksStore } from './webhooks-store.js';
 
 /** Rows per round trip for the big tables (events, versions, series chunks). */
 const PAGE = 2000;
-
-interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  language: string;
-  password_hash: string;
-  created: number;
-  modified: number;
-}
-
-const toUser = (r: UserRow): User => ({
-  id: r.id, username: r.username, email: r.email, language: r.language, passwordHash: r.password_hash,
-  created: num(r.created), modified: num(r.modified),
-});
 
 /**
  * The user's data as of one moment: every read runs in one REPEATABLE READ READ ONLY transaction on

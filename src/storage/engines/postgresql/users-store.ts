@@ -4,7 +4,7 @@ import type { UsersStore } from '../../interfaces/users-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import type { Db } from './db.js';
 
-interface UserRow {
+export interface UserRow {
   id: string;
   username: string;
   email: string;
@@ -14,7 +14,7 @@ interface UserRow {
   modified: number;
 }
 
-const toUser = (r: UserRow): User => ({
+export const toUser = (r: UserRow): User => ({
   id: r.id,
   username: r.username,
   email: r.email,
