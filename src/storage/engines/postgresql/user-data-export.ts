@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { Event, Stream, User } from '../../../domain/types.js';
+import type { Event, Stream } from '../../../domain/types.js';
 import type { EventDeletion } from '../../interfaces/events-store.js';
 import type { UserDataRecord } from '../../interfaces/user-data-store.js';
 import { PgAccessesStore } from './accesses-store.js';
