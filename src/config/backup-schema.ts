@@ -5,8 +5,8 @@ export const BackupSchema = Type.Object(
   {
     // Where backup directories go; null = {varDir}/backups. A relative path is relative to varDir.
     dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
-    // Daily run by the master at this UTC time ("HH:MM"); null = no scheduled backup.
-    schedule: Type.Union([Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$' }), Type.Null()]),
+    // Daily run by the master at this UTC time ("HH:MM", or "HH:MM:SS"); null = no scheduled backup.
+    schedule: Type.Union([Type.String({ pattern: '^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$' }), Type.Null()]),
     // gzip the data files (attachments are kept as they are).
     compress: Type.Boolean(),
     // A file holding the passphrase: set = every file encrypted (scrypt + AES-256-GCM), and the

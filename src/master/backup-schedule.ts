@@ -5,10 +5,10 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../logging/logger.js';
 import { projectRoot } from '../util/project-root.js';
 
-/** The next time at or after `now` (exclusive of `now` itself) that is `hhmm` UTC. */
-export function nextRunAt(hhmm: string, now: Date): Date {
-  const [h, m] = hhmm.split(':').map(Number) as [number, number];
-  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m));
+/** The next time after `now` (exclusive of `now` itself) that is `at` ("HH:MM" or "HH:MM:SS") UTC. */
+export function nextRunAt(at: string, now: Date): Date {
+  const [h = 0, m = 0, s = 0] = at.split(':').map(Number);
+  const next = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), h, m, s));
   if (next.getTime() <= now.getTime()) next.setUTCDate(next.getUTCDate() + 1);
   return next;
 }
