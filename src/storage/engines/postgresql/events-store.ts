@@ -6,7 +6,7 @@ import {
   type UpdateOptions,
 } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
-import { conditionSql } from './content-sql.js';
+import { contentSql } from './content-sql.js';
 import { inTransaction, type Db } from './db.js';
 import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 
@@ -103,8 +103,34 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
   if (q.running === true) conds.push('end_time IS NULL');
   else if (q.running === false) conds.push('end_time IS NOT NULL');
   if (q.modifiedSince !== null) conds.push(`modified > ${p(q.modifiedSince)}`);
-  for (const c of q.content ?? []) conds.push(conditionSql(c, p));
+  conds.push(...contentSql(q.content ?? [], p));
   return { sql: conds.join(' AND '), params };
+}
+
+/**
+ * One keyset batch of events.get: the rows after `last` in the query's order (exported for the
+ * plan tests in test/engines/postgresql).
+ */
+export function batchStatement(
+  where: { sql: string; params: unknown[] },
+  query: Pick<EventsQuery, 'sortAscending'>,
+  batch: { last: { time: number; id: string } | null; size: number; offset: number },
+): { text: string; values: unknown[] } {
+  const dir = query.sortAscending ? 'ASC' : 'DESC';
+  const values = [...where.params];
+  let text = `SELECT id, time, doc, attached_bytes IS NOT NULL AS has_attachments FROM events WHERE ${where.sql}`;
+  if (batch.last !== null) {
+    values.push(batch.last.time, batch.last.id);
+    text += ` AND (time, id) ${query.sortAscending ? '>' : '<'} ($${values.length - 1}, $${values.length})`;
+  }
+  // Values are parameters, never SQL text (#16: `skip=1e999` used to reach the statement).
+  values.push(batch.size);
+  text += ` ORDER BY time ${dir}, id ${dir} LIMIT $${values.length}`;
+  if (batch.offset > 0) {
+    values.push(batch.offset);
+    text += ` OFFSET $${values.length}`;
+  }
+  return { text, values };
 }
 
 export class PgEventsStore implements EventsStore {
@@ -129,29 +155,15 @@ export class PgEventsStore implements EventsStore {
    * a slow client reads the response, and each batch is one indexed range scan.
    */
   async *findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson> {
-    const { sql, params } = whereClause(userId, query, Date.now() / 1000);
-    const dir = query.sortAscending ? 'ASC' : 'DESC';
-    const after = query.sortAscending ? '>' : '<';
+    const where = whereClause(userId, query, Date.now() / 1000);
     let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     let offset = query.skip;
     let last: { time: number; id: string } | null = null;
     while (remaining > 0) {
       const size = Math.min(BATCH, remaining);
-      const batchParams = [...params];
-      let text = `SELECT id, time, doc, attached_bytes IS NOT NULL AS has_attachments FROM events WHERE ${sql}`;
-      if (last !== null) {
-        batchParams.push(last.time, last.id);
-        text += ` AND (time, id) ${after} ($${batchParams.length - 1}, $${batchParams.length})`;
-      }
-      // Values are parameters, never SQL text (#16: `skip=1e999` used to reach the statement).
-      batchParams.push(size);
-      text += ` ORDER BY time ${dir}, id ${dir} LIMIT $${batchParams.length}`;
-      if (offset > 0) {
-        batchParams.push(offset);
-        text += ` OFFSET $${batchParams.length}`;
-      }
+      const st = batchStatement(where, query, { last, size, offset });
+      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(st.text, st.values);
       offset = 0;
-      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(text, batchParams);
       for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };
       const tail = rows[rows.length - 1];
       if (rows.length < size || tail === undefined) return;
