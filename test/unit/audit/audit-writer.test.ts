@@ -140,5 +140,9 @@ describe('audit line helpers', () => {
     expect(resourceIdsOf({ id: 'e1', update: { content: 'secret' } }, undefined)).toEqual(['e1']);
     expect(resourceIdsOf({ streamIds: ['s1', 's2'], content: 'secret' }, { event: { id: 'e2', streamIds: ['s1', 's2'], content: 'x' } })).toEqual(['s1', 's2', 'e2']);
     expect(resourceIdsOf({ streams: ['a'] }, { kind: 'streamed', arrays: [] })).toEqual(['a']);
+    // Results that are the user's content (a shared secret's payload, a profile) give no ids.
+    expect(resourceIdsOf({ key: 'k.half' }, { secret: { id: 'inside-the-secret' } })).toEqual([]);
+    expect(resourceIdsOf({}, { profile: { id: 'my-own-field', streamIds: ['x'] } })).toEqual([]);
+    expect(resourceIdsOf({}, { sharedSecret: { id: 'ss1', key: 'ss1.half' }, webhook: { id: 'w1', url: 'https://x' } })).toEqual(['w1', 'ss1']);
   });
 });
