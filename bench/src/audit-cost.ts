@@ -1,8 +1,9 @@
 /**
- * `bench/run --audit-cost`: the audit trail's cost (issue #12, target ≤ 5 %), A/B on cores started
- * alternately with `audit.enabled` off and on (the order flips each round, so a drift of the
- * machine's load does not favour one mode), each seeded with one user, a few streams and events
- * only. Per round and mode it runs the hot scenarios of bench/run with the same request shapes:
+ * `bench/run --audit-cost`: the audit trail's cost (issue #12, target ≤ 5 %), A/B on two cores
+ * started side by side, one with `audit.enabled` off and one on, each seeded with one user, a few
+ * streams and events only. Rounds alternate between them (the order flips each round, so a drift
+ * of the machine's load does not favour one mode; the idle core waits). Per round and mode it runs
+ * the hot scenarios of bench/run with the same request shapes:
  * `events.create-personal` (the durable path: the line is group-committed and fdatasync'ed before
  * the answer) and `events.get-none-personal` (buffered lines). Reported side by side per scenario:
  * req/s, the median of the per-round on/off ratios (robust to drift between rounds), the core's
@@ -72,7 +73,7 @@ export async function runAuditCost(root: string, argv: string[]): Promise<void> 
     args: argv.filter((a) => a !== '--audit-cost'),
     options: {
       duration: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, 'api-workers': { type: 'string' },
-      warmup: { type: 'string' }, only: { type: 'string' },
+      warmup: { type: 'string' }, only: { type: 'string' }, 'start-timeout': { type: 'string' },
     },
     strict: true,
   });
@@ -84,17 +85,22 @@ export async function runAuditCost(root: string, argv: string[]): Promise<void> 
   const only = values.only === undefined ? null : new RegExp(values.only);
   const scenarios = Object.keys(SCENARIOS).filter((id) => only === null || only.test(id));
   if (scenarios.length === 0) throw new Error(`--only ${values.only}: no scenario (${Object.keys(SCENARIOS).join(', ')})`);
+  const readyTimeoutMs = Number(values['start-timeout'] ?? 600) * 1000;
   const scriptDir = mkdtempSync(join(tmpdir(), 'homecore-bench-lua-'));
   const runs: Run[] = [];
-  for (let round = 1; round <= rounds; round++) {
-    const modes = round % 2 === 1 ? [false, true] : [true, false];
-    for (const audit of modes) {
-      log(`round ${round}: starting a core with audit ${audit ? 'on' : 'off'} (load ${load().join(', ')})`);
-      const core = await startCore({ root, apiWorkers, logLevel: null, pgStats: false, audit });
-      try {
-        const s = await seedOne(core.apiUrl);
-        for (const scenario of scenarios) {
-          const run = { url: core.apiUrl, requests: (SCENARIOS[scenario] as (s: Seeded) => ReqSpec[])(s), duration, connections, threads: 1, timeoutS: 10 };
+  const cores = new Map<boolean, { core: StartedCore; seeded: Seeded }>();
+  try {
+    for (const audit of [false, true]) {
+      log(`starting a core with audit ${audit ? 'on' : 'off'} (load ${load().join(', ')})`);
+      const core = await startCore({ root, apiWorkers, logLevel: null, pgStats: false, audit, readyTimeoutMs });
+      cores.set(audit, { core, seeded: await seedOne(core.apiUrl) });
+    }
+    for (let round = 1; round <= rounds; round++) {
+      const modes = round % 2 === 1 ? [false, true] : [true, false];
+      for (const scenario of scenarios) {
+        for (const audit of modes) {
+          const { core, seeded } = cores.get(audit) as { core: StartedCore; seeded: Seeded };
+          const run = { url: core.apiUrl, requests: (SCENARIOS[scenario] as (s: Seeded) => ReqSpec[])(seeded), duration, connections, threads: 1, timeoutS: 10 };
           if (warmup > 0) await runWrk({ ...run, duration: warmup }, scriptDir, `audit-${scenario}-warmup`, coreGroup(core));
           const r = await runWrk(run, scriptDir, `audit-${scenario}`, coreGroup(core));
           const cpu = r.cpu.perGroup['core'];
@@ -102,10 +108,10 @@ export async function runAuditCost(root: string, argv: string[]): Promise<void> 
           runs.push({ round, audit, scenario, r, cpuMsPerReq, load: load() });
           process.stdout.write(`${JSON.stringify({ round, audit, scenario, rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99, cpuMsPerReq, non2xx: r.non2xx, outside: r.cpu.outside, load: load() })}\n`);
         }
-      } finally {
-        await stopCore(core, true);
       }
     }
+  } finally {
+    for (const { core } of cores.values()) await stopCore(core, true);
   }
   process.stdout.write(summary(runs, scenarios));
 }
