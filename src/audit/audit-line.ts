@@ -31,7 +31,7 @@ export interface AuditLine {
 
 const MAX_RESOURCES = 20;
 const ID_KEYS = ['id', 'streamId', 'parentId', 'fileId', 'eventId', 'accessId'];
-const ID_LIST_KEYS = ['streamIds', 'streams'];
+const ID_LIST_KEYS = ['streamIds', 'streams', 'eventIds'];
 
 export function newAuditId(): string {
   return randomBytes(12).toString('base64url');

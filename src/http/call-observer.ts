@@ -33,6 +33,14 @@ export function auditRouteCall(req: FastifyRequest, services: Services, user: Us
   admitCall(ctx, methodId);
 }
 
+/** The ids a route's call names: its path params, and the events of a series batch's body (`data[].eventId`). */
+function auditedParams(req: FastifyRequest): unknown {
+  const data = (req.body as { data?: unknown } | null | undefined)?.data;
+  if (!Array.isArray(data)) return req.params;
+  const eventIds = data.map((d: unknown) => (typeof d === 'object' && d !== null ? (d as { eventId?: unknown }).eventId : undefined));
+  return { ...(req.params as object), eventIds };
+}
+
 /** The metrics label of a request: its method id, else its route pattern, else `unmatched`. */
 function labelOf(req: FastifyRequest): string {
   const m = marks.get(req);
@@ -56,7 +64,7 @@ export function observeCalls(app: FastifyInstance, metrics: WorkerMetrics, seria
     const status = reply.statusCode;
     const outcome = status >= 400 ? { status, errorId: errorId ?? (status >= 500 ? 'unexpected-error' : 'unknown') } : { status, errorId: null };
     try {
-      await recordCall(mark.audit, mark.methodId, req.params, undefined, outcome);
+      await recordCall(mark.audit, mark.methodId, auditedParams(req), undefined, outcome);
       return payload;
     } catch (err) {
       const e = err instanceof ApiError ? err : null;

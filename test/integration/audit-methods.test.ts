@@ -219,7 +219,7 @@ describe('audit lines per method family', () => {
       'account.changePassword', 'account.requestPasswordReset', 'account.resetPassword', 'account.verifyEmail', 'streams.delete', 'auth.logout',
     ]) expect(methods, m).toContain(m);
     expect(got.find((l) => l.method === 'accesses.update')?.resources).toContain(access.id);
-    expect(got.find((l) => l.method === 'series.batch')).toMatchObject({ status: 200, error: null });
+    expect(got.find((l) => l.method === 'series.batch')).toMatchObject({ status: 200, error: null, resources: [series.id] });
     // Public calls: no access; their content never reaches the trail.
     expect(got.find((l) => l.method === 'sharedSecrets.retrieve')).toMatchObject({ accessId: null, status: 200 });
     const text = JSON.stringify(got);
