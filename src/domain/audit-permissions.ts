@@ -37,7 +37,8 @@ export function readableAuditAccesses(access: Pick<Access, 'type' | 'id' | 'perm
   const out = new Set<string>();
   if (!selfAuditForbidden(access)) out.add(baseAccessId(access.id));
   for (const p of access.permissions) {
-    if (!isStreamPermission(p) || p.level !== 'read') continue;
+    // Only `read` can be granted now; a higher level stored before that rule still means read.
+    if (!isStreamPermission(p) || p.level === 'none' || p.level === 'create-only') continue;
     const audited = auditedAccessOf(p.streamId);
     if (audited !== null) out.add(audited);
   }

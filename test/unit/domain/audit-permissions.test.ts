@@ -25,6 +25,7 @@ describe('audit permissions (docs/api.md#audit-trail)', () => {
     expect(readableAuditAccesses(access('shared', [read('x'), read('y:2')]))).toEqual(new Set(['acc-shared', 'x', 'y']));
     expect(readableAuditAccesses(access('app', [read('x'), muted]))).toEqual(new Set(['x']));
     expect(readableAuditAccesses(access('app', [muted]))).toEqual(new Set());
+    expect(readableAuditAccesses(access('app', [muted, { streamId: ':_audit:access-x', level: 'manage' }, { streamId: ':_audit:access-y', level: 'none' }]))).toEqual(new Set(['x']));
   });
 
   it('malformed: any other :_audit: stream or level', () => {
