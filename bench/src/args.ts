@@ -41,8 +41,9 @@ export const USAGE = `bench/run [options]
   --api-workers <n>     cluster.apiWorkers of the started core (default: the config default)
   --log-level <level>   logging.level of the started core (default: the config default)
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
-  --audit-cost          instead of the scenarios: cores with audit off and on alternately, one small seed,
-                        events.create and events.get each (--duration s, --rounds n, --connections n)
+  --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
+                        events.create-personal and events.get-none-personal on each, alternately
+                        (--duration s, --warmup s, --rounds n, --connections n, --only re, --start-timeout s)
   --cpu-prof            run the started core with --cpu-prof (profiles kept next to the results)
   --pg-stats            preload pg_stat_statements in the started core's PostgreSQL; top statements per scenario
   --no-yardsticks       skip the fastify and pgbench yardsticks

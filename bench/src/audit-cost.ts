@@ -1,86 +1,136 @@
 /**
- * `bench/run --audit-cost`: the audit trail's cost (issue #12, target ≤ 5 %), A/B on cores started
- * alternately with `audit.enabled` off and on, each seeded with one user and a few streams only (the
- * full seed of bench/run is not needed for this question). Per round and mode: events.create (the
- * durable path: group-committed fdatasync before each answer) then events.get (buffered lines).
- * Prints one JSON line per run and a summary table on stdout; docs/benchmarks.md#audit-trail.
+ * `bench/run --audit-cost`: the audit trail's cost (issue #12, target ≤ 5 %), A/B on two cores
+ * started side by side, one with `audit.enabled` off and one on, each seeded with one user, a few
+ * streams and events only. Rounds alternate between them (the order flips each round, so a drift
+ * of the machine's load does not favour one mode; the idle core waits). Per round and mode it runs
+ * the hot scenarios of bench/run with the same request shapes:
+ * `events.create-personal` (the durable path: the line is group-committed and fdatasync'ed before
+ * the answer) and `events.get-none-personal` (buffered lines). Reported side by side per scenario:
+ * req/s, the median of the per-round on/off ratios (robust to drift between rounds), the core's
+ * CPU per request (all its processes: workers, PostgreSQL, rqlited; far less sensitive to a busy
+ * machine than req/s) and p99. One JSON line per run, then a table; docs/benchmarks.md#audit-trail.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startCore, stopCore } from './core.ts';
+import { startCore, stopCore, type StartedCore } from './core.ts';
 import { expectStatus } from './http.ts';
 import { load } from './machine.ts';
-import type { CpuGroups } from './procs.ts';
+import { descendants, type CpuGroups } from './procs.ts';
 import { runWrk, type ReqSpec, type WrkResult } from './wrk.ts';
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 const STREAMS = 10;
+const SEED_EVENTS = 200;
 
-interface Seeded { base: string; token: string }
+interface Seeded { base: string; path: string; token: string }
 
 async function seedOne(apiUrl: string): Promise<Seeded> {
   const username = `audit${Date.now().toString(36)}`;
   const body = (await expectStatus(201, 'POST', `${apiUrl}users`, {
     body: { username, password: 'audit-cost-password', email: `${username}@bench.invalid`, appId: 'homecore-bench' },
+    timeoutMs: 120_000,
   })) as { apiEndpoint: string };
   const endpoint = new URL(body.apiEndpoint);
   const token = decodeURIComponent(endpoint.username);
   endpoint.username = '';
   const base = endpoint.toString();
-  const calls = Array.from({ length: STREAMS }, (_, i) => ({ method: 'streams.create', params: { id: `s${i}`, name: `S${i}` } }));
-  await expectStatus(200, 'POST', base, { token, body: calls });
-  return { base, token };
+  const streams = Array.from({ length: STREAMS }, (_, i) => ({ method: 'streams.create', params: { id: `s${i}`, name: `S${i}` } }));
+  await expectStatus(200, 'POST', base, { token, body: streams, timeoutMs: 120_000 });
+  const events = Array.from({ length: SEED_EVENTS }, (_, i) => ({ method: 'events.create', params: { streamIds: [`s${i % STREAMS}`], type: 'note/txt', content: `seed ${i}` } }));
+  await expectStatus(200, 'POST', base, { token, body: events, timeoutMs: 120_000 });
+  return { base, path: new URL(base).pathname, token };
 }
 
-function requests(s: Seeded, kind: 'create' | 'get'): ReqSpec[] {
-  const path = new URL(s.base).pathname;
-  if (kind === 'get') return Array.from({ length: STREAMS }, (_, i) => ({ method: 'GET', path: `${path}events?streams[]=s${i}&limit=20`, token: s.token }));
-  return Array.from({ length: STREAMS }, (_, i) => ({ method: 'POST', path: `${path}events`, token: s.token, body: { streamIds: [`s${i}`], type: 'note/txt', content: 'audit cost' } }));
+/** The request shapes of bench/run's scenarios of the same name (bench/src/scenarios.ts). */
+const SCENARIOS: Record<string, (s: Seeded) => ReqSpec[]> = {
+  'events.create-personal': (s) =>
+    Array.from({ length: STREAMS }, (_, i) => [
+      { method: 'POST', path: `${s.path}events`, token: s.token, body: { streamIds: [`s${i}`], type: 'note/txt', content: `bench ${i}` } },
+      { method: 'POST', path: `${s.path}events`, token: s.token, body: { streamIds: [`s${i}`], type: 'mass/kg', content: 70 + i / 10 } },
+    ] satisfies ReqSpec[]).flat(),
+  'events.get-none-personal': (s) => [{ method: 'GET', path: `${s.path}events`, token: s.token }],
+};
+
+/** Every process of the core (master, workers, PostgreSQL, rqlited) as one CPU group. */
+function coreGroup(core: StartedCore): () => CpuGroups {
+  return () => ({ core: [core.masterPid, ...descendants(core.masterPid)] });
 }
+
+interface Run { round: number; audit: boolean; scenario: string; r: WrkResult; cpuMsPerReq: number | null; load: number[] }
+
+const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length === 0 ? Number.NaN : s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+const pct = (ratio: number): string => (Number.isFinite(ratio) ? `${((ratio - 1) * 100).toFixed(1)} %` : 'n/a');
 
 export async function runAuditCost(root: string, argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv.filter((a) => a !== '--audit-cost'),
-    options: { duration: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, 'api-workers': { type: 'string' } },
+    options: {
+      duration: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, 'api-workers': { type: 'string' },
+      warmup: { type: 'string' }, only: { type: 'string' }, 'start-timeout': { type: 'string' },
+    },
     strict: true,
   });
   const duration = Number(values.duration ?? 10);
+  const warmup = Number(values.warmup ?? 2);
   const rounds = Number(values.rounds ?? 2);
   const connections = Number(values.connections ?? 10);
   const apiWorkers = values['api-workers'] === undefined ? null : Number(values['api-workers']);
+  const only = values.only === undefined ? null : new RegExp(values.only);
+  const scenarios = Object.keys(SCENARIOS).filter((id) => only === null || only.test(id));
+  if (scenarios.length === 0) throw new Error(`--only ${values.only}: no scenario (${Object.keys(SCENARIOS).join(', ')})`);
+  const readyTimeoutMs = Number(values['start-timeout'] ?? 600) * 1000;
   const scriptDir = mkdtempSync(join(tmpdir(), 'homecore-bench-lua-'));
-  const results: { round: number; audit: boolean; kind: string; r: WrkResult; load: number[] }[] = [];
-  const groups = (): CpuGroups => ({});
-  for (let round = 1; round <= rounds; round++) {
-    // Alternate the order each round, so a drift of the machine's load does not favour one mode.
-    const modes = round % 2 === 1 ? [false, true] : [true, false];
-    for (const audit of modes) {
-      log(`round ${round}: starting a core with audit ${audit ? 'on' : 'off'} (load ${load().join(', ')})`);
-      const core = await startCore({ root, apiWorkers, logLevel: null, pgStats: false, audit });
-      try {
-        const s = await seedOne(core.apiUrl);
-        for (const kind of ['create', 'get'] as const) {
-          const run = { url: core.apiUrl, requests: requests(s, kind), duration, connections, threads: 1, timeoutS: 10 };
-          await runWrk({ ...run, duration: 2 }, scriptDir, `audit-${kind}-warmup`, groups);
-          const r = await runWrk(run, scriptDir, `audit-${kind}`, groups);
-          results.push({ round, audit, kind, r, load: load() });
-          process.stdout.write(`${JSON.stringify({ round, audit, kind, rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx, load: load() })}\n`);
+  const runs: Run[] = [];
+  const cores = new Map<boolean, { core: StartedCore; seeded: Seeded }>();
+  try {
+    for (const audit of [false, true]) {
+      log(`starting a core with audit ${audit ? 'on' : 'off'} (load ${load().join(', ')})`);
+      const core = await startCore({ root, apiWorkers, logLevel: null, pgStats: false, audit, readyTimeoutMs });
+      cores.set(audit, { core, seeded: await seedOne(core.apiUrl) });
+    }
+    for (let round = 1; round <= rounds; round++) {
+      const modes = round % 2 === 1 ? [false, true] : [true, false];
+      for (const scenario of scenarios) {
+        for (const audit of modes) {
+          const { core, seeded } = cores.get(audit) as { core: StartedCore; seeded: Seeded };
+          const run = { url: core.apiUrl, requests: (SCENARIOS[scenario] as (s: Seeded) => ReqSpec[])(seeded), duration, connections, threads: 1, timeoutS: 10 };
+          if (warmup > 0) await runWrk({ ...run, duration: warmup }, scriptDir, `audit-${scenario}-warmup`, coreGroup(core));
+          const r = await runWrk(run, scriptDir, `audit-${scenario}`, coreGroup(core));
+          const cpu = r.cpu.perGroup['core'];
+          const cpuMsPerReq = cpu === undefined || r.rps === 0 ? null : Math.round(((cpu * 10) / r.rps) * 1000) / 1000;
+          runs.push({ round, audit, scenario, r, cpuMsPerReq, load: load() });
+          process.stdout.write(`${JSON.stringify({ round, audit, scenario, rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99, cpuMsPerReq, non2xx: r.non2xx, outside: r.cpu.outside, load: load() })}\n`);
         }
-      } finally {
-        await stopCore(core, true);
       }
     }
+  } finally {
+    for (const { core } of cores.values()) await stopCore(core, true);
   }
-  process.stdout.write('\n| scenario | audit off req/s | audit on req/s | change | off p99 ms | on p99 ms |\n|---|---|---|---|---|---|\n');
-  for (const kind of ['create', 'get']) {
-    const of = (audit: boolean): WrkResult[] => results.filter((x) => x.kind === kind && x.audit === audit).map((x) => x.r);
-    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-    const off = mean(of(false).map((r) => r.rps));
-    const on = mean(of(true).map((r) => r.rps));
-    const p99 = (audit: boolean): number => mean(of(audit).map((r) => r.latencyMs.p99));
-    const change = off === 0 ? 'n/a' : `${(((on - off) / off) * 100).toFixed(1)} %`;
-    process.stdout.write(`| events.${kind === 'get' ? 'get' : 'create'} | ${off.toFixed(0)} | ${on.toFixed(0)} | ${change} | ${p99(false).toFixed(1)} | ${p99(true).toFixed(1)} |\n`);
+  process.stdout.write(summary(runs, scenarios));
+}
+
+function summary(runs: Run[], scenarios: string[]): string {
+  let out = '\n| scenario | off req/s | on req/s | change (means) | change (median of rounds) | off CPU ms/req | on CPU ms/req | CPU change | off p99 ms | on p99 ms | non-2xx |\n';
+  out += '|---|---|---|---|---|---|---|---|---|---|---|\n';
+  for (const scenario of scenarios) {
+    const of = (audit: boolean): Run[] => runs.filter((x) => x.scenario === scenario && x.audit === audit);
+    const rps = (audit: boolean): number => mean(of(audit).map((x) => x.r.rps));
+    const cpu = (audit: boolean): number => mean(of(audit).flatMap((x) => (x.cpuMsPerReq === null ? [] : [x.cpuMsPerReq])));
+    const p99 = (audit: boolean): number => mean(of(audit).map((x) => x.r.latencyMs.p99));
+    const paired: number[] = [];
+    for (const on of of(true)) {
+      const off = of(false).find((x) => x.round === on.round);
+      if (off !== undefined && off.r.rps > 0) paired.push(on.r.rps / off.r.rps);
+    }
+    const non2xx = runs.filter((x) => x.scenario === scenario).reduce((a, x) => a + x.r.non2xx, 0);
+    out += `| ${scenario} | ${rps(false).toFixed(0)} | ${rps(true).toFixed(0)} | ${pct(rps(true) / rps(false))} | ${pct(median(paired))} | ${cpu(false).toFixed(2)} | ${cpu(true).toFixed(2)} | ${pct(cpu(true) / cpu(false))} | ${p99(false).toFixed(1)} | ${p99(true).toFixed(1)} | ${non2xx} |\n`;
   }
+  return `${out}\nchange = on vs off (negative req/s change, positive CPU change = the trail's cost; target within 5 %).\n`;
 }

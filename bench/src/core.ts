@@ -30,6 +30,8 @@ export interface CoreSettings {
   extraEnv?: Record<string, string>;
   /** audit.enabled; null = the config default. */
   audit: boolean | null;
+  /** How long a start may take before it counts as failed (default 120 s; a loaded machine needs more). */
+  readyTimeoutMs?: number;
 }
 
 export async function freePort(): Promise<number> {
@@ -79,7 +81,8 @@ function spawnMaster(core: StartedCore, root: string): ChildProcess {
   return child;
 }
 
-let current: { core: StartedCore; child: ChildProcess } | null = null;
+/** The cores this bench started and still runs (bench/run --audit-cost runs two side by side). */
+const running = new Map<StartedCore, ChildProcess>();
 
 /** A fresh core on free loopback ports with a temp var dir and its own embedded PostgreSQL. */
 export async function startCore(s: CoreSettings): Promise<StartedCore> {
@@ -124,8 +127,8 @@ export async function startCore(s: CoreSettings): Promise<StartedCore> {
     env,
   };
   let child = spawnMaster(core, s.root);
-  current = { core, child };
-  await waitReady(core, child, 120_000);
+  running.set(core, child);
+  await waitReady(core, child, s.readyTimeoutMs ?? 120_000);
   if (s.pgStats) {
     // Preloading needs a server restart: set it once, then restart the whole core on the same var dir.
     const admin = new pg.Client({ ...core.pg, user: 'postgres', password: core.superuserPassword(), database: 'postgres' });
@@ -136,8 +139,8 @@ export async function startCore(s: CoreSettings): Promise<StartedCore> {
     await admin.end();
     await stopCore(core, false);
     child = spawnMaster(core, s.root);
-    current = { core, child };
-    await waitReady(core, child, 120_000);
+    running.set(core, child);
+    await waitReady(core, child, s.readyTimeoutMs ?? 120_000);
     const su = new pg.Client({ ...core.pg, user: 'postgres', password: core.superuserPassword() });
     await su.connect();
     await su.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
@@ -155,7 +158,7 @@ export async function restartWithCpuProfiles(core: StartedCore, root: string, di
   await stopCore(core, false);
   core.env['NODE_OPTIONS'] = `--cpu-prof --cpu-prof-dir=${dir}`;
   const child = spawnMaster(core, root);
-  current = { core, child };
+  running.set(core, child);
   await waitReady(core, child, 120_000);
 }
 
@@ -179,25 +182,26 @@ export async function stopCore(core: StartedCore, removeVarDir: boolean): Promis
       // gone meanwhile
     }
   }
-  if (current?.core === core) current = null;
+  running.delete(core);
   if (removeVarDir && existsSync(core.varDir)) rmSync(core.varDir, { recursive: true, force: true });
 }
 
 /** --keep-core: the bench's exit must not take the core down. */
 export function releaseCore(): void {
   // The child handle would keep the bench's event loop (and so the bench) alive.
-  current?.child.unref();
-  current = null;
+  for (const child of running.values()) child.unref();
+  running.clear();
 }
 
 /** Last resort when the bench itself dies: no core left running behind it. */
 export function killCoreSync(): void {
-  if (current === null) return;
-  for (const pid of [current.core.masterPid, ...descendants(current.core.masterPid)]) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // gone
+  for (const core of running.keys()) {
+    for (const pid of [core.masterPid, ...descendants(core.masterPid)]) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
     }
   }
 }

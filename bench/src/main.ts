@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   // The audit trail's A/B (its own small seed and cores): bench/src/audit-cost.ts.
   if (process.argv.includes('--audit-cost')) {
     process.on('exit', () => killCoreSync());
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
     await runAuditCost(ROOT, process.argv.slice(2));
     return;
   }

@@ -31,7 +31,7 @@ export interface AuditLine {
 
 const MAX_RESOURCES = 20;
 const ID_KEYS = ['id', 'streamId', 'parentId', 'fileId', 'eventId', 'accessId'];
-const ID_LIST_KEYS = ['streamIds', 'streams'];
+const ID_LIST_KEYS = ['streamIds', 'streams', 'eventIds'];
 
 export function newAuditId(): string {
   return randomBytes(12).toString('base64url');
@@ -61,14 +61,20 @@ function idsOfObject(out: Set<string>, o: unknown): void {
   }
 }
 
-/** Resource ids of a call: those its params name, then those of the items its result holds (creations). */
+/**
+ * The result keys that hold one resource of the API (its id is wanted: a creation's new id). Any
+ * other result (a profile, an account, a shared secret's payload) is the user's content: its `id`
+ * keys are not ids of ours and must not reach the trail.
+ */
+const RESULT_ITEM_KEYS = ['event', 'stream', 'access', 'webhook', 'sharedSecret'];
+
+/** Resource ids of a call: those its params name, then those of the item its result holds (creations). */
 export function resourceIdsOf(params: unknown, result: unknown): string[] {
   const out = new Set<string>();
   idsOfObject(out, params);
-  // `{ update: {...} }` params of *.update carry the id beside the patch; nested items of results:
-  // `{ event: {...} }`, `{ stream: {...} }`, `{ access: {...} }`, `{ webhook: {...} }`.
-  if (typeof result === 'object' && result !== null && (result as { kind?: unknown }).kind !== 'streamed') {
-    for (const v of Object.values(result as Record<string, unknown>)) idsOfObject(out, v);
+  if (typeof result === 'object' && result !== null && !Array.isArray(result)) {
+    const rec = result as Record<string, unknown>;
+    for (const k of RESULT_ITEM_KEYS) idsOfObject(out, rec[k]);
   }
   return [...out];
 }

@@ -33,16 +33,22 @@ export class AuditWriteError extends Error {}
 /**
  * Appends audit lines for one worker (issue #12). Lines wait in memory and go out in batches, one
  * `write()` per batch on a file opened `O_APPEND`, so the workers of a machine never tear each
- * other's lines. `appendDurable()` (successful writes) starts a batch at once and resolves after
- * its `fdatasync`: calls arriving meanwhile share the next one (group commit). `append()` (reads,
- * refused calls) waits up to `flushIntervalMs`: those lines are lost if the process crashes first.
+ * other's lines. `appendDurable()` (successful writes) starts a batch at once and resolves once it
+ * is on disk: calls arriving meanwhile share the next batch (group commit). A durable batch is one
+ * `write()` on a second descriptor of the file opened `O_DSYNC` (data on disk when it returns: one
+ * system call and one thread-pool hop instead of `write()` + `fdatasync()`, about a third less CPU
+ * per batch), unless lines went out through the plain descriptor since the last sync and the batch
+ * must cover them too (`sync()`): then `write()` + `fdatasync()`. `append()` (reads, refused calls)
+ * waits up to `flushIntervalMs`: those lines are lost if the process crashes first.
  */
 export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly probe: NodeJS.Timeout;
-  private file: { day: string; fh: FileHandle } | null = null;
+  private file: { day: string; fh: FileHandle; dsync: FileHandle | null } | null = null;
+  /** Lines were written through the plain descriptor since the last sync: not known to be on disk. */
+  private unsynced = false;
   /** Why the last write or check failed; null while the path takes lines. */
   private failure: string | null = null;
   private lastLoggedFailure: string | null = null;
@@ -101,7 +107,7 @@ export class AuditWriter {
     this.closed = true;
     clearInterval(this.probe);
     await this.flushAll();
-    await this.file?.fh.close().catch(() => undefined);
+    if (this.file !== null) await closeFile(this.file);
     this.file = null;
   }
 
@@ -175,27 +181,47 @@ export class AuditWriter {
 
   private async writeBatch(batch: Pending[]): Promise<void> {
     const durable = batch.some((p) => p.done !== undefined);
+    // sync() promises every line appended before it: those already written plainly need an fdatasync.
+    const coverEarlier = durable && this.unsynced && batch.some((p) => p.text === '' && p.done !== undefined);
     const days = [...new Set(batch.map((p) => p.day))].sort();
     for (const day of days) {
       const fh = await this.fileFor(day);
       const buf = Buffer.from(batch.filter((p) => p.day === day).map((p) => p.text).join(''));
-      const { bytesWritten } = await fh.write(buf);
-      if (bytesWritten < buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes): disk full?`);
+      if (durable && !coverEarlier) {
+        if (buf.length > 0) await fullWrite(await this.dsyncFor(day), buf);
+        continue;
+      }
+      if (buf.length > 0) await fullWrite(fh, buf);
       if (durable) await fh.datasync();
+      else if (buf.length > 0) this.unsynced = true;
     }
+    if (coverEarlier) this.unsynced = false;
+  }
+
+  /** The `O_DSYNC` descriptor of `day`'s file (durable batches), opened on first use. */
+  private async dsyncFor(day: string): Promise<FileHandle> {
+    const f = this.file;
+    if (f === null || f.day !== day) {
+      // A late line of yesterday: written once through a descriptor of its own, then closed.
+      const fh = await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), DSYNC_APPEND, 0o640);
+      setImmediate(() => void fh.close().catch(() => undefined));
+      return fh;
+    }
+    f.dsync ??= await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), DSYNC_APPEND, 0o640);
+    return f.dsync;
   }
 
   /** The file of `day`, opened on first use; the previous day's file is closed (daily rotation). */
   private async fileFor(day: string): Promise<FileHandle> {
     if (this.file !== null && this.file.day === day) return this.file.fh;
     if (this.file !== null && this.file.day < day) {
-      await this.file.fh.close().catch(() => undefined);
+      await closeFile(this.file);
       this.file = null;
     }
     await mkdir(this.opts.dir, { recursive: true, mode: 0o750 });
     const fh = await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), 'a', 0o640);
     // A late line of yesterday (a batch across midnight) does not replace today's open file.
-    if (this.file === null) this.file = { day, fh };
+    if (this.file === null) this.file = { day, fh, dsync: null };
     else setImmediate(() => void fh.close().catch(() => undefined));
     return fh;
   }
@@ -224,7 +250,7 @@ export class AuditWriter {
       // The failed handle may be stale (a remounted NAS): reopen today's file.
       const stale = this.file;
       this.file = null;
-      await stale?.fh.close().catch(() => undefined);
+      if (stale !== null) await closeFile(stale);
       try {
         await this.fileFor(utcDay(Date.now()));
       } catch (err) {
@@ -241,4 +267,16 @@ export class AuditWriter {
     else this.opts.logger.error({ component: 'audit', dir: this.opts.dir, dropped: this.dropped }, problem);
     this.lastLoggedFailure = problem;
   }
+}
+
+const DSYNC_APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC;
+
+async function fullWrite(fh: FileHandle, buf: Buffer): Promise<void> {
+  const { bytesWritten } = await fh.write(buf);
+  if (bytesWritten < buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes): disk full?`);
+}
+
+async function closeFile(f: { fh: FileHandle; dsync: FileHandle | null }): Promise<void> {
+  await f.fh.close().catch(() => undefined);
+  await f.dsync?.close().catch(() => undefined);
 }

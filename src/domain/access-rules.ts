@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { AccessLogic } from './access-logic.js';
 import { baseAccessId, sameAccess } from './access-ids.js';
+import { auditGrantsBeyond, isAuditStreamId } from './audit-permissions.js';
 import type { StreamsTree } from './streams-tree.js';
 import { isStreamPermission, type Access, type FeaturePermission, type Level, type Permission } from './types.js';
 
@@ -87,7 +88,8 @@ function exceeds(own: Level | null, granted: Level | null): boolean {
 export function exceedingStreamPermissions(app: AccessLogic, permissions: readonly Permission[]): string[] {
   const out: string[] = [];
   for (const p of permissions) {
-    if (isStreamPermission(p) && exceeds(app.levelOn(p.streamId), p.level)) out.push(p.streamId);
+    // Audit streams follow their own rule (auditGrantsBeyond), never `*`.
+    if (isStreamPermission(p) && !isAuditStreamId(p.streamId) && exceeds(app.levelOn(p.streamId), p.level)) out.push(p.streamId);
   }
   return out;
 }
@@ -105,10 +107,11 @@ export function revealedMasks(app: AccessLogic, permissions: readonly Permission
   const candidate = new AccessLogic({ ...app.access, type: 'shared', permissions: [...permissions] }, tree);
   const offends = (id: string): boolean => exceeds(app.levelOn(id), candidate.levelOn(id));
   const out = tree.all().filter((s) => offends(s.id) && (s.parentId === null || !tree.has(s.parentId) || !offends(s.parentId))).map((s) => s.id);
-  const own = new Map(permissions.filter(isStreamPermission).map((p) => [p.streamId, p.level]));
-  const granted = permissions.filter(isStreamPermission).map((p) => p.level);
+  const streamPerms = permissions.filter(isStreamPermission).filter((p) => !isAuditStreamId(p.streamId));
+  const own = new Map(streamPerms.map((p) => [p.streamId, p.level]));
+  const granted = streamPerms.map((p) => p.level);
   for (const p of app.access.permissions) {
-    if (!isStreamPermission(p) || p.streamId === '*' || tree.has(p.streamId)) continue;
+    if (!isStreamPermission(p) || p.streamId === '*' || tree.has(p.streamId) || isAuditStreamId(p.streamId)) continue;
     const carried = own.get(p.streamId);
     const reachable = carried === undefined ? granted : [carried];
     if (reachable.some((l) => exceeds(p.level, l))) out.push(p.streamId);
@@ -122,7 +125,7 @@ export function revealedMasks(app: AccessLogic, permissions: readonly Permission
  */
 export function orphanedChildren(app: AccessLogic, expires: number | null, children: readonly Pick<Access, 'id' | 'permissions' | 'expires'>[]): string[] {
   const exceeding = (c: Pick<Access, 'permissions'>): boolean =>
-    exceedingStreamPermissions(app, c.permissions).length > 0 || revealedMasks(app, c.permissions).length > 0;
+    exceedingStreamPermissions(app, c.permissions).length > 0 || revealedMasks(app, c.permissions).length > 0 || auditGrantsBeyond(app.access, c.permissions).length > 0;
   return children
     .filter((c) => exceeding(c) || (expires !== null && (c.expires === null || c.expires > expires)))
     .map((c) => c.id);
@@ -145,6 +148,8 @@ export function appCreationRefusal(app: AccessLogic, candidate: { type: Access['
   if (candidate.type !== 'shared') return { message: 'An app access can only create shared accesses.' };
   const exceeding = exceedingStreamPermissions(app, candidate.permissions)[0];
   if (exceeding !== undefined) return { message: `The requested level on stream "${exceeding}" exceeds this access's own.` };
+  const audit = auditGrantsBeyond(app.access, candidate.permissions)[0];
+  if (audit !== undefined) return { message: `This access does not read the audit trail "${audit}" itself, so it cannot grant it.` };
   const masked = revealedMasks(app, candidate.permissions);
   if (masked.length > 0) {
     const list = masked.map((id) => `"${id}"`).join(', ');

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { outcomeOf, recordCall } from '../api/call-audit.js';
-import type { RequestContext } from '../api/context.js';
+import { admitCall, outcomeOf, recordCall } from '../api/call-audit.js';
+import type { RequestContext, Services } from '../api/context.js';
+import type { Access, User } from '../domain/types.js';
 import { meta } from '../domain/meta.js';
 import { ApiError } from '../errors/index.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
@@ -19,6 +20,25 @@ const marks = new WeakMap<FastifyRequest, Mark>();
  */
 export function markCall(req: FastifyRequest, methodId: string, audit: RequestContext | null = null): void {
   marks.set(req, { methodId, audit });
+}
+
+/**
+ * A route outside the registry that reads or changes one user's data (admin routes: `users.delete`,
+ * `system.deactivateMfa`): audited when it answers, refused first when the trail cannot take it.
+ */
+export function auditRouteCall(req: FastifyRequest, services: Services, user: User, access: Access | null, methodId: string): void {
+  const ua = req.headers['user-agent'];
+  const ctx: RequestContext = { services, user, access, callerId: null, origin: null, referer: null, clientAddress: req.ip, userAgent: typeof ua === 'string' ? ua : null, methodId };
+  markCall(req, methodId, ctx);
+  admitCall(ctx, methodId);
+}
+
+/** The ids a route's call names: its path params, and the events of a series batch's body (`data[].eventId`). */
+function auditedParams(req: FastifyRequest): unknown {
+  const data = (req.body as { data?: unknown } | null | undefined)?.data;
+  if (!Array.isArray(data)) return req.params;
+  const eventIds = data.map((d: unknown) => (typeof d === 'object' && d !== null ? (d as { eventId?: unknown }).eventId : undefined));
+  return { ...(req.params as object), eventIds };
 }
 
 /** The metrics label of a request: its method id, else its route pattern, else `unmatched`. */
@@ -44,7 +64,7 @@ export function observeCalls(app: FastifyInstance, metrics: WorkerMetrics, seria
     const status = reply.statusCode;
     const outcome = status >= 400 ? { status, errorId: errorId ?? (status >= 500 ? 'unexpected-error' : 'unknown') } : { status, errorId: null };
     try {
-      await recordCall(mark.audit, mark.methodId, req.params, undefined, outcome);
+      await recordCall(mark.audit, mark.methodId, auditedParams(req), undefined, outcome);
       return payload;
     } catch (err) {
       const e = err instanceof ApiError ? err : null;

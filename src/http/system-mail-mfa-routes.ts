@@ -10,6 +10,7 @@ import type { MailTemplateKey, MailTemplatePart } from '../storage/interfaces/ma
 import { deactivateMfa } from '../mfa/mfa-state.js';
 import { meta } from '../domain/meta.js';
 import { hidden, isAdmin } from './system-routes.js';
+import { auditRouteCall } from './call-observer.js';
 import { sendTestMail } from './mail-send-test.js';
 
 type KeyReq = FastifyRequest<{ Params: { type: string; lang: string; part: string } }>;
@@ -92,6 +93,8 @@ export async function systemMailMfaRoutes(app: FastifyInstance, opts: { services
   // Pryv API §8: turns MFA off for a user who lost the second factor and the recovery codes.
   app.delete('/system/users/:username/mfa', async (req: FastifyRequest<{ Params: { username: string } }>, reply: FastifyReply) => {
     const user = await resolveUser(services, req.params.username);
+    // It changes the user's data: audited (issue #12), as the reference's system.deactivateMfa.
+    auditRouteCall(req, services, user, null, 'system.deactivateMfa');
     await deactivateMfa(services, user);
     return reply.code(204).send();
   });

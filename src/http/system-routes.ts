@@ -8,8 +8,7 @@ import { authenticate } from '../auth/authenticate.js';
 import { safeEqual } from '../auth/crypto.js';
 import { extractToken } from '../auth/extract-token.js';
 import type { Access, User } from '../domain/types.js';
-import { admitCall } from '../api/call-audit.js';
-import { markCall } from './call-observer.js';
+import { auditRouteCall } from './call-observer.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { indexedFieldValues } from '../api/account/account-fields.js';
@@ -118,9 +117,7 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
     }
     if (user !== null) {
       // Audited when it answers (src/http/call-observer.ts): the line is on disk before the 200.
-      const ua = req.headers['user-agent'];
-      markCall(req, 'users.delete', { services, user, access, callerId: null, origin: null, referer: null, clientAddress: req.ip, userAgent: typeof ua === 'string' ? ua : null, methodId: 'users.delete' });
-      admitCall({ services, user, access, callerId: null, origin: null, referer: null, methodId: 'users.delete' }, 'users.delete');
+      auditRouteCall(req, services, user, access, 'users.delete');
       await services.stores.users.deleteCascade(user.id);
       services.accessCache.invalidateUser(user.id);
       // Attached files and previews (Pryv API §4.5); a failure leaves orphans, logged, not a half-deleted user.

@@ -1,5 +1,6 @@
 import { errors, type ApiError } from '../../errors/index.js';
 import { isSystemStreamId, systemStreamsOf } from '../../domain/system-streams.js';
+import { malformedAuditPermission } from '../../domain/audit-permissions.js';
 import { isStreamPermission, type Access, type Level, type Permission } from '../../domain/types.js';
 import type { Services } from '../context.js';
 
@@ -20,6 +21,13 @@ function bad(message: string, streamId: string): ApiError {
  * (its `*` never counts: 403).
  */
 export function checkAccountPermissions(services: Services, creator: Access, permissions: readonly Permission[]): void {
+  // Audit streams (docs/api.md#audit-trail): only `:_audit:access-<id>` at level read can be granted.
+  const audit = malformedAuditPermission(permissions);
+  if (audit !== null) {
+    throw errors.invalidParametersFormat(`"${audit.streamId}" (${audit.level}) cannot be granted: audit streams are granted as ":_audit:access-<access id>" at level "read" only.`, {
+      data: [{ code: 'invalid-audit-permission', message: 'only ":_audit:access-<id>" at level read', path: '#/permissions', param: 'permissions', streamId: audit.streamId }],
+    });
+  }
   const sys = systemStreamsOf(services.config);
   for (const p of permissions) {
     if (!isStreamPermission(p) || !isSystemStreamId(p.streamId)) continue;

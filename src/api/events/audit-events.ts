@@ -3,7 +3,7 @@ import type { AuditLine } from '../../audit/audit-line.js';
 import { readAuditLines } from '../../audit/audit-reader.js';
 import { baseAccessId } from '../../domain/access-ids.js';
 import { parseStreamsParam, resolveTypes } from '../../domain/events-query.js';
-import { isStreamPermission } from '../../domain/types.js';
+import { AUDIT_PREFIX, auditStreamOfAccess, readableAuditAccesses } from '../../domain/audit-permissions.js';
 import { errors } from '../../errors/index.js';
 import { nowSeconds, type RequestContext } from '../context.js';
 import type { StreamedResult } from '../method.js';
@@ -12,12 +12,10 @@ import { caller } from './account-events.js';
 
 /**
  * `events.get` on the audit streams, as Pryv.io v2 exposes them (docs/api.md#audit-trail): `:_audit:`
- * (every line the caller may see), `:_audit:access-<accessId>`, `:_audit:action-<methodId>`. A
- * personal access reads every line of its user; any other access only its own lines, and none when
- * it carries `{feature: selfAudit, setting: forbidden}`. Lines come from the files of the audit
- * trail (src/audit/), not from the database.
+ * (every line the caller may see), `:_audit:access-<accessId>`, `:_audit:action-<methodId>`. Who
+ * reads whose lines: src/domain/audit-permissions.ts. Lines come from the files of the audit trail
+ * (src/audit/), not from the database.
  */
-export const AUDIT_PREFIX = ':_audit:';
 export const AUDIT_EVENT_TYPE = 'audit-log/pryv-api';
 const DAY = 24 * 3600;
 
@@ -78,17 +76,18 @@ export function auditEventsQuery(ctx: RequestContext, p: AccountEventsParams): S
   }
   const { user, access } = caller(ctx);
   const selectors = ids.map(selectorOf);
-  if (access.type !== 'personal') {
-    if (access.permissions.some((perm) => !isStreamPermission(perm) && perm.feature === 'selfAudit' && perm.setting === 'forbidden')) {
-      throw errors.forbidden('This access may not read its audit trail (selfAudit: forbidden).', { data: { feature: 'selfAudit' } });
-    }
-    const own = baseAccessId(access.id);
-    const other = selectors.find((s) => s.kind === 'access' && s.id !== own);
-    if (other !== undefined) throw errors.forbidden('Only a personal access may read the audit trail of another access.', { data: { streamId: `${AUDIT_PREFIX}access-${(other as { id: string }).id}` } });
-    // Everything else is narrowed to this access's own lines.
-    return answer(ctx, p, user.id, (l) => l.accessId === own && selectors.some((s) => selects(s, l)));
+  const readable = readableAuditAccesses(access);
+  if (readable === 'all') return answer(ctx, p, user.id, (l) => selectors.some((s) => selects(s, l)));
+  if (readable.size === 0) {
+    throw errors.forbidden('This access may not read any audit trail (selfAudit: forbidden, and no ":_audit:access-…" permission).', { data: { feature: 'selfAudit' } });
   }
-  return answer(ctx, p, user.id, (l) => selectors.some((s) => selects(s, l)));
+  for (const s of selectors) {
+    if (s.kind === 'access' && !readable.has(s.id)) {
+      throw errors.forbidden('This access may not read the audit trail of that access: it needs read on its ":_audit:access-…" stream.', { data: { streamId: auditStreamOfAccess(s.id) } });
+    }
+  }
+  // `:_audit:` and `:_audit:action-…` are narrowed to the lines of the accesses it may read.
+  return answer(ctx, p, user.id, (l) => l.accessId !== null && readable.has(l.accessId) && selectors.some((s) => selects(s, l)));
 }
 
 function answer(ctx: RequestContext, p: AccountEventsParams, userId: string, predicate: (l: AuditLine) => boolean): StreamedResult {

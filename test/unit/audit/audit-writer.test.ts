@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, constants, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -66,6 +66,33 @@ describe('AuditWriter', () => {
     await w.appendDurable(line(DAY1, { method: 'streams.create' }));
     const text = readFileSync(join(dir, 'audit-2026-12-01.host-a.jsonl'), 'utf8');
     expect(text.trim().split('\n').map((t) => (JSON.parse(t) as AuditLine).method)).toEqual(['streams.get', 'streams.create']);
+  });
+
+  it('durable batches go through an O_DSYNC descriptor; sync() covers lines written plainly before it', async () => {
+    const dir = tmp();
+    const w = writer(dir);
+    const file = join(dir, 'audit-2026-12-01.host-a.jsonl');
+    /** The open flags of this process's descriptors on the day's file (Linux /proc). */
+    const flags = (): number[] =>
+      readdirSync('/proc/self/fd').flatMap((fd) => {
+        try {
+          if (readlinkSync(`/proc/self/fd/${fd}`) !== file) return [];
+          return [Number.parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8)];
+        } catch {
+          return [];
+        }
+      });
+    w.append(line(DAY1, { method: 'events.get' }));
+    await w.flushAll();
+    expect(flags().map((f) => (f & constants.O_DSYNC) !== 0)).toEqual([false]);
+    await w.appendDurable(line(DAY1, { method: 'events.create' }));
+    expect(flags().map((f) => (f & constants.O_DSYNC) !== 0).sort()).toEqual([false, true]);
+    w.append(line(DAY1, { method: 'events.update' }));
+    await w.flushAll();
+    await w.sync();
+    await w.appendDurable(line(DAY1, { method: 'events.delete' }));
+    const methods = readFileSync(file, 'utf8').trim().split('\n').map((t) => (JSON.parse(t) as AuditLine).method);
+    expect(methods).toEqual(['events.get', 'events.create', 'events.update', 'events.delete']);
   });
 
   it('an unwritable path: durable appends reject, health fails, buffered lines wait and go once it is back', async () => {
@@ -140,5 +167,9 @@ describe('audit line helpers', () => {
     expect(resourceIdsOf({ id: 'e1', update: { content: 'secret' } }, undefined)).toEqual(['e1']);
     expect(resourceIdsOf({ streamIds: ['s1', 's2'], content: 'secret' }, { event: { id: 'e2', streamIds: ['s1', 's2'], content: 'x' } })).toEqual(['s1', 's2', 'e2']);
     expect(resourceIdsOf({ streams: ['a'] }, { kind: 'streamed', arrays: [] })).toEqual(['a']);
+    // Results that are the user's content (a shared secret's payload, a profile) give no ids.
+    expect(resourceIdsOf({ key: 'k.half' }, { secret: { id: 'inside-the-secret' } })).toEqual([]);
+    expect(resourceIdsOf({}, { profile: { id: 'my-own-field', streamIds: ['x'] } })).toEqual([]);
+    expect(resourceIdsOf({}, { sharedSecret: { id: 'ss1', key: 'ss1.half' }, webhook: { id: 'w1', url: 'https://x' } })).toEqual(['w1', 'ss1']);
   });
 });
