@@ -98,7 +98,7 @@ function runBin(core: StartedCore, script: string, args: string[]): Promise<{ se
 }
 
 const settings = (extra: Record<string, string>) => ({
-  root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false,
+  root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false, audit: null,
   extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
 });
 
