@@ -52,18 +52,24 @@ function outcome(r: { status: number; body: Record<string, unknown> }): Outcome 
   return { status: r.status, errorId: error?.id ?? null };
 }
 
+/** No HTTP answer: the error and its cause (fetch wraps the socket's). */
+function transportError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return `${(err as Error).message}${cause === undefined ? '' : ` (${cause.code ?? ''} ${cause.message ?? ''})`}`;
+}
+
 export async function createEvent(base: string, u: HaUser, id: string): Promise<Outcome> {
   try {
     return outcome(await call(base, `${u.username}/events`, { method: 'POST', token: u.token, body: { id, streamIds: ['ha'], type: 'note/txt', content: id } }));
-  } catch {
-    return { status: 0, errorId: null };
+  } catch (err) {
+    return { status: 0, errorId: transportError(err) };
   }
 }
 
 export async function readEvent(base: string, u: HaUser, id: string): Promise<Outcome> {
   try {
     return outcome(await call(base, `${u.username}/events/${id}`, { token: u.token }));
-  } catch {
-    return { status: 0, errorId: null };
+  } catch (err) {
+    return { status: 0, errorId: transportError(err) };
   }
 }
