@@ -26,7 +26,12 @@ async function call(base: string, path: string, init: { method?: string; token?:
     signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
   });
   const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  try {
+    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  } catch {
+    // Not from a core (e.g. the balancer's own error page): the status, and the text as the error.
+    return { status: res.status, body: { error: { id: text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) } } };
+  }
 }
 
 /** Registers a user through `base`, logs in, creates stream `ha`. */

@@ -7,7 +7,7 @@ import type { CoreProcess } from '../helpers/core-process.js';
 import type { HaProxy } from '../helpers/haproxy.js';
 import { createEvent, eventId, haUser, readEvent, type HaUser } from './ha-client.js';
 import {
-  HOSTING, instancesSeenBy, membersSeenBy, registration, restartClone, startVotingClones, timed, waitLb, type CloneName,
+  HOSTING, instancesSeenBy, membersSeenBy, registration, restartClone, startVotingClones, timed, waitLb, watchLb, type CloneName,
 } from './voting-clones.js';
 
 /**
@@ -136,6 +136,8 @@ describe('three voting clones', () => {
       });
     };
     const timeline: string[] = [];
+    const t0 = Date.now();
+    const watch = watchLb(lb, t0);
     try {
       await phase('v1', 20);
       const migrate = await exec(resolve('bin/migrate'), [], { env: { ...clones.a.env, TEST_HOMECORE_UPGRADE: V2 } });
@@ -144,6 +146,7 @@ describe('three voting clones', () => {
       for (const name of ['b', 'a'] as const) {
         const old = clones[name];
         const began = Date.now();
+        timeline.push(`+${began - t0}ms SIGTERM clone ${name}`);
         old.signal('SIGTERM');
         const downMs = await waitLb(lb, `clone-${name}`, 'DOWN');
         expect(await old.waitExit(60_000)).toBe(0);
@@ -157,8 +160,12 @@ describe('three voting clones', () => {
     } finally {
       await t.stop();
     }
+    const changes = await watch.stop();
     const failed = t.calls.filter((c) => !c.ok);
-    say(`rolling upgrade through HAProxy: ${t.calls.length} create + read pairs, ${failed.length} failed ${JSON.stringify(failed.map((f) => f.why))}; ${timeline.join('; ')}`);
+    const kinds = [...new Set(failed.map((f) => f.why))];
+    const window = failed.length === 0 ? '' : ` from +${(failed[0]?.start ?? 0) - t0}ms to +${(failed.at(-1)?.start ?? 0) - t0}ms`;
+    say(`rolling upgrade through HAProxy: ${t.calls.length} create + read pairs, ${failed.length} failed${window} ${JSON.stringify(kinds)}; ${timeline.join('; ')}`);
+    say(`balancer states: ${changes.join('; ')}`);
     expect(failed.map((f) => f.why)).toEqual([]);
   }, 400_000);
 

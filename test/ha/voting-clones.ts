@@ -129,3 +129,35 @@ export function registration(prefix: string): RequestInit {
     body: JSON.stringify({ username, password: 'voting-clones-1', email: `${username}@example.test`, appId: 'ha-test', hosting: HOSTING }),
   };
 }
+
+/**
+ * Records every change of the api backend's servers at the balancer (status, last check and its
+ * answer: `L7STS`/503 is /ready refusing, `L7TOUT`/`L4TOUT` no answer in time), for the figures.
+ */
+export function watchLb(lb: HaProxy, t0: number): { stop: () => Promise<string[]> } {
+  const seen = new Map<string, string>();
+  const changes: string[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const text = await (await fetch(lb.statsUrl).catch(() => null))?.text().catch(() => '') ?? '';
+      const [header, ...lines] = text.split('\n');
+      const cols = (header ?? '').replace(/^# /, '').split(',');
+      const at = (row: string[], name: string): string => row[cols.indexOf(name)] ?? '';
+      for (const row of lines.map((l) => l.split(','))) {
+        if (at(row, 'pxname') !== 'homecore_api' || !at(row, 'svname').startsWith('clone-')) continue;
+        const state = `${at(row, 'status')} ${at(row, 'check_status')} ${at(row, 'check_code')} ${at(row, 'last_chk')}`;
+        if (seen.get(at(row, 'svname')) !== state) changes.push(`+${Date.now() - t0}ms ${at(row, 'svname')}: ${state}`);
+        seen.set(at(row, 'svname'), state);
+      }
+      await sleep(200);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return changes;
+    },
+  };
+}
