@@ -188,6 +188,12 @@ describe('three voting clones', () => {
       leaderAfter = (await membersSeenBy(clones.c).catch(() => [])).find((n) => n.leader && n.reachable)?.id;
       return leaderAfter !== undefined && leaderAfter !== `single.${victimName}`;
     }, 30_000);
+    let mark = { ms: -1, reason: '' };
+    await until('the dead clone marked unavailable', async () => {
+      const row = (await instancesSeenBy(clones.c).catch(() => [])).find((i) => i.instance === `single.${victimName}`);
+      if (row?.available === false) mark = { ms: Date.now() - killAt, reason: row.reason };
+      return row?.available === false;
+    }, 30_000);
     await sleep(3000);
     await t.stop();
     const reg = await timed(`${lbUrl}/reg/users`, registration('afterkill'));
@@ -200,7 +206,8 @@ describe('three voting clones', () => {
       `SIGKILL of clone ${victimName} (leader before: ${leaderBefore}): ${t.calls.length} pairs, ${failed.length} failed ` +
         `(${failed.map((f) => `${f.why} started ${f.start - killAt} ms after the kill`).join(' | ')}); ` +
         `dead after ${deadMs} ms, DOWN at the balancer after ${downMs} ms, new leader ${leaderAfter} ${electedMs} ms after death; ` +
-        `${later.length} pairs started after death (${later.filter((c) => !c.ok).length} failed); registration through the balancer ${reg.status} in ${reg.ms} ms; lost ${lost.length}`,
+        `${later.length} pairs started after death (${later.filter((c) => !c.ok).length} failed); registration through the balancer ${reg.status} in ${reg.ms} ms; lost ${lost.length}; ` +
+        `its instance marked unavailable ${mark.ms} ms after the kill ("${mark.reason}")`,
     );
     for (const f of failed) expect(f.start).toBeLessThan(deadAt);
     expect(failed.length).toBeLessThanOrEqual(writers);
