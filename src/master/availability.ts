@@ -120,10 +120,13 @@ export class AvailabilityReporter {
    * On the master whose rqlited leads the cluster: instances whose rqlited the leader cannot reach are
    * marked unavailable now (issue #13), not once their heartbeat is stale. The leader's view decides:
    * a node it cannot reach cannot take part in writes either, so a partial partition seen from a
-   * follower does not make instances flap.
+   * follower does not make instances flap. Followers only ask their own rqlited's state (a local
+   * call): the members' probes (`/nodes` dials every node) run on the leader alone.
    */
   private async markUnreachable(timeoutMs: number): Promise<void> {
     try {
+      const status = await this.platform.request('GET', '/status?key=store', timeoutMs);
+      if (status.status !== 200 || (JSON.parse(status.text) as { raft?: { state?: string } }).raft?.state !== 'Leader') return;
       const all = await members(this.platform, 2 * timeoutMs);
       if (all.find((m) => m.id === this.instance)?.leader !== true) return;
       const lost = all.filter((m) => !m.reachable && m.id !== this.instance).map((m) => m.id);
