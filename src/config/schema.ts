@@ -169,7 +169,11 @@ export const ConfigSchema = Type.Object(
       strict,
     ),
     health: Type.Object(
-      { cacheMs: Type.Integer({ minimum: 0, maximum: 1000 }), checkTimeoutMs: Type.Integer({ minimum: 10 }) },
+      {
+        cacheMs: Type.Integer({ minimum: 0, maximum: 1000 }),
+        checkTimeoutMs: Type.Integer({ minimum: 10 }),
+        platformDbLeaderGraceMs: Type.Integer({ minimum: 0 }),
+      },
       strict,
     ),
     logging: Type.Object(

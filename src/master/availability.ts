@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import type { CoreState } from '../notifications/ipc.js';
 import { CoreInstancesRepository } from '../platform/core-instances.js';
 import { rqliteNodeId } from './rqlited.js';
+import { members } from '../cluster/membership.js';
 import { RegistrationsRepository } from '../platform/registrations.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { createEngine } from '../storage/engine-registry.js';
@@ -107,10 +108,32 @@ export class AvailabilityReporter {
       return;
     }
     await this.write(reasons.length === 0, reasons.join('; '));
+    if (rq.ok) await this.markUnreachable(timeout);
     if (rq.ok && Date.now() - this.lastSweep > SWEEP_EVERY_MS) {
       this.lastSweep = Date.now();
       const swept = await this.registrations.sweep(this.config.registration.pendingTtlMs).catch(() => 0);
       if (swept > 0) this.logger.warn({ swept }, 'released registration reservations never confirmed');
+    }
+  }
+
+  /**
+   * On the master whose rqlited leads the cluster: instances whose rqlited the leader cannot reach are
+   * marked unavailable now (issue #13), not once their heartbeat is stale. The leader's view decides:
+   * a node it cannot reach cannot take part in writes either, so a partial partition seen from a
+   * follower does not make instances flap. Followers only ask their own rqlited's state (a local
+   * call): the members' probes (`/nodes` dials every node) run on the leader alone.
+   */
+  private async markUnreachable(timeoutMs: number): Promise<void> {
+    try {
+      const status = await this.platform.request('GET', '/status?key=store', timeoutMs);
+      if (status.status !== 200 || (JSON.parse(status.text) as { raft?: { state?: string } }).raft?.state !== 'Leader') return;
+      const all = await members(this.platform, 2 * timeoutMs);
+      if (all.find((m) => m.id === this.instance)?.leader !== true) return;
+      const lost = all.filter((m) => !m.reachable && m.id !== this.instance).map((m) => m.id);
+      const changed = await this.instances.markUnreachable(lost, this.instance);
+      if (changed > 0) this.logger.warn({ instances: lost }, 'rqlited unreachable: instances marked unavailable');
+    } catch (err) {
+      this.logger.debug({ err: (err as Error).message }, 'could not check the cluster members');
     }
   }
 

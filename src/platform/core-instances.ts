@@ -1,4 +1,4 @@
-import type { Row } from './response.js';
+import type { Row, Statement } from './response.js';
 import type { RqliteClient } from './rqlite-client.js';
 
 export interface InstanceReport {
@@ -49,6 +49,35 @@ export class CoreInstancesRepository {
       { transaction: true, idempotent: true },
     );
     return (results[1]?.rows_affected ?? 0) > 0;
+  }
+
+  /**
+   * Instances whose rqlited the cluster cannot reach (`/nodes`, probed by another master): marked
+   * unavailable at once, with the flags of their cores recomputed, instead of waiting for their
+   * heartbeat to go stale (their own master cannot write while its rqlited is down). Instance ids are
+   * rqlited node ids. Their master sets them available again at its first report after recovery.
+   * Returns the number of instance rows changed.
+   */
+  async markUnreachable(instances: string[], seenBy: string, now = Date.now()): Promise<number> {
+    if (instances.length === 0) return 0;
+    const marks = instances.map((instance): Statement => [
+      'UPDATE core_instances SET available = 0, reason = ? WHERE instance = ? AND available = 1',
+      `rqlited unreachable from ${seenBy}`, instance,
+    ]);
+    const results = await this.client.execute(
+      [
+        ...marks,
+        [
+          `UPDATE cores SET available = CASE WHEN ${FRESH} THEN 1 ELSE 0 END, updated_at = ?
+           WHERE EXISTS (SELECT 1 FROM core_instances i WHERE i.core_id = cores.id)
+             AND available <> CASE WHEN ${FRESH} THEN 1 ELSE 0 END`,
+          now, now, now,
+        ],
+        [`UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores' AND changes() > 0`],
+      ],
+      { transaction: true, idempotent: true },
+    );
+    return results.slice(0, marks.length).reduce((n, r) => n + (r.rows_affected ?? 0), 0);
   }
 
   /** Drops this instance's row (a clean stop: it is not coming back as this process). */

@@ -75,13 +75,16 @@ export class RqliteClient {
     return first?.rows ?? [];
   }
 
-  /** GET /readyz: true only when this node knows a reachable leader and its store is ready. */
-  async isReady(timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  /**
+   * GET /readyz: true only when this node knows a reachable leader and its store is ready.
+   * `answered`: the local rqlited answered at all (false: down, hung, unreachable).
+   */
+  async isReady(timeoutMs: number): Promise<{ ok: boolean; detail: string; answered: boolean }> {
     try {
       const res = await this.request('GET', '/readyz', timeoutMs);
-      return { ok: res.status === 200, detail: res.text.trim().replaceAll('\n', ' ') };
+      return { ok: res.status === 200, detail: res.text.trim().replaceAll('\n', ' '), answered: true };
     } catch (err) {
-      return { ok: false, detail: (err as Error).message };
+      return { ok: false, detail: (err as Error).message, answered: false };
     }
   }
 

@@ -1,6 +1,7 @@
 import { loadConfig, workerConfig, WORKER_CONFIG_ENV, type Config } from '../config/index.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { Readiness } from '../health/readiness.js';
+import { withLeaderGrace } from '../health/leader-grace.js';
 import { buildRoleApp } from '../http/role-apps.js';
 import { buildServices } from './services.js';
 import { stagingMaxAgeMs } from '../storage/files/attachment-files.js';
@@ -38,7 +39,7 @@ export async function runWorker(role: WorkerRole): Promise<void> {
   const timeout = config.health.checkTimeoutMs;
   const dependencies: Record<string, () => Promise<{ ok: boolean; detail: string }>> = {
     [engine.name]: () => engine.health(timeout),
-    platformDb: () => platform.isReady(timeout),
+    platformDb: withLeaderGrace(() => platform.isReady(timeout), config.health.platformDbLeaderGraceMs),
   };
   const readiness = new Readiness({ coreState: () => state, dependencies, cacheMs: config.health.cacheMs });
   const bus = NotificationBus.forProcess();

@@ -26,7 +26,12 @@ async function call(base: string, path: string, init: { method?: string; token?:
     signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
   });
   const text = await res.text();
-  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  try {
+    return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+  } catch {
+    // Not from a core (e.g. the balancer's own error page): the status, and the text as the error.
+    return { status: res.status, body: { error: { id: text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 80) } } };
+  }
 }
 
 /** Registers a user through `base`, logs in, creates stream `ha`. */
@@ -52,18 +57,24 @@ function outcome(r: { status: number; body: Record<string, unknown> }): Outcome 
   return { status: r.status, errorId: error?.id ?? null };
 }
 
+/** No HTTP answer: the error and its cause (fetch wraps the socket's). */
+function transportError(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  return `${(err as Error).message}${cause === undefined ? '' : ` (${cause.code ?? ''} ${cause.message ?? ''})`}`;
+}
+
 export async function createEvent(base: string, u: HaUser, id: string): Promise<Outcome> {
   try {
     return outcome(await call(base, `${u.username}/events`, { method: 'POST', token: u.token, body: { id, streamIds: ['ha'], type: 'note/txt', content: id } }));
-  } catch {
-    return { status: 0, errorId: null };
+  } catch (err) {
+    return { status: 0, errorId: transportError(err) };
   }
 }
 
 export async function readEvent(base: string, u: HaUser, id: string): Promise<Outcome> {
   try {
     return outcome(await call(base, `${u.username}/events/${id}`, { token: u.token }));
-  } catch {
-    return { status: 0, errorId: null };
+  } catch (err) {
+    return { status: 0, errorId: transportError(err) };
   }
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -59,7 +59,8 @@ async function allocate(embeddedPg: boolean, host: string, cloneOf: CoreProcess 
   if (cloneOf !== null) {
     // The clone's own secrets are the first clone's (key set, admin key, rqlite credential).
     mkdirSync(join(varDir, 'secrets'), { recursive: true, mode: 0o700 });
-    for (const f of ['keys.json', 'admin-access-key', 'rqlite-auth.json']) {
+    // Absent when given by config instead (auth.adminAccessKey) or unused (an external rqlited).
+    for (const f of ['keys.json', 'admin-access-key', 'rqlite-auth.json'].filter((x) => existsSync(join(cloneOf.varDir, 'secrets', x)))) {
       copyFileSync(join(cloneOf.varDir, 'secrets', f), join(varDir, 'secrets', f));
       chmodSync(join(varDir, 'secrets', f), 0o600);
     }

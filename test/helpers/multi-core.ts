@@ -20,6 +20,11 @@ export interface Platform {
   publicPort: number;
   rqliteUrl: string;
   start(letter: string, ip: string, env?: Record<string, string>): Promise<MultiCore>;
+  /**
+   * Another clone of `of` (issue #13): same core id, IP, core.url (set it to the clones' load
+   * balancer when starting `of`, whose own `core.cloneId` must be set), database and secrets.
+   */
+  startClone(of: MultiCore, cloneId: string, env?: Record<string, string>): Promise<MultiCore>;
 }
 
 export interface MultiCore {
@@ -69,10 +74,23 @@ export function platformForTest(options: { publicPort?: number } = {}): Platform
       const id = `mc${tag}-${letter}`;
       const core = await startCore({
         env: { ...common, HOMECORE_CORE__ID: id, HOMECORE_CORE__IP: ip, ...env },
-        envFor: (ports) => ({ HOMECORE_CORE__URL: `http://127.0.0.1:${ports.api}/` }),
+        // A core.url given in `env` (a load balancer in front of clones) is kept.
+        envFor: (ports) => ({ HOMECORE_CORE__URL: env['HOMECORE_CORE__URL'] ?? `http://127.0.0.1:${ports.api}/` }),
       });
       await core.waitReady(90_000, [core.ports.api]);
       return { id, ip, core, url: `http://127.0.0.1:${core.ports.api}/` };
+    },
+    async startClone(of, cloneId, env = {}) {
+      const core = await startCore({
+        cloneOf: { core: of.core, cloneId },
+        env: {
+          ...common, HOMECORE_CORE__ID: of.id, HOMECORE_CORE__IP: of.ip, HOMECORE_CORE__URL: String(of.core.env['HOMECORE_CORE__URL']),
+          // The platform's rqlited is run elsewhere here: nothing to join.
+          HOMECORE_PLATFORM_DB__RQLITED__JOIN: '[]', HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'false', HOMECORE_MIGRATIONS__AUTO_RUN: 'false', ...env,
+        },
+      });
+      await core.waitReady(90_000, [core.ports.api]);
+      return { id: of.id, ip: of.ip, core, url: `http://127.0.0.1:${core.ports.api}/` };
     },
   };
 }

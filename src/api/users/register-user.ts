@@ -21,6 +21,16 @@ export function registrationUnavailable(cause?: unknown): ApiError {
   return errors.unavailable('The registration could not be completed; nothing was registered. Retry later.', { cause });
 }
 
+/**
+ * Before any platform read or write: the local rqlited answers /readyz (store ready, leader known)
+ * within health.checkTimeoutMs, or the registration is refused at once with the reason (issue #13),
+ * not after the platform client's timeouts and retries (15 s with a stopped rqlited). One local call.
+ */
+export async function assertPlatformReady(services: Services): Promise<void> {
+  const r = await services.platform.client.isReady(services.config.health.checkTimeoutMs);
+  if (!r.ok) throw errors.unavailable(`The platform database is unavailable (rqlited: ${r.detail}); nothing was registered. Retry later.`);
+}
+
 function noCore(hosting: string): ApiError {
   return errors.invalidParametersFormat(`No available core for hosting "${hosting}".`, [{ code: 'hosting-invalid', message: 'unknown or unavailable hosting', path: '#/hosting', param: 'hosting' }]);
 }
@@ -134,6 +144,7 @@ export async function registerUser(
   options: { openSession: boolean; skipInvitation?: boolean },
 ): Promise<{ user: User; apiEndpoint: string | null }> {
   checkRegistrationAllowed(services, p, options.skipInvitation === true);
+  await assertPlatformReady(services);
   const reservation = await reserveRegistration(services, p, { coreId: services.config.core.id });
   return createReservedUser(services, p, reservation, options);
 }

@@ -1,5 +1,5 @@
 import type { Services } from '../context.js';
-import { checkRegistrationAllowed, createReservedUser, registrationUnavailable, reserveRegistration } from './register-user.js';
+import { assertPlatformReady, checkRegistrationAllowed, createReservedUser, registrationUnavailable, reserveRegistration } from './register-user.js';
 import { forwardRegistration, verifyPlacement } from './placement.js';
 import { parseRegistration } from './registration-params.js';
 import { reserveAttempts } from '../../auth/attempt-limits.js';
@@ -18,6 +18,7 @@ export type CreateUserAnswer =
 export async function createUser(services: Services, body: unknown, placedBy: string | null, clientIp: string): Promise<CreateUserAnswer> {
   const { config } = services;
   const params = parseRegistration(body, config);
+  await assertPlatformReady(services);
   const created = async (reservation: Parameters<typeof createReservedUser>[2]): Promise<CreateUserAnswer> => {
     const { user, apiEndpoint } = await createReservedUser(services, params, reservation, { openSession: true });
     return { relayed: false, status: 201, body: { username: user.username, apiEndpoint } };

@@ -102,6 +102,22 @@ describe('core availability from its instances', () => {
     expect(await flag(id)).toBe(false);
   });
 
+  it("instances whose rqlited the leader cannot reach are marked unavailable at once, their core's flag recomputed", async () => {
+    const id = newCoreId();
+    await register(id);
+    const fresh = Date.now() + 60_000;
+    for (const clone of ['a', 'b']) await instances.report({ coreId: id, instance: `${id}.${clone}`, available: true, reason: '', staleAt: fresh });
+    expect(await instances.markUnreachable([`${id}.b`], 'leader-node')).toBe(1);
+    expect((await instances.list(id)).map((i) => [i.instance, i.available, i.reason])).toEqual([[`${id}.a`, true, ''], [`${id}.b`, false, 'rqlited unreachable from leader-node']]);
+    expect(await flag(id)).toBe(true);
+    expect(await instances.markUnreachable([`${id}.b`], 'leader-node')).toBe(0);
+    expect(await instances.markUnreachable([`${id}.a`], 'leader-node')).toBe(1);
+    expect(await flag(id)).toBe(false);
+    // Its own master's next report (its rqlited back) sets it available again.
+    await instances.report({ coreId: id, instance: `${id}.a`, available: true, reason: '', staleAt: fresh });
+    expect(await flag(id)).toBe(true);
+  });
+
   it('a core whose database is down is marked unavailable, and available again on recovery', async () => {
     const id = newCoreId();
     await register(id);

@@ -239,7 +239,7 @@ describe('RqliteClient transport failures', () => {
 describe('RqliteClient.isReady', () => {
   it('is ok on 200 and reports the body', async () => {
     const fake = await fakeRqlite((_req, res) => res.writeHead(200).end('[+]node ok\n[+]leader ok\n[+]store ok\n'));
-    expect(await client(fake.url).isReady(500)).toEqual({ ok: true, detail: '[+]node ok [+]leader ok [+]store ok' });
+    expect(await client(fake.url).isReady(500)).toEqual({ ok: true, detail: '[+]node ok [+]leader ok [+]store ok', answered: true });
     expect(fake.seen[0]?.method).toBe('GET');
     expect(fake.seen[0]?.url).toBe('/readyz');
   });
@@ -249,17 +249,19 @@ describe('RqliteClient.isReady', () => {
     const r = await client(fake.url).isReady(500);
     expect(r.ok).toBe(false);
     expect(r.detail).toContain('leader not ok');
+    // It answered: the election grace of /ready applies (src/health/leader-grace.ts).
+    expect(r.answered).toBe(true);
   });
 
   it('answers within its timeout when rqlited hangs, and when nothing listens', async () => {
     const fake = await fakeRqlite(() => undefined);
     let started = Date.now();
-    expect((await client(fake.url).isReady(200)).ok).toBe(false);
+    expect(await client(fake.url).isReady(200)).toMatchObject({ ok: false, answered: false });
     expect(Date.now() - started).toBeLessThan(200 + 300);
 
     const port = await freePort();
     started = Date.now();
-    expect((await client(`http://127.0.0.1:${port}`).isReady(200)).ok).toBe(false);
+    expect(await client(`http://127.0.0.1:${port}`).isReady(200)).toMatchObject({ ok: false, answered: false });
     expect(Date.now() - started).toBeLessThan(200 + 300);
   });
 });
