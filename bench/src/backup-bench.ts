@@ -89,9 +89,26 @@ async function seedUser(core: StartedCore, username: string, events: number, att
   }
 }
 
+/**
+ * CPU seconds of the core's PostgreSQL so far: the postmaster's own and that of its children it
+ * reaped (the backends of connections closed by then), from /proc; null when not readable.
+ */
+function pgCpuSeconds(core: StartedCore): number | null {
+  try {
+    const pid = readFileSync(join(core.varDir, 'postgresql', 'postmaster.pid'), 'utf8').split('\n')[0]?.trim() ?? '';
+    // Fields after the command name: utime is the 14th field of the line, cstime the 17th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs a dist/bin command with the core's env: its wall time, and the CPU time it reports in its last `done` log line. */
 function runBin(core: StartedCore, dist: string, script: string, args: string[]): Promise<Run> {
   const started = process.hrtime.bigint();
+  const pgBefore = pgCpuSeconds(core);
   return new Promise((resolve, reject) => {
     // BENCH_CPU_PROF_DIR: a CPU profile of the command (node bench/src/profile-summary.ts reads it).
     const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`];
@@ -105,7 +122,12 @@ function runBin(core: StartedCore, dist: string, script: string, args: string[])
       if (code !== 0) return reject(new Error(`${script} exit ${code}: ${(err + out).slice(-1500)}`));
       const done = out.split('\n').filter((l) => l.includes('"msg":"done"')).pop();
       const cpu = done === undefined ? null : (JSON.parse(done) as { cpuSeconds?: number }).cpuSeconds ?? null;
-      resolve({ seconds, cpuSeconds: cpu });
+      // The command's connections are closed when it exits: their backends are reaped soon after.
+      setTimeout(() => {
+        const pgAfter = pgCpuSeconds(core);
+        const pgCpu = pgBefore === null || pgAfter === null ? null : Math.round((pgAfter - pgBefore) * 100) / 100;
+        resolve({ seconds, cpuSeconds: cpu, pgCpuSeconds: pgCpu });
+      }, 1000);
     });
   });
 }
@@ -126,7 +148,7 @@ async function freshCore(): Promise<StartedCore> {
   }
 }
 
-interface Run { seconds: number; cpuSeconds: number | null }
+interface Run { seconds: number; cpuSeconds: number | null; pgCpuSeconds: number | null }
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -177,7 +199,7 @@ async function main(): Promise<void> {
       const parent = join(work, `backups-${i}-${round}`);
       const run = await runBin(source, dist, 'backup.js', backupArgs(parent));
       backups[i]?.push(run);
-      log(`backup ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s`);
+      log(`backup ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s, PostgreSQL ${run.pgCpuSeconds ?? '?'} CPU s`);
       if (round === o.rounds - 1) dirs[i] = join(parent, readdirSync(parent).find((n) => !n.endsWith('.partial')) ?? '');
       else rmSync(parent, { recursive: true, force: true });
     }
@@ -193,7 +215,7 @@ async function main(): Promise<void> {
       const run = await runBin(target, dist, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dirs[i] ?? '']);
       await stopCore(target, true);
       restores[i]?.push(run);
-      log(`restore ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s`);
+      log(`restore ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s, PostgreSQL ${run.pgCpuSeconds ?? '?'} CPU s`);
     }
   }
   const users = manifest.totals.users ?? 0;
@@ -204,6 +226,7 @@ async function main(): Promise<void> {
     return {
       seconds: r1(run.seconds), usersPerS: r1(users / run.seconds), eventsPerS: Math.round(events / run.seconds), mbPerS: r1(storedBytes / (1 << 20) / run.seconds),
       cpuSeconds: run.cpuSeconds, eventsPerCpuS: run.cpuSeconds === null || run.cpuSeconds === 0 ? null : Math.round(events / run.cpuSeconds),
+      pgCpuSeconds: run.pgCpuSeconds,
       allSeconds: runs.map((r) => r1(r.seconds)),
     };
   };
@@ -221,11 +244,12 @@ async function main(): Promise<void> {
     `${users} users, ${events} events, ${manifest.totals.attachments ?? 0} attachments, ${result.storedMB} MB stored` +
       `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.` +
       `${o.rounds > 1 ? ` Median of ${o.rounds} rounds, builds alternating.` : ''}`, '',
-    '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | every round (s) |', '|---|---|---|---|---|---|---|---|---|',
+    '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | CPU s of PostgreSQL | every round (s) |', '|---|---|---|---|---|---|---|---|---|---|',
     ...builds.flatMap((b) => (['backup', 'restore'] as const).map((k) =>
-      `| ${b.dist} | ${k} | ${b[k].seconds} | ${b[k].usersPerS} | ${b[k].eventsPerS} | ${b[k].mbPerS} | ${b[k].cpuSeconds ?? '?'} | ${b[k].eventsPerCpuS ?? '?'} | ${b[k].allSeconds.join(', ')} |`)), '',
-    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s is the',
-    'command\'s own process (PostgreSQL and rqlited not included).', '',
+      `| ${b.dist} | ${k} | ${b[k].seconds} | ${b[k].usersPerS} | ${b[k].eventsPerS} | ${b[k].mbPerS} | ${b[k].cpuSeconds ?? '?'} | ${b[k].eventsPerCpuS ?? '?'} | ${b[k].pgCpuSeconds ?? '?'} | ${b[k].allSeconds.join(', ')} |`)), '',
+    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s of the',
+    'command: its own process. CPU s of PostgreSQL: the core\'s server and its backends over the command (and whatever else',
+    'the core asked of it meanwhile); rqlited not included. The figure of the median run by wall time.', '',
   ].join('\n');
   writeFileSync(join(ROOT, 'bench', 'results', `${out}.md`), md);
   process.stdout.write(md);
