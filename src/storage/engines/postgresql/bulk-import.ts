@@ -2,8 +2,8 @@ import type pg from 'pg';
 
 /**
  * Deferred index builds for a whole-core restore (issue #12, UserDataStore.beginBulkImport). Keeping
- * the events indexes up to date row by row cost most of a restore's database time (two GIN and five
- * B-tree indexes per event; docs/benchmarks.md#backup-and-restore); building them once from the
+ * the events indexes up to date row by row cost more than half of a restore's database time (six
+ * B-tree and three GIN secondary indexes, some partial; docs/benchmarks.md#backup-and-restore); building them once from the
  * loaded table costs a fraction of it. The definitions of the dropped indexes are kept in `core_info`
  * in the transaction that drops them, so a restore killed half way leaves a note that the next bulk
  * import, `bin/migrate` or a master start (engine.migrate) acts on: nothing is lost but speed.
