@@ -4,9 +4,9 @@
  * users/s, events/s and MB/s each way. Runs as TypeScript through Node 22's type stripping.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -25,16 +25,27 @@ const USAGE = `bench/backup [options]
   --compress             back up with --compress
   --passphrase           back up encrypted (a generated passphrase)
   --out <name>           results file name without extension (default: the start date-time + "-backup")
+  --dists <a,b,…>        builds to compare on the same seeded core, each a dist/ directory (default: this tree's dist);
+                         each backs up the source in turn, then restores its own backup into a fresh core
+  --rounds <n>           backups and restores per build, alternating between the builds (default 1); the median is reported
+  --keep-backup <dir>    keep the first build's backup in <dir> (for --from-backup)
+  --from-backup <dir>    seed the source core by restoring this backup (with this tree's build, not measured) instead of
+                         through the API: the same data set again in a minute rather than the long API seeding
+                         (a backup without --passphrase: each run makes a new one)
 `;
 
-interface Options { users: number; events: number; attachmentsMb: number; compress: boolean; passphrase: boolean; out: string | null }
+interface Options {
+  users: number; events: number; attachmentsMb: number; compress: boolean; passphrase: boolean; out: string | null;
+  dists: string[]; rounds: number; keepBackup: string | null; fromBackup: string | null;
+}
 
 function options(argv: string[]): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
       users: { type: 'string' }, events: { type: 'string' }, 'attachments-mb': { type: 'string' }, compress: { type: 'boolean' },
-      passphrase: { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      passphrase: { type: 'boolean' }, out: { type: 'string' }, dists: { type: 'string' }, rounds: { type: 'string' },
+      'keep-backup': { type: 'string' }, 'from-backup': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) return 'help';
@@ -46,6 +57,8 @@ function options(argv: string[]): Options | 'help' {
   return {
     users: n(values.users, 1000), events: n(values.events, 1000), attachmentsMb: n(values['attachments-mb'], 1024),
     compress: values.compress === true, passphrase: values.passphrase === true, out: values.out ?? null,
+    dists: (values.dists ?? join(ROOT, 'dist')).split(',').map((d) => resolve(d)), rounds: Math.max(1, n(values.rounds, 1)),
+    keepBackup: values['keep-backup'] ?? null, fromBackup: values['from-backup'] ?? null,
   };
 }
 
@@ -76,13 +89,30 @@ async function seedUser(core: StartedCore, username: string, events: number, att
   }
 }
 
+/**
+ * CPU seconds of the core's PostgreSQL so far: the postmaster's own and that of its children it
+ * reaped (the backends of connections closed by then), from /proc; null when not readable.
+ */
+function pgCpuSeconds(core: StartedCore): number | null {
+  try {
+    const pid = readFileSync(join(core.varDir, 'postgresql', 'postmaster.pid'), 'utf8').split('\n')[0]?.trim() ?? '';
+    // Fields after the command name: utime is the 14th field of the line, cstime the 17th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    return ((f[11] ?? 0) + (f[12] ?? 0) + (f[13] ?? 0) + (f[14] ?? 0)) / 100;
+  } catch {
+    return null;
+  }
+}
+
 /** Runs a dist/bin command with the core's env: its wall time, and the CPU time it reports in its last `done` log line. */
-function runBin(core: StartedCore, script: string, args: string[]): Promise<{ seconds: number; cpuSeconds: number | null }> {
+function runBin(core: StartedCore, dist: string, script: string, args: string[]): Promise<Run> {
   const started = process.hrtime.bigint();
+  const pgBefore = pgCpuSeconds(core);
   return new Promise((resolve, reject) => {
     // BENCH_CPU_PROF_DIR: a CPU profile of the command (node bench/src/profile-summary.ts reads it).
     const prof = process.env.BENCH_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`];
-    const child = spawn(process.execPath, [...prof, join(ROOT, 'dist', 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...prof, join(dist, 'bin', script), ...args], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
@@ -92,7 +122,12 @@ function runBin(core: StartedCore, script: string, args: string[]): Promise<{ se
       if (code !== 0) return reject(new Error(`${script} exit ${code}: ${(err + out).slice(-1500)}`));
       const done = out.split('\n').filter((l) => l.includes('"msg":"done"')).pop();
       const cpu = done === undefined ? null : (JSON.parse(done) as { cpuSeconds?: number }).cpuSeconds ?? null;
-      resolve({ seconds, cpuSeconds: cpu });
+      // The command's connections are closed when it exits: their backends are reaped soon after.
+      setTimeout(() => {
+        const pgAfter = pgCpuSeconds(core);
+        const pgCpu = pgBefore === null || pgAfter === null ? null : Math.round((pgAfter - pgBefore) * 100) / 100;
+        resolve({ seconds, cpuSeconds: cpu, pgCpuSeconds: pgCpu });
+      }, 1000);
     });
   });
 }
@@ -113,6 +148,20 @@ async function freshCore(): Promise<StartedCore> {
   }
 }
 
+interface Run { seconds: number; cpuSeconds: number | null; pgCpuSeconds: number | null }
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? (s[m] ?? 0) : ((s[m - 1] ?? 0) + (s[m] ?? 0)) / 2;
+};
+
+/** The median run by wall time (its CPU seconds with it). */
+const medianRun = (runs: Run[]): Run => {
+  const m = median(runs.map((r) => r.seconds));
+  return runs.reduce((best, r) => (Math.abs(r.seconds - m) < Math.abs(best.seconds - m) ? r : best), runs[0] as Run);
+};
+
 async function main(): Promise<void> {
   const o = options(process.argv.slice(2));
   if (o === 'help') {
@@ -123,41 +172,69 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'homecore-bench-backup-'));
   const passFile = join(work, 'passphrase');
   writeFileSync(passFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
-  const backupArgs = ['--dir', join(work, 'backups'), ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
-  log(`starting a core; seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
+  const backupArgs = (dir: string): string[] => ['--dir', dir, ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
   const source = await freshCore();
-  const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
   const seedStart = Date.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let i = next++; i < o.users; i = next++) {
-      await seedUser(source, `bk${String(i).padStart(6, '0')}`, o.events, perUser);
-      if ((i + 1) % Math.max(1, Math.floor(o.users / 10)) === 0) log(`seeded ${i + 1}/${o.users}`);
-    }
-  }));
+  if (o.fromBackup !== null) {
+    log(`seeding the source core from ${o.fromBackup}`);
+    await runBin(source, join(ROOT, 'dist'), 'restore.js', [resolve(o.fromBackup)]);
+  } else {
+    log(`seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
+    const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
+    let next = 0;
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let i = next++; i < o.users; i = next++) {
+        await seedUser(source, `bk${String(i).padStart(6, '0')}`, o.events, perUser);
+        if ((i + 1) % Math.max(1, Math.floor(o.users / 10)) === 0) log(`seeded ${i + 1}/${o.users}`);
+      }
+    }));
+  }
   log(`seeded in ${((Date.now() - seedStart) / 1000).toFixed(0)} s; backing up`);
   const loadBefore = load();
-  const backupRun = await runBin(source, 'backup.js', backupArgs);
-  const name = readdirSync(join(work, 'backups')).find((n) => !n.endsWith('.partial')) ?? '';
-  const dir = join(work, 'backups', name);
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { totals: Record<string, number>; files: Record<string, { size: number }> };
+  // Backups of every build and round, alternating builds, into a directory each; the last of each build is restored.
+  const backups: Run[][] = o.dists.map(() => []);
+  const dirs: string[] = [];
+  for (let round = 0; round < o.rounds; round += 1) {
+    for (const [i, dist] of o.dists.entries()) {
+      const parent = join(work, `backups-${i}-${round}`);
+      const run = await runBin(source, dist, 'backup.js', backupArgs(parent));
+      backups[i]?.push(run);
+      log(`backup ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s, PostgreSQL ${run.pgCpuSeconds ?? '?'} CPU s`);
+      if (round === o.rounds - 1) dirs[i] = join(parent, readdirSync(parent).find((n) => !n.endsWith('.partial')) ?? '');
+      else rmSync(parent, { recursive: true, force: true });
+    }
+  }
+  const manifest = JSON.parse(readFileSync(join(dirs[0] ?? '', 'manifest.json'), 'utf8')) as { totals: Record<string, number>; files: Record<string, { size: number }> };
   const storedBytes = Object.values(manifest.files).reduce((s, f) => s + f.size, 0);
+  if (o.keepBackup !== null) cpSync(dirs[0] ?? '', resolve(o.keepBackup), { recursive: true });
   await stopCore(source, true);
-  log(`backup: ${backupRun.seconds.toFixed(1)} s; restoring into a fresh core`);
-  const target = await freshCore();
-  const restoreRun = await runBin(target, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dir]);
-  await stopCore(target, true);
+  const restores: Run[][] = o.dists.map(() => []);
+  for (let round = 0; round < o.rounds; round += 1) {
+    for (const [i, dist] of o.dists.entries()) {
+      const target = await freshCore();
+      const run = await runBin(target, dist, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dirs[i] ?? '']);
+      await stopCore(target, true);
+      restores[i]?.push(run);
+      log(`restore ${dist} round ${round + 1}: ${run.seconds.toFixed(1)} s, ${run.cpuSeconds ?? '?'} CPU s, PostgreSQL ${run.pgCpuSeconds ?? '?'} CPU s`);
+    }
+  }
   const users = manifest.totals.users ?? 0;
   const events = manifest.totals.event ?? 0;
   const r1 = (x: number): number => Math.round(x * 10) / 10;
-  const rate = (run: { seconds: number; cpuSeconds: number | null }) => ({
-    seconds: r1(run.seconds), usersPerS: r1(users / run.seconds), eventsPerS: Math.round(events / run.seconds), mbPerS: r1(storedBytes / (1 << 20) / run.seconds),
-    cpuSeconds: run.cpuSeconds, eventsPerCpuS: run.cpuSeconds === null || run.cpuSeconds === 0 ? null : Math.round(events / run.cpuSeconds),
-  });
+  const rate = (runs: Run[]) => {
+    const run = medianRun(runs);
+    return {
+      seconds: r1(run.seconds), usersPerS: r1(users / run.seconds), eventsPerS: Math.round(events / run.seconds), mbPerS: r1(storedBytes / (1 << 20) / run.seconds),
+      cpuSeconds: run.cpuSeconds, eventsPerCpuS: run.cpuSeconds === null || run.cpuSeconds === 0 ? null : Math.round(events / run.cpuSeconds),
+      pgCpuSeconds: run.pgCpuSeconds,
+      allSeconds: runs.map((r) => r1(r.seconds)),
+    };
+  };
+  const builds = o.dists.map((dist, i) => ({ dist, backup: rate(backups[i] ?? []), restore: rate(restores[i] ?? []) }));
   const result = {
     startedAt: startedAt.toISOString(), options: o, machine: machineFacts(), loadBefore, loadAtEnd: load(),
     totals: manifest.totals, storedMB: Math.round((storedBytes / (1 << 20)) * 10) / 10,
-    backup: rate(backupRun), restore: rate(restoreRun),
+    backup: builds[0]?.backup, restore: builds[0]?.restore, builds,
   };
   const out = o.out ?? `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}-backup`;
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
@@ -165,11 +242,14 @@ async function main(): Promise<void> {
   const md = [
     `# Backup and restore, ${result.startedAt}`, '',
     `${users} users, ${events} events, ${manifest.totals.attachments ?? 0} attachments, ${result.storedMB} MB stored` +
-      `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.`, '',
-    '| | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s |', '|---|---|---|---|---|---|---|',
-    ...(['backup', 'restore'] as const).map((k) => `| ${k} | ${result[k].seconds} | ${result[k].usersPerS} | ${result[k].eventsPerS} | ${result[k].mbPerS} | ${result[k].cpuSeconds ?? '?'} | ${result[k].eventsPerCpuS ?? '?'} |`), '',
-    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s is the',
-    'command\'s own process (PostgreSQL and rqlited not included).', '',
+      `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.` +
+      `${o.rounds > 1 ? ` Median of ${o.rounds} rounds, builds alternating.` : ''}`, '',
+    '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | CPU s of PostgreSQL | every round (s) |', '|---|---|---|---|---|---|---|---|---|---|',
+    ...builds.flatMap((b) => (['backup', 'restore'] as const).map((k) =>
+      `| ${b.dist} | ${k} | ${b[k].seconds} | ${b[k].usersPerS} | ${b[k].eventsPerS} | ${b[k].mbPerS} | ${b[k].cpuSeconds ?? '?'} | ${b[k].eventsPerCpuS ?? '?'} | ${b[k].pgCpuSeconds ?? '?'} | ${b[k].allSeconds.join(', ')} |`)), '',
+    'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s of the',
+    'command: its own process. CPU s of PostgreSQL: the core\'s server and its backends over the command (and whatever else',
+    'the core asked of it meanwhile); rqlited not included. The figure of the median run by wall time.', '',
   ].join('\n');
   writeFileSync(join(ROOT, 'bench', 'results', `${out}.md`), md);
   process.stdout.write(md);

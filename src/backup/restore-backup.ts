@@ -12,6 +12,7 @@ import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/int
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import { AttachmentFiles } from '../storage/files/attachment-files.js';
+import { forEachBounded } from './bounded.js';
 import { readDecoded, type Codec } from './codec.js';
 import { userLabel, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -40,7 +41,16 @@ export interface RestoreSummary {
   users: number;
   totals: Partial<Record<UserDataKind | 'attachments', number>>;
   unmapped: string[];
+  /**
+   * SHA-256 (base64) of every attached file the restore wrote, by `<user>/<event>/<file>`, hashed
+   * from the bytes as they were written: the integrity check that follows uses them instead of
+   * reading every file again (integrity.ts `knownHashes`).
+   */
+  writtenHashes: Map<string, string>;
 }
+
+/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 4). */
+const PARALLEL_USERS = 3;
 
 /** The lines of a decoded stream (errors of the stream, e.g. a GCM tag mismatch, reach the reader). */
 async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
@@ -76,9 +86,9 @@ async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | 
   return [entry];
 }
 
-/** Copies one attached file into place, checking its content hash on the way. */
-async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string, line: Extract<UserFileLine, { kind: 'attachment-file' }>): Promise<void> {
-  if (line.sha256 === null) return;
+/** Copies one attached file into place, checking its content hash on the way; answers that hash (base64), null when the file was gone at backup time. */
+async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string, line: Extract<UserFileLine, { kind: 'attachment-file' }>): Promise<string | null> {
+  if (line.sha256 === null) return null;
   const stored = v.manifest.attachments[line.sha256];
   if (stored === undefined || v.manifest.files[stored.file] === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
   // Ids come from the backup: checked as path segments, so no name can lead outside attachments.dir.
@@ -92,7 +102,9 @@ async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string,
     },
   });
   await pipeline(readDecoded(join(v.dir, stored.file), { gzip: false, key: v.codec.key }), check, createWriteStream(target, { flags: 'wx' }));
-  if (hash.digest('hex') !== line.sha256) throw new Error(`attachment ${line.fileId} does not match its hash`);
+  const digest = hash.digest();
+  if (digest.toString('hex') !== line.sha256) throw new Error(`attachment ${line.fileId} does not match its hash`);
+  return digest.toString('base64');
 }
 
 /** One user: its files and records (one all-or-nothing import), then its platform mapping. */
@@ -104,7 +116,8 @@ async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: Manifest
     for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
       const line = JSON.parse(text) as UserFileLine;
       if (line.kind === 'attachment-file') {
-        await restoreFile(deps, v, entry.id, line);
+        const written = await restoreFile(deps, v, entry.id, line);
+        if (written !== null) summary.writtenHashes.set(`${entry.id}/${line.eventId}/${line.fileId}`, written);
         files += 1;
         continue;
       }
@@ -148,16 +161,17 @@ export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promi
     }
   }
   deps.progress.step('backup verified, restoring', { users: chosen.length, from: v.manifest.coreId, at: v.manifest.startedAt });
-  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [] };
-  // Two users at a time: each import is one transaction on a connection of its own.
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < chosen.length; i = next++) {
-      const entry = chosen[i];
-      if (entry !== undefined) await restoreUser(deps, v, entry, mappings, summary, chosen.length);
+  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map() };
+  // A whole core into an empty one: the engine may build its indexes once at the end (PostgreSQL).
+  const bulk = o.user === null && deps.userData.beginBulkImport !== undefined ? await deps.userData.beginBulkImport() : null;
+  try {
+    await forEachBounded(chosen, PARALLEL_USERS, (entry) => restoreUser(deps, v, entry, mappings, summary, chosen.length));
+  } finally {
+    if (bulk !== null) {
+      deps.progress.step('building indexes');
+      await bulk.finish();
     }
-  };
-  await Promise.all([worker(), worker()]);
+  }
   const templates = Object.keys(v.manifest.files).find((f) => f.startsWith('core/mail-templates.jsonl'));
   if (o.user === null && templates !== undefined) {
     for await (const line of linesOf(readDecoded(join(v.dir, templates), codec))) {

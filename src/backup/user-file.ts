@@ -32,6 +32,8 @@ export interface BackupTarget {
   /** Source path of an attached file (`attachments.dir`/user/event/file). */
   sourceOf(userId: string, eventId: string, fileId: string): string;
   missingFiles: number;
+  /** Stored files hashed by reading the file itself (hard links): the final verification need not read them again. */
+  readBack: Set<string>;
 }
 
 /** Stores one attached file content-addressed (once per content) and answers its content hash, null when gone. */
@@ -39,6 +41,7 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
   const tmp = join(t.dir, 'attachments', `.tmp-${randomBytes(8).toString('hex')}`);
   let content: StoredFile;
   let stored: StoredFile;
+  let linked = false;
   try {
     if (t.codec.key === null && t.linkAttachments) {
       // Attached files are never modified in place (a new upload is a new file): a link is a stable copy.
@@ -48,6 +51,7 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
       });
       content = await hashFile(tmp);
       stored = content;
+      linked = true;
     } else {
       const meter = new Meter();
       const source = createReadStream(src);
@@ -67,8 +71,28 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
   const file = `attachments/${content.sha256}${t.codec.key === null ? '' : '.enc'}`;
   await rename(tmp, join(t.dir, file));
   t.files[file] = stored;
+  if (linked) t.readBack.add(file);
   t.attachments[content.sha256] = { file, size: content.size };
   return content.sha256;
+}
+
+/** Bytes per chunk handed to the file stream: one chunk per line cost more in stream and hash calls than the lines themselves. */
+const CHUNK_CHARS = 256 * 1024;
+
+/** Joins lines into chunks of about CHUNK_CHARS. */
+async function* chunked(lines: AsyncIterable<string>): AsyncGenerator<string> {
+  let parts: string[] = [];
+  let size = 0;
+  for await (const line of lines) {
+    parts.push(line);
+    size += line.length;
+    if (size >= CHUNK_CHARS) {
+      yield parts.join('');
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length > 0) yield parts.join('');
 }
 
 /** Writes `users/<id>.jsonl[.gz][.enc]`: one snapshot of the user, each attachment stored as it comes. */
@@ -79,7 +103,13 @@ export async function backupUser(t: BackupTarget, store: UserDataStore, userId: 
     for await (const r of store.exportUser(userId)) {
       counts[r.kind] = (counts[r.kind] ?? 0) + 1;
       if (r.kind === 'user') username = r.user.username;
-      yield `${JSON.stringify(r)}\n`;
+      if (r.kind === 'event' && r.json !== undefined) {
+        // The stored text as it is: no parse and serialize per event. Only a doc that names attachments is parsed.
+        yield `{"kind":"event","event":${r.json}}\n`;
+        if (!r.json.includes('"attachments"')) continue;
+      } else {
+        yield `${JSON.stringify(r)}\n`;
+      }
       if (r.kind !== 'event' || r.event.attachments === undefined) continue;
       for (const a of r.event.attachments as Attachment[]) {
         const sha256 = await storeAttachment(t, t.sourceOf(userId, r.event.id, a.id));
@@ -93,7 +123,7 @@ export async function backupUser(t: BackupTarget, store: UserDataStore, userId: 
   }
   const suffix = `${t.codec.gzip ? '.gz' : ''}${t.codec.key === null ? '' : '.enc'}`;
   const file = `users/${userId}.jsonl${suffix}`;
-  const stored = await writeEncoded(lines(), join(t.dir, file), t.codec);
+  const stored = await writeEncoded(chunked(lines()), join(t.dir, file), t.codec);
   if (username === null) {
     // Deleted between the listing and its snapshot: nothing to keep.
     await rm(join(t.dir, file), { force: true });

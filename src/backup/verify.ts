@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { forEachBounded } from './bounded.js';
 import { deriveKey, hashFile, type Codec } from './codec.js';
 import { MANIFEST, manifestMacValid, manifestProblem, PARTIAL_SUFFIX, type Manifest } from './manifest.js';
 
@@ -19,12 +20,25 @@ async function filesUnder(root: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)));
 }
 
+export interface VerifyOptions {
+  /** bin/backup's own check before the rename: the directory still ends in `.partial`. */
+  allowPartialName?: boolean;
+  /**
+   * Files whose size and SHA-256 the caller read from the file itself moments ago (bin/backup's
+   * hard-linked attachments: the link is the very inode it hashed): not read a second time.
+   */
+  alreadyRead?: ReadonlySet<string>;
+}
+
+/** Files hashed at once: one is read while another is hashed. */
+const PARALLEL_FILES = 2;
+
 /**
  * Checks a backup before anything is restored from it: a complete run (not `.partial`, a manifest),
  * a manifest this version reads, its MAC under the passphrase (encrypted backups), exactly the files
  * it lists, and the size and SHA-256 of every one. Throws BackupRefusedError with the first problem.
  */
-export async function verifyBackup(dir: string, passphrase: string | null, options: { allowPartialName?: boolean } = {}): Promise<VerifiedBackup> {
+export async function verifyBackup(dir: string, passphrase: string | null, options: VerifyOptions = {}): Promise<VerifiedBackup> {
   const refuse = (reason: string): never => {
     throw new BackupRefusedError(reason);
   };
@@ -61,9 +75,10 @@ export async function verifyBackup(dir: string, passphrase: string | null, optio
   }
   const extra = [...present][0];
   if (extra !== undefined) refuse(`unlisted file ${extra} (not written by the backup)`);
-  for (const [f, want] of Object.entries(manifest.files)) {
+  const toRead = Object.entries(manifest.files).filter(([f]) => options.alreadyRead?.has(f) !== true);
+  await forEachBounded(toRead, PARALLEL_FILES, async ([f, want]) => {
     const got = await hashFile(join(dir, f));
     if (got.size !== want.size || got.sha256 !== want.sha256) refuse(`checksum mismatch: ${f} (altered or damaged)`);
-  }
+  });
   return { dir, manifest, codec };
 }

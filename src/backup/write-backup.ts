@@ -9,6 +9,7 @@ import { platformBackup, readMappings } from '../platform/user-mappings.js';
 import type { UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
+import { forEachBounded } from './bounded.js';
 import { deriveKey, newKdfParams, writeEncoded, type Codec } from './codec.js';
 import { backupName, FORMAT_VERSION, MANIFEST, PARTIAL_SUFFIX, sealManifest, userLabel, type Manifest, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
@@ -39,8 +40,8 @@ export interface BackupOptions {
   now?: Date;
 }
 
-/** Users backed up at once: each is one snapshot transaction, so two overlap reading and writing. */
-const PARALLEL_USERS = 2;
+/** Users backed up at once: each is one snapshot transaction on a connection of its own (the data tools' pool has 4). */
+const PARALLEL_USERS = 3;
 
 /** Secrets and CA material, only into encrypted backups: `{varDir}/<dir>` → `secrets/<dir>/…`. */
 const SECRET_DIRS = ['secrets', 'cluster', 'cluster-ca'];
@@ -64,7 +65,7 @@ export async function writeBackup(deps: BackupDeps, o: BackupOptions): Promise<{
     const kdf = o.passphrase === null ? null : newKdfParams();
     const codec: Codec = { gzip: o.compress, key: kdf === null ? null : await deriveKey(o.passphrase ?? '', kdf) };
     const t: BackupTarget = {
-      dir: partial, codec, linkAttachments: o.attachments === 'link', files: {}, attachments: {}, missingFiles: 0,
+      dir: partial, codec, linkAttachments: o.attachments === 'link', files: {}, attachments: {}, missingFiles: 0, readBack: new Set(),
       sourceOf: (u, e, f) => join(deps.attachmentsDir, u, e, f),
     };
     progress.step('backup started', { path: final, encrypted: kdf !== null, compress: o.compress });
@@ -76,20 +77,14 @@ export async function writeBackup(deps: BackupDeps, o: BackupOptions): Promise<{
     }
     const entries: ManifestUser[] = [];
     const names: string[] = [];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < users.length; i = next++) {
-        const u = users[i];
-        if (u === undefined) continue;
-        const entry = await backupUser(t, deps.userData, u.id, (name) => userLabel(name, codec.key));
-        if (entry !== null) {
-          entries.push(entry);
-          names.push(u.username);
-        }
-        progress.tick(entries.length, users.length, 'users');
+    await forEachBounded(users, PARALLEL_USERS, async (u) => {
+      const entry = await backupUser(t, deps.userData, u.id, (name) => userLabel(name, codec.key));
+      if (entry !== null) {
+        entries.push(entry);
+        names.push(u.username);
       }
-    };
-    await Promise.all(Array.from({ length: PARALLEL_USERS }, worker));
+      progress.tick(entries.length, users.length, 'users');
+    });
     if (t.missingFiles > 0) progress.warn('attached files deleted during the backup (their events went after the snapshot)', { count: t.missingFiles });
     progress.step('user data written', { users: entries.length, attachments: Object.keys(t.attachments).length });
 
@@ -127,7 +122,7 @@ export async function writeBackup(deps: BackupDeps, o: BackupOptions): Promise<{
       totals, users: entries.sort((a, b) => a.id.localeCompare(b.id)), files: t.files, attachments: t.attachments,
     }, codec.key);
     await writeFile(join(partial, MANIFEST), `${JSON.stringify(manifest, null, 1)}\n`, { flag: 'wx', mode: 0o600 });
-    await verifyBackup(partial, o.passphrase, { allowPartialName: true });
+    await verifyBackup(partial, o.passphrase, { allowPartialName: true, alreadyRead: t.readBack });
     await rename(partial, final);
     progress.step('backup complete', { path: final, ...totals });
     return { path: final, manifest };

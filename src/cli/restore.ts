@@ -19,12 +19,13 @@ export interface RestoreArgs {
 export async function runRestore(config: Readonly<Config>, logger: Logger, args: RestoreArgs, progress: Progress, refusal: (line: string) => void): Promise<number> {
   const tools = await openDataTools(config, logger);
   try {
-    await restoreBackup(
+    const restored = await restoreBackup(
       { config, users: tools.stores.users, userData: tools.stores.userData, mailTemplates: tools.stores.mailTemplates, engine: tools.engine, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir, progress },
       { dir: args.dir, user: args.user, passphrase: readPassphrase(args.passphraseFile ?? config.backup.passphraseFile) },
     );
     const report = await checkIntegrity(
-      { coreId: config.core.id, users: tools.stores.users, userData: tools.stores.userData, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir },
+      { coreId: config.core.id, users: tools.stores.users, userData: tools.stores.userData, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir,
+        knownHashes: restored.writtenHashes },
       false,
     );
     const problems = problemCount(report);

@@ -16,7 +16,12 @@ export type UserDataRecord =
   | { kind: 'access-version'; accessId: string; version: AccessVersion }
   | { kind: 'stream'; stream: Stream }
   | { kind: 'stream-deletion'; deletion: ItemDeletion }
-  | { kind: 'event'; event: Event }
+  /**
+   * `json` (optional): `event` as the JSON text the engine holds (PostgreSQL's stored doc), so a
+   * writer can copy it instead of serializing `event`; with it an engine may parse `event` only when
+   * read (a getter). bin/backup writes the line `{"kind":"event","event":<json>}` from it.
+   */
+  | { kind: 'event'; event: Event; json?: string }
   /** A past version of event `headId`, oldest first (EventsStore.history order). */
   | { kind: 'event-version'; headId: string; event: Event }
   /** `{id, deleted}` plus what the deletion mode kept. */
@@ -52,4 +57,11 @@ export interface UserDataStore {
    * Returns how many records of each kind were written.
    */
   importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>>;
+  /**
+   * Optional (restore speed): bin/restore calls it once before importing every user of a backup into
+   * an empty core, and `finish` once after (a failure too). The engine may defer work that costs less
+   * in bulk: PostgreSQL drops the secondary indexes of its events tables and builds them in `finish`.
+   * importUser stays all or nothing per user meanwhile. Engines without it import user by user.
+   */
+  beginBulkImport?(): Promise<{ finish(): Promise<void> }>;
 }

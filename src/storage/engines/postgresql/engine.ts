@@ -7,6 +7,7 @@ import type { EventsStorePolicy } from '../../interfaces/events-store.js';
 import type { Stores } from '../../interfaces/stores.js';
 import { createPgStores } from './stores.js';
 import { claimDatabase, migratePostgres } from './migrate.js';
+import { rebuildDeferredIndexes } from './bulk-import.js';
 import { createPgPool } from './pool.js';
 import { incompatibility, pgMigrations, readMinAppVersion } from './compat.js';
 import type { PgMigration } from './schema.js';
@@ -47,8 +48,17 @@ export class PostgresEngine implements UserDataEngine {
     return createPgStores(this.pool, new Map(), eventsPolicy);
   }
 
-  migrate(): Promise<number[]> {
-    return migratePostgres(this.pool, this.logger, this.migrations);
+  async migrate(): Promise<number[]> {
+    const applied = await migratePostgres(this.pool, this.logger, this.migrations);
+    // Indexes a killed restore left unbuilt (bulk-import.ts): built now, before the core serves.
+    const client = await this.pool.connect();
+    try {
+      const built = await rebuildDeferredIndexes(client);
+      if (built > 0) this.logger.warn({ component: 'storage:pg', built }, 'built the indexes an interrupted restore had deferred');
+    } finally {
+      client.release();
+    }
+    return applied;
   }
 
   /** Why this release cannot serve the database (schema behind, or min_app_version above it), or null. */

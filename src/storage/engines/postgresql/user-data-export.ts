@@ -37,7 +37,7 @@ export async function* exportPgUser(client: pg.PoolClient, userId: string): Asyn
     }
     yield* streamsOf(new PgStreamsStore(client), userId);
     for await (const doc of paged(client, 'SELECT id AS k, doc FROM events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3', userId)) {
-      yield { kind: 'event', event: JSON.parse(doc) as Event };
+      yield eventRecord(doc);
     }
     yield* versionsOf(client, userId);
     const { rows: deletions } = await client.query<{ id: string; deleted: number; doc: string | null }>(
@@ -60,6 +60,19 @@ export async function* exportPgUser(client: pg.PoolClient, userId: string): Asyn
     // Read-only: ending it cannot lose anything; a failure here must not hide the first error.
     await client.query('COMMIT').catch(() => undefined);
   }
+}
+
+/** An event record carrying its stored doc: `event` is parsed only when read (bin/backup copies `json`). */
+function eventRecord(doc: string): UserDataRecord {
+  let parsed: Event | undefined;
+  return {
+    kind: 'event',
+    json: doc,
+    get event(): Event {
+      parsed ??= JSON.parse(doc) as Event;
+      return parsed;
+    },
+  };
 }
 
 async function* streamsOf(streams: PgStreamsStore, userId: string): AsyncGenerator<UserDataRecord> {

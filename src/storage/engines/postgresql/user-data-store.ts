@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { UserDataKind, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
 import type { Db } from './db.js';
+import { deferIndexes, rebuildDeferredIndexes } from './bulk-import.js';
 import { exportPgUser } from './user-data-export.js';
 import { importPgUser } from './user-data-import.js';
 import { isUnavailable } from './unavailable.js';
@@ -27,6 +28,26 @@ export class PgUserDataStore implements UserDataStore {
       // A connection that failed mid-transaction is discarded, not handed to the next caller.
       client.release(failed);
     }
+  }
+
+  /** Defers the events indexes while a whole-core restore fills an empty database (bulk-import.ts). */
+  async beginBulkImport(): Promise<{ finish(): Promise<void> }> {
+    const client = await this.connect();
+    try {
+      await deferIndexes(client);
+    } finally {
+      client.release();
+    }
+    return {
+      finish: async () => {
+        const c = await this.connect();
+        try {
+          await rebuildDeferredIndexes(c);
+        } finally {
+          c.release();
+        }
+      },
+    };
   }
 
   async importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {

@@ -1,0 +1,77 @@
+import type pg from 'pg';
+
+/**
+ * Deferred index builds for a whole-core restore (issue #12, UserDataStore.beginBulkImport). Keeping
+ * the events indexes up to date row by row cost more than half of a restore's database time (six
+ * B-tree and three GIN secondary indexes, some partial; docs/benchmarks.md#backup-and-restore); building them once from the
+ * loaded table costs a fraction of it. The definitions of the dropped indexes are kept in `core_info`
+ * in the transaction that drops them, so a restore killed half way leaves a note that the next bulk
+ * import, `bin/migrate` or a master start (engine.migrate) acts on: nothing is lost but speed.
+ */
+const KEY = 'bulk_import_deferred_indexes';
+
+/** Tables whose secondary indexes a bulk import defers: the big ones. Primary keys and unique indexes stay (they refuse duplicates). */
+const TABLES = ['events', 'event_versions', 'series_chunks'];
+
+interface DeferredIndex {
+  name: string;
+  def: string;
+}
+
+/**
+ * Drops the secondary indexes of TABLES when they hold no row (a core with no data yet); answers
+ * false, changing nothing, when one does or when the tables stay busy for 10 s.
+ */
+export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
+  await client.query('BEGIN');
+  try {
+    await client.query(`SET LOCAL lock_timeout = '10s'`);
+    // Locked before the emptiness check: no row can arrive between the check and the drops.
+    await client.query(`LOCK TABLE ${TABLES.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+    const { rows: used } = await client.query<{ used: boolean }>(`SELECT ${TABLES.map((t) => `EXISTS (SELECT 1 FROM ${t})`).join(' OR ')} AS used`);
+    if (used[0]?.used !== false) {
+      await client.query('ROLLBACK');
+      return false;
+    }
+    const { rows } = await client.query<DeferredIndex>(
+      `SELECT i.relname AS name, pg_get_indexdef(i.oid) AS def
+         FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
+        WHERE x.indrelid = ANY ($1::regclass[]) AND NOT x.indisprimary AND NOT x.indisunique
+        ORDER BY i.relname`,
+      [TABLES]);
+    if (rows.length > 0) {
+      await client.query(
+        `INSERT INTO core_info (key, value) VALUES ($1, $2::jsonb)
+           ON CONFLICT (key) DO UPDATE SET value = core_info.value || EXCLUDED.value, updated_at = now()`,
+        [KEY, JSON.stringify(rows)]);
+      for (const r of rows) await client.query(`DROP INDEX ${quoteIdent(r.name)}`);
+    }
+    await client.query('COMMIT');
+    return true;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if ((err as { code?: string }).code === '55P03') return false; // lock_not_available: busy, import row by row
+    throw err;
+  }
+}
+
+/** Builds every index a bulk import deferred (none: one query), then forgets the note; answers how many. */
+export async function rebuildDeferredIndexes(client: pg.PoolClient): Promise<number> {
+  const { rows } = await client.query<{ value: DeferredIndex[] }>('SELECT value FROM core_info WHERE key = $1', [KEY]);
+  const deferred = rows[0]?.value ?? [];
+  if (rows.length === 0) return 0;
+  // Sorting in memory is what makes a bulk build cheap; this session only.
+  await client.query(`SET maintenance_work_mem = '256MB'`);
+  const seen = new Set<string>();
+  for (const d of deferred) {
+    if (seen.has(d.name)) continue;
+    seen.add(d.name);
+    // The text pg_get_indexdef gave; IF NOT EXISTS: a run killed after some builds starts again safely.
+    await client.query(d.def.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
+  }
+  await client.query('RESET maintenance_work_mem');
+  await client.query('DELETE FROM core_info WHERE key = $1', [KEY]);
+  return seen.size;
+}
+
+const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;

@@ -1,0 +1,107 @@
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import type { Event } from '../../../src/domain/types.js';
+import { createLogger } from '../../../src/logging/logger.js';
+import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import type { UserDataRecord } from '../../../src/storage/interfaces/user-data-store.js';
+import { createTestDatabase, type PgSettings } from '../../helpers/pg-database.js';
+
+/**
+ * UserDataStore.beginBulkImport on PostgreSQL (issue #12 restore speed, bulk-import.ts): the events
+ * indexes are dropped for a whole-core restore into an empty database and built again by `finish`,
+ * or by the next engine.migrate() when the restore was killed in between; a database with events
+ * keeps them.
+ */
+const services = inject('services');
+const logger = createLogger({ level: 'silent', role: 'test' });
+const engines: PostgresEngine[] = [];
+const drops: (() => Promise<void>)[] = [];
+
+async function migrated(): Promise<PgSettings> {
+  const db = await createTestDatabase(services.pg, services.pgAdmin);
+  drops.push(db.drop);
+  const e = engine(db.settings);
+  await e.migrate();
+  return db.settings;
+}
+
+function engine(settings: PgSettings): PostgresEngine {
+  const e = new PostgresEngine(settings, logger, { poolSize: 2 });
+  engines.push(e);
+  return e;
+}
+
+async function indexes(e: PostgresEngine): Promise<string[]> {
+  const { rows } = await e.pool.query<{ def: string }>(
+    `SELECT indexdef AS def FROM pg_indexes WHERE tablename IN ('events', 'event_versions', 'series_chunks') ORDER BY indexname`);
+  return rows.map((r) => r.def);
+}
+
+async function note(e: PostgresEngine): Promise<number> {
+  const { rows } = await e.pool.query(`SELECT 1 FROM core_info WHERE key = 'bulk_import_deferred_indexes'`);
+  return rows.length;
+}
+
+const event = (id: string, n: number): Event => ({
+  id, streamIds: ['diary', 'with "quotes" \\ and é'], type: 'note/txt', time: 1_700_000_000 + n / 3, duration: n % 2 === 0 ? null : 60,
+  content: n % 3 === 0 ? { a: { b: n } } : `note "${n}"`, description: undefined, clientData: undefined, attachments: undefined, trashed: n % 5 === 0,
+  created: 1, createdBy: 'a', modified: 2 + n, modifiedBy: 'a',
+});
+
+async function* userRecords(userId: string, events: number): AsyncGenerator<UserDataRecord> {
+  yield { kind: 'user', user: { id: userId, username: userId, email: `${userId}@example.com`, language: 'en', passwordHash: 'x', created: 1, modified: 1 } };
+  for (let n = 0; n < events; n += 1) yield { kind: 'event', event: event(`c${userId}${String(n).padStart(6, '0')}`, n) };
+}
+
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.close()));
+});
+afterAll(async () => {
+  for (const drop of drops) await drop();
+});
+
+describe('PostgreSQL bulk import', () => {
+  it('drops the secondary events indexes of an empty database and builds the same ones in finish', async () => {
+    const e = engine(await migrated());
+    const before = await indexes(e);
+    expect(before.some((d) => d.includes('events_stream_keys'))).toBe(true);
+    const userData = e.stores().userData;
+    const bulk = await userData.beginBulkImport?.();
+    if (bulk === undefined) throw new Error('PostgreSQL has beginBulkImport');
+    // Primary keys only meanwhile (duplicates still refused), and the note of what to build.
+    expect((await indexes(e)).every((d) => d.includes('_pkey'))).toBe(true);
+    expect(await note(e)).toBe(1);
+    await userData.importUser(userRecords('bulka', 2500));
+    await bulk.finish();
+    expect(await indexes(e)).toEqual(before);
+    expect(await note(e)).toBe(0);
+    // What went in reads back through the store as written.
+    expect(await e.stores().events.get('bulka', 'cbulka000003')).toEqual(event('cbulka000003', 3));
+    expect(await e.stores().events.get('bulka', 'cbulka002499')).toEqual(event('cbulka002499', 2499));
+  });
+
+  it('leaves the indexes of a database that has events', async () => {
+    const e = engine(await migrated());
+    const userData = e.stores().userData;
+    await userData.importUser(userRecords('busy', 3));
+    const before = await indexes(e);
+    const bulk = await userData.beginBulkImport?.();
+    expect(await indexes(e)).toEqual(before);
+    expect(await note(e)).toBe(0);
+    await bulk?.finish();
+    expect(await indexes(e)).toEqual(before);
+  });
+
+  it('a restore killed before finish: the next migrate builds the indexes it noted', async () => {
+    const settings = await migrated();
+    const first = engine(settings);
+    const before = await indexes(first);
+    await first.stores().userData.beginBulkImport?.();
+    await first.stores().userData.importUser(userRecords('killed', 10));
+    await first.close();
+    const next = engine(settings);
+    expect(await indexes(next)).not.toEqual(before);
+    expect(await next.migrate()).toEqual([]);
+    expect(await indexes(next)).toEqual(before);
+    expect(await note(next)).toBe(0);
+  });
+});
