@@ -97,7 +97,7 @@ describe('backup', () => {
     const manifest = JSON.parse(readFileSync(join(plainBackup, 'manifest.json'), 'utf8')) as {
       versions: { userSchema: number; engine: string }; totals: Record<string, number>; files: Record<string, { sha256: string }>; users: unknown[];
     };
-    expect(manifest.versions.engine).toBe('postgresql');
+    expect(manifest.versions.engine).toBe(source.config.storages.engine);
     expect(manifest.versions.userSchema).toBeGreaterThan(0);
     expect(manifest.users).toHaveLength(2);
     expect(manifest.totals.attachments).toBe(8);
