@@ -86,7 +86,8 @@ beforeAll(async () => {
   expect(name).toMatch(/_\d{4}-\d{2}-\d{2}-\d{4}$/);
   plainBackup = join(backupsDir, name as string);
   busyAfter = await dumpUser(source, busy);
-}, 300_000);
+  // Seeding through the API on the embedded FerretDB (TEST_STORAGE_ENGINE=mongodb) takes several times longer.
+}, 900_000);
 
 afterAll(async () => {
   for (const t of apps) await t.close();
