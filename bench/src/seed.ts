@@ -69,8 +69,14 @@ async function register(apiUrl: string, username: string): Promise<{ base: strin
   return { base: endpoint.toString(), token };
 }
 
+/**
+ * A seeding batch may take minutes: ten of 1,000 calls at once, and on the mongodb engine's embedded
+ * FerretDB each call costs more (docs/mongodb.md#read-speed). Seeding is not what is measured.
+ */
+const BATCH_TIMEOUT_MS = 30 * 60_000;
+
 async function batch(base: string, token: string, calls: { method: string; params: unknown }[]): Promise<unknown[]> {
-  const body = await expectStatus(200, 'POST', base, { token, body: calls });
+  const body = await expectStatus(200, 'POST', base, { token, body: calls, timeoutMs: BATCH_TIMEOUT_MS });
   const results = field<unknown[]>(body, 'results');
   const failed = results.find((r) => typeof r === 'object' && r !== null && 'error' in r);
   if (failed !== undefined) throw new Error(`batch call failed: ${JSON.stringify(failed).slice(0, 500)}`);
