@@ -150,6 +150,7 @@ async function main(): Promise<void> {
   process.on('exit', () => killCoreSync());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
+  if (o.engine === 'mongodb') process.env['BENCH_SEED_SLOW'] = '1';
   if (o.url === null) {
     log('starting a fresh core');
     core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit, engine: o.engine });
