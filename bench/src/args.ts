@@ -26,6 +26,8 @@ export interface BenchOptions {
   keepCore: boolean;
   out: string | null;
   quick: boolean;
+  /** storages.engine of the started core (--engine): the MongoDB one runs on its embedded FerretDB. */
+  engine: 'postgresql' | 'mongodb';
 }
 
 export const USAGE = `bench/run [options]
@@ -40,6 +42,8 @@ export const USAGE = `bench/run [options]
   --only <regexp>       only the scenarios whose id matches (yardsticks still run unless --no-yardsticks)
   --api-workers <n>     cluster.apiWorkers of the started core (default: the config default)
   --log-level <level>   logging.level of the started core (default: the config default)
+  --engine <name>       storages.engine of the started core: postgresql (default) or mongodb (embedded
+                        FerretDB, docs/mongodb.md; no pgbench yardstick, no --pg-stats)
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
   --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
                         events.create-personal and events.get-none-personal on each, alternately
@@ -76,6 +80,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'api-workers': { type: 'string' },
       'log-level': { type: 'string' },
       audit: { type: 'string' },
+      engine: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'pg-stats': { type: 'boolean', default: false },
       'no-yardsticks': { type: 'boolean', default: false },
@@ -95,7 +100,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const connections = num(values.connections, 'connections', 10);
   if (threads < 1 || connections < threads) throw new Error('--threads must be ≥ 1 and ≤ --connections');
   if (values.audit !== undefined && values.audit !== 'on' && values.audit !== 'off') throw new Error(`--audit: expected on or off, got "${values.audit}"`);
+  const engine = values.engine ?? 'postgresql';
+  if (engine !== 'postgresql' && engine !== 'mongodb') throw new Error(`--engine: expected postgresql or mongodb, got "${engine}"`);
+  if (engine === 'mongodb' && values['pg-stats'] === true) throw new Error('--pg-stats needs --engine postgresql');
   return {
+    engine,
     url,
     pgUrl: values['pg-url'] ?? null,
     duration: num(values.duration, 'duration', quick ? 3 : 15),

@@ -19,6 +19,8 @@ export interface StartedCore {
   /** The embedded server's superuser (pg_stat_statements, EXPLAIN): its password is in the var dir. */
   superuserPassword: () => string;
   env: Record<string, string>;
+  /** storages.engine: with mongodb, `pg` names no server (the core runs the embedded FerretDB). */
+  engine: 'postgresql' | 'mongodb';
 }
 
 export interface CoreSettings {
@@ -32,6 +34,8 @@ export interface CoreSettings {
   audit: boolean | null;
   /** How long a start may take before it counts as failed (default 120 s; a loaded machine needs more). */
   readyTimeoutMs?: number;
+  /** storages.engine; default postgresql. */
+  engine?: 'postgresql' | 'mongodb';
 }
 
 export async function freePort(): Promise<number> {
@@ -114,8 +118,17 @@ export async function startCore(s: CoreSettings): Promise<StartedCore> {
   if (s.audit !== null) env['HOMECORE_AUDIT__ENABLED'] = String(s.audit);
   if (s.apiWorkers !== null) env['HOMECORE_CLUSTER__API_WORKERS'] = String(s.apiWorkers);
   if (s.logLevel !== null) env['HOMECORE_LOGGING__LEVEL'] = s.logLevel;
+  const engine = s.engine ?? 'postgresql';
+  if (engine === 'mongodb') {
+    Object.assign(env, {
+      HOMECORE_STORAGES__ENGINE: 'mongodb',
+      HOMECORE_STORAGES__MONGODB__FERRETDB__PORT: String(await freePort()),
+      HOMECORE_STORAGES__MONGODB__FERRETDB__DEBUG_PORT: String(await freePort()),
+    });
+  }
   Object.assign(env, s.extraEnv ?? {});
   const core: StartedCore = {
+    engine,
     apiUrl: `http://127.0.0.1:${ports.api}/`,
     hfsUrl: `http://127.0.0.1:${ports.hfs}/`,
     varDir,

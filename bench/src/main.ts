@@ -151,13 +151,14 @@ async function main(): Promise<void> {
   process.on('exit', () => killCoreSync());
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
+  if (o.engine === 'mongodb') process.env['BENCH_SEED_SLOW'] = '1';
   if (o.url === null) {
     log('starting a fresh core');
-    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit });
+    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit, engine: o.engine });
     log(`core up at ${core.apiUrl} (var dir ${core.varDir}, log ${core.logFile})`);
   }
   const apiUrl = core?.apiUrl ?? o.url ?? '';
-  let pgTarget: PgTarget | null = core?.pg ?? null;
+  let pgTarget: PgTarget | null = core !== null && core.engine === 'postgresql' ? core.pg : null;
   if (pgTarget === null && o.pgUrl !== null) {
     const u = new URL(o.pgUrl);
     pgTarget = { host: u.hostname, port: Number(u.port || 5432), database: u.pathname.slice(1), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
       pgPoolSizePerWorker: core === null ? 'unknown (--url)' : defaults.poolSize,
       logLevel: core === null ? 'unknown (--url)' : defaults.logLevel,
       audit: core === null ? 'unknown (--url)' : o.audit === false ? 'off' : 'on',
+      engine: core === null ? 'unknown (--url)' : core.engine,
       pgStats: o.pgStats,
       cpuProf: o.cpuProf,
       seedSeconds: 0,
@@ -240,6 +242,7 @@ async function main(): Promise<void> {
       report.yardsticks.fastifyAtEnd = await fastifyYardstick(fastifySettings);
       log(`  ${report.yardsticks.fastifyAtEnd.result.rps} req/s`);
       if (pgbench === null) report.yardsticks.skipped = 'no pgbench (run through bench/run, which installs it)';
+      else if (core?.engine === 'mongodb') report.yardsticks.skipped = 'pgbench: the core runs on the mongodb engine (--engine mongodb)';
       else if (pgTarget === null) report.yardsticks.skipped = 'pgbench: the PostgreSQL of a --url core is unknown (give --pg-url)';
       else {
         log('yardstick: pgbench single-row INSERT');

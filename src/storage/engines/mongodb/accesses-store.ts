@@ -12,7 +12,7 @@ import { docLock } from './cas.js';
  * unique, so deleted accesses never clash. `calls` keys are method ids (`events.get`): encoded, as
  * stored field names cannot hold dots. `clientData` is JSON text (free-form keys).
  */
-interface AccessDoc extends Omit<StoredAccess, 'clientData' | 'integrity'> {
+export interface AccessDoc extends Omit<StoredAccess, 'clientData' | 'integrity'> {
   userId: string;
   liveKey: string;
   clientData: string | null;
@@ -24,7 +24,17 @@ type AccessChange = Partial<Omit<StoredAccess, 'integrity'>> & { integrity?: str
 
 const liveKey = (type: string, name: string, deviceName: string | null): string => JSON.stringify([type, name, deviceName ?? '']);
 
-function toAccess(d: AccessDoc): StoredAccess {
+/** The stored form of an access (create, and bin/restore's import at its own serial). */
+export function accessDoc(userId: string, a: StoredAccess): AccessDoc {
+  const calls: Record<string, number> = {};
+  for (const [k, v] of Object.entries(a.calls ?? {})) calls[encodeKey(k)] = v;
+  return {
+    ...a, integrity: a.integrity ?? null, userId, calls, clientData: a.clientData === null ? null : JSON.stringify(a.clientData),
+    liveKey: a.deleted !== null ? `deleted ${a.id}` : liveKey(a.type, a.name, a.deviceName),
+  };
+}
+
+export function toAccess(d: AccessDoc): StoredAccess {
   const calls: Record<string, number> = {};
   for (const [k, v] of Object.entries(d.calls ?? {})) calls[decodeKey(k)] = v;
   return {
@@ -65,12 +75,7 @@ export class MongoAccessesStore implements AccessesStore {
   }
 
   async create(userId: string, a: NewStoredAccess): Promise<void> {
-    const calls: Record<string, number> = {};
-    for (const [k, v] of Object.entries(a.calls)) calls[encodeKey(k)] = v;
-    const doc: AccessDoc = {
-      ...a, integrity: a.integrity ?? null, userId, serial: 0, calls, clientData: a.clientData === null ? null : JSON.stringify(a.clientData),
-      liveKey: a.deleted !== null ? `deleted ${a.id}` : liveKey(a.type, a.name, a.deviceName),
-    };
+    const doc = accessDoc(userId, { ...a, serial: 0 });
     try {
       await this.accesses.insertOne(doc, opts(this.ctx));
     } catch (err) {

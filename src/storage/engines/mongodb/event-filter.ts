@@ -47,31 +47,53 @@ export function liveFields(e: Event): Omit<EventDoc, 'userId' | 'id' | 'rev'> {
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const NOTHING: Filter<Document> = { id: { $in: [] } };
 
-/** events.get's query (all but content conditions, sort and paging) as a filter on live events. */
+/**
+ * events.get's query (all but content conditions, sort and paging) as a filter on live events.
+ * Shaped for FerretDB: conditions sit at the top level, one per field, and only what cannot
+ * (a second condition on a field, `$or`) goes under `$and`. FerretDB's PostgreSQL backend pushes
+ * top-level equalities (`userId`, `deleted`, `trashed`) down to SQL, and skips everything under a
+ * `$` key; its SQLite backend evaluates a flat filter faster too (docs/mongodb.md#read-speed).
+ */
 export function eventsFilter(userId: string, q: EventsQuery, now: number): Filter<Document> {
-  const and: Filter<Document>[] = [{ userId }, { deleted: null }];
-  if (q.state === 'default') and.push({ trashed: false });
-  else if (q.state === 'trashed') and.push({ trashed: true });
+  const top: Record<string, unknown> = { userId, deleted: null };
+  const and: Filter<Document>[] = [];
+  const put = (field: string, condition: unknown): void => {
+    if (field in top) and.push({ [field]: condition });
+    else top[field] = condition;
+  };
+  if (q.state === 'default') put('trashed', false);
+  else if (q.state === 'trashed') put('trashed', true);
   if (q.streams !== null) {
-    const clauses = q.streams.map((c) => {
-      const parts: Filter<Document>[] = [{ streamIds: { $in: c.any } }];
-      for (const set of c.all) parts.push({ streamIds: { $in: set } });
-      if (c.not.length > 0) parts.push({ streamIds: { $nin: c.not } });
-      return parts.length === 1 ? (parts[0] as Filter<Document>) : { $and: parts };
-    });
-    and.push(clauses.length === 0 ? NOTHING : clauses.length === 1 ? (clauses[0] as Filter<Document>) : { $or: clauses });
+    if (q.streams.length === 0) return NOTHING;
+    if (q.streams.length === 1) {
+      const c = q.streams[0] as NonNullable<EventsQuery['streams']>[number];
+      put('streamIds', { $in: c.any });
+      for (const set of c.all) put('streamIds', { $in: set });
+      if (c.not.length > 0) put('streamIds', { $nin: c.not });
+    } else {
+      and.push({ $or: q.streams.map((c) => {
+        const parts: Filter<Document>[] = [{ streamIds: { $in: c.any } }];
+        for (const set of c.all) parts.push({ streamIds: { $in: set } });
+        if (c.not.length > 0) parts.push({ streamIds: { $nin: c.not } });
+        return parts.length === 1 ? (parts[0] as Filter<Document>) : { $and: parts };
+      }) });
+    }
   }
   if (q.types !== null) {
-    const ors: Filter<Document>[] = [];
-    if (q.types.exact.length > 0) ors.push({ type: { $in: q.types.exact } });
-    for (const prefix of q.types.prefixes) ors.push({ type: { $regex: `^${escapeRegex(prefix)}` } });
-    and.push(ors.length === 0 ? NOTHING : ors.length === 1 ? (ors[0] as Filter<Document>) : { $or: ors });
+    const prefixes = q.types.prefixes.map((prefix) => ({ type: { $regex: `^${escapeRegex(prefix)}` } }));
+    if (q.types.exact.length === 0 && prefixes.length === 0) return NOTHING;
+    if (prefixes.length === 0) put('type', q.types.exact.length === 1 ? q.types.exact[0] : { $in: q.types.exact });
+    else if (q.types.exact.length === 0 && prefixes.length === 1) put('type', (prefixes[0] as { type: unknown }).type);
+    else and.push({ $or: [...(q.types.exact.length > 0 ? [{ type: { $in: q.types.exact } }] : []), ...prefixes] });
   }
-  if (q.toTime !== null) and.push({ time: { $lte: q.toTime } });
+  if (q.toTime !== null) put('time', { $lte: q.toTime });
   // In range when it ends at or after fromTime; a running event ends "now" (Pryv API §2.1).
-  if (q.fromTime !== null) and.push(now >= q.fromTime ? { $or: [{ endTime: { $gte: q.fromTime } }, { endTime: null }] } : { endTime: { $gte: q.fromTime } });
-  if (q.running === true) and.push({ endTime: null });
-  else if (q.running === false) and.push({ endTime: { $ne: null } });
-  if (q.modifiedSince !== null) and.push({ modified: { $gt: q.modifiedSince } });
-  return { $and: and };
+  if (q.fromTime !== null) {
+    if (now >= q.fromTime) and.push({ $or: [{ endTime: { $gte: q.fromTime } }, { endTime: null }] });
+    else put('endTime', { $gte: q.fromTime });
+  }
+  if (q.running === true) put('endTime', null);
+  else if (q.running === false) put('endTime', { $ne: null });
+  if (q.modifiedSince !== null) put('modified', { $gt: q.modifiedSince });
+  return and.length === 0 ? top : { ...top, $and: and };
 }

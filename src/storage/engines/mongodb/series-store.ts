@@ -139,10 +139,15 @@ export class MongoSeriesStore implements SeriesStore {
     if (pending !== null) await this.apply(pending);
   }
 
-  async *read(userId: string, eventId: string, range: SeriesRange): AsyncIterable<string> {
+  /** Finishes a merge left by a writer that died, if any (bin/backup reads chunks directly). */
+  async recover(userId: string, eventId: string): Promise<void> {
     if ((await coll(this.ctx, C.seriesJournal).countDocuments({ userId, eventId }, opts(this.ctx))) > 0) {
       await this.lock(userId, eventId, () => this.replay(userId, eventId));
     }
+  }
+
+  async *read(userId: string, eventId: string, range: SeriesRange): AsyncIterable<string> {
+    await this.recover(userId, eventId);
     const from = range.from ?? Number.NEGATIVE_INFINITY;
     const to = range.to ?? Number.POSITIVE_INFINITY;
     // Start at the chunk holding `from` (chunks are disjoint). No infinities in filters: bounds

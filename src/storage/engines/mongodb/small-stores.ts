@@ -85,7 +85,7 @@ export class MongoKeyValueStore implements KeyValueStore {
   }
 }
 
-interface MfaDoc {
+export interface MfaDoc {
   userId: string;
   method: MfaRecord['method'];
   data: Record<string, string>;

@@ -65,7 +65,7 @@ export function createMongoStores(ctx: MongoCtx, o: MongoStoresOptions): Stores 
     mfa: guarded(new MongoMfaStore(ctx)),
     mailTemplates: guarded(new MongoMailTemplatesStore(ctx)),
     emailVerifications: guarded(new MongoEmailVerificationsStore(ctx)),
-    userData: new MongoUserDataStore(),
+    userData: new MongoUserDataStore(ctx, o.client, o.transactions),
     transaction: async <T>(fn: (tx: Stores) => Promise<T>): Promise<T> => {
       // Already inside one (nested call): the same stores.
       if (ctx.session !== undefined || ctx.undo !== undefined) return fn(createMongoStores(ctx, o));

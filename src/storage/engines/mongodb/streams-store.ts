@@ -11,7 +11,7 @@ import { casUpdate, docLock } from './cas.js';
  * sibling-name rule for live streams; a deletion rewrites it to `deleted <id>` (no partial index on
  * FerretDB). `clientData` is JSON text (free-form keys), merged under the stream's lock (cas.ts).
  */
-interface StreamDoc {
+export interface StreamDoc {
   userId: string;
   id: string;
   parentId: string | null;
@@ -27,12 +27,19 @@ interface StreamDoc {
   rev: number;
 }
 
-const siblingKey = (parentId: string | null, name: string): string => JSON.stringify([parentId ?? '', name]);
+export const siblingKey = (parentId: string | null, name: string): string => JSON.stringify([parentId ?? '', name]);
 
-const toStream = (d: StreamDoc): Stream => ({
+export const toStream = (d: StreamDoc): Stream => ({
   id: d.id, name: d.name, parentId: d.parentId,
   clientData: d.clientData === null ? null : (JSON.parse(d.clientData) as Record<string, unknown>),
   trashed: d.trashed, created: d.created, createdBy: d.createdBy, modified: d.modified, modifiedBy: d.modifiedBy,
+});
+
+/** The stored form of a live stream (create, and bin/restore's import). */
+export const streamDoc = (userId: string, s: Stream): StreamDoc => ({
+  userId, id: s.id, parentId: s.parentId, name: s.name, siblingKey: siblingKey(s.parentId, s.name),
+  clientData: s.clientData === null ? null : JSON.stringify(s.clientData), trashed: s.trashed,
+  created: s.created, createdBy: s.createdBy, modified: s.modified, modifiedBy: s.modifiedBy, deleted: null, rev: 1,
 });
 
 function duplicate(err: unknown): DuplicateKeyError {
@@ -56,11 +63,7 @@ export class MongoStreamsStore implements StreamsStore {
   }
 
   async create(userId: string, s: Stream): Promise<void> {
-    const doc: StreamDoc = {
-      userId, id: s.id, parentId: s.parentId, name: s.name, siblingKey: siblingKey(s.parentId, s.name),
-      clientData: s.clientData === null ? null : JSON.stringify(s.clientData), trashed: s.trashed,
-      created: s.created, createdBy: s.createdBy, modified: s.modified, modifiedBy: s.modifiedBy, deleted: null, rev: 1,
-    };
+    const doc = streamDoc(userId, s);
     await snapshot(this.ctx, C.streams, { userId, id: s.id });
     try {
       // A copy: the driver adds `_id` to the document it inserts.

@@ -4,12 +4,12 @@ import type { UsersStore } from '../../interfaces/users-store.js';
 import { docLock } from './cas.js';
 import { C, coll, isDuplicateKey, opts, PER_USER, type MongoCtx } from './context.js';
 
-interface UserDoc extends User {
+export interface UserDoc extends User {
   /** lower(email): the unique index of addresses (no collation indexes on FerretDB). */
   emailKey: string;
 }
 
-const toUser = (d: User): User => ({
+export const toUser = (d: User): User => ({
   id: d.id, username: d.username, email: d.email, language: d.language, passwordHash: d.passwordHash, created: d.created, modified: d.modified,
 });
 

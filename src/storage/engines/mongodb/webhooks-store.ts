@@ -13,7 +13,7 @@ import { casUpdate, docLock } from './cas.js';
  * compare-and-set on the delivery's `rev`; a claim is a lease, so a claimer that dies only delays
  * its messages until the lease ends.
  */
-interface WebhookDoc extends Omit<StoredWebhook, 'scopes'> {
+export interface WebhookDoc extends Omit<StoredWebhook, 'scopes'> {
   userId: string;
   scopes: string | null;
   bootAt: number | null;
@@ -31,7 +31,7 @@ interface DeliveryDoc {
   rev: number;
 }
 
-function toWebhook(d: WebhookDoc): StoredWebhook {
+export function toWebhook(d: WebhookDoc): StoredWebhook {
   return {
     id: d.id, accessId: d.accessId, url: d.url, secretSealed: d.secretSealed, state: d.state,
     scopes: d.scopes === null ? null : (JSON.parse(d.scopes) as WebhookScopes), runCount: d.runCount, failCount: d.failCount,
@@ -39,6 +39,10 @@ function toWebhook(d: WebhookDoc): StoredWebhook {
     created: d.created, createdBy: d.createdBy, modified: d.modified, modifiedBy: d.modifiedBy,
   };
 }
+
+/** The stored form of a webhook (create, and bin/restore's import). */
+export const webhookDoc = (userId: string, w: StoredWebhook): WebhookDoc =>
+  ({ ...w, userId, scopes: w.scopes === null ? null : JSON.stringify(w.scopes), bootAt: null, rev: 1 });
 
 /** `a` then `b`, without repeats, in order of first appearance: changes are coalesced per webhook. */
 const merged = (a: string[], b: string[]): string[] => [...new Set([...a, ...b])];
@@ -58,7 +62,7 @@ export class MongoWebhooksStore implements WebhooksStore {
 
   async create(userId: string, w: StoredWebhook): Promise<void> {
     try {
-      await this.webhooks.insertOne({ ...w, userId, scopes: w.scopes === null ? null : JSON.stringify(w.scopes), bootAt: null, rev: 1 }, opts(this.ctx));
+      await this.webhooks.insertOne(webhookDoc(userId, w), opts(this.ctx));
     } catch (err) {
       // FerretDB's E11000 on an insert names no index: a taken id is looked up.
       if (isDuplicateKey(err)) throw new DuplicateKeyError((await this.webhooks.findOne({ userId, id: w.id }, opts(this.ctx))) !== null ? 'id' : 'url');
