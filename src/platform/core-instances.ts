@@ -19,6 +19,22 @@ export interface InstanceRecord extends InstanceReport {
 const FRESH = 'EXISTS (SELECT 1 FROM core_instances i WHERE i.core_id = cores.id AND i.available = 1 AND i.stale_at > ?)';
 
 /**
+ * A core with instance rows is available when one of them is available and fresh; the cores cache
+ * epoch moves when a flag changed (`changes()` of the UPDATE before it), so placement sees it.
+ */
+function recomputeCoreFlags(now: number): Statement[] {
+  return [
+    [
+      `UPDATE cores SET available = CASE WHEN ${FRESH} THEN 1 ELSE 0 END, updated_at = ?
+       WHERE EXISTS (SELECT 1 FROM core_instances i WHERE i.core_id = cores.id)
+         AND available <> CASE WHEN ${FRESH} THEN 1 ELSE 0 END`,
+      now, now, now,
+    ],
+    [`UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores' AND changes() > 0`],
+  ];
+}
+
+/**
  * Each master's readiness in the platform DB (table core_instances, platform migration 5), and the
  * `cores.available` flag derived from it. Every report also recomputes the flag of **every** core
  * that has instance rows, so a core whose masters all stopped reporting (killed, or their rqlited
@@ -38,13 +54,7 @@ export class CoreInstancesRepository {
              seen_at = excluded.seen_at, stale_at = excluded.stale_at`,
           r.coreId, r.instance, r.available ? 1 : 0, r.reason || null, now, r.staleAt,
         ],
-        [
-          `UPDATE cores SET available = CASE WHEN ${FRESH} THEN 1 ELSE 0 END, updated_at = ?
-           WHERE EXISTS (SELECT 1 FROM core_instances i WHERE i.core_id = cores.id)
-             AND available <> CASE WHEN ${FRESH} THEN 1 ELSE 0 END`,
-          now, now, now,
-        ],
-        [`UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores' AND changes() > 0`],
+        ...recomputeCoreFlags(now),
       ],
       { transaction: true, idempotent: true },
     );
@@ -67,13 +77,7 @@ export class CoreInstancesRepository {
     const results = await this.client.execute(
       [
         ...marks,
-        [
-          `UPDATE cores SET available = CASE WHEN ${FRESH} THEN 1 ELSE 0 END, updated_at = ?
-           WHERE EXISTS (SELECT 1 FROM core_instances i WHERE i.core_id = cores.id)
-             AND available <> CASE WHEN ${FRESH} THEN 1 ELSE 0 END`,
-          now, now, now,
-        ],
-        [`UPDATE cache_epochs SET epoch = epoch + 1 WHERE scope = 'cores' AND changes() > 0`],
+        ...recomputeCoreFlags(now),
       ],
       { transaction: true, idempotent: true },
     );
