@@ -18,6 +18,7 @@ import { AuditWriter } from '../audit/audit-writer.js';
 import { auditDirOf } from '../audit/audit-dir.js';
 import { fileTag } from '../audit/audit-line.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { StreamTreeCache } from '../api/stream-tree-cache.js';
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -79,6 +80,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     stores,
     platform,
     accessCache,
+    streamTrees: new StreamTreeCache(deps.config.cluster.streamTreeCacheUsers),
     eventTypes: deps.eventTypes ?? new EventTypes(),
     // Previews are derived from attachments: they go with their event or user.
     attachments: new AttachmentFiles(attachmentsDirOf(deps.config), [new PreviewCache(previewsCacheDirOf(deps.config))]),

@@ -4,6 +4,7 @@ import { MFA_MAIL_MIGRATION } from './mfa-mail-migration.js';
 import { ACCESS_INTEGRITY_MIGRATION } from './access-integrity-migration.js';
 import { SCHEMA_COMPAT_MIGRATION } from './schema-compat-migration.js';
 import { CLONE_CHANGES_MIGRATION } from './clone-changes-migration.js';
+import { STREAMS_VERSION_MIGRATION } from './streams-version-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -323,6 +324,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   ACCESS_INTEGRITY_MIGRATION,
   SCHEMA_COMPAT_MIGRATION,
   CLONE_CHANGES_MIGRATION,
+  STREAMS_VERSION_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */
