@@ -10,12 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { startCore, stopCore } from './core.ts';
+import { restartWithCpuProfiles, startCore, stopCore } from './core.ts';
 import { cpuSnapshot, descendants, roleOf } from './procs.ts';
 import { call, expectStatus, field } from './http.ts';
 import { RESTRICTED_PERMISSIONS, streamLayout } from './seed.ts';
 
-const { values } = parseArgs({ options: { root: { type: 'string' }, requests: { type: 'string' }, 'cpu-requests': { type: 'string' }, audit: { type: 'string' } } });
+const { values } = parseArgs({ options: { root: { type: 'string' }, requests: { type: 'string' }, 'cpu-requests': { type: 'string' }, audit: { type: 'string' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const root = values.root ?? join(import.meta.dirname, '..', '..');
 const n = Number(values.requests ?? 200);
 const cpuN = Number(values['cpu-requests'] ?? 2000);
@@ -44,7 +44,10 @@ try {
     { id: 'events.create restricted', send: async (i) => (await call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } })).status },
     { id: 'events.get restricted', send: async () => (await call('GET', `${base}events`, { token: restricted })).status },
   ];
-  for (const k of kinds) {
+  // --cpu-prof <dir>: the core restarted with --cpu-prof on every process (profiles written at its stop).
+  if (values['cpu-prof'] !== undefined) await restartWithCpuProfiles(core, root, values['cpu-prof']);
+  const only = values.only === undefined ? null : new RegExp(values.only);
+  for (const k of kinds.filter((x) => only === null || only.test(x.id))) {
     for (let i = 0; i < 20; i++) await k.send(i);
     await new Promise((r) => setTimeout(r, 2500));
     await su.query('SELECT pg_stat_statements_reset()');
@@ -66,6 +69,10 @@ try {
     }
     if (cpuN > 0) console.log(`\n${await cpuPerRequest(k.send)}`);
   }
+  const { rows: conns } = await su.query<{ via: string; n: string }>(
+    `SELECT CASE WHEN client_addr IS NULL THEN 'unix socket' ELSE 'tcp' END AS via, count(*) AS n FROM pg_stat_activity WHERE application_name = 'homecore' GROUP BY 1`,
+  );
+  console.log(`\nworker connections: ${conns.map((c) => `${c.n} over ${c.via}`).join(', ')}`);
 } finally {
   await su.end().catch(() => undefined);
   await stopCore(core, true);
