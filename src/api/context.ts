@@ -16,6 +16,7 @@ import type { AuditWriter } from '../audit/audit-writer.js';
 import type { AuditTransport } from '../audit/audit-line.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import type { StreamTreeCache } from './stream-tree-cache.js';
+import type { WebhookEnqueue } from '../webhooks/change-enqueue.js';
 
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
@@ -41,6 +42,8 @@ export interface Services {
   notifier: Notifier;
   /** Where notifications arrive on this worker, whichever worker made the change. */
   bus: NotificationBus;
+  /** Queues this process's changes for webhooks, once each (the notifier calls it). */
+  webhookQueue: WebhookEnqueue;
   /** Queues transactional mails (src/mail/); never fails the request that triggered it. */
   mailer: Mailer;
   /** The audit trail of this worker (src/audit/); null with `audit.enabled: false`. */
