@@ -16,6 +16,8 @@ export class WebhookEnqueue {
   private readonly pending = new Set<Promise<void>>();
   private readonly listeners = new Set<() => void>();
   private closed = false;
+  /** Changes handed to the store so far (tests: once per change, by its process only). */
+  queued = 0;
 
   constructor(
     private readonly stores: Stores,
@@ -39,6 +41,7 @@ export class WebhookEnqueue {
     const kind = scopeKindOf(m.change);
     if (kind === undefined || this.closed) return;
     const now = Date.now() / 1000;
+    this.queued += 1;
     // Scope queries are looked at only for users with a webhook listening to this kind (the change
     // name was just queued for it): most changes cost no second query.
     const queued = this.stores.webhooks.enqueue(m.username, m.change, kind, now).then(async (n) =>
