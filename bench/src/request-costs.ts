@@ -25,7 +25,6 @@ const log = (m: string): void => void process.stderr.write(`statements: ${m}\n`)
 const core = await startCore({ root, apiWorkers: null, logLevel: null, pgStats: true, audit: values.audit === undefined ? null : values.audit === 'on' });
 const su = new pg.Client({ ...core.pg, user: 'postgres', password: core.superuserPassword() });
 try {
-  await su.connect();
   const username = `st${randomBytes(4).toString('hex')}`;
   const reg = await expectStatus(201, 'POST', `${core.apiUrl}users`, { body: { username, password: 'pw-statements-1', email: `${username}@bench.invalid`, appId: 'homecore-bench' } });
   const endpoint = new URL(field<string>(reg, 'apiEndpoint'));
@@ -46,6 +45,7 @@ try {
   ];
   // --cpu-prof <dir>: the core restarted with --cpu-prof on every process (profiles written at its stop).
   if (values['cpu-prof'] !== undefined) await restartWithCpuProfiles(core, root, values['cpu-prof']);
+  await su.connect();
   const only = values.only === undefined ? null : new RegExp(values.only);
   for (const k of kinds.filter((x) => only === null || only.test(x.id))) {
     for (let i = 0; i < 20; i++) await k.send(i);
