@@ -112,9 +112,9 @@ export async function startCore(s: CoreSettings): Promise<StartedCore> {
     HOMECORE_PLATFORM__PUBLIC_URL: `http://127.0.0.1:${ports.api}/`,
     // Teardown only: nothing balances load in front of this core.
     HOMECORE_CLUSTER__DRAIN_MS: '0',
-    // Any free port: benches may run beside another core.
-    HOMECORE_METRICS__PORT: '0',
   };
+  // Any free port: benches may run beside another core (older checkouts, compared A/B, have no metrics).
+  if (readFileSync(join(s.root, 'config', 'default.yml'), 'utf8').includes('\nmetrics:')) env['HOMECORE_METRICS__PORT'] = '0';
   if (s.audit !== null) env['HOMECORE_AUDIT__ENABLED'] = String(s.audit);
   if (s.apiWorkers !== null) env['HOMECORE_CLUSTER__API_WORKERS'] = String(s.apiWorkers);
   if (s.logLevel !== null) env['HOMECORE_LOGGING__LEVEL'] = s.logLevel;

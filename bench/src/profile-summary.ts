@@ -101,7 +101,9 @@ const skipAt = args.indexOf('--skip');
 const skip = skipAt >= 0 ? Number(args[skipAt + 1]) : 0;
 const callersAt = args.indexOf('--callers');
 const callersOf = callersAt >= 0 ? (args[callersAt + 1] ?? null) : null;
-const target = args.find((a, i) => !a.startsWith('--') && i !== topAt + 1 && i !== skipAt + 1 && i !== callersAt + 1);
+// The value after each option present (an absent option's index is -1: it must not exclude args[0]).
+const values = new Set([topAt, skipAt, callersAt].filter((i) => i >= 0).map((i) => i + 1));
+const target = args.find((a, i) => !a.startsWith('--') && !values.has(i));
 if (target === undefined) {
   process.stderr.write('usage: node bench/src/profile-summary.ts <file.cpuprofile | dir> [--top N] [--skip S] [--callers F]\n');
   process.exit(2);

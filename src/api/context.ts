@@ -15,6 +15,8 @@ import type { NotificationBus } from '../notifications/bus.js';
 import type { AuditWriter } from '../audit/audit-writer.js';
 import type { AuditTransport } from '../audit/audit-line.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
+import type { StreamTreeCache } from './stream-tree-cache.js';
+import type { WebhookEnqueue } from '../webhooks/change-enqueue.js';
 
 
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
@@ -32,12 +34,16 @@ export interface Services {
   stores: Stores;
   platform: PlatformDb;
   accessCache: AccessCache;
+  /** Users' stream trees, reused while their streams version is unchanged (src/api/stream-tree-cache.ts). */
+  streamTrees: StreamTreeCache;
   eventTypes: EventTypes;
   /** Attached files on disk (`attachments.dir`). */
   attachments: AttachmentFiles;
   notifier: Notifier;
   /** Where notifications arrive on this worker, whichever worker made the change. */
   bus: NotificationBus;
+  /** Queues this process's changes for webhooks, once each (the notifier calls it). */
+  webhookQueue: WebhookEnqueue;
   /** Queues transactional mails (src/mail/); never fails the request that triggered it. */
   mailer: Mailer;
   /** The audit trail of this worker (src/audit/); null with `audit.enabled: false`. */
@@ -51,6 +57,12 @@ export interface RequestContext {
   services: Services;
   /** The path user; null on routes outside `/{username}/`. */
   user: User | null;
+  /**
+   * The path user's streams version as this call's user lookup read it: loadScope reuses the
+   * worker's tree while it is current. Absent where the context outlives one call (a socket, the
+   * calls of a batch): those load the tree each time.
+   */
+  streamsVersion?: number;
   /** The caller's access; null for public methods called without a token. */
   access: Access | null;
   /** Free text after the token (`"<token> <callerId>"`), appended to tracking fields. */

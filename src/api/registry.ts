@@ -76,7 +76,11 @@ export class MethodRegistry {
     // The writes of a batch make their audit lines durable once, before the batch answers (one
     // fdatasync, not one per call): the batch's answer is what acknowledges them.
     const deferred = { writes: 0 };
-    const inner: CallContext = { ...ctx, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
+    // No streamsVersion: a batch's own stream writes come after the lookup that read it, so its
+    // calls load the tree each time (src/api/stream-tree-cache.ts).
+    const { streamsVersion: _v, ...outer } = ctx;
+    void _v;
+    const inner: CallContext = { ...outer, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
     for (const call of calls) {
       try {
         if (typeof call !== 'object' || call === null || typeof (call as { method?: unknown }).method !== 'string') {

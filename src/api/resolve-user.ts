@@ -13,10 +13,21 @@ export function unknownUser(username: string): ApiError {
  * that core's URL (multi-core only); an unknown one 404.
  */
 export async function resolveUser(services: Services, username: string): Promise<User> {
+  return (await resolveCaller(services, username)).user;
+}
+
+/** resolveUser, with the user's streams version when the engine keeps one (src/api/stream-tree-cache.ts). */
+export async function resolveCaller(services: Services, username: string): Promise<{ user: User; streamsVersion?: number }> {
   const normalized = username.toLowerCase();
   if (!USERNAME_PATTERN.test(normalized)) throw unknownUser(username);
-  const user = await services.stores.users.getByUsername(normalized);
-  if (user !== null) return user;
+  const { users } = services.stores;
+  if (users.getWithStreamsVersion !== undefined) {
+    const found = await users.getWithStreamsVersion(normalized);
+    if (found !== null) return found;
+  } else {
+    const user = await users.getByUsername(normalized);
+    if (user !== null) return { user };
+  }
   if (services.config.platform.mode === 'multi') {
     const home = await services.platform.homeCoreOf(normalized);
     if (home !== null && home.coreId !== services.config.core.id) {

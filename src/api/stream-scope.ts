@@ -1,5 +1,5 @@
 import { AccessLogic } from '../domain/access-logic.js';
-import { StreamsTree } from '../domain/streams-tree.js';
+import type { StreamsTree } from '../domain/streams-tree.js';
 import type { Access, User } from '../domain/types.js';
 import { type ApiError, errors } from '../errors/index.js';
 import { DuplicateKeyError } from '../storage/interfaces/errors.js';
@@ -17,7 +17,8 @@ export async function loadScope(ctx: RequestContext): Promise<StreamScope> {
   const { user, access } = ctx;
   if (user === null) throw errors.unknownResource('user');
   if (access === null) throw errors.missingToken();
-  const tree = new StreamsTree(await ctx.services.stores.streams.all(user.id));
+  const { streams } = ctx.services.stores;
+  const tree = await ctx.services.streamTrees.tree(user.id, ctx.streamsVersion, () => streams.all(user.id));
   return { user, access, tree, logic: new AccessLogic(access, tree) };
 }
 

@@ -79,6 +79,7 @@ export const ConfigSchema = Type.Object(
         uvThreadpoolSize: Type.Integer({ minimum: 4, maximum: 1024 }),
         scryptConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
         scryptNice: Type.Integer({ minimum: 0, maximum: 19 }),
+        streamTreeCacheUsers: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
         connectionQueue: Type.Object(
           { maxConnections: Type.Integer({ minimum: 1, maximum: 100_000 }), timeoutMs: Type.Integer({ minimum: 100 }) },
           strict,

@@ -2,14 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { TokenVault } from '../auth/crypto.js';
 import type { Config } from '../config/index.js';
-import { BOOT_MESSAGE, payloadMessages, retryDelayMs, scopeKindOf } from '../domain/webhook-rules.js';
+import { BOOT_MESSAGE, payloadMessages, retryDelayMs } from '../domain/webhook-rules.js';
 import type { Logger } from '../logging/logger.js';
-import type { NotificationBus } from '../notifications/bus.js';
-import type { ChangeMessage } from '../notifications/messages.js';
 import type { Stores } from '../storage/interfaces/stores.js';
 import type { ClaimedDelivery, WebhookRun } from '../storage/interfaces/webhooks-store.js';
 import { WebhookSender, type CallOutcome } from './sender.js';
-import { enqueueScopeMatches } from './scoped-enqueue.js';
+import type { WebhookEnqueue } from './change-enqueue.js';
 
 /** Fallback poll for deliveries queued by other processes (clones) or due after a restart. */
 const POLL_MS = 1000;
@@ -25,13 +23,14 @@ export interface DeliveryDeps {
   logger: Logger;
   stores: Stores;
   vault: TokenVault;
-  bus: NotificationBus;
+  /** Where this process queues its changes (src/webhooks/change-enqueue.ts). */
+  webhookQueue: WebhookEnqueue;
 }
 
 /**
  * Webhook delivery (Pryv API §3.5, issue #5). State lives in PostgreSQL, never in timers: every
- * change notification (each API worker hears all of them) adds its name to the webhook's pending row,
- * coalesced; the row's `due_at` carries minIntervalMs and the retry backoff. Any number of loops
+ * change adds its name to the webhook's pending row, once, in the process that made it
+ * (change-enqueue.ts), coalesced; the row's `due_at` carries minIntervalMs and the retry backoff. Any number of loops
  * (workers, clones) claim due rows with `FOR UPDATE SKIP LOCKED` and a lease longer than one call,
  * so a delivery is never sent twice at once, and one that was pending or between retries when the
  * process stopped is sent by whichever loop runs next.
@@ -58,11 +57,13 @@ export class WebhookDelivery {
 
   /** Calls under way and changes being queued in this worker (metrics: webhook queue depth). */
   get depth(): { inFlight: number; enqueuing: number } {
-    return { inFlight: this.inFlight.size, enqueuing: this.enqueuing.size };
+    return { inFlight: this.inFlight.size, enqueuing: this.enqueuing.size + this.deps.webhookQueue.depth };
   }
 
   start(): void {
-    this.unsubscribe = this.deps.bus.subscribe((m) => this.onChange(m));
+    // What this process queued is claimed at once; what other processes or clones queued, by
+    // their own loop or at this one's next poll.
+    this.unsubscribe = this.deps.webhookQueue.onQueued(() => this.schedule(0));
     // Claims start once the boot message is queued, so it rides with any delivery still pending from
     // before the restart instead of racing it.
     const boot = this.deps.stores.webhooks.enqueueBoot(BOOT_MESSAGE, Date.now() / 1000, BOOT_DEDUP_S);
@@ -75,21 +76,10 @@ export class WebhookDelivery {
     this.unsubscribe?.();
     if (this.timer !== null) clearTimeout(this.timer);
     await this.ticking;
+    await this.deps.webhookQueue.close();
     await Promise.allSettled([...this.enqueuing]);
     await Promise.allSettled([...this.inFlight]);
     await this.sender.close();
-  }
-
-  private onChange(m: ChangeMessage): void {
-    const kind = scopeKindOf(m.change);
-    if (kind === undefined || this.stopped) return;
-    const now = Date.now() / 1000;
-    // Scope queries are looked at only for users with a webhook listening to this kind (the
-    // change name was just queued for it): most changes cost no second query.
-    const queued = this.deps.stores.webhooks.enqueue(m.username, m.change, kind, now).then(async (n) =>
-      n > 0 && kind !== 'accesses' ? n + (await enqueueScopeMatches(this.deps.stores, this.log, m, kind, now)) : n,
-    );
-    this.track(queued);
   }
 
   private track(enqueue: Promise<number>): void {

@@ -18,6 +18,8 @@ import { AuditWriter } from '../audit/audit-writer.js';
 import { auditDirOf } from '../audit/audit-dir.js';
 import { fileTag } from '../audit/audit-line.js';
 import { WorkerMetrics } from '../metrics/worker-metrics.js';
+import { StreamTreeCache } from '../api/stream-tree-cache.js';
+import { WebhookEnqueue } from '../webhooks/change-enqueue.js';
 
 export interface ServicesDeps {
   config: Readonly<Config>;
@@ -38,14 +40,19 @@ export interface ServicesDeps {
 /** Largest JSON size of a change's items sent along (src/notifications/messages.ts). */
 const MAX_ITEMS_CHARS = 16_384;
 
-/** Notifications go on the bus, which fans them out to every worker's sockets and webhooks. */
-function busNotifier(bus: NotificationBus): Notifier {
+/**
+ * Notifications go on the bus, which fans them out to every worker's sockets; webhooks get the
+ * change queued here, once, by the process that made it (src/webhooks/change-enqueue.ts).
+ */
+function busNotifier(bus: NotificationBus, webhooks: WebhookEnqueue): Notifier {
   return {
     emit: (username, change, payload, items) => {
       // Items travel to every worker (cluster IPC): large ones are left out, and a change without
       // items matches every scope of its kind (a notification too many, never one missed).
       const kept = items !== undefined && JSON.stringify(items).length <= MAX_ITEMS_CHARS ? items : undefined;
-      bus.publish({ username, change, ...(payload === undefined ? {} : { payload }), ...(kept === undefined ? {} : { items: kept }) });
+      const message = { username, change, ...(payload === undefined ? {} : { payload }), ...(kept === undefined ? {} : { items: kept }) };
+      bus.publish(message);
+      webhooks.changed(message);
     },
   };
 }
@@ -65,6 +72,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
   const unsubscribe = bus.subscribe((m) => {
     if (m.change === 'accessesChanged' || m.change === 'accessUpdated') accessCache.invalidateAll();
   });
+  const webhookQueue = new WebhookEnqueue(stores, deps.logger);
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
   const a = deps.config.audit;
   const audit = a.enabled
@@ -79,11 +87,13 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     stores,
     platform,
     accessCache,
+    streamTrees: new StreamTreeCache(deps.config.cluster.streamTreeCacheUsers),
     eventTypes: deps.eventTypes ?? new EventTypes(),
     // Previews are derived from attachments: they go with their event or user.
     attachments: new AttachmentFiles(attachmentsDirOf(deps.config), [new PreviewCache(previewsCacheDirOf(deps.config))]),
     bus,
-    notifier: deps.notifier ?? busNotifier(bus),
+    notifier: deps.notifier ?? busNotifier(bus, webhookQueue),
+    webhookQueue,
     mailer,
     audit,
     metrics: new WorkerMetrics(deps.role ?? 'api'),
@@ -93,6 +103,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
       // First: a delivery under way may still read templates from the database.
       await mailer.close();
       unsubscribe();
+      await webhookQueue.close();
       platform.close();
       await accessCache.close();
     },

@@ -92,6 +92,7 @@ async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
   await app.ready();
   return {
     app,
+    services,
     close: async () => {
       await app.close();
       await services.close();
@@ -213,6 +214,26 @@ describe('delivery', () => {
       await sleep(MIN_INTERVAL_MS + 500);
       expect(r.calls).toHaveLength(1);
       expect((await stored(c, h.id)).runCount).toBe(1);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('queueing', () => {
+  it('queues each change once, in the worker that made it, though every worker hears it on the bus', async () => {
+    const other = await secondApp(t, t.services.bus);
+    try {
+      const c = await user();
+      const mine = t.services.webhookQueue.queued;
+      const theirs = other.services.webhookQueue.queued;
+      const heard: string[] = [];
+      const stop = other.services.bus.subscribe((m) => heard.push(m.change));
+      await newEvent(c);
+      stop();
+      expect(heard).toEqual(['eventsChanged']);
+      expect(t.services.webhookQueue.queued - mine).toBe(1);
+      expect(other.services.webhookQueue.queued).toBe(theirs);
     } finally {
       await other.close();
     }

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext, Services } from '../../api/context.js';
-import { resolveUser } from '../../api/resolve-user.js';
+import { resolveCaller, resolveUser } from '../../api/resolve-user.js';
 import { authenticate } from '../../auth/authenticate.js';
 import { extractToken, type TokenSources } from '../../auth/extract-token.js';
 import { accessFromReadToken } from '../../auth/read-token.js';
@@ -43,7 +43,11 @@ export interface CallerContext extends RequestContext {
 
 /** User, then access, as one method context: the same for every transport. */
 export async function callerContext(services: Services, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
-  return accessContext(services, await resolveUser(services, input.username), input);
+  const { user, streamsVersion } = await resolveCaller(services, input.username);
+  const found = await accessContext(services, user, input);
+  // For this call only: a context kept longer (Socket.IO) must drop it (RequestContext.streamsVersion).
+  if (streamsVersion !== undefined) found.ctx.streamsVersion = streamsVersion;
+  return found;
 }
 
 async function accessContext(services: Services, user: User, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {

@@ -4,6 +4,12 @@ export interface UsersStore {
   /** Throws DuplicateKeyError('username' | 'email') when taken on this core. */
   create(user: User): Promise<void>;
   getByUsername(username: string): Promise<User | null>;
+  /**
+   * The user with the version of their stream tree, which changes with every change to their streams
+   * (the per-worker tree cache, src/api/stream-tree-cache.ts). Optional: an engine without it has
+   * every request load the tree.
+   */
+  getWithStreamsVersion?(username: string): Promise<{ user: User; streamsVersion: number } | null>;
   getById(id: string): Promise<User | null>;
   update(id: string, patch: Partial<Pick<User, 'email' | 'language' | 'passwordHash' | 'modified'>>): Promise<void>;
   list(): Promise<User[]>;

@@ -4,6 +4,7 @@ import { EmbeddedPostgresSidecar } from './embedded-postgres.js';
 import { PostgresEngine } from './engine.js';
 import { ChangeFeed } from './change-feed.js';
 import { runFailover } from './failover-command.js';
+import { viaLocalSocket } from './local-socket.js';
 
 /** PostgreSQL: embedded (a sidecar of the master, `storages.postgresql.embedded`) or external. */
 export const engine: EngineModule = {
@@ -19,6 +20,6 @@ export const engine: EngineModule = {
     return new ChangeFeed(databaseSettings(config, { create: false }), logger, options);
   },
   open(config, logger, options = {}) {
-    return new PostgresEngine(databaseSettings(config, { create: false }), logger, options);
+    return new PostgresEngine(viaLocalSocket(config, databaseSettings(config, { create: false })), logger, options);
   },
 };

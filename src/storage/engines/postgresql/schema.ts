@@ -5,6 +5,7 @@ import { ACCESS_INTEGRITY_MIGRATION } from './access-integrity-migration.js';
 import { SCHEMA_COMPAT_MIGRATION } from './schema-compat-migration.js';
 import { CLONE_CHANGES_MIGRATION } from './clone-changes-migration.js';
 import { CONTENT_STATS_MIGRATION } from './content-stats-migration.js';
+import { STREAMS_VERSION_MIGRATION } from './streams-version-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -325,6 +326,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   SCHEMA_COMPAT_MIGRATION,
   CLONE_CHANGES_MIGRATION,
   CONTENT_STATS_MIGRATION,
+  STREAMS_VERSION_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */

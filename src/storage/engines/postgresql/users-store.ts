@@ -47,6 +47,17 @@ export class PgUsersStore implements UsersStore {
     return rows[0] === undefined ? null : toUser(rows[0]);
   }
 
+  async getWithStreamsVersion(username: string): Promise<{ user: User; streamsVersion: number } | null> {
+    // The lookup of every `/{username}/` request (src/api/resolve-user.ts); named, as above.
+    const { rows } = await this.pool.query<UserRow & { streams_version: string }>({
+      name: 'users-by-username-versioned',
+      text: 'SELECT * FROM users WHERE username = $1',
+      values: [username],
+    });
+    const r = rows[0];
+    return r === undefined ? null : { user: toUser(r), streamsVersion: Number(r.streams_version) };
+  }
+
   async getById(id: string): Promise<User | null> {
     const { rows } = await this.pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [id]);
     return rows[0] === undefined ? null : toUser(rows[0]);
