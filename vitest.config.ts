@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-/** The API scenario suites that the api-mongodb project runs on the mongodb engine too. */
-const API_SUITES = ['test/integration/api-*.test.ts'];
+/**
+ * The API scenario suites that the api-mongodb project runs on the mongodb engine too: the API
+ * methods through app.inject(), and the pryv SDK against a whole core (issue #14).
+ */
+const API_SUITES = ['test/integration/api-*.test.ts', 'test/integration/sdk-e2e.test.ts'];
 
 /**
  * The projects (docs/testing.md):
