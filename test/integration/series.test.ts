@@ -228,8 +228,14 @@ describe('holder event metadata', () => {
     const quick = await app(300);
     try {
       expect((await post(quick.hfs, id, 6)).statusCode).toBe(200);
-      await vi.waitFor(async () => expect((await event(id)).duration).toBe(6), { timeout: 30_000, interval: 100 });
-      expect(quick.seen).toEqual(['eventsChanged']);
+      // The notification follows the write: wait for both.
+      await vi.waitFor(
+        async () => {
+          expect((await event(id)).duration).toBe(6);
+          expect(quick.seen).toEqual(['eventsChanged']);
+        },
+        { timeout: 30_000, interval: 100 },
+      );
     } finally {
       await quick.hfs.close();
     }
