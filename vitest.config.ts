@@ -1,11 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Two projects (docs/testing.md):
+ * The API scenario suites that the api-mongodb project runs on the mongodb engine too: the API
+ * methods through app.inject(), and the pryv SDK against a whole core (issue #14).
+ */
+const API_SUITES = ['test/integration/api-*.test.ts', 'test/integration/sdk-e2e.test.ts'];
+
+/**
+ * The projects (docs/testing.md):
  * - unit: no I/O beyond loopback fakes; parallel.
  * - integration: real PostgreSQL and rqlited started by test/helpers/global-setup.ts (a service that
  *   fails to start fails the run), plus tests that start whole cores; files run one at a time
  *   because a core forks several processes and this machine has 2 cores.
+ * - api-mongodb: the API scenario suites of integration again, on the mongodb engine.
  * - docker: the image built and run as an operator would (test/docker/, docs/testing.md#docker);
  *   installs and starts Docker itself. bin/test runs it in its own vitest process beside the others.
  */
@@ -30,6 +37,24 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 120_000,
+        },
+      },
+      {
+        // The API scenario suites again, with their apps and the cores they start on the mongodb engine
+        // (TEST_STORAGE_ENGINE, test/helpers/api-app.ts) on the run's FerretDB. bin/test runs it in the
+        // background beside unit + integration (docs/testing.md#the-api-suites-on-mongodb).
+        test: {
+          name: 'api-mongodb',
+          include: API_SUITES,
+          environment: 'node',
+          env: { TEST_STORAGE_ENGINE: 'mongodb' },
+          globalSetup: ['test/helpers/global-setup.ts'],
+          fileParallelism: false,
+          // Three times integration's: the embedded FerretDB reads every document of a collection per
+          // query (docs/mongodb.md), and this project runs niced beside the others. A batch of 500
+          // events.create took 60 s there on the loaded 2-core machine.
+          testTimeout: 180_000,
+          hookTimeout: 360_000,
         },
       },
       {

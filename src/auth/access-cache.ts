@@ -25,6 +25,7 @@ export class AccessCache {
   private readonly entries = new Map<string, Entry>();
   private readonly usage = new Map<string, Usage>();
   private readonly timer: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: AccessesStore,
@@ -70,7 +71,17 @@ export class AccessCache {
     u.calls[methodId] = (u.calls[methodId] ?? 0) + 1;
   }
 
-  async flush(): Promise<void> {
+  /**
+   * Writes the usage recorded so far. Flushes run one after the other: one called while the timer's
+   * is still writing waits for it, so when it resolves every call recorded before it is stored (a
+   * slow store, such as FerretDB's, made the timer's write outlast an explicit flush or close).
+   */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(() => this.writeUsage());
+    return this.flushing;
+  }
+
+  private async writeUsage(): Promise<void> {
     const pending = [...this.usage.values()];
     this.usage.clear();
     for (const u of pending) {

@@ -17,7 +17,17 @@ export interface EngineTestFixture {
    */
   startServer?(varDir: string): Promise<{ info: ServerInfo; stop: () => Promise<void> }>;
   /** A fresh, empty database: the `HOMECORE_*` variables pointing a configuration at it, and its drop. */
-  freshDatabase(server: ServerInfo | undefined): Promise<{ env: Record<string, string>; drop: () => Promise<void> }>;
+  freshDatabase(server: ServerInfo | undefined): Promise<FreshDatabase>;
+}
+
+export interface FreshDatabase {
+  env: Record<string, string>;
+  drop: () => Promise<void>;
+  /**
+   * Every record the database holds, as text (rows or documents, one a line): for the tests that
+   * check a secret is stored nowhere in clear, whatever the engine's layout.
+   */
+  storedText: () => Promise<string>;
 }
 
 /**

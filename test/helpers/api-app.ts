@@ -20,8 +20,8 @@ import { CoresRepository } from '../../src/platform/cores.js';
 import { registerUser } from '../../src/api/users/register-user.js';
 import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
-import { createTestDatabase, pgEnv, rawPool } from './pg-database.js';
-import { engineFixtures } from '../engines/fixtures.js';
+import { createTestDatabase, pgEnv, pgStoredText, rawPool } from './pg-database.js';
+import { engineFixtures, type FreshDatabase } from '../engines/fixtures.js';
 
 /**
  * The engine API test apps run on: `TEST_STORAGE_ENGINE` (default postgresql; not a `HOMECORE_*`
@@ -31,11 +31,11 @@ import { engineFixtures } from '../engines/fixtures.js';
 const TEST_ENGINE = process.env['TEST_STORAGE_ENGINE'] ?? 'postgresql';
 
 /** A fresh database of the test engine: the env pointing a configuration at it, its raw pool (PostgreSQL), its drop. */
-async function testDatabase(): Promise<{ env: Record<string, string>; pool: () => pg.Pool | null; drop: () => Promise<void> }> {
+async function testDatabase(): Promise<FreshDatabase & { pool: () => pg.Pool | null }> {
   if (TEST_ENGINE === 'postgresql') {
     const svc = inject('services');
     const db = await createTestDatabase(svc.pg, svc.pgAdmin);
-    return { env: pgEnv(db.settings), pool: () => rawPool(db.settings), drop: db.drop };
+    return { env: pgEnv(db.settings), pool: () => rawPool(db.settings), drop: db.drop, storedText: () => pgStoredText(db.settings) };
   }
   const fixture = (await engineFixtures()).find((f) => f.name === TEST_ENGINE);
   if (fixture === undefined) throw new Error(`TEST_STORAGE_ENGINE=${TEST_ENGINE}: no such engine in this build`);
@@ -62,6 +62,11 @@ export interface ApiTestApp {
    * (PostgreSQL only: with another engine, reading it throws).
    */
   pool: import('pg').Pool;
+  /**
+   * Every record of the test database as text, whatever the engine (rows or documents): for the
+   * tests that check a secret is stored nowhere in clear.
+   */
+  storedText(): Promise<string>;
   rqlite: RqliteClient;
   /** Registers a user through the real registration path; username random unless given. */
   createUser(options?: { username?: string; password?: string; email?: string }): Promise<TestUser>;
@@ -154,6 +159,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       if (pool === null) throw new Error(`this test reads PostgreSQL rows; TEST_STORAGE_ENGINE is ${TEST_ENGINE}`);
       return pool;
     },
+    storedText: db.storedText,
     rqlite,
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();

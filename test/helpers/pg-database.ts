@@ -41,6 +41,25 @@ export function rawPool(s: PgSettings, max = 2): pg.Pool {
   return new pg.Pool({ host: s.host, port: s.port, database: s.database, user: s.user, password: s.password, max });
 }
 
+/** Every row of every table of the database on `s`, as text, one a line (FreshDatabase.storedText). */
+export async function pgStoredText(s: PgSettings): Promise<string> {
+  const c = new pg.Client({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database });
+  await c.connect();
+  try {
+    const tables = await c.query<{ schema: string; name: string }>(
+      "SELECT schemaname AS schema, tablename AS name FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2",
+    );
+    const lines: string[] = [];
+    for (const t of tables.rows) {
+      const rows = await c.query<{ row: string }>(`SELECT r::text AS row FROM ${c.escapeIdentifier(t.schema)}.${c.escapeIdentifier(t.name)} r`);
+      for (const r of rows.rows) lines.push(`${t.name} ${r.row}`);
+    }
+    return lines.join('\n');
+  } finally {
+    await c.end();
+  }
+}
+
 /**
  * A fresh, empty database for one test file on the shared test server, owned by the app role;
  * dropped by `drop()`. `admin` = superuser settings.

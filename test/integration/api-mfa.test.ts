@@ -79,10 +79,13 @@ describe('TOTP', () => {
     const { recoveryCodes } = conf.json();
     expect(recoveryCodes).toHaveLength(10);
     // Stored protected: the secret sealed, the recovery codes only as keyed hashes.
-    const { rows } = await t.pool.query('SELECT method, data::text AS data, recovery_code_hashes FROM user_mfa WHERE user_id = $1', [u.user.id]);
-    expect(rows[0].method).toBe('totp');
-    expect(rows[0].data).not.toContain(secret);
-    for (const code of recoveryCodes) expect(JSON.stringify(rows[0])).not.toContain(code);
+    const stored = await t.storedText();
+    const record = await t.services.stores.mfa.get(u.user.id);
+    expect(record).toMatchObject({ method: 'totp', data: { secretSealed: expect.any(String) } });
+    expect(record?.recoveryCodeHashes).toHaveLength(10);
+    expect(stored).toContain(u.user.id);
+    expect(stored).not.toContain(secret);
+    for (const code of recoveryCodes) expect(stored).not.toContain(code);
     // The activation token is spent.
     expect(errorOf(await post(t, u, '/mfa/confirm', { code: totpCode(t.config, secret) }, mfaToken))).toEqual([403, 'forbidden']);
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MongoClient } from 'mongodb';
+import { type Db, MongoClient } from 'mongodb';
 import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { engine } from '../../../src/storage/engines/mongodb/index.js';
@@ -34,14 +34,24 @@ export const fixture: EngineTestFixture = {
     const name = `t_${randomBytes(6).toString('hex')}`;
     return {
       env: { HOMECORE_STORAGES__ENGINE: 'mongodb', HOMECORE_STORAGES__MONGODB__URL: url, HOMECORE_STORAGES__MONGODB__DATABASE: name },
-      drop: async () => {
-        const client = new MongoClient(url);
-        try {
-          await client.db(name).dropDatabase();
-        } finally {
-          await client.close();
-        }
-      },
+      drop: () => withDb(url, name, (db) => db.dropDatabase()),
+      storedText: () =>
+        withDb(url, name, async (db) => {
+          const lines: string[] = [];
+          for (const c of await db.listCollections({}, { nameOnly: true }).toArray()) {
+            for (const doc of await db.collection(c.name).find({}).toArray()) lines.push(`${c.name} ${JSON.stringify(doc)}`);
+          }
+          return lines.join('\n');
+        }),
     };
   },
 };
+
+async function withDb<T>(url: string, name: string, use: (db: Db) => Promise<T>): Promise<T> {
+  const client = new MongoClient(url);
+  try {
+    return await use(client.db(name));
+  } finally {
+    await client.close();
+  }
+}
