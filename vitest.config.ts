@@ -7,11 +7,27 @@ import { defineConfig } from 'vitest/config';
 const API_SUITES = ['test/integration/api-*.test.ts', 'test/integration/sdk-e2e.test.ts'];
 
 /**
+ * Whole-core life-cycle suites (several cores, signals, restarts, a scheduled backup): the longest
+ * files, mostly waiting on processes. The cores project runs them; bin/test runs it in the background
+ * after the docker and ha projects, so they stay off the foreground's critical path.
+ */
+const CORE_SUITES = [
+  'test/integration/cluster.test.ts',
+  'test/integration/cluster-from-single.test.ts',
+  'test/integration/master-lifecycle.test.ts',
+  'test/integration/master-supervision.test.ts',
+  'test/integration/multi-core.test.ts',
+  'test/integration/backup-schedule.test.ts',
+  'test/integration/keys-transfer.test.ts',
+];
+
+/**
  * The projects (docs/testing.md):
  * - unit: no I/O beyond loopback fakes; parallel.
  * - integration: real PostgreSQL and rqlited started by test/helpers/global-setup.ts (a service that
  *   fails to start fails the run), plus tests that start whole cores; files run one at a time
  *   because a core forks several processes and this machine has 2 cores.
+ * - cores: the whole-core life-cycle suites (CORE_SUITES), like integration but in the background.
  * - api-mongodb: the API scenario suites of integration again, on the mongodb engine.
  * - docker: the image built and run as an operator would (test/docker/, docs/testing.md#docker);
  *   installs and starts Docker itself. bin/test runs it in its own vitest process beside the others.
@@ -31,7 +47,18 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts', 'test/conformance/**/*.test.ts', 'test/engines/**/*.test.ts'],
-          exclude: ['**/node_modules/**', 'test/engines/*/unit/**'],
+          exclude: ['**/node_modules/**', 'test/engines/*/unit/**', ...CORE_SUITES],
+          environment: 'node',
+          globalSetup: ['test/helpers/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
+          name: 'cores',
+          include: CORE_SUITES,
           environment: 'node',
           globalSetup: ['test/helpers/global-setup.ts'],
           fileParallelism: false,
