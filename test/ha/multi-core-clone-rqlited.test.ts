@@ -1,10 +1,16 @@
+import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
+import { members, removeMember } from '../../src/cluster/membership.js';
+import { resolveRqlited } from '../../src/master/rqlited.js';
 import { CoreInstancesRepository } from '../../src/platform/core-instances.js';
 import { clientOf, joinCore, membersOf, startCloneOf, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
+import { startCore } from '../helpers/core-process.js';
+import { freePort } from '../helpers/free-port.js';
 
 /**
  * Issue #13 × #15: clones of a multi-core core that each run their own rqlited. core-a's first clone
@@ -76,5 +82,52 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
 
   it('the clone and both cores answer /ready 200 (the platform DB check passes through their own rqliteds)', async () => {
     for (const c of [a1, a2, b]) expect((await c.core.status(c.core.ports.api, '/ready')).status).toBe(200);
+  });
+
+  it("a clone given a copy of the core's own certificate (no SAN for its address) stays unreachable: why new-clone exists", async () => {
+    const cluster = join(a1.core.varDir, 'cluster');
+    const dir = mkdtempSync(join(tmpdir(), 'homecore-copied-cert-'));
+    const [http, raft] = [await freePort(), await freePort()];
+    const args = ['-node-id', 'core-a.copied', '-http-addr', `127.0.0.1:${http}`, '-raft-addr', `127.0.0.74:${raft}`,
+      '-auth', join(cluster, 'rqlite-auth.json'), '-join-as', 'homecore',
+      '-node-cert', join(cluster, 'node.crt'), '-node-key', join(cluster, 'node.key'), '-node-ca-cert', join(cluster, 'ca.crt'), '-node-verify-client',
+      '-raft-non-voter', '-join', a1.raftAddress, '-join-attempts', '3', '-join-interval', '1s', join(dir, 'data')];
+    const child = spawn(resolveRqlited(loadConfig({ env: a1.core.env })).path, args, { stdio: 'ignore' });
+    const client = clientOf(a1.core, 5000);
+    try {
+      // Its join (it dials the leader, whose certificate names the leader's IP) is accepted; the
+      // leader dialling it back finds no SAN for 127.0.0.74 and never reaches it.
+      const copied = await a1.core.waitFor('the copied-certificate node listed', async () => (await members(client)).find((m) => m.id === 'core-a.copied'), 30_000, 300);
+      await new Promise((r) => setTimeout(r, 3000));
+      const again = (await members(client)).find((m) => m.id === 'core-a.copied');
+      say(`node with a copy of core-a's certificate on 127.0.0.74: ${JSON.stringify(copied)} then ${JSON.stringify(again)}`);
+      expect([again?.voter, again?.reachable]).toEqual([false, false]);
+      expect((await members(client)).find((m) => m.id === 'core-a.a2')?.reachable).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+      await removeMember(client, 'core-a.copied').catch(() => undefined);
+      await client.close();
+    }
+  });
+
+  it('the clone restarts from its var dir (no bundle, no join flags) and is a reachable member again', async () => {
+    a2.core.signal('SIGTERM');
+    expect(await a2.core.waitExit(60_000)).toBe(0);
+    expect(existsSync(join(a2.core.varDir, 'rqlite', 'homecore-joined'))).toBe(true);
+    const core = await startCore({ takeOver: a2.core, cloneOf: { core: a1.core, cloneId: 'a2', viaBundle: true }, env: { HOMECORE_MIGRATIONS__AUTO_RUN: 'false', ...light } });
+    a2 = { ...a2, core };
+    await core.waitReady(90_000, [core.ports.api]);
+    // core-b's pooled Raft connections to the old process may fail one probe first.
+    const m = await core.waitFor('core-b reaching the restarted clone', async () => {
+      const x = (await membersOf(b.core)).find((n) => n.id === 'core-a.a2');
+      return x?.reachable === true ? x : null;
+    }, 20_000, 300);
+    expect([m.addr, m.voter]).toEqual([a2.raftAddress, false]);
+    const client = clientOf(b.core, 5000);
+    try {
+      await core.waitFor('the restarted clone heartbeating', async () => (await new CoreInstancesRepository(client).list('core-a')).find((r) => r.instance === 'core-a.a2')?.available === true, 20_000, 200);
+    } finally {
+      await client.close();
+    }
   });
 });
