@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { members, removeMember } from '../../src/cluster/membership.js';
+import { members } from '../../src/cluster/membership.js';
 import { resolveRqlited } from '../../src/master/rqlited.js';
 import { CoreInstancesRepository } from '../../src/platform/core-instances.js';
-import { clientOf, joinCore, membersOf, startCloneOf, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
+import { bootstrapCli, clientOf, joinCore, membersOf, startCloneOf, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
 import { startCore } from '../helpers/core-process.js';
 import { freePort } from '../helpers/free-port.js';
 
@@ -105,9 +105,16 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
       expect((await members(client)).find((m) => m.id === 'core-a.a2')?.reachable).toBe(true);
     } finally {
       child.kill('SIGKILL');
-      await removeMember(client, 'core-a.copied').catch(() => undefined);
       await client.close();
     }
+  });
+
+  it('remove-core <core>.<clone> refuses a reachable clone and takes a lost one out of the cluster', async () => {
+    const refused = await bootstrapCli(['remove-core', 'core-a.a2'], b.core.env);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, 'bootstrap remove-core: core-a.a2 is reachable from this core: stop it before removing it']);
+    const removed = await bootstrapCli(['remove-core', 'core-a.copied'], b.core.env);
+    expect([removed.code, removed.stdout.trim()], removed.stderr).toEqual([0, 'core-a.copied removed from the cluster; core-a and its other clones unchanged']);
+    expect((await membersOf(a1.core)).map((m) => m.id).sort()).toEqual(['core-a.a1', 'core-a.a2', 'core-b']);
   });
 
   it('the clone restarts from its var dir (no bundle, no join flags) and is a reachable member again', async () => {
