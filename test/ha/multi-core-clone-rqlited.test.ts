@@ -8,6 +8,7 @@ import { loadConfig } from '../../src/config/index.js';
 import { members } from '../../src/cluster/membership.js';
 import { resolveRqlited } from '../../src/master/rqlited.js';
 import { CoreInstancesRepository } from '../../src/platform/core-instances.js';
+import { CoresRepository } from '../../src/platform/cores.js';
 import { bootstrapCli, clientOf, joinCore, membersOf, startCloneOf, startFirstCore, type PlatformCore } from '../helpers/cluster-platform.js';
 import { startCore } from '../helpers/core-process.js';
 import { freePort } from '../helpers/free-port.js';
@@ -27,7 +28,8 @@ const say = (line: string): void => void process.stdout.write(`multi-core-clone-
 beforeAll(async () => {
   const t0 = Date.now();
   a1 = await startFirstCore('core-a', '127.0.0.71', { ...light, HOMECORE_CORE__CLONE_ID: 'a1' });
-  b = await joinCore(a1, 'core-b', '127.0.0.72', light);
+  // core-b's first master is a clone too (b1): its join is acknowledged under node id core-b.b1.
+  b = await joinCore(a1, 'core-b', '127.0.0.72', { ...light, HOMECORE_CORE__CLONE_ID: 'b1' });
   a2 = await startCloneOf(a1, a1, 'a2', '127.0.0.73', light);
   say(`platform of 3 rqliteds up in ${Date.now() - t0} ms`);
 }, 400_000);
@@ -53,8 +55,23 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
       expect(m.map((x) => [x.id, x.addr, x.voter, x.reachable]).sort()).toEqual([
         ['core-a.a1', a1.raftAddress, true, true],
         ['core-a.a2', a2.raftAddress, false, true],
-        ['core-b', b.raftAddress, false, true],
+        ['core-b.b1', b.raftAddress, false, true],
       ]);
+    }
+  });
+
+  it("core-b's join, made by its clone b1 (node id core-b.b1), was acknowledged: token burnt, both cores available", async () => {
+    const client = clientOf(a2.core, 5000);
+    try {
+      const cores = await b.core.waitFor('core-b available', async () => {
+        const list = await new CoresRepository(client).list();
+        return list.every((c) => c.available) ? list : null;
+      }, 20_000, 200);
+      expect(cores.map((c) => [c.id, c.available])).toEqual([['core-a', true], ['core-b', true]]);
+      const tokens = await client.queryRows('SELECT core_id, used_at FROM join_tokens', [], 'linearizable');
+      expect(tokens.map((t) => [t['core_id'], t['used_at'] !== null])).toEqual([['core-b', true]]);
+    } finally {
+      await client.close();
     }
   });
 
@@ -69,7 +86,7 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
       }, 20_000, 200);
       // core-b's heartbeat, read from a2's own copy of the platform DB (level none: no leader involved).
       const local = await client.queryRows('SELECT instance, seen_at FROM core_instances WHERE core_id = ?', ['core-b'], 'none');
-      expect(local.map((r) => r['instance'])).toEqual(['core-b']);
+      expect(local.map((r) => r['instance'])).toEqual(['core-b.b1']);
       const before = Number(local[0]?.['seen_at']);
       await a2.core.waitFor('a newer heartbeat of core-b replicated to a2', async () => {
         const rows = await client.queryRows('SELECT seen_at FROM core_instances WHERE core_id = ?', ['core-b'], 'none');
@@ -114,7 +131,7 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
     expect([refused.code, refused.stderr.trim()]).toEqual([1, 'bootstrap remove-core: core-a.a2 is reachable from this core: stop it before removing it']);
     const removed = await bootstrapCli(['remove-core', 'core-a.copied'], b.core.env);
     expect([removed.code, removed.stdout.trim()], removed.stderr).toEqual([0, 'core-a.copied removed from the cluster; core-a and its other clones unchanged']);
-    expect((await membersOf(a1.core)).map((m) => m.id).sort()).toEqual(['core-a.a1', 'core-a.a2', 'core-b']);
+    expect((await membersOf(a1.core)).map((m) => m.id).sort()).toEqual(['core-a.a1', 'core-a.a2', 'core-b.b1']);
   });
 
   it('the clone restarts from its var dir (no bundle, no join flags) and is a reachable member again', async () => {
