@@ -126,6 +126,19 @@ describe('clones of a multi-core core, each with its own rqlited over mutual TLS
     }
   });
 
+  it('new-clone refuses an unknown core, a Raft address in use and a clone id that is a reachable member', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'homecore-new-clone-')), 'x.bundle');
+    const refusal = async (args: string[]): Promise<string> => {
+      const r = await bootstrapCli(['new-clone', ...args, '--out', out], a1.core.env);
+      expect(r.code, r.stdout).toBe(1);
+      return r.stderr.trim();
+    };
+    expect(await refusal(['--id', 'core-z', '--clone-id', 'z2', '--raft-address', '127.0.0.75:4002'])).toBe('bootstrap new-clone: unknown core core-z: add it with new-core first');
+    expect(await refusal(['--clone-id', 'a3', '--raft-address', b.raftAddress])).toBe(`bootstrap new-clone: Raft address ${b.raftAddress} is already used by core-b.b1`);
+    expect(await refusal(['--clone-id', 'a2', '--raft-address', '127.0.0.75:4002'])).toBe('bootstrap new-clone: core-a.a2 is a reachable cluster member: stop it first, or pick another --clone-id');
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('remove-core <core>.<clone> refuses a reachable clone and takes a lost one out of the cluster', async () => {
     const refused = await bootstrapCli(['remove-core', 'core-a.a2'], b.core.env);
     expect([refused.code, refused.stderr.trim()]).toEqual([1, 'bootstrap remove-core: core-a.a2 is reachable from this core: stop it before removing it']);
