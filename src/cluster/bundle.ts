@@ -26,6 +26,11 @@ export interface BundlePayload {
   keys?: KeySet;
   /** Platform-wide settings copied from the issuing core (platform.*, service.*; auth.tokenSecret in older bundles). */
   config: Record<string, unknown>;
+  /**
+   * `new-clone`: a further clone of the already running core `core.id` (`core.raftAddress` is the
+   * clone's). No token: the core is registered and available already, nothing is acknowledged.
+   */
+  cloneId?: string;
 }
 
 interface Header {

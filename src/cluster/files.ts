@@ -61,6 +61,8 @@ export interface CoreYaml {
   join: string[];
   nonVoter: boolean;
   platform: Record<string, unknown>;
+  /** A clone of the core (`new-clone` bundle): its `core.cloneId`. */
+  cloneId?: string;
 }
 
 /** The `{varDir}/cluster/core.yml` layer: identity, Raft addresses, TLS files, platform-wide settings. */
@@ -68,7 +70,7 @@ export function coreYaml(varDir: string, c: CoreYaml): string {
   const f = clusterFiles(varDir);
   const doc = {
     ...c.platform,
-    core: { id: c.coreId, url: c.url, ip: c.ip },
+    core: { id: c.coreId, url: c.url, ip: c.ip, ...(c.cloneId === undefined ? {} : { cloneId: c.cloneId }) },
     registration: {
       ...(c.platform['registration'] as Record<string, unknown> | undefined),
       hosting: c.hosting,

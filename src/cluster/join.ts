@@ -66,7 +66,9 @@ export async function applyBundle(varDir: string, bundleFile: string, passphrase
   if (payload.expiresAt < Date.now()) {
     throw new BootstrapError(`join token expired at ${new Date(payload.expiresAt).toISOString()}: ask for a new bundle (bin/bootstrap.js new-core)`);
   }
-  await callIssuer(payload.issuer.url, 'check', payload.core.id, payload.token);
+  // A clone's bundle carries no token: its core is registered and available already.
+  const clone = payload.cloneId;
+  if (clone === undefined) await callIssuer(payload.issuer.url, 'check', payload.core.id, payload.token);
   const pending: PendingAck = { coreId: payload.core.id, token: payload.token, issuerUrl: payload.issuer.url };
   // First: written again by a retry (same ids, same material), merged into keys this var dir may hold.
   if (payload.keys !== undefined) installKeySet(varDir, parseKeySet(payload.keys));
@@ -75,11 +77,12 @@ export async function applyBundle(varDir: string, bundleFile: string, passphrase
     'node.crt': payload.tls.cert,
     'node.key': payload.tls.key,
     'rqlite-auth.json': authFileContent(payload.rqlitePassword),
-    'pending-ack.json': `${JSON.stringify(pending)}\n`,
+    ...(clone === undefined ? { 'pending-ack.json': `${JSON.stringify(pending)}\n` } : {}),
     'core.yml': coreYaml(varDir, {
       coreId: payload.core.id, url: payload.core.url, ip: payload.core.ip, hosting: payload.core.hosting, zone: payload.core.zone,
       region: payload.core.region ?? null, hostingName: payload.core.hostingName ?? null,
       raftAddress: payload.core.raftAddress, join: payload.join, nonVoter: true, platform: payload.config,
+      ...(clone === undefined ? {} : { cloneId: clone }),
     }),
   });
   return payload;

@@ -52,8 +52,9 @@ export async function clusterRoutes(app: FastifyInstance, opts: { services: Serv
     const all = await members(services.platform.client).catch((err: unknown) => {
       throw errors.apiUnavailable('The platform database', err);
     });
-    const member = all.find((m) => m.id === coreId);
-    if (member === undefined || !member.reachable) {
+    // A core run as clones (core.cloneId set) joins as `{core}.{clone}` (src/master/rqlited.ts).
+    const member = all.find((m) => (m.id === coreId || m.id.startsWith(`${coreId}.`)) && m.reachable);
+    if (member === undefined) {
       throw errors.invalidOperation(`${coreId} is not a reachable member of the rqlite cluster yet`, { data: { coreId } });
     }
     if (!(await repo.consumeToken(coreId, token))) throw refused('used');

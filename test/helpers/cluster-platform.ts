@@ -60,11 +60,15 @@ export async function membersOf(core: CoreProcess): Promise<Member[]> {
   }
 }
 
+/** The public ports a core serves on: only the API when its env runs no HFS worker. */
+const servedPorts = (core: CoreProcess): number[] | undefined => (core.env['HOMECORE_CLUSTER__HFS_WORKERS'] === '0' ? [core.ports.api] : undefined);
+
 const raftEnv = (ip: string) => (ports: { rqliteRaft: number }) => ({ HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS: `${ip}:${ports.rqliteRaft}` });
 
-export async function startFirstCore(id: string, ip: string): Promise<PlatformCore> {
+export async function startFirstCore(id: string, ip: string, env: Record<string, string> = {}): Promise<PlatformCore> {
   let raftAddress = '';
   const core = await startCore({
+    env,
     envFor: raftEnv(ip),
     prepare: async (env) => {
       raftAddress = String(env['HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS']);
@@ -75,16 +79,17 @@ export async function startFirstCore(id: string, ip: string): Promise<PlatformCo
       if (r.code !== 0) throw new Error(`init failed: ${r.stderr}`);
     },
   });
-  await core.waitReady(90_000);
+  await core.waitReady(90_000, servedPorts(core));
   return { id, ip, core, raftAddress, bundle: null };
 }
 
 /** `new-core` on `issuer`, then a master started with `--bootstrap`; resolves once it serves. */
-export async function joinCore(issuer: PlatformCore, id: string, ip: string): Promise<PlatformCore> {
+export async function joinCore(issuer: PlatformCore, id: string, ip: string, env: Record<string, string> = {}): Promise<PlatformCore> {
   const dir = mkdtempSync(join(tmpdir(), `homecore-${id}-`));
   const bundle = { file: join(dir, `${id}.bundle`), passphraseFile: join(dir, `${id}.pass`) };
   let raftAddress = '';
   const core = await startCore({
+    env,
     envFor: raftEnv(ip),
     args: ['--bootstrap', bundle.file, '--bootstrap-passphrase-file', bundle.passphraseFile],
     prepare: async (env) => {
@@ -97,6 +102,32 @@ export async function joinCore(issuer: PlatformCore, id: string, ip: string): Pr
       if (r.code !== 0) throw new Error(`new-core failed: ${r.stderr}`);
     },
   });
-  await core.waitReady(90_000);
+  await core.waitReady(90_000, servedPorts(core));
   return { id, ip, core, raftAddress, bundle };
+}
+
+/**
+ * `new-clone` on `issuer` for a further clone of `of` whose Raft (and public ports) are on `ip`, then
+ * a master started with `--bootstrap`, on `of`'s database; resolves once it serves.
+ */
+export async function startCloneOf(issuer: PlatformCore, of: PlatformCore, cloneId: string, ip: string, env: Record<string, string> = {}): Promise<PlatformCore> {
+  const dir = mkdtempSync(join(tmpdir(), `homecore-${of.id}-${cloneId}-`));
+  const bundle = { file: join(dir, `${cloneId}.bundle`), passphraseFile: join(dir, `${cloneId}.pass`) };
+  let raftAddress = '';
+  const core = await startCore({
+    host: ip,
+    cloneOf: { core: of.core, cloneId, viaBundle: true },
+    env: { HOMECORE_MIGRATIONS__AUTO_RUN: 'false', ...env },
+    args: ['--bootstrap', bundle.file, '--bootstrap-passphrase-file', bundle.passphraseFile],
+    prepare: async (e) => {
+      raftAddress = String(e['HOMECORE_PLATFORM_DB__RQLITED__RAFT_ADDRESS']);
+      const r = await bootstrapCli(
+        ['new-clone', '--id', of.id, '--clone-id', cloneId, '--raft-address', raftAddress, '--out', bundle.file, '--passphrase-file', bundle.passphraseFile],
+        issuer.core.env,
+      );
+      if (r.code !== 0) throw new Error(`new-clone failed: ${r.stderr}`);
+    },
+  });
+  await core.waitReady(90_000, servedPorts(core));
+  return { id: of.id, ip: of.ip, core, raftAddress, bundle };
 }

@@ -32,7 +32,7 @@ export interface StartCoreOptions {
    * its rqlited joins the core's as a non-voter. The first clone is started with `env` naming its
    * `HOMECORE_CORE__CLONE_ID`.
    */
-  cloneOf?: { core: CoreProcess; cloneId: string };
+  cloneOf?: { core: CoreProcess; cloneId: string; viaBundle?: boolean };
   /** Runs with the core's environment before the master starts (e.g. `bin/bootstrap.js init`). */
   prepare?: (env: NodeJS.ProcessEnv) => void | Promise<void>;
 }
@@ -98,9 +98,12 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
   const res = opts.takeOver === undefined ? await allocate(opts.embeddedPg === true, host, opts.cloneOf?.core ?? null) : CoreProcess.resourcesOf(opts.takeOver);
   const clone = opts.cloneOf;
   const cloneEnv: Record<string, string> = clone === undefined ? {} : {
-    HOMECORE_CORE__CLONE_ID: clone.cloneId,
-    HOMECORE_PLATFORM_DB__RQLITED__JOIN: `[${clone.core.host}:${clone.core.ports.rqliteRaft}]`,
-    HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true',
+    // viaBundle: clone id, join list and suffrage come from a `new-clone` bundle (its core.yml).
+    ...(clone.viaBundle === true ? {} : {
+      HOMECORE_CORE__CLONE_ID: clone.cloneId,
+      HOMECORE_PLATFORM_DB__RQLITED__JOIN: `[${clone.core.host}:${clone.core.ports.rqliteRaft}]`,
+      HOMECORE_PLATFORM_DB__RQLITED__NON_VOTER: 'true',
+    }),
     HOMECORE_ATTACHMENTS__DIR: clone.core.env['HOMECORE_ATTACHMENTS__DIR'] ?? join(clone.core.varDir, 'attachments'),
   };
   const root = projectRoot();

@@ -1,6 +1,7 @@
 import { CliError, parse, type Io, type Options } from './context.js';
 import { init, INIT_HELP } from './init.js';
 import { listCores, LIST_CORES_HELP, promoteCore, PROMOTE_CORE_HELP, revokeToken, REVOKE_TOKEN_HELP } from './manage.js';
+import { newClone, NEW_CLONE_HELP } from './new-clone.js';
 import { newCore, NEW_CORE_HELP } from './new-core.js';
 import { removeCore, REMOVE_CORE_HELP } from './remove-core.js';
 import { renewCert, RENEW_CERT_HELP } from './renew-cert.js';
@@ -17,6 +18,11 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   init: { help: INIT_HELP, options: { ...identity, domain: s }, run: (v, _p, io) => init(v, io) },
   'new-core': { help: NEW_CORE_HELP, options: { ...identity, out: s, 'passphrase-file': s, 'ttl-hours': s }, run: (v, _p, io) => newCore(v, io) },
+  'new-clone': {
+    help: NEW_CLONE_HELP,
+    options: { id: s, 'clone-id': s, 'raft-address': s, out: s, 'passphrase-file': s, 'ttl-hours': s, 'cert-days': s },
+    run: (v, _p, io) => newClone(v, io),
+  },
   'renew-cert': { help: RENEW_CERT_HELP, options: { id: s, out: s, 'cert-days': s, apply: s, 'passphrase-file': s }, run: (v, _p, io) => renewCert(v, io) },
   'revoke-token': { help: REVOKE_TOKEN_HELP, options: {}, run: revokeToken },
   'list-cores': { help: LIST_CORES_HELP, options: {}, run: (v, _p, io) => listCores(v, io) },
@@ -28,6 +34,7 @@ export const USAGE = `bin/bootstrap.js <command> [options]   (each command has -
 
   init           make this core the first core of a multi-core platform (cluster CA, own certificate)
   new-core       issue a sealed bundle for a new core (certificate, one-time join token)
+  new-clone      issue a sealed bundle for a further clone of a core (certificate for its Raft address)
   renew-cert     renew this core's certificate, or issue one for another core
   revoke-token   revoke a core's unused join tokens
   list-cores     the platform's cores and their cluster state

@@ -10,11 +10,34 @@ For a core lost for good (machine gone): removes it from the rqlite cluster, so 
 counts for the quorum, marks it unavailable (placement and reg/access DNS skip it), revokes its
 unused join tokens and records it as a non-voter, so that a replacement issued with new-core under
 the same id joins as a non-voter. Refused for this core, and for a core this core still reaches (stop
-it first). Its users stay mapped to it: restore its PostgreSQL database on the replacement.`;
+it first). Its users stay mapped to it: restore its PostgreSQL database on the replacement.
+
+remove-core <core-id>.<clone-id> takes a clone lost for good (new-clone) out of the rqlite cluster
+and forgets its heartbeat; its core and the core's other clones are left as they are.`;
+
+/** A clone's rqlited (`{core}.{clone}`): only its Raft membership and its instance row go. */
+async function removeClone(nodeId: string, values: Values, io: Io): Promise<void> {
+  const cfg = config(values);
+  requireMulti(cfg);
+  const [coreId = '', cloneId = ''] = nodeId.split('.');
+  if (coreId === cfg.core.id && cloneId === cfg.core.cloneId) throw new CliError(`${nodeId} is this clone: run remove-core on another node`);
+  const client = platformClient(cfg);
+  try {
+    const member = (await members(client)).find((m) => m.id === nodeId);
+    if (member === undefined) throw new CliError(`${nodeId} is not a cluster member`);
+    if (member.reachable) throw new CliError(`${nodeId} is reachable from this core: stop it before removing it`);
+    await removeMember(client, nodeId);
+    await new CoreInstancesRepository(client).forget(coreId, nodeId);
+    io.out(`${nodeId} removed from the cluster; ${coreId} and its other clones unchanged`);
+  } finally {
+    await client.close();
+  }
+}
 
 export async function removeCore(values: Values, positionals: string[], io: Io): Promise<void> {
   const id = positionals[0];
   if (id === undefined) throw new CliError('which core? remove-core <core-id>');
+  if (id.includes('.')) return removeClone(id, values, io);
   const cfg = config(values);
   requireMulti(cfg);
   if (id === cfg.core.id) throw new CliError(`${id} is this core: run remove-core on another core`);
