@@ -9,7 +9,7 @@ interface Entry {
 /**
  * Each user's stream tree, kept by one worker while the user's streams version (returned by the
  * user lookup every request makes: UsersStore.getWithStreamsVersion) is the one it was loaded
- * under (issue #10). The version changes in the same transaction as any change to the user's
+ * under (issue #10). The version changes in the same transaction as every change to the user's
  * streams, so a change made through another worker or clone is seen by the next request without
  * any message between workers. A tree loaded after the version was read is at least as new as that
  * version: reusing it for the same version never shows a request an older tree than it would have

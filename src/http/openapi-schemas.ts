@@ -103,7 +103,7 @@ export const METHOD_RESULTS: Record<string, Json> = {
   'webhooks.delete': result({ webhookDeletion: ref('ItemDeletion') }),
   'webhooks.test': one('webhook', 'Webhook'),
   'sharedSecrets.create': result({ sharedSecret: free }),
-  'sharedSecrets.retrieve': result({ secret: { description: 'The stored payload: any JSON value' } }),
+  'sharedSecrets.retrieve': result({ secret: { description: 'The stored payload: a JSON value of whatever type' } }),
   'sharedSecrets.getOne': result({ sharedSecret: free }),
 };
 

@@ -1,10 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildServices } from '../../src/worker/services.js';
-import { buildApiApp } from '../../src/http/api-app.js';
-import { Readiness } from '../../src/health/readiness.js';
-import { createLogger } from '../../src/logging/logger.js';
 import type { FastifyInstance } from 'fastify';
 import { createApiTestApp, type ApiTestApp } from '../helpers/api-app.js';
+import { startSecondWorker } from '../helpers/second-worker.js';
 
 /** Two API "workers" (each with its own access cache) on one database, as under node:cluster. */
 let a: ApiTestApp;
@@ -14,19 +11,10 @@ let flushB: () => Promise<void>;
 
 beforeAll(async () => {
   a = await createApiTestApp();
-  const services = buildServices({
-    config: a.config,
-    logger: createLogger({ level: 'silent', role: 'test' }),
-    secrets: a.services.secrets,
-    engine: a.engine,
-    rqlite: a.rqlite,
-  });
-  b = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
-  flushB = () => services.accessCache.flush();
-  closeB = async () => {
-    await b.close();
-    await services.close();
-  };
+  const second = await startSecondWorker(a);
+  b = second.app;
+  flushB = () => second.services.accessCache.flush();
+  closeB = second.close;
 });
 afterAll(async () => {
   await closeB?.();

@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { buildServices } from '../../src/worker/services.js';
-import { buildApiApp } from '../../src/http/api-app.js';
-import { Readiness } from '../../src/health/readiness.js';
-import { createLogger } from '../../src/logging/logger.js';
 import type { Services } from '../../src/api/context.js';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { startSecondWorker } from '../helpers/second-worker.js';
 
 /**
  * The per-worker stream-tree cache (issue #10, src/api/stream-tree-cache.ts): two API "workers" on
@@ -20,13 +17,10 @@ let closeB: () => Promise<void>;
 
 beforeAll(async () => {
   a = await createApiTestApp();
-  const services = buildServices({ config: a.config, logger: createLogger({ level: 'silent', role: 'test' }), secrets: a.services.secrets, engine: a.engine, rqlite: a.rqlite });
-  bServices = services;
-  b = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
-  closeB = async () => {
-    await b.close();
-    await services.close();
-  };
+  const second = await startSecondWorker(a);
+  b = second.app;
+  bServices = second.services;
+  closeB = second.close;
 });
 afterAll(async () => {
   await closeB?.();

@@ -2,7 +2,7 @@ import type { PgMigration } from './schema.js';
 
 /**
  * Per-worker stream-tree cache (issue #10, src/api/stream-tree-cache.ts): `users.streams_version`
- * changes in the same transaction as any change to the user's streams, whatever makes it (a method,
+ * changes in the same transaction as every change to the user's streams, whatever makes it (a method,
  * an import, a cascade), because triggers bump it, not the callers. The user lookup every request
  * makes returns it, so a worker reuses its tree only while the version it cached is the current
  * one: a change made through another worker or clone is seen by the next request, with no message
