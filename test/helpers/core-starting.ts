@@ -37,24 +37,13 @@ export interface StartCoreOptions {
   prepare?: (env: NodeJS.ProcessEnv) => void | Promise<void>;
 }
 
-// freePort() closes its probe, so two calls may answer the same port: never hand one out twice.
-const handedOut = new Set<number>();
-async function distinctPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (handedOut.has(port)) continue;
-    handedOut.add(port);
-    return port;
-  }
-}
-
 async function allocate(embeddedPg: boolean, host: string, cloneOf: CoreProcess | null): Promise<Resources> {
   const varDir = mkdtempSync(join(tmpdir(), 'homecore-core-'));
   // The unprivileged OS user running the embedded PostgreSQL must be able to traverse it.
   chmodSync(varDir, 0o755);
   const ports: CorePorts = {
-    api: await distinctPort(), hfs: await distinctPort(), previews: await distinctPort(),
-    rqliteHttp: await distinctPort(), rqliteRaft: await distinctPort(), pg: embeddedPg ? await distinctPort() : null,
+    api: await freePort(), hfs: await freePort(), previews: await freePort(),
+    rqliteHttp: await freePort(), rqliteRaft: await freePort(), pg: embeddedPg ? await freePort() : null,
   };
   if (cloneOf !== null) {
     // The clone's own secrets are the first clone's (key set, admin key, rqlite credential).

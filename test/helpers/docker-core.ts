@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { sleep } from '../../src/util/backoff.js';
 import { httpStatus, type HttpResult } from './core-process.js';
 import { docker, run, tail } from './docker.js';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 
 /**
  * A homecore core run from the image as an operator would (`docker run --network host`, one named
@@ -40,11 +40,7 @@ export class CoreSetup {
   }
 
   static async create(image: string): Promise<CoreSetup> {
-    const ports: number[] = [];
-    while (ports.length < 6) {
-      const p = await freePort();
-      if (!ports.includes(p)) ports.push(p);
-    }
+    const ports = await freePorts(6);
     const [api, hfs, previews, rqliteHttp, rqliteRaft, pg] = ports as [number, number, number, number, number, number];
     const tag = `${Date.now().toString(36)}-${process.pid}`;
     return new CoreSetup(image, { api, hfs, previews, rqliteHttp, rqliteRaft, pg }, tag);

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep } from '../../src/util/backoff.js';
 import { docker, run, tail } from './docker.js';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 
 /**
  * The documented 3-core loopback platform (bin/platform-demo) as containers, through the operator's
@@ -25,15 +25,6 @@ export interface PlatformCore {
   volume: string;
   configFile: string;
   ports: { api: number; hfs: number; rqliteHttp: number; raft: number; pg: number };
-}
-
-async function freePorts(n: number, host: string): Promise<number[]> {
-  const out: number[] = [];
-  while (out.length < n) {
-    const p = await freePort(host);
-    if (!out.includes(p)) out.push(p);
-  }
-  return out;
 }
 
 export class DockerPlatform {

@@ -6,9 +6,10 @@ import { createLogger } from '../../src/logging/logger.js';
 import { loadEngine } from '../../src/storage/engine-registry.js';
 import { resolveRqlited, rqlitedArgs } from '../../src/master/rqlited.js';
 import { Sidecar } from '../../src/sidecar/sidecar.js';
+import { rqlitedClassifier } from '../../src/sidecar/sidecar-log.js';
 import { RqliteClient } from '../../src/platform/rqlite-client.js';
 import { sleep } from '../../src/util/backoff.js';
-import { freePort } from './free-port.js';
+import { freePorts } from './free-port.js';
 import { pgAdminSettings, pgAppSettings, type PgSettings } from './pg-database.js';
 
 export interface ServiceInfo {
@@ -21,13 +22,26 @@ export interface ServiceInfo {
 
 /**
  * Real PostgreSQL and rqlited for the integration tests, started with the same code the master uses.
- * Throws (failing the run loudly) when either cannot start.
+ * Throws (failing the run loudly) when either cannot start, after a second try on other ports (a
+ * port probed free can still be taken before the service binds it).
  */
 export async function startTestServices(): Promise<{ info: ServiceInfo; stop: () => Promise<void> }> {
+  const attempts = 2;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (err) {
+      if (attempt >= attempts) throw err;
+      console.error(`test services did not start (${(err as Error).message}); trying again on other ports`);
+    }
+  }
+}
+
+async function startOnce(): Promise<{ info: ServiceInfo; stop: () => Promise<void> }> {
   const varDir = mkdtempSync(join(tmpdir(), 'homecore-test-'));
   // The unprivileged PostgreSQL user must be able to traverse it.
   chmodSync(varDir, 0o755);
-  const [pgPort, httpPort, raftPort] = [await freePort(), await freePort(), await freePort()];
+  const [pgPort, httpPort, raftPort] = await freePorts(3) as [number, number, number];
   const config = loadConfig({
     env: {
       HOMECORE_PATHS__VAR_DIR: varDir,
@@ -49,6 +63,8 @@ export async function startTestServices(): Promise<{ info: ServiceInfo; stop: ()
       restartBackoff: config.platformDb.rqlited.restartBackoff,
       stopSignal: 'SIGTERM',
       stopTimeoutMs: 10_000,
+      // Its fatal lines at error level: they say why it would not start.
+      classifier: rqlitedClassifier,
     },
     logger,
   );
