@@ -4,7 +4,21 @@ import { defineConfig } from 'vitest/config';
  * The API scenario suites that the api-mongodb project runs on the mongodb engine too: the API
  * methods through app.inject(), and the pryv SDK against a whole core (issue #14).
  */
-const API_SUITES = ['test/integration/api-*.test.ts', 'test/integration/sdk-e2e.test.ts'];
+const API_SUITES = [
+  'test/integration/api-*.test.ts',
+  'test/integration/sdk-e2e.test.ts',
+  'test/integration/webhooks*.test.ts',
+  'test/integration/series*.test.ts',
+  'test/integration/socket*.test.ts',
+  'test/integration/attachment*.test.ts',
+  'test/integration/audit-*.test.ts',
+  'test/integration/concurrent-updates.test.ts',
+  'test/integration/integrity-check.test.ts',
+  'test/integration/access-cache.test.ts',
+  'test/integration/stream-tree-cache.test.ts',
+  'test/integration/permission-matrix.test.ts',
+  'test/integration/user-context.test.ts',
+];
 
 /**
  * Whole-core life-cycle suites (several cores, signals, restarts, a scheduled backup): the longest

@@ -28,6 +28,31 @@ export interface FreshDatabase {
    * check a secret is stored nowhere in clear, whatever the engine's layout.
    */
   storedText: () => Promise<string>;
+  /** Reads and edits of stored records that no store offers (test/engines/<name>/records.ts). */
+  records: StoredRecords;
+}
+
+/**
+ * What a few tests do to the stored records behind the stores' back, in each engine's own layout:
+ * edits an operator (or an attacker) with database access could make, for bin/integrity-check, and
+ * the webhook delivery queue, which the stores only claim and release.
+ */
+export interface StoredRecords {
+  /** The pending delivery of a webhook: none, or one with its waiting and in-flight messages. */
+  pendingDeliveries(userId: string, webhookId: string): Promise<{ messages: string[]; sending: string[] | null }[]>;
+  /** Sets `content` in an event's stored JSON, its integrity left as it was. */
+  editEventContent(userId: string, eventId: string, content: string): Promise<void>;
+  /** Sets an access's stored permissions, its integrity left as it was. */
+  editAccessPermissions(userId: string, accessId: string, permissions: unknown[]): Promise<void>;
+  /** Moves the end of the series chunk of an event that starts at `tMin` by `by` (overlapping the next). */
+  stretchSeriesChunk(userId: string, tMin: number, by: number): Promise<void>;
+  /**
+   * Holds the write lock of an event as a concurrent writer would (PostgreSQL: its row, FOR NO KEY
+   * UPDATE in an open transaction; MongoDB: its lock document), until `release`. `writersWaiting(n)`
+   * resolves once n writers wait on it (PostgreSQL counts them; FerretDB shows no waiters, so there
+   * it lets a settle time pass per writer).
+   */
+  holdEvent(userId: string, eventId: string): Promise<{ writersWaiting(n: number): Promise<void>; release(): Promise<void> }>;
 }
 
 /**

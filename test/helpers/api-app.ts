@@ -21,7 +21,8 @@ import { registerUser } from '../../src/api/users/register-user.js';
 import { hashPassword, newId, newToken } from '../../src/auth/crypto.js';
 import type { Access, Permission, User } from '../../src/domain/types.js';
 import { createTestDatabase, pgEnv, pgStoredText, rawPool } from './pg-database.js';
-import { engineFixtures, type FreshDatabase } from '../engines/fixtures.js';
+import { engineFixtures, type FreshDatabase, type StoredRecords } from '../engines/fixtures.js';
+import { pgRecords } from '../engines/postgresql/records.js';
 
 /**
  * The engine API test apps run on: `TEST_STORAGE_ENGINE` (default postgresql; not a `HOMECORE_*`
@@ -35,7 +36,7 @@ async function testDatabase(): Promise<FreshDatabase & { pool: () => pg.Pool | n
   if (TEST_ENGINE === 'postgresql') {
     const svc = inject('services');
     const db = await createTestDatabase(svc.pg, svc.pgAdmin);
-    return { env: pgEnv(db.settings), pool: () => rawPool(db.settings), drop: db.drop, storedText: () => pgStoredText(db.settings) };
+    return { env: pgEnv(db.settings), pool: () => rawPool(db.settings), drop: db.drop, storedText: () => pgStoredText(db.settings), records: pgRecords(db.settings) };
   }
   const fixture = (await engineFixtures()).find((f) => f.name === TEST_ENGINE);
   if (fixture === undefined) throw new Error(`TEST_STORAGE_ENGINE=${TEST_ENGINE}: no such engine in this build`);
@@ -67,6 +68,8 @@ export interface ApiTestApp {
    * tests that check a secret is stored nowhere in clear.
    */
   storedText(): Promise<string>;
+  /** Stored records read or edited behind the stores, in the engine's own layout (test/engines/fixtures.ts). */
+  records: StoredRecords;
   rqlite: RqliteClient;
   /** Registers a user through the real registration path; username random unless given. */
   createUser(options?: { username?: string; password?: string; email?: string }): Promise<TestUser>;
@@ -160,6 +163,7 @@ export async function createApiTestApp(env: Record<string, string> = {}): Promis
       return pool;
     },
     storedText: db.storedText,
+    records: db.records,
     rqlite,
     async createUser(options = {}) {
       const username = options.username ?? randomUsername();

@@ -46,13 +46,11 @@ describe('token → access cache across workers', () => {
     const url = `/${u.username}/access-info`;
     for (let i = 0; i < 3; i++) await a.app.inject({ method: 'GET', url, headers: { authorization: u.token } });
     for (let i = 0; i < 2; i++) await b.inject({ method: 'GET', url, headers: { authorization: u.token } });
-    // Both workers flush concurrently: the counts are added in SQL, so none is lost.
+    // Both workers flush concurrently: the store adds the counts (PostgreSQL: in SQL; MongoDB: under
+    // the access's lock document, docs/mongodb.md#guarantees), so none is lost.
     await Promise.all([a.services.accessCache.flush(), flushB()]);
-    const { rows } = await a.pool.query<{ calls: Record<string, number>; last_used: number }>(
-      'SELECT calls, last_used FROM accesses WHERE user_id = $1 AND type = $2',
-      [u.user.id, 'personal'],
-    );
-    expect(rows[0]?.calls['getAccessInfo']).toBe(5);
-    expect(Number(rows[0]?.last_used)).toBeGreaterThan(Date.now() / 1000 - 60);
+    const session = (await a.services.stores.accesses.list(u.user.id)).find((x) => x.type === 'personal');
+    expect(session?.calls['getAccessInfo']).toBe(5);
+    expect(Number(session?.lastUsed)).toBeGreaterThan(Date.now() / 1000 - 60);
   });
 });

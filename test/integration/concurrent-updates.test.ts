@@ -5,7 +5,7 @@ import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api
 
 /**
  * No lost updates (issue #16, hole 3): concurrent writes to one event through the real HTTP API (a
- * listening app on loopback, a real PostgreSQL) each keep their acknowledged change. Before the fix,
+ * listening app on loopback, on the test engine) each keep their acknowledged change. Before the fix,
  * events.update, attachment add/delete and the series holder updater read the event, changed it in
  * memory and wrote it back, so of 50 concurrent clientData updates only a few keys survived.
  */
@@ -32,18 +32,6 @@ async function newEvent(extra: Record<string, unknown> = {}): Promise<string> {
   const res = await api('POST', '/events', { streamIds: ['s'], type: 'note/txt', content: 'x', ...extra });
   expect(res.status).toBe(201);
   return res.json.event.id;
-}
-
-/** Sessions of this test's database waiting on a row lock. */
-async function lockWaiters(): Promise<number> {
-  const { rows } = await t.pool.query<{ n: number }>(
-    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
-  );
-  return rows[0]?.n ?? 0;
-}
-async function untilLockWaiters(n: number): Promise<void> {
-  for (let i = 0; i < 500 && (await lockWaiters()) < n; i++) await new Promise((r) => setTimeout(r, 10));
-  expect(await lockWaiters()).toBe(n);
 }
 
 beforeAll(async () => {
@@ -116,26 +104,24 @@ describe('concurrent updates of one event', () => {
 
   it('a series holder update racing a user update keeps both: the user\'s clientData and the new duration', async () => {
     const id = await newEvent({ type: 'series:mass/kg', content: undefined });
-    // Hold the row so that both writers have read the event before either writes: the user update
-    // first, then the holder update of a series write (NO KEY UPDATE lets the points' foreign key
-    // check through, as a concurrent user transaction would).
-    const holder = await t.pool.connect();
+    // Hold the event's write lock (t.records.holdEvent: PostgreSQL's row, MongoDB's lock document)
+    // so that both writers are under way before either writes: the user update first, then the
+    // holder update of a series write.
+    const held = await t.records.holdEvent(u.user.id, id);
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE', [id]);
       const user = api('PUT', `/events/${id}`, { clientData: { note: 'mine' } });
-      await untilLockWaiters(1);
+      await held.writersWaiting(1);
       const series = fetch(`${base}/${u.username}/events/${id}/series`, {
         method: 'POST',
         headers: { authorization: u.token, 'content-type': 'application/json' },
         body: JSON.stringify({ format: 'flatJSON', fields: ['deltaTime', 'value'], points: [[0, 70], [42, 71]] }),
       });
-      await untilLockWaiters(2);
-      await holder.query('COMMIT');
+      await held.writersWaiting(2);
+      await held.release();
       expect((await user).status).toBe(200);
       expect((await series).status).toBe(200);
     } finally {
-      holder.release();
+      await held.release().catch(() => undefined);
     }
     const stored = (await api('GET', `/events/${id}`)).json.event;
     expect(stored.clientData).toEqual({ note: 'mine' });

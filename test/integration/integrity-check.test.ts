@@ -9,8 +9,8 @@ import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api
 import { api, giveRqliteCredential, seedUser } from '../helpers/backup-seed.js';
 
 /**
- * bin/integrity-check against a real database and rqlited: event and access integrity (rows edited
- * behind the API), attached files (missing, altered, orphans), series order, the platform mapping, --repair.
+ * bin/integrity-check against a real database and rqlited: event and access integrity (records edited
+ * behind the API, t.records), attached files (missing, altered, orphans), series order, the platform mapping, --repair.
  */
 let t: ApiTestApp;
 let u: TestUser;
@@ -56,7 +56,7 @@ describe('integrity check', () => {
 
   it('names the event edited in the database behind the API (exit 1)', async () => {
     const id = await createEvent('three');
-    await t.pool.query(`UPDATE events SET doc = jsonb_set(doc::jsonb, '{content}', '"edited"')::text WHERE id = $1`, [id]);
+    await t.records.editEventContent(u.user.id, id, 'edited');
     const { code, report } = await check();
     expect(code).toBe(1);
     expect(report.mismatches).toEqual([{ userId: u.user.id, eventId: id }]);
@@ -65,12 +65,13 @@ describe('integrity check', () => {
   });
 
   it('finds an altered file, a missing file and overlapping series chunks', async () => {
-    const { rows } = await t.pool.query<{ id: string; doc: string }>(`SELECT id, doc FROM events WHERE user_id = $1 AND attached_bytes IS NOT NULL ORDER BY id LIMIT 2`, [u.user.id]);
-    const [a, b] = rows.map((r) => ({ id: r.id, file: (JSON.parse(r.doc) as { attachments: { id: string }[] }).attachments[0]?.id ?? '' }));
+    const listed = (await api(t, u, 'GET', '/events?limit=1000')).body.events as { id: string; attachments?: { id: string }[] }[];
+    const withFiles = listed.filter((e) => (e.attachments ?? []).length > 0).sort((x, y) => (x.id < y.id ? -1 : 1));
+    const [a, b] = withFiles.slice(0, 2).map((e) => ({ id: e.id, file: e.attachments?.[0]?.id ?? '' }));
     const dir = attachmentsDirOf(t.config);
     writeFileSync(join(dir, u.user.id, a?.id ?? '', a?.file ?? ''), randomBytes(30_000));
     rmSync(join(dir, u.user.id, b?.id ?? '', b?.file ?? ''));
-    await t.pool.query(`UPDATE series_chunks SET t_max = t_max + 1000 WHERE user_id = $1 AND t_min = 0`, [u.user.id]);
+    await t.records.stretchSeriesChunk(u.user.id, 0, 1000);
     const { code, report } = await check();
     expect(code).toBe(1);
     expect(report.attachments.altered).toEqual([{ userId: u.user.id, eventId: a?.id, fileId: a?.file }]);
@@ -105,13 +106,12 @@ describe('integrity check', () => {
     const created = (await call('POST', '/accesses', { type: 'app', name: 'checked', permissions: [{ streamId: 'diary', level: 'read' }] })).json().access;
     const updated = (await call('PUT', `/accesses/${created.id as string}`, { name: 'checked-2' })).json().access;
     expect(updated.integrity).not.toBe(created.integrity);
-    const { rows } = await t.pool.query<{ integrity: string }>('SELECT integrity FROM accesses WHERE id = $1', [created.id]);
-    expect(rows[0]?.integrity).toBe(updated.integrity);
+    expect((await t.services.stores.accesses.getById(u.user.id, created.id as string))?.integrity).toBe(updated.integrity);
     const history = (await call('GET', `/accesses/${updated.id as string}?includeHistory=true`)).json().history as { integrity: string }[];
     expect(history[0]?.integrity).toBe(created.integrity);
     const before = await check();
     expect(before.report.accesses.mismatches).toEqual([]);
-    await t.pool.query(`UPDATE accesses SET permissions = '[{"streamId": "*", "level": "manage"}]' WHERE id = $1`, [created.id]);
+    await t.records.editAccessPermissions(u.user.id, created.id as string, [{ streamId: '*', level: 'manage' }]);
     const { code, report } = await check();
     expect(code).toBe(1);
     expect(report.accesses.mismatches).toEqual([{ userId: u.user.id, accessId: created.id }]);

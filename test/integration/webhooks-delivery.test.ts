@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { deleteAllWebhooks, rewriteWebhook } from '../helpers/webhook-records.js';
 import { signatureIsValid, sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
 import { buildServices } from '../../src/worker/services.js';
 import { buildApiApp } from '../../src/http/api-app.js';
@@ -29,7 +30,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   // Each test's webhooks go, so a later app start (boot message) or change never calls them.
-  await t.pool.query('DELETE FROM webhooks');
+  await deleteAllWebhooks(t);
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 afterAll(async () => {
@@ -75,8 +76,8 @@ async function stored(c: Ctx, id: string) {
   if (w === null) throw new Error(`webhook ${id} is gone`);
   return w;
 }
-async function pendingRows(a: ApiTestApp, id: string): Promise<{ messages: string[]; sending: string[] | null }[]> {
-  return (await a.pool.query('SELECT messages, sending FROM webhook_deliveries WHERE webhook_id = $1', [id])).rows;
+async function pendingRows(c: Ctx, id: string): Promise<{ messages: string[]; sending: string[] | null }[]> {
+  return c.a.records.pendingDeliveries(c.u.user.id, id);
 }
 /** Another API worker on the same database (and, unless given, its own notification bus). */
 async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
@@ -116,7 +117,7 @@ describe('delivery', () => {
     const w = await waitFor('the run', async () => ((await stored(c, h.id)).runCount === 1 ? stored(c, h.id) : undefined));
     expect(w).toMatchObject({ state: 'active', failCount: 0, currentRetries: 0, lastRun: { status: 200 } });
     expect(w.runs).toEqual([w.lastRun]);
-    expect(await pendingRows(t, h.id)).toEqual([]);
+    expect(await pendingRows(c, h.id)).toEqual([]);
   });
 
   it('batches the changes of one minIntervalMs into one call', async () => {
@@ -157,7 +158,7 @@ describe('delivery', () => {
     const c = await user();
     const h = await hook(c, r.url);
     // minIntervalMs below the backoff, so the gaps show the backoff alone.
-    await t.pool.query('UPDATE webhooks SET min_interval_ms = 50 WHERE id = $1', [h.id]);
+    await rewriteWebhook(t, c.u.user.id, h.id, { minIntervalMs: 50 });
     await newEvent(c);
     const w = await waitFor('deactivation', async () => ((await stored(c, h.id)).state === 'inactive' ? stored(c, h.id) : undefined));
     expect(r.calls).toHaveLength(3);
@@ -167,7 +168,7 @@ describe('delivery', () => {
     const [a, b, d] = r.calls.map((call) => call.at) as [number, number, number];
     expect(b - a).toBeGreaterThanOrEqual(RETRY_BASE_MS - 10);
     expect(d - b).toBeGreaterThanOrEqual(2 * RETRY_BASE_MS - 10);
-    expect(await pendingRows(t, h.id)).toEqual([]);
+    expect(await pendingRows(c, h.id)).toEqual([]);
     // Inactive: changes are not queued.
     await newEvent(c);
     await sleep(400);
@@ -256,12 +257,12 @@ describe('durability', () => {
       const c = await user(tr);
       const h = await hook(c, r.url);
       // A long retry budget: however slow this machine, the stop lands in the middle of the sequence.
-      await tr.pool.query('UPDATE webhooks SET max_retries = 100, min_interval_ms = 50 WHERE id = $1', [h.id]);
+      await rewriteWebhook(tr, c.u.user.id, h.id, { maxRetries: 100, minIntervalMs: 50 });
       await newEvent(c);
       await waitFor('a failed run', async () => (await stored(c, h.id)).currentRetries >= 1);
       await tr.app.close();
       const failures = r.calls.length;
-      const pending = await pendingRows(tr, h.id);
+      const pending = await pendingRows(c, h.id);
       expect(pending).toEqual([{ messages: ['eventsChanged'], sending: null }]);
       expect((await stored(c, h.id)).currentRetries).toBe(failures);
       await sleep(600);
@@ -275,7 +276,7 @@ describe('durability', () => {
       expect(signatureIsValid(h.secret, sent.headers['homecore-signature'], sent.body)).toBe(true);
       const w = await waitFor('the run', async () => ((await stored(c, h.id)).currentRetries === 0 ? stored(c, h.id) : undefined));
       expect(w).toMatchObject({ state: 'active', runCount: failures + 1, failCount: failures, lastRun: { status: 200 } });
-      expect(await pendingRows(tr, h.id)).toEqual([]);
+      expect(await pendingRows(c, h.id)).toEqual([]);
     } finally {
       await next?.close();
       await tr.close();
@@ -329,18 +330,16 @@ describe('access deletion', () => {
     const otherApp = await t.createAccess(c.u, { type: 'app', permissions: [{ streamId: 'diary', level: 'read' }] });
     const kept = (await callOn(t, c.u, otherApp.token, 'POST', '/webhooks', { url: r.url })).json().webhook;
     // A delivery waiting far ahead for the webhook of the deleted access.
-    await t.pool.query(`UPDATE webhooks SET min_interval_ms = 600000, last_run = jsonb_build_object('status', 200, 'timestamp', $2::float8) WHERE id = $1`, [
-      mine.id, Date.now() / 1000,
-    ]);
+    await rewriteWebhook(t, c.u.user.id, mine.id, { minIntervalMs: 600_000, lastRun: { status: 200, timestamp: Date.now() / 1000 } });
     await newEvent(c);
-    await waitFor('the pending delivery', async () => (await pendingRows(t, mine.id)).length === 1);
+    await waitFor('the pending delivery', async () => (await pendingRows(c, mine.id)).length === 1);
 
     const del = await callOn(t, c.u, c.u.token, 'DELETE', `/accesses/${c.app.id}`);
     expect(del.statusCode).toBe(200);
     expect(del.json().relatedDeletions).toEqual([{ id: child.json().access.id }]);
     const left = (await callOn(t, c.u, c.u.token, 'GET', '/webhooks')).json().webhooks.map((w: { id: string }) => w.id);
     expect(left).toEqual([kept.id]);
-    expect(await pendingRows(t, mine.id)).toEqual([]);
+    expect(await pendingRows(c, mine.id)).toEqual([]);
     expect(await t.services.stores.webhooks.get(c.u.user.id, childHook.json().webhook.id)).toBeNull();
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { deleteAllWebhooks } from '../helpers/webhook-records.js';
 import { sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
 import type { Access } from '../../src/domain/types.js';
 
@@ -17,7 +18,7 @@ beforeAll(async () => {
   });
 });
 afterEach(async () => {
-  await t.pool.query('DELETE FROM webhooks');
+  await deleteAllWebhooks(t);
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 afterAll(async () => {

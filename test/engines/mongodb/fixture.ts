@@ -4,6 +4,7 @@ import { loadConfig } from '../../../src/config/index.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { engine } from '../../../src/storage/engines/mongodb/index.js';
 import type { EngineTestFixture, ServerInfo } from '../fixtures.js';
+import { mongoRecords } from './records.js';
 import { freePort } from '../../helpers/free-port.js';
 
 /**
@@ -43,6 +44,7 @@ export const fixture: EngineTestFixture = {
           }
           return lines.join('\n');
         }),
+      records: mongoRecords((use) => withDb(url, name, use)),
     };
   },
 };
