@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * The API scenario suites that the api-mongodb project runs on the mongodb engine too: the API
- * methods through app.inject(), and the pryv SDK against a whole core (issue #14).
+ * The scenario suites that the api-mongodb project runs on the mongodb engine too (issue #14): the
+ * API methods through app.inject(), the pryv SDK against a whole core, and the suites of webhooks,
+ * series, sockets, attachments, audit, concurrency, integrity check, caches and hostile input. They
+ * reach stored records only through the stores or t.records (test/engines/fixtures.ts StoredRecords).
  */
 const API_SUITES = [
   'test/integration/api-*.test.ts',
@@ -18,6 +20,8 @@ const API_SUITES = [
   'test/integration/stream-tree-cache.test.ts',
   'test/integration/permission-matrix.test.ts',
   'test/integration/user-context.test.ts',
+  'test/integration/edge-input.test.ts',
+  'test/integration/fuzz-edge.test.ts',
 ];
 
 /**
@@ -42,7 +46,7 @@ const CORE_SUITES = [
  *   fails to start fails the run), plus tests that start whole cores; files run one at a time
  *   because a core forks several processes and this machine has 2 cores.
  * - cores: the whole-core life-cycle suites (CORE_SUITES), like integration but in the background.
- * - api-mongodb: the API scenario suites of integration again, on the mongodb engine.
+ * - api-mongodb: the scenario suites of integration (API_SUITES) again, on the mongodb engine.
  * - docker: the image built and run as an operator would (test/docker/, docs/testing.md#docker);
  *   installs and starts Docker itself. bin/test runs it in its own vitest process beside the others.
  */
