@@ -6,6 +6,7 @@ import { Backoff, CrashLoopDetector, sleep } from '../util/backoff.js';
 import { projectRoot } from '../util/project-root.js';
 import { ConnectionBroker } from './connection-broker.js';
 import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from '../notifications/ipc.js';
+import { ChangeRouting } from './change-routing.js';
 import type { ChangeMessage } from '../notifications/messages.js';
 
 interface RoleState {
@@ -34,6 +35,7 @@ interface WorkerInfo {
 export class WorkerPool {
   private readonly roles = new Map<WorkerRole, RoleState>();
   private readonly workers = new Map<number, WorkerInfo>();
+  private readonly routing = new ChangeRouting();
   private readonly log: Logger;
   private state: CoreState = { draining: false, failedRoles: [], starting: true };
   private shuttingDown = false;
@@ -75,6 +77,10 @@ export class WorkerPool {
         this.onChange?.(message.message);
         return;
       }
+      if (message.type === 'listen') {
+        this.routing.listen(worker.id, message.username, message.on);
+        return;
+      }
       if (message.type === 'conn-ack') {
         this.broker.acknowledged(message.id);
         return;
@@ -96,10 +102,12 @@ export class WorkerPool {
   /** Told of every change a worker announces (the clones' change feed, src/master/clone-changes.ts). */
   onChange: ((message: ChangeMessage) => void) | null = null;
 
-  /** A change to every worker, the sender included: each delivers to the sockets it holds. */
+  /** A change to the workers that need it, the sender included (src/master/change-routing.ts). */
   relay(message: ChangeMessage): void {
     const m: MasterToWorker = { type: 'notify', message };
-    for (const w of Object.values(cluster.workers ?? {})) if (w !== undefined) this.send(w, m);
+    for (const w of Object.values(cluster.workers ?? {})) {
+      if (w !== undefined && this.routing.wants(w.id, this.workers.get(w.id)?.role, message)) this.send(w, m);
+    }
   }
 
   private portOf(role: WorkerRole): number {
@@ -156,6 +164,7 @@ export class WorkerPool {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     const info = this.workers.get(worker.id);
     this.workers.delete(worker.id);
+    this.routing.forget(worker.id);
     this.broker.workerGone(worker.id);
     if (info === undefined || this.shuttingDown) return;
     const r = this.roles.get(info.role);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { WorkerToMaster } from './ipc.js';
 import type { ChangeMessage } from './messages.js';
 
 type Listener = (message: ChangeMessage) => void;
@@ -12,7 +13,7 @@ type Listener = (message: ChangeMessage) => void;
 export class NotificationBus {
   private readonly local = new EventEmitter();
 
-  constructor(private readonly send: ((message: ChangeMessage) => void) | null) {
+  constructor(private readonly send: ((message: WorkerToMaster) => void) | null) {
     this.local.setMaxListeners(0);
   }
 
@@ -21,13 +22,21 @@ export class NotificationBus {
     if (typeof process.send !== 'function') return new NotificationBus(null);
     const send = process.send.bind(process);
     return new NotificationBus((message) => {
-      send({ type: 'notify', message });
+      send(message);
     });
   }
 
   publish(message: ChangeMessage): void {
     if (this.send === null) this.deliver(message);
-    else this.send(message);
+    else this.send({ type: 'notify', message });
+  }
+
+  /**
+   * This process holds sockets of `username` (on) or no longer does (off): in a cluster the master
+   * then relays that user's changes here (src/master/change-routing.ts). Local: everything is delivered.
+   */
+  listen(username: string, on: boolean): void {
+    this.send?.({ type: 'listen', username, on });
   }
 
   /** Called with messages relayed by the master (or directly when local). */

@@ -30,6 +30,8 @@ export type WorkerToMaster =
   | { type: 'loaded'; role: WorkerRole }
   | { type: 'ready'; role: WorkerRole; port: number }
   | { type: 'notify'; message: ChangeMessage }
+  /** First socket of `username` on this worker (on) or its last one gone (off): src/master/change-routing.ts. */
+  | { type: 'listen'; username: string; on: boolean }
   /** The worker holds the connection `id`: the master closes its own copy. */
   | { type: 'conn-ack'; id: number };
 
@@ -48,5 +50,9 @@ export function isWorkerMessage(m: unknown): m is WorkerToMaster {
   const t = typeOf(m);
   if (t === 'notify') return isChangeMessage((m as { message?: unknown }).message);
   if (t === 'conn-ack') return typeof (m as { id?: unknown }).id === 'number';
+  if (t === 'listen') {
+    const l = m as { username?: unknown; on?: unknown };
+    return typeof l.username === 'string' && typeof l.on === 'boolean';
+  }
   return t === 'ready' || t === 'loaded';
 }

@@ -48,6 +48,8 @@ export class SocketSessions {
     if (set === undefined) {
       set = new Set();
       this.byUser.set(username, set);
+      // Before this socket hears anything: from now on the master relays this user's changes here.
+      this.services.bus.listen(username, true);
     }
     set.add(socket);
     this.count += 1;
@@ -64,7 +66,10 @@ export class SocketSessions {
     const username = socket.data.user.username;
     const set = this.byUser.get(username);
     if (set?.delete(socket) === true) this.count -= 1;
-    if (set?.size === 0) this.byUser.delete(username);
+    if (set?.size === 0) {
+      this.byUser.delete(username);
+      this.services.bus.listen(username, false);
+    }
     clearTimeout(this.expiryTimers.get(socket));
     this.expiryTimers.delete(socket);
   }

@@ -77,10 +77,12 @@ describe.each(engines)('webhooks delivery queue: $name', (fixture) => {
     await stores.webhooks.create(U, webhook('events-default', { scopes: { e: { query: { streams: ['x'] } } } }));
     await stores.webhooks.create(U, webhook('off', { state: 'inactive' }));
     await stores.webhooks.create('user-w2', webhook('theirs'));
-    expect(await stores.webhooks.enqueue(NAME, 'eventsChanged', 'events', 100)).toBe(2);
-    expect(await stores.webhooks.enqueue(NAME, 'streamsChanged', 'streams', 100)).toBe(2);
-    expect(await stores.webhooks.enqueue(NAME, 'eventsChanged', null, 100)).toBe(3);
-    expect(await stores.webhooks.enqueue('nobody', 'eventsChanged', null, 100)).toBe(0);
+    const one = async (username: string, message: string, scopeKind: string | null): Promise<number[]> =>
+      stores.webhooks.enqueueChanges([{ username, message, scopeKind }], 100);
+    expect(await one(NAME, 'eventsChanged', 'events')).toEqual([2]);
+    expect(await one(NAME, 'streamsChanged', 'streams')).toEqual([2]);
+    expect(await one(NAME, 'eventsChanged', null)).toEqual([3]);
+    expect(await one('nobody', 'eventsChanged', null)).toEqual([0]);
     expect((await stores.webhooks.withScopeQueries(NAME, 'events')).map((r) => [r.userId, r.webhook.id])).toEqual([[U, 'events-default']]);
     expect(await stores.webhooks.withScopeQueries(NAME, 'streams')).toEqual([]);
     const claimed = await stores.webhooks.claimDue(100, 130, 10, 'c1');
@@ -175,5 +177,32 @@ describe.each(engines)('webhooks delivery queue: $name', (fixture) => {
     expect(claimed).toHaveLength(active);
     expect(claimed.every((d) => d.messages.includes('webhooksServiceBoot'))).toBe(true);
     expect(await stores.webhooks.enqueueBoot('webhooksServiceBoot', 1041, 30)).toBe(active);
+  });
+});
+
+describe.each(engines)('webhooks batched enqueue: $name', (fixture) => {
+  const s = freshStores(fixture, [user(U, { username: NAME }), user('user-w2', { username: 'userwtwo' })]);
+  beforeAll(() => createAccesses(s.get()));
+
+  it('enqueueChanges: many changes in one call count per change, keep their order, and coalesce per webhook', async () => {
+    const stores = s.get();
+    await stores.webhooks.create(U, webhook('batch', { accessId: 'par' }));
+    await stores.webhooks.create('user-w2', webhook('batch2', { accessId: 'par', scopes: { s: { kind: 'streams' } } }));
+    const counts = await stores.webhooks.enqueueChanges([
+      { username: NAME, message: 'streamsChanged', scopeKind: 'streams' },
+      { username: 'userwtwo', message: 'eventsChanged', scopeKind: 'events' },
+      { username: 'nobody', message: 'eventsChanged', scopeKind: 'events' },
+      { username: NAME, message: 'eventsChanged', scopeKind: 'events' },
+      { username: 'userwtwo', message: 'streamsChanged', scopeKind: 'streams' },
+      { username: NAME, message: 'streamsChanged', scopeKind: 'streams' },
+    ], 150);
+    expect(counts).toEqual([1, 0, 0, 1, 1, 1]);
+    expect(await stores.webhooks.enqueueChanges([], 150)).toEqual([]);
+    const claimed = await stores.webhooks.claimDue(150, 180, 10, 'c-batch');
+    expect(Object.fromEntries(claimed.map((d) => [d.webhook.id, d.messages]))).toEqual({
+      batch: ['streamsChanged', 'eventsChanged'],
+      batch2: ['streamsChanged'],
+    });
+    for (const d of claimed) await stores.webhooks.release(d.userId, d.webhook.id, d.claim, { kind: 'sent', dueAt: 150 });
   });
 });

@@ -1,6 +1,13 @@
 import type { Tracking } from '../../domain/types.js';
 
 /** One call of a webhook: HTTP status (0 = no answer: refused, unreachable, timed out) and when. */
+/** One change for the webhooks of a user (`WebhooksStore.enqueueChanges`). */
+export interface PendingChange {
+  username: string;
+  message: string;
+  scopeKind: string | null;
+}
+
 export interface WebhookRun {
   status: number;
   timestamp: number;
@@ -73,11 +80,13 @@ export interface WebhooksStore {
   // ── delivery queue: one row per webhook with something to send (Pryv API §3.5) ──
 
   /**
-   * Adds `message` to the pending delivery of every active webhook of `username` (creating it, due
-   * `minIntervalMs` after the webhook's last call), merged with what already waits. `scopeKind`:
-   * only unscoped webhooks and scoped ones with a key of that kind; null = all. Returns the count.
+   * Adds each change's `message` to the pending delivery of every active webhook of its `username`
+   * (creating it, due `minIntervalMs` after the webhook's last call), merged with what already waits,
+   * in the order given. `scopeKind`: only unscoped webhooks and scoped ones with a key of that kind;
+   * null = all. Returns, per change, how many webhooks got it. Many changes are one statement: the
+   * change path sends what accumulated while the previous call ran (src/webhooks/change-enqueue.ts).
    */
-  enqueue(username: string, message: string, scopeKind: string | null, now: number): Promise<number>;
+  enqueueChanges(changes: readonly PendingChange[], now: number): Promise<number[]>;
   /** Active webhooks of `username` with a scope of `kind` that has a query (their own matching, docs/api.md#webhooks). */
   withScopeQueries(username: string, kind: string): Promise<{ userId: string; webhook: StoredWebhook }[]>;
   /** Adds `messages` to the pending delivery of one webhook (as `enqueue` does for all). */

@@ -1,5 +1,5 @@
 import type {
-  ClaimedDelivery, DeliveryRelease, StoredWebhook, WebhookPatch, WebhookRun, WebhookScopes, WebhooksStore,
+  ClaimedDelivery, DeliveryRelease, PendingChange, StoredWebhook, WebhookPatch, WebhookRun, WebhookScopes, WebhooksStore,
 } from '../../interfaces/webhooks-store.js';
 import type { Filter } from 'mongodb';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
@@ -130,14 +130,19 @@ export class MongoWebhooksStore implements WebhooksStore {
     return this.webhooks.find({ userId: String(user['id']), state: 'active' }, opts(this.ctx)).toArray();
   }
 
-  async enqueue(username: string, message: string, scopeKind: string | null, now: number): Promise<number> {
-    let count = 0;
-    for (const w of await this.activeOf(username)) {
-      if (scopeKind !== null && w.scopes !== null && !scopeKinds(JSON.parse(w.scopes) as WebhookScopes).includes(scopeKind)) continue;
-      await this.pend(w, [message], now);
-      count += 1;
+  async enqueueChanges(changes: readonly PendingChange[], now: number): Promise<number[]> {
+    const counts: number[] = [];
+    // In order, one change at a time: `pend` merges each into what already waits.
+    for (const { username, message, scopeKind } of changes) {
+      let count = 0;
+      for (const w of await this.activeOf(username)) {
+        if (scopeKind !== null && w.scopes !== null && !scopeKinds(JSON.parse(w.scopes) as WebhookScopes).includes(scopeKind)) continue;
+        await this.pend(w, [message], now);
+        count += 1;
+      }
+      counts.push(count);
     }
-    return count;
+    return counts;
   }
 
   async withScopeQueries(username: string, kind: string): Promise<{ userId: string; webhook: StoredWebhook }[]> {

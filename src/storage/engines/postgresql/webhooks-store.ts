@@ -1,6 +1,7 @@
 import type {
   ClaimedDelivery,
   DeliveryRelease,
+  PendingChange,
   StoredWebhook,
   WebhookPatch,
   WebhookRun,
@@ -129,21 +130,35 @@ export class PgWebhooksStore implements WebhooksStore {
     return rowCount ?? 0;
   }
 
-  async enqueue(username: string, message: string, scopeKind: string | null, now: number): Promise<number> {
-    // Runs on every change, mostly for users without webhooks: planning it cost ~0.35 ms each time.
-    // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
-    const { rowCount } = await this.db.query({
-      name: 'webhooks-enqueue',
-      text: `INSERT INTO webhook_deliveries (user_id, webhook_id, messages, due_at)
-       ${PENDING_FROM('$2::text', '$4::double precision')}
-       FROM webhooks w JOIN users u ON u.id = w.user_id
-       WHERE u.username = $1 AND w.state = 'active'
-         AND ($3::text IS NULL OR w.scopes IS NULL
-              OR EXISTS (SELECT 1 FROM jsonb_each(w.scopes) AS s(k, v) WHERE coalesce(s.v ->> 'kind', 'events') = $3))
-       ${UPSERT}`,
-      values: [username, message, scopeKind, now],
+  async enqueueChanges(changes: readonly PendingChange[], now: number): Promise<number[]> {
+    const counts = changes.map(() => 0);
+    if (changes.length === 0) return counts;
+    // Runs for every change, mostly of users without webhooks: one statement for all the changes
+    // that accumulated, named so it is parsed and planned once per pooled connection (hot path,
+    // docs/benchmarks.md). A webhook's messages are deduplicated, in order of first appearance.
+    const { rows } = await this.db.query<{ ord: string; n: number }>({
+      name: 'webhooks-enqueue-changes',
+      text: `WITH c AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS c(username, message, kind, ord)
+       ), hit AS (
+         SELECT c.ord, c.message, w.user_id, w.id,
+                greatest($4::double precision, (w.last_run ->> 'timestamp')::double precision + w.min_interval_ms / 1000.0) AS due_at
+         FROM c JOIN users u ON u.username = c.username JOIN webhooks w ON w.user_id = u.id
+         WHERE w.state = 'active'
+           AND (c.kind IS NULL OR w.scopes IS NULL
+                OR EXISTS (SELECT 1 FROM jsonb_each(w.scopes) AS s(k, v) WHERE coalesce(s.v ->> 'kind', 'events') = c.kind))
+       ), firsts AS (
+         SELECT user_id, id, due_at, message, min(ord) AS ord FROM hit GROUP BY user_id, id, due_at, message
+       ), queued AS (
+         INSERT INTO webhook_deliveries (user_id, webhook_id, messages, due_at)
+         SELECT user_id, id, array_agg(message ORDER BY ord), due_at FROM firsts GROUP BY user_id, id, due_at
+         ${UPSERT}
+       )
+       SELECT ord, count(*)::int AS n FROM hit GROUP BY ord`,
+      values: [changes.map((c) => c.username), changes.map((c) => c.message), changes.map((c) => c.scopeKind), now],
     });
-    return rowCount ?? 0;
+    for (const r of rows) counts[Number(r.ord) - 1] = r.n;
+    return counts;
   }
 
   async withScopeQueries(username: string, kind: string): Promise<{ userId: string; webhook: StoredWebhook }[]> {

@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeRouting } from '../../../src/master/change-routing.js';
+import type { ChangeMessage } from '../../../src/notifications/messages.js';
+
+const events = (username: string): ChangeMessage => ({ username, change: 'eventsChanged' });
+
+describe('ChangeRouting (which workers the master relays a change to)', () => {
+  it('access changes go to every worker, whatever its role and sockets', () => {
+    const r = new ChangeRouting();
+    for (const change of ['accessesChanged', 'accessUpdated'] as const) {
+      for (const role of ['api', 'hfs', 'previews', undefined] as const) expect(r.wants(1, role, { username: 'a', change })).toBe(true);
+    }
+  });
+
+  it('other changes go only to API workers listening to that user, until their last socket goes', () => {
+    const r = new ChangeRouting();
+    expect(r.wants(1, 'api', events('alice'))).toBe(false);
+    r.listen(1, 'alice', true);
+    r.listen(2, 'bob', true);
+    expect(r.wants(1, 'api', events('alice'))).toBe(true);
+    expect(r.wants(1, 'api', { username: 'alice', change: 'streamsChanged' })).toBe(true);
+    expect(r.wants(2, 'api', events('alice'))).toBe(false);
+    expect(r.wants(1, 'hfs', events('alice'))).toBe(false);
+    r.listen(1, 'alice', false);
+    expect(r.wants(1, 'api', events('alice'))).toBe(false);
+    expect(r.wants(2, 'api', events('bob'))).toBe(true);
+    r.forget(2);
+    expect(r.wants(2, 'api', events('bob'))).toBe(false);
+  });
+});
