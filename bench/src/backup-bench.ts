@@ -136,16 +136,19 @@ function runBin(core: StartedCore, dist: string, script: string, args: string[])
   });
 }
 
-const settings = (extra: Record<string, string>) => ({
-  root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false, audit: null,
+const settings = (extra: Record<string, string>, root = ROOT) => ({
+  root, apiWorkers: null, logLevel: 'warn', pgStats: false, audit: null,
   extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
 });
 
-/** startCore picks free ports at random: a clash (two alike) is tried again. */
-async function freshCore(): Promise<StartedCore> {
+/**
+ * startCore picks free ports at random: a clash (two alike) is tried again. `root`: the tree whose
+ * master runs the core (a restore target runs its build's own, so each build restores into its own schema).
+ */
+async function freshCore(root = ROOT): Promise<StartedCore> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startCore(settings({}));
+      return await startCore(settings({}, root));
     } catch (err) {
       if (attempt >= 3 || !(err as Error).message.includes('port clash')) throw err;
     }
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
   const restores: Run[][] = o.dists.map(() => []);
   for (let round = 0; round < o.rounds; round += 1) {
     for (const [i, dist] of o.dists.entries()) {
-      const target = await freshCore();
+      const target = await freshCore(dirname(dist));
       const run = await runBin(target, dist, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dirs[i] ?? '']);
       await stopCore(target, true);
       restores[i]?.push(run);

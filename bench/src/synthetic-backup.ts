@@ -104,7 +104,7 @@ export async function writeSyntheticBackup(o: SyntheticOptions): Promise<string>
     }
     const file = `users/${id}.jsonl`;
     files[file] = await d.writeEncoded(chunked(lines), join(dir, file), codec);
-    users.push({ user: username, id, file, counts: { user: 1, stream: 1, event: o.events + fileCount, attachments: fileCount, attachmentBytes: perUser > 0 ? perUser : 0 } });
+    users.push({ user: username, id, file, counts: { user: 1, stream: 1, event: o.events + fileCount, attachments: fileCount, attachmentBytes: Math.max(perUser, 0) } });
     mappings.push(`${JSON.stringify({ username, coreId, createdAt: now * 1000, fields: { email: `${username}@bench.invalid` } })}\n`);
   }
   files['platform/users.jsonl'] = await d.writeEncoded(mappings, join(dir, 'platform/users.jsonl'), codec);

@@ -94,6 +94,10 @@ describe('events columns written by the store (migration 20)', () => {
       yield { kind: 'event', event: event('i1', ['s "q" \\ é'], { content: { deep: { code: 'Z3' } }, clientData: { k: [1, null] } }) };
       yield { kind: 'event', event: event('i2', [], { content: null, clientData: undefined }) };
       yield { kind: 'event', event: event('i3', ['s2'], { content: 12.5 }) };
+      // As bin/restore hands over a PostgreSQL backup's lines: the stored text, `event` never read.
+      const running = event('i4', ['s2'], { duration: null, trashed: true, attachments: [{ id: 'f1', fileName: 'a', type: 't', size: 5 }, { id: 'f2', fileName: 'b', type: 't', size: 7 }] });
+      yield { kind: 'event', json: JSON.stringify(running), get event(): Event { throw new Error('parsed'); } };
+      yield { kind: 'event', json: JSON.stringify(event('i5', ['s2'], { duration: 30 })), get event(): Event { throw new Error('parsed'); } };
     }
     await stores.userData.importUser(records());
     expect(await ids(byContent('deep.code', 'Z3'), 'cols-imported')).toEqual(['i1']);
@@ -102,7 +106,15 @@ describe('events columns written by the store (migration 20)', () => {
     const { rows } = await engine.pool.query<{ id: string; content: unknown; null_content: boolean }>(
       `SELECT id, content, content IS NULL AS null_content FROM events WHERE user_id = 'cols-imported' ORDER BY id`);
     // A null content is jsonb null, an absent one SQL NULL (as the generated column had them).
-    expect(rows.map((r) => [r.id, r.null_content])).toEqual([['i1', false], ['i2', false], ['i3', false]]);
+    expect(rows.map((r) => [r.id, r.null_content])).toEqual([['i1', false], ['i2', false], ['i3', false], ['i4', true], ['i5', true]]);
+    const { rows: cols } = await engine.pool.query<{ id: string; end_time: number | null; trashed: boolean; bytes: string | null }>(
+      `SELECT id, end_time, trashed, attached_bytes AS bytes FROM events WHERE user_id = 'cols-imported' ORDER BY id`);
+    const T = 1_700_000_000;
+    expect(cols).toEqual([
+      { id: 'i1', end_time: T, trashed: false, bytes: null }, { id: 'i2', end_time: T, trashed: false, bytes: null },
+      { id: 'i3', end_time: T, trashed: false, bytes: null }, { id: 'i4', end_time: null, trashed: true, bytes: '12' },
+      { id: 'i5', end_time: T + 30, trashed: false, bytes: null },
+    ]);
   });
 
   it('the triggers fill them for a writer that does not (raw SQL, the previous release)', async () => {
