@@ -30,12 +30,12 @@ const USAGE = `bench/backup [options]
                          each backs up the source in turn, then restores its own backup into a fresh core
   --rounds <n>           backups and restores per build, alternating between the builds (default 1); the median is reported
   --keep-backup <dir>    keep the first build's backup in <dir> (for --from-backup)
-  --from-backup <dir>    seed the source core by restoring this backup (with this tree's build, not measured) instead of
+  --from-backup <dir>    seed the source core by restoring this backup (with the first build, not measured) instead of
                          through the API: the same data set again in a minute rather than the long API seeding
                          (a backup without --passphrase: each run makes a new one)
   --synthetic            seed the source core by restoring a backup written straight in bin/backup's format
                          (bench/src/synthetic-backup.ts: --users × --events and --attachments-mb, in a minute);
-                         that first restore is measured and reported too
+                         that first restore (by the first build) is measured and reported too
 `;
 
 interface Options {
@@ -180,19 +180,21 @@ async function main(): Promise<void> {
   const passFile = join(work, 'passphrase');
   writeFileSync(passFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const backupArgs = (dir: string): string[] => ['--dir', dir, ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
-  const source = await freshCore();
+  // The source runs the first build (the oldest of an A/B), so every build can restore its backups.
+  const first = o.dists[0] ?? join(ROOT, 'dist');
+  const source = await freshCore(dirname(first));
   const seedStart = Date.now();
   let seedRestore: Run | null = null;
   if (o.synthetic) {
     log(`writing a synthetic backup of ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
-    const dir = await writeSyntheticBackup({ users: o.users, events: o.events, attachmentsMb: o.attachmentsMb, dist: join(ROOT, 'dist'), parent: join(work, 'synthetic') });
+    const dir = await writeSyntheticBackup({ users: o.users, events: o.events, attachmentsMb: o.attachmentsMb, dist: first, parent: join(work, 'synthetic') });
     log(`written in ${((Date.now() - seedStart) / 1000).toFixed(0)} s; restoring it into the source core`);
-    seedRestore = await runBin(source, join(ROOT, 'dist'), 'restore.js', [dir]);
+    seedRestore = await runBin(source, first, 'restore.js', [dir]);
     log(`restore of the synthetic backup: ${seedRestore.seconds.toFixed(1)} s, ${seedRestore.cpuSeconds ?? '?'} CPU s, PostgreSQL ${seedRestore.pgCpuSeconds ?? '?'} CPU s`);
     rmSync(join(work, 'synthetic'), { recursive: true, force: true });
   } else if (o.fromBackup !== null) {
     log(`seeding the source core from ${o.fromBackup}`);
-    await runBin(source, join(ROOT, 'dist'), 'restore.js', [resolve(o.fromBackup)]);
+    await runBin(source, first, 'restore.js', [resolve(o.fromBackup)]);
   } else {
     log(`seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
     const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
@@ -264,7 +266,7 @@ async function main(): Promise<void> {
     '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | CPU s of PostgreSQL | every round (s) |', '|---|---|---|---|---|---|---|---|---|---|',
     ...builds.flatMap((b) => (['backup', 'restore'] as const).map((k) =>
       `| ${b.dist} | ${k} | ${row(b[k])} |`)),
-    ...(result.syntheticRestore === null ? [] : [`| ${join(ROOT, 'dist')} | restore of the synthetic backup (seeding) | ${row(result.syntheticRestore)} |`]), '',
+    ...(result.syntheticRestore === null ? [] : [`| ${first} | restore of the synthetic backup (seeding) | ${row(result.syntheticRestore)} |`]), '',
     'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s of the',
     'command: its own process. CPU s of PostgreSQL: the core\'s server and its backends over the command (and whatever else',
     'the core asked of it meanwhile); rqlited not included. The figure of the median run by wall time.', '',
