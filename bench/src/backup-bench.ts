@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { killCoreSync, startCore, stopCore, type StartedCore } from './core.ts';
 import { expectStatus, field } from './http.ts';
 import { load, machineFacts } from './machine.ts';
+import { writeSyntheticBackup } from './synthetic-backup.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
@@ -29,14 +30,17 @@ const USAGE = `bench/backup [options]
                          each backs up the source in turn, then restores its own backup into a fresh core
   --rounds <n>           backups and restores per build, alternating between the builds (default 1); the median is reported
   --keep-backup <dir>    keep the first build's backup in <dir> (for --from-backup)
-  --from-backup <dir>    seed the source core by restoring this backup (with this tree's build, not measured) instead of
+  --from-backup <dir>    seed the source core by restoring this backup (with the first build, not measured) instead of
                          through the API: the same data set again in a minute rather than the long API seeding
                          (a backup without --passphrase: each run makes a new one)
+  --synthetic            seed the source core by restoring a backup written straight in bin/backup's format
+                         (bench/src/synthetic-backup.ts: --users × --events and --attachments-mb, in a minute);
+                         that first restore (by the first build) is measured and reported too
 `;
 
 interface Options {
   users: number; events: number; attachmentsMb: number; compress: boolean; passphrase: boolean; out: string | null;
-  dists: string[]; rounds: number; keepBackup: string | null; fromBackup: string | null;
+  dists: string[]; rounds: number; keepBackup: string | null; fromBackup: string | null; synthetic: boolean;
 }
 
 function options(argv: string[]): Options | 'help' {
@@ -45,7 +49,7 @@ function options(argv: string[]): Options | 'help' {
     options: {
       users: { type: 'string' }, events: { type: 'string' }, 'attachments-mb': { type: 'string' }, compress: { type: 'boolean' },
       passphrase: { type: 'boolean' }, out: { type: 'string' }, dists: { type: 'string' }, rounds: { type: 'string' },
-      'keep-backup': { type: 'string' }, 'from-backup': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      'keep-backup': { type: 'string' }, 'from-backup': { type: 'string' }, synthetic: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) return 'help';
@@ -58,7 +62,7 @@ function options(argv: string[]): Options | 'help' {
     users: n(values.users, 1000), events: n(values.events, 1000), attachmentsMb: n(values['attachments-mb'], 1024),
     compress: values.compress === true, passphrase: values.passphrase === true, out: values.out ?? null,
     dists: (values.dists ?? join(ROOT, 'dist')).split(',').map((d) => resolve(d)), rounds: Math.max(1, n(values.rounds, 1)),
-    keepBackup: values['keep-backup'] ?? null, fromBackup: values['from-backup'] ?? null,
+    keepBackup: values['keep-backup'] ?? null, fromBackup: values['from-backup'] ?? null, synthetic: values.synthetic === true,
   };
 }
 
@@ -132,16 +136,19 @@ function runBin(core: StartedCore, dist: string, script: string, args: string[])
   });
 }
 
-const settings = (extra: Record<string, string>) => ({
-  root: ROOT, apiWorkers: null, logLevel: 'warn', pgStats: false, audit: null,
+const settings = (extra: Record<string, string>, root = ROOT) => ({
+  root, apiWorkers: null, logLevel: 'warn', pgStats: false, audit: null,
   extraEnv: { HOMECORE_ATTEMPT_LIMITS__REGISTRATION_PER_ADDRESS__FREE: '100000', HOMECORE_ATTACHMENTS__MAX_SIZE_BYTES: String(2 << 20), ...extra },
 });
 
-/** startCore picks free ports at random: a clash (two alike) is tried again. */
-async function freshCore(): Promise<StartedCore> {
+/**
+ * startCore picks free ports at random: a clash (two alike) is tried again. `root`: the tree whose
+ * master runs the core (a restore target runs its build's own, so each build restores into its own schema).
+ */
+async function freshCore(root = ROOT): Promise<StartedCore> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await startCore(settings({}));
+      return await startCore(settings({}, root));
     } catch (err) {
       if (attempt >= 3 || !(err as Error).message.includes('port clash')) throw err;
     }
@@ -173,11 +180,21 @@ async function main(): Promise<void> {
   const passFile = join(work, 'passphrase');
   writeFileSync(passFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const backupArgs = (dir: string): string[] => ['--dir', dir, ...(o.compress ? ['--compress'] : []), ...(o.passphrase ? ['--passphrase-file', passFile] : [])];
-  const source = await freshCore();
+  // The source runs the first build (the oldest of an A/B), so every build can restore its backups.
+  const first = o.dists[0] ?? join(ROOT, 'dist');
+  const source = await freshCore(dirname(first));
   const seedStart = Date.now();
-  if (o.fromBackup !== null) {
+  let seedRestore: Run | null = null;
+  if (o.synthetic) {
+    log(`writing a synthetic backup of ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
+    const dir = await writeSyntheticBackup({ users: o.users, events: o.events, attachmentsMb: o.attachmentsMb, dist: first, parent: join(work, 'synthetic') });
+    log(`written in ${((Date.now() - seedStart) / 1000).toFixed(0)} s; restoring it into the source core`);
+    seedRestore = await runBin(source, first, 'restore.js', [dir]);
+    log(`restore of the synthetic backup: ${seedRestore.seconds.toFixed(1)} s, ${seedRestore.cpuSeconds ?? '?'} CPU s, PostgreSQL ${seedRestore.pgCpuSeconds ?? '?'} CPU s`);
+    rmSync(join(work, 'synthetic'), { recursive: true, force: true });
+  } else if (o.fromBackup !== null) {
     log(`seeding the source core from ${o.fromBackup}`);
-    await runBin(source, join(ROOT, 'dist'), 'restore.js', [resolve(o.fromBackup)]);
+    await runBin(source, first, 'restore.js', [resolve(o.fromBackup)]);
   } else {
     log(`seeding ${o.users} users × ${o.events} events, ${o.attachmentsMb} MB of attachments`);
     const perUser = Math.floor((o.attachmentsMb * (1 << 20)) / Math.max(1, o.users));
@@ -211,7 +228,7 @@ async function main(): Promise<void> {
   const restores: Run[][] = o.dists.map(() => []);
   for (let round = 0; round < o.rounds; round += 1) {
     for (const [i, dist] of o.dists.entries()) {
-      const target = await freshCore();
+      const target = await freshCore(dirname(dist));
       const run = await runBin(target, dist, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dirs[i] ?? '']);
       await stopCore(target, true);
       restores[i]?.push(run);
@@ -230,11 +247,13 @@ async function main(): Promise<void> {
       allSeconds: runs.map((r) => r1(r.seconds)),
     };
   };
+  const row = (r: ReturnType<typeof rate>): string =>
+    `${r.seconds} | ${r.usersPerS} | ${r.eventsPerS} | ${r.mbPerS} | ${r.cpuSeconds ?? '?'} | ${r.eventsPerCpuS ?? '?'} | ${r.pgCpuSeconds ?? '?'} | ${r.allSeconds.join(', ')}`;
   const builds = o.dists.map((dist, i) => ({ dist, backup: rate(backups[i] ?? []), restore: rate(restores[i] ?? []) }));
   const result = {
     startedAt: startedAt.toISOString(), options: o, machine: machineFacts(), loadBefore, loadAtEnd: load(),
     totals: manifest.totals, storedMB: Math.round((storedBytes / (1 << 20)) * 10) / 10,
-    backup: builds[0]?.backup, restore: builds[0]?.restore, builds,
+    backup: builds[0]?.backup, restore: builds[0]?.restore, builds, syntheticRestore: seedRestore === null ? null : rate([seedRestore]),
   };
   const out = o.out ?? `${startedAt.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-')}-backup`;
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
@@ -246,7 +265,8 @@ async function main(): Promise<void> {
       `${o.rounds > 1 ? ` Median of ${o.rounds} rounds, builds alternating.` : ''}`, '',
     '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | CPU s of PostgreSQL | every round (s) |', '|---|---|---|---|---|---|---|---|---|---|',
     ...builds.flatMap((b) => (['backup', 'restore'] as const).map((k) =>
-      `| ${b.dist} | ${k} | ${b[k].seconds} | ${b[k].usersPerS} | ${b[k].eventsPerS} | ${b[k].mbPerS} | ${b[k].cpuSeconds ?? '?'} | ${b[k].eventsPerCpuS ?? '?'} | ${b[k].pgCpuSeconds ?? '?'} | ${b[k].allSeconds.join(', ')} |`)), '',
+      `| ${b.dist} | ${k} | ${row(b[k])} |`)),
+    ...(result.syntheticRestore === null ? [] : [`| ${first} | restore of the synthetic backup (seeding) | ${row(result.syntheticRestore)} |`]), '',
     'Wall time includes the command\'s start (Node, config, connections) and, for restore, its integrity check. CPU s of the',
     'command: its own process. CPU s of PostgreSQL: the core\'s server and its backends over the command (and whatever else',
     'the core asked of it meanwhile); rqlited not included. The figure of the median run by wall time.', '',

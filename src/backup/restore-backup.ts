@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js';
 import { PLATFORM_MIGRATIONS } from '../platform/schema.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
+import type { Event } from '../domain/types.js';
 import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
@@ -63,6 +64,21 @@ async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<
   if (rest !== '') yield rest;
 }
 
+/** How bin/backup starts the line of an event from its stored doc (user-file.ts backupUser). */
+const EVENT_LINE = '{"kind":"event","event":';
+
+function lazyEvent(json: string): UserDataRecord {
+  let parsed: Event | undefined;
+  return {
+    kind: 'event',
+    json,
+    get event(): Event {
+      parsed ??= JSON.parse(json) as Event;
+      return parsed;
+    },
+  };
+}
+
 /** Checks what a restore would write into, before anything is written (a one-line reason when refused). */
 async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | null): Promise<ManifestUser[]> {
   const m = v.manifest;
@@ -110,10 +126,17 @@ async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string,
 /** One user: its files and records (one all-or-nothing import), then its platform mapping. */
 async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, summary: RestoreSummary, total: number): Promise<void> {
   const codec = v.codec;
+  // A PostgreSQL backup's event lines hold the stored docs as written (user-file.ts): handed over as
+  // text, for the engine to copy (UserDataRecord `json`); parsed only if something reads `event`.
+  const storedDocs = v.manifest.versions.engine === 'postgresql';
   let username = '';
   let files = 0;
   const records = async function* (): AsyncGenerator<UserDataRecord> {
     for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
+      if (storedDocs && text.startsWith(EVENT_LINE) && text.endsWith('}')) {
+        yield lazyEvent(text.slice(EVENT_LINE.length, -1));
+        continue;
+      }
       const line = JSON.parse(text) as UserFileLine;
       if (line.kind === 'attachment-file') {
         const written = await restoreFile(deps, v, entry.id, line);

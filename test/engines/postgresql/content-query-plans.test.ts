@@ -52,8 +52,8 @@ beforeAll(async () => {
   for (const id of USERS) {
     await users.create({ id, username: `name-${id}`, email: `${id}@example.test`, language: 'en', passwordHash: 'x', created: 1, modified: 1 });
   }
-  // Raw rows: 8,000 events through the store would take long on a shared machine; the generated
-  // columns (content, stream_keys) are filled by PostgreSQL all the same. Written in no particular
+  // Raw rows: 8,000 events through the store would take long on a shared machine; the derived
+  // columns (content, stream_keys) are filled by the trigger of migration 20. Written in no particular
   // order, as events arrive: rows laid out in time order make any index scan look cheap.
   await engine.pool.query(
     `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)

@@ -7,6 +7,7 @@ import {
 } from '../../interfaces/events-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import { contentSql } from './content-sql.js';
+import { eventColumns } from './event-columns.js';
 import { inTransaction, type Db } from './db.js';
 import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 
@@ -15,8 +16,9 @@ import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf }
  * events.get filters and sorts on. `end_time` is `time + duration` (`time` for point events) and
  * NULL for running events, so the §2.1 time-range test is a few index-bounded comparisons.
  * `attached_bytes` is the total size of its attached files, NULL when it has none. `stream_keys`
- * (generated) holds "<userId> <streamId>" per stream, for the GIN index of stream filters;
- * `content` / `client_data` (generated jsonb) serve content queries (content-sql.ts).
+ * holds "<userId> <streamId>" per stream, for the GIN index of stream filters; `content` /
+ * `client_data` (jsonb) serve content queries (content-sql.ts). All three derive from the event and
+ * are written with it (event-columns.ts, migration 20).
  */
 
 /** Rows fetched per round trip while streaming: bounded memory, few round trips. */
@@ -55,6 +57,12 @@ export function attachedBytes(e: Event): number | null {
 }
 
 const parseDoc = (doc: string): Event => JSON.parse(doc) as Event;
+
+/** stream_keys, content, client_data (migration 20): supplied by the writer, never left to the trigger. */
+function columnValues(userId: string, e: Event): [string[], string | null, string | null] {
+  const c = eventColumns(userId, e);
+  return [c.streamKeys, c.content, c.clientData];
+}
 
 /** Escapes LIKE wildcards so a `class/` prefix is matched literally. */
 const likePrefix = (p: string): string => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -206,9 +214,9 @@ export class PgEventsStore implements EventsStore {
       await this.pool.query({
         name: 'events-create',
         text: `WITH revived AS (DELETE FROM event_deletions WHERE user_id = $1 AND id = $2)
-         INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        values: [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e)],
+         INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes, stream_keys, content, client_data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        values: [userId, e.id, e.streamIds, e.type, e.time, endTime(e), e.trashed, e.modified, eventDoc(e), attachedBytes(e), ...columnValues(userId, e)],
       });
     } catch (err) {
       if (isUniqueViolation(err)) throw new DuplicateKeyError('id');
@@ -240,9 +248,10 @@ export class PgEventsStore implements EventsStore {
       await db.query({
         name: 'events-update',
         text: `UPDATE events SET stream_ids = $3, type = $4, time = $5, end_time = $6, trashed = $7, modified = $8, doc = $9,
-           attached_bytes = $10
+           attached_bytes = $10, stream_keys = $11, content = $12, client_data = $13
          WHERE user_id = $1 AND id = $2`,
-        values: [userId, id, after.streamIds, after.type, after.time, endTime(after), after.trashed, after.modified, eventDoc(after), attachedBytes(after)],
+        values: [userId, id, after.streamIds, after.type, after.time, endTime(after), after.trashed, after.modified, eventDoc(after), attachedBytes(after),
+          ...columnValues(userId, after)],
       });
       return { before, after };
     });
