@@ -71,8 +71,9 @@ async function createAll(db: Db, userId: string): Promise<void> {
     await db.createCollection(name).catch((err: { codeName?: string; code?: number }) => {
       if (err.code !== 48 && err.codeName !== 'NamespaceExists') throw err;
     });
-    const specs = USER_INDEXES[base].map(([n, key, options]) => ({ ...options, key, name: n }));
-    await db.collection(name).createIndexes(specs);
+    // One createIndex each: FerretDB 1.24 drops the connection on a createIndexes of several
+    // indexes that already exist ("slice bounds out of range"); one at a time is a no-op there.
+    for (const [n, key, options] of USER_INDEXES[base]) await db.collection(name).createIndex(key, { ...options, name: n });
   }
 }
 
