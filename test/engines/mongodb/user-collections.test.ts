@@ -90,6 +90,10 @@ describe('collections per user (mongodb engine)', () => {
     const stores = storesOf(db);
     await stores.events.create('nobody-created-me', event('x'));
     await expect(stores.events.create('nobody-created-me', event('x'))).rejects.toBeInstanceOf(DuplicateKeyError);
+    // Another process (its own Db handle) makes sure of the same collections again: a no-op.
+    const other = storesOf(client.db(db.databaseName));
+    await other.events.create('nobody-created-me', event('y'));
+    await expect(other.events.create('nobody-created-me', event('y'))).rejects.toBeInstanceOf(DuplicateKeyError);
     // Another user may use the same event id: the collections are theirs.
     await stores.events.create('someone-else', event('x'));
     expect(await ids(stores, 'someone-else', query())).toEqual(['x']);
