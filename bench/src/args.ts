@@ -28,6 +28,8 @@ export interface BenchOptions {
   quick: boolean;
   /** storages.engine of the started core (--engine): the MongoDB one runs on its embedded FerretDB. */
   engine: 'postgresql' | 'mongodb';
+  /** --scale: events per user (5,000 + 2,000 medication events) times this; series unchanged. */
+  scale: number;
 }
 
 export const USAGE = `bench/run [options]
@@ -44,6 +46,8 @@ export const USAGE = `bench/run [options]
   --log-level <level>   logging.level of the started core (default: the config default)
   --engine <name>       storages.engine of the started core: postgresql (default) or mongodb (embedded
                         FerretDB, docs/mongodb.md; no pgbench yardstick, no --pg-stats)
+  --scale <f>           seed f × the events of each user (5,000 + 2,000 medication events; default 1; the
+                        100,000-point series stay): smaller runs on the mongodb engine; compare equal scales
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
   --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
                         events.create-personal and events.get-none-personal on each, alternately
@@ -81,6 +85,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'log-level': { type: 'string' },
       audit: { type: 'string' },
       engine: { type: 'string' },
+      scale: { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'pg-stats': { type: 'boolean', default: false },
       'no-yardsticks': { type: 'boolean', default: false },
@@ -103,8 +108,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const engine = values.engine ?? 'postgresql';
   if (engine !== 'postgresql' && engine !== 'mongodb') throw new Error(`--engine: expected postgresql or mongodb, got "${engine}"`);
   if (engine === 'mongodb' && values['pg-stats'] === true) throw new Error('--pg-stats needs --engine postgresql');
+  const scale = num(values.scale, 'scale', 1);
+  if (scale <= 0 || scale > 10) throw new Error(`--scale: expected a factor in (0, 10], got "${values.scale ?? ''}"`);
   return {
     engine,
+    scale,
     url,
     pgUrl: values['pg-url'] ?? null,
     duration: num(values.duration, 'duration', quick ? 3 : 15),

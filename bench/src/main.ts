@@ -152,6 +152,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
 
   if (o.engine === 'mongodb') process.env['BENCH_SEED_SLOW'] = '1';
+  process.env['BENCH_SEED_SCALE'] = String(o.scale);
   if (o.url === null) {
     log('starting a fresh core');
     core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit, engine: o.engine });
@@ -181,6 +182,7 @@ async function main(): Promise<void> {
       logLevel: core === null ? 'unknown (--url)' : defaults.logLevel,
       audit: core === null ? 'unknown (--url)' : o.audit === false ? 'off' : 'on',
       engine: core === null ? 'unknown (--url)' : core.engine,
+      scale: o.scale,
       pgStats: o.pgStats,
       cpuProf: o.cpuProf,
       seedSeconds: 0,

@@ -43,6 +43,8 @@ export interface BenchReport {
     audit: string;
     /** storages.engine of the core: postgresql | mongodb | unknown (--url); absent in older results. */
     engine?: string;
+    /** --scale of the seed (events per user × it); absent in older results = 1. */
+    scale?: number;
     pgStats: boolean;
     cpuProf: boolean;
     seedSeconds: number;
@@ -145,7 +147,9 @@ export function renderMarkdown(rep: BenchReport): string {
   lines.push('## Settings', '');
   lines.push(`- duration ${s.durationS} s per scenario after a ${s.warmupS} s unrecorded warm-up with the same script; wrk ${s.wrkThreads} thread(s), ${s.connections} connections unless the scenario says otherwise; wrk's own timeout counts as an error`);
   lines.push(`- core: storages.engine ${s.engine ?? 'postgresql'}, ${s.apiWorkers} API workers, ${s.hfsWorkers} HFS worker(s), PostgreSQL pool ${s.pgPoolSizePerWorker} per worker, logging.level ${s.logLevel}, audit trail ${s.audit}, everything else as config/default.yml${s.pgStats ? '; pg_stat_statements preloaded' : ''}${s.cpuProf ? '; --cpu-prof on' : ''}`);
-  lines.push(`- seed (${s.seedSeconds} s, public API only): 2 users × (70 streams: 5 trees of 10 + 20 flat; 5,000 events over 50 days; 2,000 medication/intake events with object content 50–70 days back; 1 series event); user A's shared access has 10 \`contribute\` permissions (t0 and f0…f8, 19 readable streams); series: ${s.series}; ${s.analyzedAfterSeed ? 'then VACUUM ANALYZE (what autovacuum does within a minute of a bulk load)' : 'no ANALYZE after seeding (PostgreSQL unknown)'}`);
+  const sc = s.scale ?? 1;
+  const per = (n: number): string => fmt(Math.max(1, Math.round(n * sc)));
+  lines.push(`- seed (${s.seedSeconds} s, public API only${sc === 1 ? '' : `, --scale ${sc}`}): 2 users × (70 streams: 5 trees of 10 + 20 flat; ${per(5000)} events over 50 days; ${per(2000)} medication/intake events with object content 50–70 days back; 1 series event); user A's shared access has 10 \`contribute\` permissions (t0 and f0…f8, 19 readable streams); series: ${s.series}; ${s.analyzedAfterSeed ? 'then VACUUM ANALYZE (what autovacuum does within a minute of a bulk load)' : 'no ANALYZE after seeding (PostgreSQL unknown)'}`);
   lines.push(`- events.get answers right after seeding (events returned): ${Object.entries(s.seededCounts).map(([k, n]) => `${k}: ${n}`).join('; ')}`);
   lines.push('');
   lines.push('| scenario | connections | requests | bytes/answer | streams of user A at start | what |');

@@ -123,7 +123,7 @@ function contentQuery(name: ContentQueryName): Scenario {
     group: 'events.get content queries',
     title: `events.get content query: ${CONTENT_TITLES[name]}`,
     goal: { rps: 500 },
-    detail: `GET /{u}/events?content=${JSON.stringify(CONTENT_QUERIES[name])} (default limit 20), personal tokens of both users; 2,000 medication/intake events per user among 7,000`,
+    detail: `GET /{u}/events?content=${JSON.stringify(CONTENT_QUERIES[name])} (default limit 20), personal tokens of both users; 2,000 medication/intake events per user among 7,000 (× --scale)`,
     url: api,
     async requests(s) {
       return personal(s).map((u): ReqSpec => ({ method: 'GET', path: contentQueryPath(u, name), token: u.personalToken }));

@@ -1,5 +1,5 @@
 import { call, expectStatus, field } from './http.ts';
-import type { SeededUser } from './seed.ts';
+import { seedScale, type SeededUser } from './seed.ts';
 
 /**
  * Content-query data (issue #11): per user, 2,000 `medication/intake` events with object content
@@ -7,7 +7,7 @@ import type { SeededUser } from './seed.ts';
  * so the other events.get scenarios (the newest 20, a window 25 days back) read what they read before.
  * 32 ATC-like codes in 4 classes of 8; `taken` alternates; `dose` cycles 0…199.
  */
-export const MEDS_PER_USER = 2000;
+export const medsPerUser = (): number => Math.max(1, Math.round(2000 * seedScale()));
 export const MEDS_STREAM = 'meds';
 const CLASSES = ['G03DA', 'B01AC', 'N02BE', 'C07AB'];
 export const ATC_CODES = CLASSES.flatMap((c) => Array.from({ length: 8 }, (_, i) => `${c}0${i + 1}`));
@@ -27,8 +27,9 @@ export function contentQueryPath(user: SeededUser, name: ContentQueryName): stri
 
 export async function seedMedications(user: SeededUser, now: number): Promise<void> {
   await expectStatus(201, 'POST', `${user.base}streams`, { token: user.personalToken, body: { id: MEDS_STREAM, name: 'Medications' } });
-  const step = (20 * 86_400) / MEDS_PER_USER;
-  const calls = Array.from({ length: MEDS_PER_USER }, (_, i) => {
+  const perUser = medsPerUser();
+  const step = (20 * 86_400) / perUser;
+  const calls = Array.from({ length: perUser }, (_, i) => {
     const atc = ATC_CODES[(i * 7) % ATC_CODES.length] ?? 'G03DA01';
     return {
       method: 'events.create',

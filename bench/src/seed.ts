@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { call, expectStatus, field } from './http.ts';
-import { contentCounts, seedMedications } from './seed-content.ts';
+import { contentCounts, medsPerUser, seedMedications } from './seed-content.ts';
 
 /**
  * The data set, made through the public API only (registration, batch calls, accesses.create, the
@@ -10,7 +10,13 @@ import { contentCounts, seedMedications } from './seed-content.ts';
  * (deltaTime 0…99,999 s); user A also has one shared access with 10 `contribute` permissions.
  */
 
-export const EVENTS_PER_USER = 5000;
+/**
+ * `BENCH_SEED_SCALE` (bench/run --scale): the events and medication events per user are scaled by
+ * it (the series keep their 100,000 points), for the engines whose seeding or reads cost grows with
+ * the number of documents (the embedded FerretDB). Compare runs of the same scale only.
+ */
+export const seedScale = (): number => Number(process.env['BENCH_SEED_SCALE'] ?? '1');
+export const eventsPerUser = (): number => Math.max(1, Math.round(5000 * seedScale()));
 export const SERIES_POINTS = 100_000;
 const DAYS = 50;
 
@@ -93,13 +99,14 @@ async function seedUser(apiUrl: string, username: string, now: number): Promise<
   await batch(base, token, layout.map((s) => ({ method: 'streams.create', params: { id: s.id, name: s.id, parentId: s.parentId } })));
   const streamIds = layout.map((s) => s.id);
   const eventIds: string[] = [];
-  const step = (DAYS * 86_400) / EVENTS_PER_USER;
+  const perUser = eventsPerUser();
+  const step = (DAYS * 86_400) / perUser;
   // Batches of 1000 calls (the batch limit), all sent at once: seeding is not what is measured.
   const batches: Promise<unknown[]>[] = [];
   const size = SLOW ? 100 : 1000;
-  for (let from = 0; from < EVENTS_PER_USER; from += size) {
+  for (let from = 0; from < perUser; from += size) {
     const calls = [];
-    for (let i = from; i < Math.min(from + size, EVENTS_PER_USER); i++) {
+    for (let i = from; i < Math.min(from + size, perUser); i++) {
       const streamId = streamIds[i % streamIds.length] ?? 'f0';
       const note = i % 2 === 0;
       calls.push({
@@ -152,7 +159,7 @@ export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: strin
   const [a, b] = await Promise.all([seedUser(apiUrl, `bench-a-${tag}`, now), seedUser(apiUrl, `bench-b-${tag}`, now)]);
   for (const u of [a, b]) log(`seeded ${u.username}: ${u.streamIds.length} streams, ${u.eventIds.length} events`);
   await Promise.all([seedMedications(a, now), seedMedications(b, now)]);
-  log('seeded 2,000 medication/intake events per user (content queries)');
+  log(`seeded ${medsPerUser()} medication/intake events per user (content queries)`);
 
   const access = await expectStatus(201, 'POST', `${a.base}accesses`, {
     token: a.personalToken,

@@ -41,10 +41,12 @@ export const C = {
   emailVerifications: 'emailVerifications',
 } as const;
 
-/** Collections holding rows of one user (`userId`), emptied by users.deleteCascade. */
+/**
+ * Shared collections holding rows of one user (`userId`), emptied by users.deleteCascade. Events,
+ * their versions and series chunks are in collections of each user's own (user-collections.ts).
+ */
 export const PER_USER = [
-  C.accessHistory, C.accesses, C.profiles, C.streams, C.eventVersions, C.seriesChunks, C.seriesJournal, C.events,
-  C.webhookDeliveries, C.webhooks, C.mfa, C.emailVerifications,
+  C.accessHistory, C.accesses, C.profiles, C.streams, C.seriesJournal, C.webhookDeliveries, C.webhooks, C.mfa, C.emailVerifications,
 ] as const;
 
 export function coll<T extends Document = Document>(ctx: MongoCtx, name: string): Collection<T> {

@@ -1,6 +1,7 @@
 import type { Event } from '../../../domain/types.js';
 import type { EventDeletion, EventsStorePolicy } from '../../interfaces/events-store.js';
 import { C, coll, opts, snapshot, type MongoCtx } from './context.js';
+import { ensureUserCollections, ucoll, userCollectionName } from './user-collections.js';
 import type { EventDoc } from './event-filter.js';
 
 /**
@@ -17,18 +18,19 @@ export function authorsOnly(json: string): string {
 }
 
 export async function keepVersion(ctx: MongoCtx, userId: string, id: string, rev: number, json: string): Promise<void> {
-  await coll(ctx, C.eventVersions).updateOne({ userId, headId: id, rev }, { $setOnInsert: { doc: json } }, opts(ctx, { upsert: true }));
+  await ensureUserCollections(ctx.db, userId);
+  await ucoll(ctx, 'eventVersions', userId).updateOne({ userId, headId: id, rev }, { $setOnInsert: { doc: json } }, opts(ctx, { upsert: true }));
 }
 
 export async function versionsOf(ctx: MongoCtx, userId: string, id: string): Promise<Event[]> {
-  const head = await coll<EventDoc>(ctx, C.events).findOne({ userId, id }, opts(ctx, { projection: { rev: 1 } }));
+  const head = await ucoll<EventDoc>(ctx, 'events', userId).findOne({ userId, id }, opts(ctx, { projection: { rev: 1 } }));
   const below = head === null ? {} : { rev: { $lt: head.rev } };
-  const docs = await coll(ctx, C.eventVersions).find({ userId, headId: id, ...below }, opts(ctx)).sort({ rev: 1 }).toArray();
+  const docs = await ucoll(ctx, 'eventVersions', userId).find({ userId, headId: id, ...below }, opts(ctx)).sort({ rev: 1 }).toArray();
   return docs.map((d) => ({ ...(JSON.parse(String(d['doc'])) as Event), id }));
 }
 
 export async function forgetVersions(ctx: MongoCtx, userId: string, ids: string[]): Promise<void> {
-  await coll(ctx, C.eventVersions).deleteMany({ userId, headId: { $in: ids } }, opts(ctx));
+  await ucoll(ctx, 'eventVersions', userId).deleteMany({ userId, headId: { $in: ids } }, opts(ctx));
 }
 
 /**
@@ -44,15 +46,15 @@ export async function deleteOne(ctx: MongoCtx, userId: string, d: EventDoc & { _
   const json = d.doc ?? '{}';
   if (mode === 'keep-nothing') await forgetVersions(ctx, userId, [d.id]);
   if (mode === 'keep-authors') {
-    const versions = coll(ctx, C.eventVersions);
+    const versions = ucoll(ctx, 'eventVersions', userId);
     for (const v of await versions.find({ userId, headId: d.id }, opts(ctx)).toArray()) {
       await versions.updateOne({ _id: v._id }, { $set: { doc: authorsOnly(String(v['doc'])) } }, opts(ctx));
     }
   }
   if (policy.keepHistory && mode !== 'keep-nothing') await keepVersion(ctx, userId, d.id, d.rev, mode === 'keep-authors' ? authorsOnly(json) : json);
   const deletionDoc = mode === 'keep-nothing' ? null : mode === 'keep-authors' ? authorsOnly(json) : json;
-  await snapshot(ctx, C.events, { userId, id: d.id });
-  await coll<EventDoc>(ctx, C.events).updateOne(
+  await snapshot(ctx, userCollectionName('events', userId), { userId, id: d.id });
+  await ucoll<EventDoc>(ctx, 'events', userId).updateOne(
     { userId, id: d.id },
     { $set: { deleted, deletionDoc, doc: null, streamIds: [], attachedBytes: null, rev: d.rev + 1 } },
     opts(ctx),
@@ -63,7 +65,7 @@ export async function deleteOne(ctx: MongoCtx, userId: string, d: EventDoc & { _
 }
 
 export async function dropSeries(ctx: MongoCtx, userId: string, ids: string[]): Promise<void> {
-  await coll(ctx, C.seriesChunks).deleteMany({ userId, eventId: { $in: ids } }, opts(ctx));
+  await ucoll(ctx, 'seriesChunks', userId).deleteMany({ userId, eventId: { $in: ids } }, opts(ctx));
   await coll(ctx, C.seriesJournal).deleteMany({ userId, eventId: { $in: ids } }, opts(ctx));
 }
 

@@ -6,7 +6,8 @@ import {
   DEFAULT_EVENTS_POLICY, type EventChange, type EventDeletion, type EventJson, type EventsQuery, type EventsStore, type EventsStorePolicy,
   type UpdateOptions,
 } from '../../interfaces/events-store.js';
-import { C, coll, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { C, isDuplicateKey, opts, snapshot, type MongoCtx } from './context.js';
+import { ensureUserCollections, ucoll, userCollectionName, usersWithCollection } from './user-collections.js';
 import { docLock } from './cas.js';
 import { type EventDoc, eventsFilter, liveFields } from './event-filter.js';
 import { deleteOne, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
@@ -22,8 +23,9 @@ export class MongoEventsStore implements EventsStore {
     private readonly policy: EventsStorePolicy = DEFAULT_EVENTS_POLICY,
   ) {}
 
-  private get events() {
-    return coll<EventDoc>(this.ctx, C.events);
+  /** The user's own events collection (user-collections.ts). */
+  private events(userId: string) {
+    return ucoll<EventDoc>(this.ctx, 'events', userId);
   }
 
   /** The event as stored: `integrity` recomputed, or dropped when off. */
@@ -45,7 +47,7 @@ export class MongoEventsStore implements EventsStore {
   async *findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson> {
     const dir = query.sortAscending ? 1 : -1;
     const content = query.content ?? [];
-    let cursor = this.events
+    let cursor = this.events(userId)
       .find(eventsFilter(userId, query, Date.now() / 1000), opts(this.ctx, { projection: { doc: 1, attachedBytes: 1 } }))
       .sort({ time: dir, id: dir })
       .batchSize(BATCH);
@@ -78,7 +80,7 @@ export class MongoEventsStore implements EventsStore {
   }
 
   async *deletionsSince(userId: string, since: number): AsyncIterable<EventDeletion> {
-    const cursor = this.events
+    const cursor = this.events(userId)
       .find({ userId, deleted: { $gt: since } }, opts(this.ctx, { projection: { id: 1, deleted: 1, deletionDoc: 1 } }))
       .sort({ deleted: 1, id: 1 })
       .batchSize(BATCH);
@@ -86,7 +88,7 @@ export class MongoEventsStore implements EventsStore {
   }
 
   async get(userId: string, id: string): Promise<Event | null> {
-    const d = await this.events.findOne({ userId, id, deleted: null }, opts(this.ctx, { projection: { doc: 1 } }));
+    const d = await this.events(userId).findOne({ userId, id, deleted: null }, opts(this.ctx, { projection: { doc: 1 } }));
     return d === null ? null : parse(d.doc);
   }
 
@@ -102,20 +104,21 @@ export class MongoEventsStore implements EventsStore {
   async create(userId: string, event: Event): Promise<Event> {
     const e = this.sealed(event);
     const doc: EventDoc = { userId, id: e.id, rev: 1, ...liveFields(e) };
-    await snapshot(this.ctx, C.events, { userId, id: e.id });
+    await ensureUserCollections(this.ctx.db, userId);
+    await snapshot(this.ctx, userCollectionName('events', userId), { userId, id: e.id });
     try {
       // A copy: the driver adds `_id` to the document it inserts.
-      await this.events.insertOne({ ...doc }, opts(this.ctx));
+      await this.events(userId).insertOne({ ...doc }, opts(this.ctx));
       return e;
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
     }
     // The id is taken: by a deletion record, the event is re-created (with no history) in its place.
     return this.locked(userId, e.id, async () => {
-      const tomb = await this.events.findOne({ userId, id: e.id, deleted: { $ne: null } }, opts(this.ctx, { projection: { rev: 1 } }));
+      const tomb = await this.events(userId).findOne({ userId, id: e.id, deleted: { $ne: null } }, opts(this.ctx, { projection: { rev: 1 } }));
       if (tomb === null) throw new DuplicateKeyError('id');
       if (this.policy.deletionMode !== 'keep-nothing') await forgetVersions(this.ctx, userId, [e.id]);
-      await this.events.replaceOne({ userId, id: e.id }, doc, opts(this.ctx));
+      await this.events(userId).replaceOne({ userId, id: e.id }, doc, opts(this.ctx));
       return e;
     });
   }
@@ -127,14 +130,14 @@ export class MongoEventsStore implements EventsStore {
    */
   async update(userId: string, id: string, change: EventChange, options: UpdateOptions = {}): Promise<{ before: Event; after: Event } | null> {
     return this.locked(userId, id, async () => {
-      const d = await this.events.findOne({ userId, id, deleted: null }, opts(this.ctx, { projection: { doc: 1, rev: 1 } }));
+      const d = await this.events(userId).findOne({ userId, id, deleted: null }, opts(this.ctx, { projection: { doc: 1, rev: 1 } }));
       if (d === null) return null;
       const before = parse(d.doc);
       const after = this.sealed(change(before));
       if (after.id !== id) throw new Error(`an event update cannot change the id (${id} → ${after.id})`);
       if (this.policy.keepHistory && options.skipVersion !== true && d.doc !== null) await keepVersion(this.ctx, userId, id, d.rev, d.doc);
-      await snapshot(this.ctx, C.events, { _id: d._id });
-      await this.events.updateOne({ _id: d._id }, { $set: { ...liveFields(after), rev: d.rev + 1 } }, opts(this.ctx));
+      await snapshot(this.ctx, userCollectionName('events', userId), { _id: d._id });
+      await this.events(userId).updateOne({ _id: d._id }, { $set: { ...liveFields(after), rev: d.rev + 1 } }, opts(this.ctx));
       return { before, after };
     });
   }
@@ -151,19 +154,22 @@ export class MongoEventsStore implements EventsStore {
   async deleteMany(userId: string, ids: string[], deleted: number): Promise<void> {
     for (const id of ids) {
       await this.locked(userId, id, async () => {
-        const d = await this.events.findOne({ userId, id, deleted: null }, opts(this.ctx));
+        const d = await this.events(userId).findOne({ userId, id, deleted: null }, opts(this.ctx));
         if (d !== null) await deleteOne(this.ctx, userId, d, deleted, this.policy);
       });
     }
   }
 
+  /** User by user (sorted by id), each user's events by id. */
   async *scanAll(): AsyncIterable<{ userId: string; event: Event }> {
-    const cursor = this.events.find({ deleted: null }, opts(this.ctx, { projection: { userId: 1, doc: 1 } })).sort({ userId: 1, id: 1 }).batchSize(BATCH);
-    for await (const d of cursor) yield { userId: d.userId, event: parse(d.doc) };
+    for (const userId of await usersWithCollection(this.ctx.db, 'events')) {
+      const cursor = this.events(userId).find({ deleted: null }, opts(this.ctx, { projection: { doc: 1 } })).sort({ id: 1 }).batchSize(BATCH);
+      for await (const d of cursor) yield { userId, event: parse(d.doc) };
+    }
   }
 
   async withStreams(userId: string, streamIds: string[]): Promise<Event[]> {
-    const docs = await this.events
+    const docs = await this.events(userId)
       .find({ userId, deleted: null, streamIds: { $in: streamIds } }, opts(this.ctx, { projection: { doc: 1 } }))
       .sort({ time: 1, id: 1 })
       .toArray();

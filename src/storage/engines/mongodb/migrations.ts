@@ -2,6 +2,7 @@ import type { Db, IndexSpecification, CreateIndexesOptions } from 'mongodb';
 import type { Logger } from '../../../logging/logger.js';
 import { C } from './context.js';
 import { withLock } from './lease-lock.js';
+import { moveToUserCollections } from './user-collections-migration.js';
 
 /**
  * Versioned migrations of the MongoDB engine (numbered from 1, its own sequence), recorded in
@@ -75,6 +76,12 @@ export const MONGO_MIGRATIONS: readonly MongoMigration[] = [
       await indexes(db, C.mailTemplates, [['mail_templates_pkey', { kind: 1, language: 1, part: 1 }, unique]]);
       await indexes(db, C.emailVerifications, [['email_verifications_pkey', { userId: 1 }, unique]]);
     },
+  },
+  {
+    // Each user's events, versions and series chunks in collections of their own (user-collections.ts).
+    version: 2,
+    name: 'collections-per-user',
+    up: (db) => moveToUserCollections(db),
   },
 ];
 

@@ -3,6 +3,7 @@ import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/ser
 import { CHUNK_POINTS, mergeRows, sliceRows, toChunks } from '../../series-chunks.js';
 import { C, coll, opts, type MongoCtx } from './context.js';
 import { withLock } from './lease-lock.js';
+import { ensureUserCollections, ucoll } from './user-collections.js';
 
 /**
  * Same layout as the PostgreSQL engine (migration 7 there): points in disjoint chunks of up to
@@ -44,8 +45,9 @@ const parseRows = (points: string): [number, string][] =>
 export class MongoSeriesStore implements SeriesStore {
   constructor(private readonly ctx: MongoCtx) {}
 
-  private get chunks() {
-    return coll<ChunkDoc>(this.ctx, C.seriesChunks);
+  /** The user's own chunks collection (user-collections.ts). */
+  private chunks(userId: string) {
+    return ucoll<ChunkDoc>(this.ctx, 'seriesChunks', userId);
   }
 
   private lock<T>(userId: string, eventId: string, fn: () => Promise<T>): Promise<T> {
@@ -57,25 +59,26 @@ export class MongoSeriesStore implements SeriesStore {
     // Every holder first: a batch naming a missing one writes nothing (each is checked again under
     // its series' lock, for a deletion in between).
     for (const e of list) {
-      const holder = await coll(this.ctx, C.events).findOne({ userId, id: e.eventId, deleted: null }, opts(this.ctx, { projection: { _id: 1 } }));
+      const holder = await ucoll(this.ctx, 'events', userId).findOne({ userId, id: e.eventId, deleted: null }, opts(this.ctx, { projection: { _id: 1 } }));
       if (holder === null) throw new MissingReferenceError('eventId');
     }
     for (const e of list) await this.lock(userId, e.eventId, () => this.writeLocked(userId, e));
   }
 
   private async writeLocked(userId: string, e: SeriesWrite): Promise<void> {
+    await ensureUserCollections(this.ctx.db, userId);
     await this.replay(userId, e.eventId);
     // The holder may have been deleted since the caller checked it (PostgreSQL: the foreign key).
-    const holder = await coll(this.ctx, C.events).findOne({ userId, id: e.eventId, deleted: null }, opts(this.ctx, { projection: { _id: 1 } }));
+    const holder = await ucoll(this.ctx, 'events', userId).findOne({ userId, id: e.eventId, deleted: null }, opts(this.ctx, { projection: { _id: 1 } }));
     if (holder === null) throw new MissingReferenceError('eventId');
     const lo = e.deltaTimes[0] ?? 0;
     const hi = e.deltaTimes[e.deltaTimes.length - 1] ?? 0;
-    const before = await this.chunks.find({ userId, eventId: e.eventId, tMin: { $lte: hi } }, opts(this.ctx)).sort({ tMin: -1 }).limit(1).toArray();
+    const before = await this.chunks(userId).find({ userId, eventId: e.eventId, tMin: { $lte: hi } }, opts(this.ctx)).sort({ tMin: -1 }).limit(1).toArray();
     const last = before[0];
     if (last === undefined || last.tMax < lo) {
       // Append (the usual case): a small write fills the chunk before it, one atomic document write.
       if (last !== undefined && last.n + e.rows.length <= CHUNK_POINTS) {
-        await this.chunks.updateOne(
+        await this.chunks(userId).updateOne(
           { userId, eventId: e.eventId, tMin: last.tMin, n: last.n },
           { $set: { tMax: hi, n: last.n + e.rows.length, points: `${last.points},${e.rows.join(',')}` } },
           opts(this.ctx),
@@ -83,7 +86,7 @@ export class MongoSeriesStore implements SeriesStore {
         return;
       }
       const fresh = toChunks(e.deltaTimes, e.rows).map((c) => ({ userId, eventId: e.eventId, tMin: c.tMin, tMax: c.tMax, n: c.rows.length, points: c.rows.join(',') }));
-      await this.chunks.insertMany(fresh, opts(this.ctx, { ordered: true }));
+      await this.chunks(userId).insertMany(fresh, opts(this.ctx, { ordered: true }));
       return;
     }
     await this.merge(userId, e, lo, hi);
@@ -91,10 +94,10 @@ export class MongoSeriesStore implements SeriesStore {
 
   /** Points inside stored chunks: the chunks they fall in are rewritten, through the journal. */
   private async merge(userId: string, e: SeriesWrite, lo: number, hi: number): Promise<void> {
-    const first = await this.chunks.find({ userId, eventId: e.eventId, tMin: { $lte: lo } }, opts(this.ctx)).sort({ tMin: -1 }).limit(1).toArray();
+    const first = await this.chunks(userId).find({ userId, eventId: e.eventId, tMin: { $lte: lo } }, opts(this.ctx)).sort({ tMin: -1 }).limit(1).toArray();
     const start = first[0]?.tMin;
     const tMin = start === undefined ? { $lte: hi } : { $gte: start, $lte: hi };
-    const spans = await this.chunks.find({ userId, eventId: e.eventId, tMin }, opts(this.ctx)).sort({ tMin: 1 }).toArray();
+    const spans = await this.chunks(userId).find({ userId, eventId: e.eventId, tMin }, opts(this.ctx)).sort({ tMin: 1 }).toArray();
     const into = new Map<number, [number, string][]>();
     const gaps = new Map<number, [number, string][]>();
     let j = 0;
@@ -128,8 +131,8 @@ export class MongoSeriesStore implements SeriesStore {
   /** Idempotent: removes the old chunks, upserts the new ones, then drops the record. */
   private async apply(j: JournalDoc): Promise<void> {
     const key = { userId: j.userId, eventId: j.eventId };
-    if (j.remove.length > 0) await this.chunks.deleteMany({ ...key, tMin: { $in: j.remove } }, opts(this.ctx));
-    for (const c of j.write) await this.chunks.replaceOne({ ...key, tMin: c.tMin }, { ...key, ...c }, opts(this.ctx, { upsert: true }));
+    if (j.remove.length > 0) await this.chunks(j.userId).deleteMany({ ...key, tMin: { $in: j.remove } }, opts(this.ctx));
+    for (const c of j.write) await this.chunks(j.userId).replaceOne({ ...key, tMin: c.tMin }, { ...key, ...c }, opts(this.ctx, { upsert: true }));
     await coll(this.ctx, C.seriesJournal).deleteOne(key, opts(this.ctx));
   }
 
@@ -152,13 +155,13 @@ export class MongoSeriesStore implements SeriesStore {
     const to = range.to ?? Number.POSITIVE_INFINITY;
     // Start at the chunk holding `from` (chunks are disjoint). No infinities in filters: bounds
     // left open are left out.
-    const first = range.from === null ? [] : await this.chunks.find({ userId, eventId, tMin: { $lte: from } }, opts(this.ctx, { projection: { tMin: 1 } })).sort({ tMin: -1 }).limit(1).toArray();
+    const first = range.from === null ? [] : await this.chunks(userId).find({ userId, eventId, tMin: { $lte: from } }, opts(this.ctx, { projection: { tMin: 1 } })).sort({ tMin: -1 }).limit(1).toArray();
     const tMin: Record<string, number> = {};
     if (first[0] !== undefined) tMin['$gte'] = first[0].tMin;
     if (range.to !== null) tMin['$lt'] = to;
     const filter = { userId, eventId, ...(Object.keys(tMin).length > 0 ? { tMin } : {}), ...(range.from === null ? {} : { tMax: { $gte: from } }) };
     if (range.maxPoints !== undefined && range.maxPoints !== null) await this.checkCount(userId, eventId, filter, from, to, range.maxPoints);
-    const cursor = this.chunks.find(filter, opts(this.ctx)).sort({ tMin: 1 }).batchSize(READ_BATCH);
+    const cursor = this.chunks(userId).find(filter, opts(this.ctx)).sort({ tMin: 1 }).batchSize(READ_BATCH);
     for await (const c of cursor) {
       if (c.tMin >= from && c.tMax < to) {
         yield c.points;
@@ -172,10 +175,10 @@ export class MongoSeriesStore implements SeriesStore {
   /** Refuses a range of more than `max` points before anything is sent: whole chunks by `n`, edges sliced. */
   private async checkCount(userId: string, eventId: string, filter: Record<string, unknown>, from: number, to: number, max: number): Promise<void> {
     let count = 0;
-    for await (const c of this.chunks.find(filter, opts(this.ctx, { projection: { tMin: 1, tMax: 1, n: 1 } }))) {
+    for await (const c of this.chunks(userId).find(filter, opts(this.ctx, { projection: { tMin: 1, tMax: 1, n: 1 } }))) {
       if (c.tMin >= from && c.tMax < to) count += c.n;
       else {
-        const edge = await this.chunks.findOne({ userId, eventId, tMin: c.tMin }, opts(this.ctx));
+        const edge = await this.chunks(userId).findOne({ userId, eventId, tMin: c.tMin }, opts(this.ctx));
         const inside = edge === null ? '' : sliceRows(edge.points, from, to);
         if (inside !== '') count += (JSON.parse(`[${inside}]`) as unknown[]).length;
       }
@@ -184,7 +187,7 @@ export class MongoSeriesStore implements SeriesStore {
   }
 
   async maxDeltaTime(userId: string, eventId: string): Promise<number | null> {
-    const last = await this.chunks.find({ userId, eventId }, opts(this.ctx, { projection: { tMax: 1 } })).sort({ tMin: -1 }).limit(1).toArray();
+    const last = await this.chunks(userId).find({ userId, eventId }, opts(this.ctx, { projection: { tMax: 1 } })).sort({ tMin: -1 }).limit(1).toArray();
     return last[0]?.tMax ?? null;
   }
 }

@@ -12,6 +12,7 @@ import type { MfaDoc } from './small-stores.js';
 import { type StreamDoc, toStream } from './streams-store.js';
 import { toUser, type UserDoc } from './users-store.js';
 import { toWebhook, type WebhookDoc } from './webhooks-store.js';
+import { ucoll, userCollectionName } from './user-collections.js';
 
 /** Documents per round trip of the big collections (events, versions, series chunks). */
 const BATCH = 1000;
@@ -52,14 +53,14 @@ export async function* exportMongoUser(ctx: MongoCtx, userId: string): AsyncGene
   const revs = new Map<string, number>();
   const live = new Set<string>();
   const deletions: EventDeletion[] = [];
-  for await (const e of find<EventDoc>(C.events, { userId }, { id: 1 }, { projection: { id: 1, rev: 1, doc: 1, deleted: 1, deletionDoc: 1 } })) {
+  for await (const e of find<EventDoc>(userCollectionName('events', userId), { userId }, { id: 1 }, { projection: { id: 1, rev: 1, doc: 1, deleted: 1, deletionDoc: 1 } })) {
     revs.set(e.id, e.rev);
     if (e.deleted === null || e.deleted === undefined) {
       live.add(e.id);
       yield { kind: 'event', event: JSON.parse(e.doc ?? '{}') as Event };
     } else deletions.push(toDeletion(e));
   }
-  for await (const v of find(C.eventVersions, { userId }, { headId: 1, rev: 1 })) {
+  for await (const v of find(userCollectionName('eventVersions', userId), { userId }, { headId: 1, rev: 1 })) {
     const headId = String(v['headId']);
     const rev = revs.get(headId);
     // A version at or above its head's rev was written by an update that never happened (event-versions.ts).
@@ -88,7 +89,7 @@ async function* seriesOf(ctx: MongoCtx, userId: string, live: Set<string>): Asyn
     const series = new MongoSeriesStore(ctx);
     for (const j of pending) await series.recover(userId, String(j['eventId']));
   }
-  const cursor = coll(ctx, C.seriesChunks).find({ userId }, opts<FindOptions>(ctx, { sort: { eventId: 1, tMin: 1 }, batchSize: BATCH / 10 }));
+  const cursor = ucoll(ctx, 'seriesChunks', userId).find({ userId }, opts<FindOptions>(ctx, { sort: { eventId: 1, tMin: 1 }, batchSize: BATCH / 10 }));
   for await (const c of cursor) {
     const eventId = String(c['eventId']);
     if (!live.has(eventId)) continue;

@@ -9,6 +9,7 @@ import type { MfaDoc } from './small-stores.js';
 import { type StreamDoc, streamDoc } from './streams-store.js';
 import type { UserDoc } from './users-store.js';
 import { webhookDoc } from './webhooks-store.js';
+import { dropUserCollections, ensureUserCollections, userCollectionName } from './user-collections.js';
 
 /** Documents per insertMany. */
 const BATCH = 1000;
@@ -77,25 +78,25 @@ export async function importMongoUser(ctx: MongoCtx, records: AsyncIterable<User
           break;
         case 'event':
           liveEvents.add(r.event.id);
-          await add(C.events, { userId, id: r.event.id, rev: 1, ...liveFields(r.event) } satisfies EventDoc);
+          await add(userCollectionName('events', userId), { userId, id: r.event.id, rev: 1, ...liveFields(r.event) } satisfies EventDoc);
           break;
         case 'event-version': {
           const n = versions.get(r.headId) ?? 0;
           versions.set(r.headId, n + 1);
-          await add(C.eventVersions, { userId, headId: r.headId, rev: IMPORTED_REV_BASE + n, doc: JSON.stringify(r.event) });
+          await add(userCollectionName('eventVersions', userId), { userId, headId: r.headId, rev: IMPORTED_REV_BASE + n, doc: JSON.stringify(r.event) });
           break;
         }
         case 'event-deletion': {
           if (liveEvents.has(r.deletion.id)) break;
           const { id, deleted, ...kept } = r.deletion;
-          await add(C.events, {
+          await add(userCollectionName('events', userId), {
             userId, id, rev: 1, streamIds: [], type: '', time: 0, endTime: null, trashed: false, modified: deleted, doc: null, attachedBytes: null,
             deleted, deletionDoc: Object.keys(kept).length === 0 ? null : JSON.stringify({ id, ...kept }),
           } satisfies EventDoc);
           break;
         }
         case 'series':
-          await add(C.seriesChunks, { userId, eventId: r.eventId, tMin: r.first, tMax: r.last, n: r.count, points: r.points });
+          await add(userCollectionName('seriesChunks', userId), { userId, eventId: r.eventId, tMin: r.first, tMax: r.last, n: r.count, points: r.points });
           break;
         case 'webhook':
           await add(C.webhooks, webhookDoc(userId, r.webhook));
@@ -129,11 +130,13 @@ async function claim(ctx: MongoCtx, user: User): Promise<void> {
   if ((await users.findOne({ emailKey: user.email.toLowerCase() })) !== null) throw new DuplicateKeyError('email');
   if ((await users.findOne({ id: user.id })) !== null) throw new DuplicateKeyError('id');
   await removeOrphans(ctx, user.id);
+  await ensureUserCollections(ctx.db, user.id);
 }
 
 async function removeOrphans(ctx: MongoCtx, userId: string): Promise<void> {
   if ((await coll(ctx, C.users).findOne({ id: userId })) !== null) return;
   for (const name of PER_USER) await coll(ctx, name).deleteMany({ userId });
+  await dropUserCollections(ctx.db, userId);
 }
 
 /** A stream deletion as this engine keeps it: the stream's document turned into its record. */

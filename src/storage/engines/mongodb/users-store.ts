@@ -3,6 +3,7 @@ import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UsersStore } from '../../interfaces/users-store.js';
 import { docLock } from './cas.js';
 import { C, coll, isDuplicateKey, opts, PER_USER, type MongoCtx } from './context.js';
+import { dropUserCollections, ensureUserCollections, ucoll } from './user-collections.js';
 
 export interface UserDoc extends User {
   /** lower(email): the unique index of addresses (no collation indexes on FerretDB). */
@@ -22,7 +23,9 @@ export class MongoUsersStore implements UsersStore {
     return coll<UserDoc>(this.ctx, C.users);
   }
 
+  /** The user's own collections (user-collections.ts) first: a user document always has them. */
   async create(u: User): Promise<void> {
+    await ensureUserCollections(this.ctx.db, u.id);
     try {
       await this.users.insertOne({ ...toUser(u), emailKey: u.email.toLowerCase() }, opts(this.ctx));
     } catch (err) {
@@ -68,6 +71,7 @@ export class MongoUsersStore implements UsersStore {
    * running it again finishes it (no orphans without a user to find them by).
    */
   async deleteCascade(id: string): Promise<void> {
+    await dropUserCollections(this.ctx.db, id);
     for (const name of PER_USER) await coll(this.ctx, name).deleteMany({ userId: id }, opts(this.ctx));
     await this.users.deleteOne({ id }, opts(this.ctx));
   }
@@ -81,7 +85,7 @@ export class MongoUsersStore implements UsersStore {
         docs += Buffer.byteLength(JSON.stringify(d));
       }
     }
-    const events = coll(this.ctx, C.events).find({ userId: id, deleted: null }, opts(this.ctx, { projection: { doc: 1, attachedBytes: 1 } }));
+    const events = ucoll(this.ctx, 'events', id).find({ userId: id, deleted: null }, opts(this.ctx, { projection: { doc: 1, attachedBytes: 1 } }));
     for await (const e of events) {
       docs += typeof e['doc'] === 'string' ? Buffer.byteLength(e['doc']) : 0;
       files += typeof e['attachedBytes'] === 'number' ? e['attachedBytes'] : 0;
