@@ -1,8 +1,9 @@
 import type { Db } from 'mongodb';
 import { C } from '../../../src/storage/engines/mongodb/context.js';
+import { userCollectionName } from '../../../src/storage/engines/mongodb/user-collections.js';
 import type { StoredRecords } from '../fixtures.js';
 
-/** StoredRecords on the mongodb engine's collections (src/storage/engines/mongodb/context.ts, docs/mongodb.md#data-layout). */
+/** StoredRecords on the mongodb engine's collections, a user's events and series chunks in their own (src/storage/engines/mongodb/user-collections.ts, docs/mongodb.md#data-layout). */
 export function mongoRecords(withDb: <T>(use: (db: Db) => Promise<T>) => Promise<T>): StoredRecords {
   return {
     pendingDeliveries: (userId, webhookId) =>
@@ -14,7 +15,7 @@ export function mongoRecords(withDb: <T>(use: (db: Db) => Promise<T>) => Promise
       ),
     editEventContent: (userId, eventId, content) =>
       withDb(async (db) => {
-        const events = db.collection(C.events);
+        const events = db.collection(userCollectionName('events', userId));
         const e = await events.findOne({ userId, id: eventId });
         if (e === null || typeof e['doc'] !== 'string') throw new Error(`no live event ${eventId}`);
         await events.updateOne({ _id: e._id }, { $set: { doc: JSON.stringify({ ...JSON.parse(e['doc']), content }) } });
@@ -25,7 +26,7 @@ export function mongoRecords(withDb: <T>(use: (db: Db) => Promise<T>) => Promise
       }),
     stretchSeriesChunk: (userId, tMin, by) =>
       withDb(async (db) => {
-        await db.collection(C.seriesChunks).updateMany({ userId, tMin }, { $inc: { tMax: by } });
+        await db.collection(userCollectionName('seriesChunks', userId)).updateMany({ userId, tMin }, { $inc: { tMax: by } });
       }),
     async holdEvent(userId, eventId) {
       // The events store's lock document (src/storage/engines/mongodb/events-store.ts, lease-lock.ts),
