@@ -33,9 +33,9 @@ export class AuditWriteError extends Error {}
 /**
  * Appends audit lines for one worker (issue #12). Lines wait in memory and go out in batches, one
  * `write()` per batch on a file opened `O_APPEND`, so the workers of a machine never tear each
- * other's lines. `appendDurable()` (successful writes) starts a batch at once and resolves once it
- * is on disk: calls of the same event-loop turn, and those arriving while a batch is out, share a
- * batch (group commit). A durable batch is one
+ * other's lines. `appendDurable()` (successful writes) starts a batch at the end of this loop turn
+ * and resolves once it is on disk: calls of the same turn, and those arriving while a batch is out,
+ * share a batch (group commit). A durable batch is one
  * `write()` on a second descriptor of the file opened `O_DSYNC` (data on disk when it returns: one
  * system call and one thread-pool hop instead of `write()` + `fdatasync()`, about a third less CPU
  * per batch), unless lines went out through the plain descriptor since the last sync and the batch
@@ -145,9 +145,8 @@ export class AuditWriter {
 
   /**
    * A durable batch starts at the end of this turn of the event loop, not at once: the calls whose
-   * database answers came in the same poll phase then share its sync: with 10 concurrent callers,
-   * 1,500 lines took 360–406 batches started at once, 174–258 deferred (a durable `write()` costs
-   * about 0.15 ms of CPU on this VM, besides the disk's wait). The delay is one loop turn.
+   * database answers came in the same poll phase then share its sync: 10 concurrent callers wrote
+   * 1,500 lines in 360–406 batches started at once, in 174–258 deferred (~0.15 ms CPU per sync).
    */
   private kickSoon(): void {
     if (this.immediate !== null) return;
