@@ -27,6 +27,8 @@ import { runWrk, type ReqSpec, type WrkResult } from './wrk.ts';
 
 const log = (m: string): void => void process.stderr.write(`bench: ${m}\n`);
 const STREAMS = 10;
+/** Other processes' CPU during a run (% of one core) above which the run is flagged as not quiet. */
+const BUSY_OUTSIDE = 25;
 const SEED_EVENTS = 200;
 
 interface Seeded { base: string; path: string; token: string }
@@ -172,5 +174,11 @@ function summary(runs: Run[], scenarios: string[]): string {
     const non2xx = runs.filter((x) => x.scenario === scenario).reduce((a, x) => a + x.r.non2xx, 0);
     out += `| ${scenario} | ${rps(false).toFixed(0)} | ${rps(true).toFixed(0)} | ${pct(rps(true) / rps(false))} | ${pct(median(paired))} | ${cpu(false).toFixed(2)} | ${cpu(true).toFixed(2)} | ${pct(cpu(true) / cpu(false))} | ${pct(median(pairedCpu))} | ${p99(false).toFixed(1)} | ${p99(true).toFixed(1)} | ${non2xx} |\n`;
   }
-  return `${out}\nchange = on vs off (negative req/s change, positive CPU change = the trail's cost; target within 5 %).\n`;
+  // Other users of the machine (`outside`, % of one core) during one run and not its pair skew that pair.
+  const busy = runs.filter((x) => x.r.cpu.outside > BUSY_OUTSIDE);
+  const rounds = [...new Set(busy.map((x) => x.round))].sort((a, b) => a - b);
+  const note = busy.length === 0
+    ? `No run had other processes above ${BUSY_OUTSIDE} % of a core.`
+    : `${busy.length} of ${runs.length} runs (rounds ${rounds.join(', ')}) had other processes using more than ${BUSY_OUTSIDE} % of a core ("outside"): those rounds do not measure the trail.`;
+  return `${out}\nchange = on vs off (negative req/s change, positive CPU change = the trail's cost; target within 5 %).\n${note}\n`;
 }
