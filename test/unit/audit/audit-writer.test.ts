@@ -68,6 +68,16 @@ describe('AuditWriter', () => {
     expect(text.trim().split('\n').map((t) => (JSON.parse(t) as AuditLine).method)).toEqual(['streams.get', 'streams.create']);
   });
 
+  it('group commit: durable appends made in the same turn of the event loop share one batch (one sync)', async () => {
+    const dir = tmp();
+    const w = writer(dir);
+    // As the writes whose database answers arrive in one poll phase call it.
+    await Promise.all([1, 2, 3, 4].map((i) => w.appendDurable(line(DAY1, { method: `events.create${i}` }))));
+    expect(w.batches).toBe(1);
+    const text = readFileSync(join(dir, 'audit-2026-12-01.host-a.jsonl'), 'utf8');
+    expect(text.trim().split('\n')).toHaveLength(4);
+  });
+
   it('durable batches go through an O_DSYNC descriptor; sync() covers lines written plainly before it', async () => {
     const dir = tmp();
     const w = writer(dir);
