@@ -28,6 +28,8 @@ export interface BenchOptions {
   quick: boolean;
   /** storages.engine of the started core (--engine): the MongoDB one runs on its embedded FerretDB. */
   engine: 'postgresql' | 'mongodb';
+  /** Port the series scenarios (and the series seed) use first: the API port (default) or the HFS port. */
+  seriesPort: 'api' | 'hfs';
 }
 
 export const USAGE = `bench/run [options]
@@ -44,6 +46,7 @@ export const USAGE = `bench/run [options]
   --log-level <level>   logging.level of the started core (default: the config default)
   --engine <name>       storages.engine of the started core: postgresql (default) or mongodb (embedded
                         FerretDB, docs/mongodb.md; no pgbench yardstick, no --pg-stats)
+  --series-port api|hfs the port the series scenarios use (default api; hfs = the HFS worker's port)
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
   --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
                         events.create-personal and events.get-none-personal on each, alternately
@@ -81,6 +84,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'log-level': { type: 'string' },
       audit: { type: 'string' },
       engine: { type: 'string' },
+      'series-port': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'pg-stats': { type: 'boolean', default: false },
       'no-yardsticks': { type: 'boolean', default: false },
@@ -103,8 +107,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const engine = values.engine ?? 'postgresql';
   if (engine !== 'postgresql' && engine !== 'mongodb') throw new Error(`--engine: expected postgresql or mongodb, got "${engine}"`);
   if (engine === 'mongodb' && values['pg-stats'] === true) throw new Error('--pg-stats needs --engine postgresql');
+  const seriesPort = values['series-port'] ?? 'api';
+  if (seriesPort !== 'api' && seriesPort !== 'hfs') throw new Error(`--series-port: expected api or hfs, got "${seriesPort}"`);
   return {
     engine,
+    seriesPort,
     url,
     pgUrl: values['pg-url'] ?? null,
     duration: num(values.duration, 'duration', quick ? 3 : 15),
