@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
+import { HolderCache } from '../api/series/holder-cache.js';
 import { HolderUpdater } from '../api/series/holder-updater.js';
 import type { SeriesContext, SeriesDeps } from '../api/series/holders.js';
-import { seriesStoreCall } from '../api/series/holders.js';
 import { addBatch } from '../api/series/series.batch.js';
 import { addPoints } from '../api/series/series.add.js';
 import { getPoints } from '../api/series/series.get.js';
@@ -11,6 +11,9 @@ import { SeriesLayouts } from '../domain/series-format.js';
 import { errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { userContext, withAccess } from './plugins/user-context.js';
+
+/** Series holders one worker keeps (src/api/series/holder-cache.ts): an Event each, a few KB at most. */
+const HOLDERS_CACHED = 10_000;
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 
@@ -28,6 +31,7 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
   const serial = services.config.service.serial;
   const deps: SeriesDeps = {
     layouts: new SeriesLayouts(services.eventTypes),
+    holders: new HolderCache(HOLDERS_CACHED),
     updater: new HolderUpdater(services, services.config.series.metadataUpdateDelayMs),
   };
   // Pending holder updates are written before the app (and the pool after it) closes.
@@ -55,10 +59,8 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
 
   app.get('/:username/events/:id/series', async (req: Req, reply) => {
     const { ctx, query } = await context(req, reply, 'series.get');
-    const { fields, pieces } = await getPoints(ctx, deps, req.params['id'] ?? '', query);
     // The first batch is read before the status is sent, so a store outage is still a clean 503.
-    const it = pieces[Symbol.asyncIterator]();
-    const first = await seriesStoreCall(() => it.next());
+    const { fields, first, it } = await getPoints(ctx, deps, req.params['id'] ?? '', query);
     const head = `{"format":"flatJSON","fields":${JSON.stringify(fields)},"points":[`;
     return reply
       .code(200)

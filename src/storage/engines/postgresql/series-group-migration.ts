@@ -1,0 +1,58 @@
+import type { PgMigration } from './schema.js';
+
+/**
+ * Series group commit (issue #10, docs/benchmarks.md#series-write): `series_put_many()` applies the
+ * single-series writes that reached one worker together in one statement, so one round trip and one
+ * commit (one WAL flush) serve them all. Entries are the arguments of `series_put()` (migration 7)
+ * side by side; entry i owns the chunks p_first[i] … p_first[i] + p_count[i] − 1.
+ *
+ * Each entry may carry the holder facts its caller checked access with (type, time, stream ids
+ * joined by U+001F; NULL type = not checked). They are compared with the stored event under a KEY
+ * SHARE row lock, so a worker can keep holders in memory (src/api/series/holder-cache.ts) and still
+ * never write into a holder that was trashed, moved, retyped or deleted since it looked: such an
+ * entry is not written. A deleted holder is seen here rather than as a foreign-key error that would
+ * fail the whole group.
+ *
+ * Answers one status per entry: 0 written, 1 not written because its points fall inside stored
+ * chunks (the engine merges it in a transaction of its own), 2 not written because the holder is not
+ * the one described (or gone). Callers pass entries sorted by (user, event), so concurrent groups take
+ * the per-series advisory locks in one order and cannot deadlock.
+ */
+export const SERIES_GROUP_MIGRATION: PgMigration = {
+  version: 21,
+  name: 'series-put-many',
+  sql: `
+    CREATE FUNCTION series_put_many(
+      p_user text[], p_event text[], p_type text[], p_time double precision[], p_streams text[],
+      p_first integer[], p_count integer[], p_t_min double precision[], p_t_max double precision[],
+      p_n integer[], p_points text[], p_chunk_points integer
+    ) RETURNS integer[] LANGUAGE plpgsql VOLATILE AS $fn$
+    DECLARE
+      v_out integer[] := '{}';
+      v_a integer;
+      v_b integer;
+    BEGIN
+      FOR i IN 1 .. coalesce(cardinality(p_user), 0) LOOP
+        v_a := p_first[i];
+        v_b := v_a + p_count[i] - 1;
+        IF p_type[i] IS NOT NULL THEN
+          PERFORM 1 FROM events e
+            WHERE e.user_id = p_user[i] AND e.id = p_event[i] AND NOT e.trashed AND e.type = p_type[i]
+              AND e.time = p_time[i] AND array_to_string(e.stream_ids, chr(31)) = p_streams[i]
+            FOR KEY SHARE;
+          IF NOT FOUND THEN
+            v_out := v_out || 2;
+            CONTINUE;
+          END IF;
+        END IF;
+        IF series_put(p_user[i], p_event[i], p_t_min[v_a:v_b], p_t_max[v_a:v_b], p_n[v_a:v_b], p_points[v_a:v_b], p_chunk_points) THEN
+          v_out := v_out || 0;
+        ELSE
+          v_out := v_out || 1;
+        END IF;
+      END LOOP;
+      RETURN v_out;
+    END
+    $fn$;
+  `,
+};
