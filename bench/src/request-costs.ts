@@ -97,7 +97,8 @@ async function seriesKinds(username: string, token: string): Promise<{ id: strin
     kinds.push({
       id: `series.write-10 ${port}`,
       send: async (i) => {
-        const from = (dt += 10);
+        dt += 10;
+        const from = dt;
         const pts = Array.from({ length: 10 }, (_, k) => [from + k, 70 + k]);
         return (await call('POST', `${url}${username}/events/${holders[i % holders.length] ?? ''}/series`, { token, body: flat(pts) })).status;
       },

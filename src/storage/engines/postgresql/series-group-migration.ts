@@ -14,8 +14,9 @@ import type { PgMigration } from './schema.js';
  * fail the whole group.
  *
  * Answers one status per entry: 0 written, 1 not written because its points fall inside stored
- * chunks (the engine merges it in a transaction of its own), 2 not written because the holder is not
- * the one described (or gone). Callers pass entries sorted by (user, event), so concurrent groups take
+ * chunks or an earlier entry of its series was not written (the engine then applies it in a
+ * transaction of its own, in order), 2 not written because the holder is not the one described (or
+ * gone). Callers pass entries sorted by (user, event), so concurrent groups take
  * the per-series advisory locks in one order and cannot deadlock.
  */
 export const SERIES_GROUP_MIGRATION: PgMigration = {
@@ -31,10 +32,21 @@ export const SERIES_GROUP_MIGRATION: PgMigration = {
       v_out integer[] := '{}';
       v_a integer;
       v_b integer;
+      v_blocked boolean := false;
     BEGIN
       FOR i IN 1 .. coalesce(cardinality(p_user), 0) LOOP
         v_a := p_first[i];
         v_b := v_a + p_count[i] - 1;
+        -- After an entry of a series that was not written, the later ones of that series wait too,
+        -- so the engine applies them after it, in the order they came.
+        IF i > 1 AND p_user[i] = p_user[i - 1] AND p_event[i] = p_event[i - 1] THEN
+          IF v_blocked THEN
+            v_out := v_out || 1;
+            CONTINUE;
+          END IF;
+        ELSE
+          v_blocked := false;
+        END IF;
         IF p_type[i] IS NOT NULL THEN
           PERFORM 1 FROM events e
             WHERE e.user_id = p_user[i] AND e.id = p_event[i] AND NOT e.trashed AND e.type = p_type[i]
@@ -42,6 +54,7 @@ export const SERIES_GROUP_MIGRATION: PgMigration = {
             FOR KEY SHARE;
           IF NOT FOUND THEN
             v_out := v_out || 2;
+            v_blocked := true;
             CONTINUE;
           END IF;
         END IF;
@@ -49,6 +62,7 @@ export const SERIES_GROUP_MIGRATION: PgMigration = {
           v_out := v_out || 0;
         ELSE
           v_out := v_out || 1;
+          v_blocked := true;
         END IF;
       END LOOP;
       RETURN v_out;

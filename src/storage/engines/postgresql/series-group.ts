@@ -1,4 +1,4 @@
-import { StorageUnavailableError } from '../../interfaces/errors.js';
+import { StaleHolderError, StorageUnavailableError } from '../../interfaces/errors.js';
 import type { HolderFacts, SeriesWrite } from '../../interfaces/series-store.js';
 import { CHUNK_POINTS, toChunks } from '../../series-chunks.js';
 import type { Db } from './db.js';
@@ -92,7 +92,7 @@ export async function putMany(db: Db, entries: PutEntry[]): Promise<number[]> {
 
 interface Waiting {
   entry: PutEntry;
-  resolve: (status: number) => void;
+  resolve: () => void;
   reject: (err: unknown) => void;
 }
 
@@ -100,7 +100,10 @@ interface Waiting {
  * Application-level group commit (issue #10): single-series writes wait while `maxInFlight` groups
  * are being written, then go together in one series_put_many() statement and one commit. The first
  * write of a quiet worker goes at once (no timer); under load the group grows by itself. Every
- * caller is answered after its group's statement returned, i.e. after the commit.
+ * caller is answered after its group's statement returned, i.e. after the commit. Entries the
+ * statement did not write (points inside stored chunks, or behind such an entry of their series) are
+ * then applied one by one in the order they came, by `merge` (a transaction each), before the next
+ * group goes: writes sent together keep their order. A stale holder rejects with StaleHolderError.
  */
 export class SeriesGroupCommit {
   private readonly queue: Waiting[] = [];
@@ -111,11 +114,12 @@ export class SeriesGroupCommit {
 
   constructor(
     private readonly db: Db,
+    private readonly merge: (entry: PutEntry) => Promise<void>,
     private readonly maxInFlight = 1,
     private readonly maxPoints = 20 * CHUNK_POINTS,
   ) {}
 
-  submit(entry: PutEntry): Promise<number> {
+  submit(entry: PutEntry): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ entry, resolve, reject });
       this.kick();
@@ -146,9 +150,12 @@ export class SeriesGroupCommit {
       const statuses = await guardAvailability(() => putMany(this.db, group.map((w) => w.entry)));
       this.groups += 1;
       this.entries += group.length;
-      group.forEach((w, i) => {
-        w.resolve(statuses[i] ?? OVERLAPS);
-      });
+      for (const [i, w] of group.entries()) {
+        const status = statuses[i] ?? OVERLAPS;
+        if (status === WRITTEN) w.resolve();
+        else if (status === STALE_HOLDER) w.reject(new StaleHolderError(w.entry.write.eventId));
+        else await this.merge(w.entry).then(w.resolve, w.reject);
+      }
     } catch (err) {
       // The statement is atomic: nothing of the group was written. One entry's failure (a foreign
       // key, a bad value) must not fail the others: each is retried alone. An outage fails them all.

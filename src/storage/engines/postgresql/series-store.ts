@@ -41,11 +41,11 @@ function parseRows(points: string): [number, string][] {
 export class PgSeriesStore implements SeriesStore {
   readonly checksHolders = true;
 
-  /** Single-series writes of concurrent requests, written together (migration 21). */
-  private readonly group: SeriesGroupCommit;
+  /** Single-series writes of concurrent requests, written together (migration 21); public for its counters. */
+  readonly group: SeriesGroupCommit;
 
   constructor(private readonly db: Db) {
-    this.group = new SeriesGroupCommit(db);
+    this.group = new SeriesGroupCommit(db, (e) => this.mergeAlone(e.userId, e.write));
   }
 
   async write(userId: string, entries: SeriesWrite[]): Promise<void> {
@@ -55,9 +55,7 @@ export class PgSeriesStore implements SeriesStore {
     await guardAvailability(async () => {
       if (list.length === 1) {
         // Group commit: one statement for the concurrent writes; a merge in a transaction only if needed.
-        const status = await this.group.submit({ userId, write: only });
-        if (status === STALE_HOLDER) throw new StaleHolderError(only.eventId);
-        if (status === OVERLAPS) await inTransaction(this.db, (c) => this.merge(c, userId, only));
+        await this.group.submit({ userId, write: only });
         return;
       }
       await inTransaction(this.db, async (c) => {
@@ -70,6 +68,13 @@ export class PgSeriesStore implements SeriesStore {
       });
     }).catch((err: unknown) => {
       // The holder was deleted between the caller's check and this write (foreign key).
+      if ((err as { code?: unknown }).code === '23503') throw new MissingReferenceError('eventId');
+      throw err;
+    });
+  }
+
+  private async mergeAlone(userId: string, e: SeriesWrite): Promise<void> {
+    await guardAvailability(() => inTransaction(this.db, (c) => this.merge(c, userId, e))).catch((err: unknown) => {
       if ((err as { code?: unknown }).code === '23503') throw new MissingReferenceError('eventId');
       throw err;
     });
