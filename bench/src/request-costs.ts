@@ -68,7 +68,16 @@ try {
       const per = Number(r.calls) / n;
       if (per >= 0.05) console.log(`${per.toFixed(2).padStart(6)}  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
     }
-    if (cpuN > 0) console.log(`\n${await cpuPerRequest(k.send)}`);
+    if (cpuN > 0) {
+      await su.query('SELECT pg_stat_statements_reset()');
+      console.log(`\n${await cpuPerRequest(k.send)}`);
+      // The same 8-at-a-time phase, counted: concurrent writes share group-committed statements.
+      const { rows: conc } = await su.query<{ query: string; calls: string }>(
+        `SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = 'homecore' AND s.query NOT LIKE '%pg_stat_statements%' ORDER BY s.calls DESC LIMIT 3`,
+      );
+      console.log(`8 at a time, top statements per request: ${conc.map((r) => `${(Number(r.calls) / cpuN).toFixed(2)} ${r.query.replace(/\s+/g, ' ').slice(0, 60)}`).join('; ')}`);
+    }
   }
   const { rows: conns } = await su.query<{ via: string; n: string }>(
     `SELECT CASE WHEN client_addr IS NULL THEN 'unix socket' ELSE 'tcp' END AS via, count(*) AS n FROM pg_stat_activity WHERE application_name = 'homecore' GROUP BY 1`,
