@@ -10,9 +10,11 @@ export { CHUNK_POINTS, mergeRows, sliceRows, toChunks };
 
 /**
  * Layout (migration 7): points in disjoint chunks of up to CHUNK_POINTS, one row each, holding the
- * chunk's rows as JSON text. Appends (the usual case: sensors write forward in time) cost one
- * `series_put()` round trip; points landing inside stored chunks are merged here, under the same
- * per-series advisory lock, rewriting only the chunks they fall in.
+ * chunk's rows as JSON text. Appends (the usual case: sensors write forward in time) cost a share
+ * of one `series_put_many()` round trip (group commit, series-group.ts); points landing inside
+ * stored chunks are merged here, under the same per-series advisory lock, rewriting only the chunks
+ * they fall in. Writes and reads that carry holder facts are checked against the stored holder in
+ * the same statement (checksHolders: src/api/series/holder-cache.ts).
  */
 
 /** Chunks fetched per round trip while reading (≈ 100 000 points). */
