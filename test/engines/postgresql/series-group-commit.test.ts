@@ -4,6 +4,7 @@ import type { Event } from '../../../src/domain/types.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
 import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
+import { GROUPS_IN_FLIGHT } from '../../../src/storage/engines/postgresql/series-group.js';
 import { PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
 import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import { MissingReferenceError, StaleHolderError, StorageUnavailableError } from '../../../src/storage/interfaces/errors.js';
@@ -36,6 +37,12 @@ function write(eventId: string, dts: number[], tag: number, h?: HolderFacts): Se
 }
 const seq = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
+let busyAt = 0;
+/** Takes every in-flight slot of the store's group commit: the writes sent right after queue into one group. */
+async function occupy(): Promise<void> {
+  await Promise.all(Array.from({ length: GROUPS_IN_FLIGHT }, () => store.write(USER, [write('busy', [busyAt++], 0)])));
+}
+
 async function read(eventId: string, range: SeriesRange = { from: null, to: null }): Promise<number[][]> {
   const pieces: string[] = [];
   for await (const p of store.read(USER, eventId, range)) pieces.push(p);
@@ -50,7 +57,7 @@ beforeAll(async () => {
   await new PgUsersStore(engine.pool).create({ id: USER, username: 'gc-user', email: 'gc@example.test', language: 'en', passwordHash: 'x', created: 1, modified: 1 });
   store = new PgSeriesStore(engine.pool);
   events = new PgEventsStore(engine.pool);
-  for (const id of ['a', 'b', 'c', 'd', 'e', 'order', 'mixed', 'stale', 'trash', 'multi1', 'multi2']) await events.create(USER, holder(id));
+  for (const id of ['a', 'b', 'c', 'd', 'e', 'busy', 'order', 'mixed', 'stale', 'trash', 'multi1', 'multi2']) await events.create(USER, holder(id));
 });
 
 afterAll(async () => {
@@ -75,25 +82,28 @@ describe('group commit', () => {
   });
 
   it('writes to one series sent together are applied in the order they were sent: the last wins on a shared deltaTime', async () => {
-    // The first write takes the in-flight slot; the next three queue into one group.
-    const first = store.write(USER, [write('order', seq(0, 5), 1)]);
-    const rest = [2, 3, 4].map((tag) => store.write(USER, [write('order', seq(2, 5), tag)]));
-    await Promise.all([first, ...rest]);
+    // The in-flight slots taken, the next writes queue into one group.
+    const busy = occupy();
+    const all = [1, 2, 3, 4].map((tag) => store.write(USER, [write('order', tag === 1 ? seq(0, 5) : seq(2, 5), tag)]));
+    await Promise.all([busy, ...all]);
     expect(await read('order')).toEqual([[0, 1], [1, 1], ...seq(2, 5).map((dt) => [dt, 4])]);
   });
 
   it('an entry that fails fails alone: the others of its group are written, it writes nothing', async () => {
-    const first = store.write(USER, [write('mixed', [0], 0)]);
+    const busy = occupy();
+    const before = store.group.failed;
     const results = await Promise.allSettled([
       store.write(USER, [write('mixed', [1, 2], 1)]),
       // No holder facts: the foreign key refuses it, which undoes the group's statement.
       store.write(USER, [write('no-such-holder', [1, 2], 1)]),
       store.write(USER, [write('mixed', [3, 4], 2)]),
     ]);
-    await first;
+    await busy;
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The three went as one group, which failed; then one by one: only the faulty one failed again.
+    expect(store.group.failed - before).toBe(2);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(MissingReferenceError);
-    expect(await read('mixed')).toEqual([[0, 0], [1, 1], [2, 1], [3, 2], [4, 2]]);
+    expect(await read('mixed')).toEqual([[1, 1], [2, 1], [3, 2], [4, 2]]);
     const { rows } = await engine.pool.query('SELECT count(*)::int AS n FROM series_chunks WHERE event_id = $1', ['no-such-holder']);
     expect(rows[0]).toEqual({ n: 0 });
   });

@@ -7,11 +7,13 @@ import type { PgMigration } from './schema.js';
  * side by side; entry i owns the chunks p_first[i] … p_first[i] + p_count[i] − 1.
  *
  * Each entry may carry the holder facts its caller checked access with (type, time, stream ids
- * joined by U+001F; NULL type = not checked). They are compared with the stored event under a KEY
- * SHARE row lock, so a worker can keep holders in memory (src/api/series/holder-cache.ts) and still
- * never write into a holder that was trashed, moved, retyped or deleted since it looked: such an
- * entry is not written. A deleted holder is seen here rather than as a foreign-key error that would
- * fail the whole group.
+ * joined by U+001F; NULL type = not checked). They are compared with the stored event in the same
+ * statement, so a worker can keep holders in memory (src/api/series/holder-cache.ts) and still never
+ * write into a holder that was trashed, moved, retyped or deleted before the statement: such an entry
+ * is not written. No row lock is taken (a KEY SHARE lock per entry would write the event row, and
+ * make multixacts under concurrent groups): a change committed while the statement runs races it as
+ * it raced the separate holder lookup before, and a holder deleted meanwhile fails the group on the
+ * foreign key, which the engine then retries entry by entry.
  *
  * Answers one status per entry: 0 written, 1 not written because its points fall inside stored
  * chunks or an earlier entry of its series was not written (the engine then applies it in a
@@ -50,8 +52,7 @@ export const SERIES_GROUP_MIGRATION: PgMigration = {
         IF p_type[i] IS NOT NULL THEN
           PERFORM 1 FROM events e
             WHERE e.user_id = p_user[i] AND e.id = p_event[i] AND NOT e.trashed AND e.type = p_type[i]
-              AND e.time = p_time[i] AND array_to_string(e.stream_ids, chr(31)) = p_streams[i]
-            FOR KEY SHARE;
+              AND e.time = p_time[i] AND array_to_string(e.stream_ids, chr(31)) = p_streams[i];
           IF NOT FOUND THEN
             v_out := v_out || 2;
             v_blocked := true;

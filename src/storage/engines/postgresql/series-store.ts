@@ -85,7 +85,7 @@ export class PgSeriesStore implements SeriesStore {
   /** Inside a transaction: merges the points into the chunks they fall in; the rest become new chunks. */
   private async merge(db: Db, userId: string, e: SeriesWrite): Promise<void> {
     if (e.holder !== undefined) {
-      const { rows } = await db.query(`SELECT 1 FROM events e WHERE ${holderMatch(3)} FOR KEY SHARE`, [userId, e.eventId, ...holderParams(e.holder)]);
+      const { rows } = await db.query(`SELECT 1 FROM events e WHERE ${holderMatch(3)}`, [userId, e.eventId, ...holderParams(e.holder)]);
       if (rows.length === 0) throw new StaleHolderError(e.eventId);
     }
     await db.query(LOCK, [userId, e.eventId]);
@@ -149,18 +149,16 @@ export class PgSeriesStore implements SeriesStore {
         params.push(after);
         sql += ' AND t_min > $6';
       }
-      sql += ' ORDER BY t_min LIMIT $5';
-      if (after === null && range.holder !== undefined) {
-        // The holder check rides on the first query: one row with ok = false when it changed.
-        params.push(...holderParams(range.holder));
-        sql = `SELECT h.ok, c.* FROM (SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(6)}) AS ok) h
-                 LEFT JOIN LATERAL (${sql}) c ON h.ok ORDER BY c.t_min`;
+      const check = after === null ? range.holder : undefined;
+      if (check !== undefined) {
+        // The holder check rides on the first query as an InitPlan (run once; the chunk scan keeps its plan).
+        params.push(...holderParams(check));
+        sql = sql.replace('SELECT t_min, t_max, n, points', `SELECT t_min, t_max, n, points, (SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(6)})) AS ok`);
       }
-      const { rows: got } = await guardAvailability(() =>
-        this.db.query<{ ok?: boolean; t_min: number | null; t_max: number; n: number; points: string }>(sql, params),
+      const { rows } = await guardAvailability(() =>
+        this.db.query<{ ok?: boolean; t_min: number; t_max: number; n: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
       );
-      if (got[0]?.ok === false) throw new StaleHolderError(eventId);
-      const rows = got.filter((r): r is typeof r & { t_min: number } => r.t_min !== null);
+      if (check !== undefined && (rows[0]?.ok ?? (await this.holderMatches(userId, eventId, check))) !== true) throw new StaleHolderError(eventId);
       if (after === null && range.maxPoints !== undefined && range.maxPoints !== null) {
         await this.checkCount(userId, eventId, from, to, range.maxPoints, rows);
       }
@@ -202,6 +200,14 @@ export class PgSeriesStore implements SeriesStore {
       if (inside !== '') count += (JSON.parse(`[${inside}]`) as unknown[]).length;
     }
     if (count > max) throw new TooManyItemsError(max, count);
+  }
+
+  /** The holder check alone, for a first read that found no chunk to carry it. */
+  private async holderMatches(userId: string, eventId: string, h: HolderFacts): Promise<boolean> {
+    const { rows } = await guardAvailability(() =>
+      this.db.query<{ ok: boolean }>(`SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(3)}) AS ok`, [userId, eventId, ...holderParams(h)]),
+    );
+    return rows[0]?.ok === true;
   }
 
   async maxDeltaTime(userId: string, eventId: string): Promise<number | null> {
