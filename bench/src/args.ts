@@ -30,6 +30,8 @@ export interface BenchOptions {
   engine: 'postgresql' | 'mongodb';
   /** --scale: events per user (5,000 + 2,000 medication events) times this; series unchanged. */
   scale: number;
+  /** Port the series scenarios (and the series seed) use first: the API port (default) or the HFS port. */
+  seriesPort: 'api' | 'hfs';
 }
 
 export const USAGE = `bench/run [options]
@@ -48,6 +50,7 @@ export const USAGE = `bench/run [options]
                         FerretDB, docs/mongodb.md; no pgbench yardstick, no --pg-stats)
   --scale <f>           seed f × the events of each user (5,000 + 2,000 medication events; default 1; the
                         100,000-point series stay): smaller runs on the mongodb engine; compare equal scales
+  --series-port api|hfs the port the series scenarios use (default api; hfs = the HFS worker's port)
   --audit on|off        audit.enabled of the started core (default on): run twice to see the audit trail's cost
   --audit-cost          instead of the scenarios: two cores side by side, audit off and on, one small seed,
                         events.create-personal and events.get-none-personal on each, alternately
@@ -111,6 +114,7 @@ function checkedOptions(argv: string[]): BenchOptions | 'help' {
       audit: { type: 'string' },
       engine: { type: 'string' },
       scale: { type: 'string' },
+      'series-port': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'pg-stats': { type: 'boolean', default: false },
       'no-yardsticks': { type: 'boolean', default: false },
@@ -135,9 +139,12 @@ function checkedOptions(argv: string[]): BenchOptions | 'help' {
   if (engine === 'mongodb' && values['pg-stats'] === true) throw new UsageError('--pg-stats needs --engine postgresql');
   const scale = num(values.scale, 'scale', 1);
   if (scale <= 0 || scale > 10) throw new UsageError(`--scale: expected a factor in (0, 10], got "${values.scale ?? ''}"`);
+  const seriesPort = values['series-port'] ?? 'api';
+  if (seriesPort !== 'api' && seriesPort !== 'hfs') throw new UsageError(`--series-port: expected api or hfs, got "${seriesPort}"`);
   return {
     engine,
     scale,
+    seriesPort,
     url,
     pgUrl: values['pg-url'] ?? null,
     duration: num(values.duration, 'duration', quick ? 3 : 15),

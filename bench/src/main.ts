@@ -212,7 +212,7 @@ async function main(): Promise<void> {
     }
 
     log('seeding through the public API');
-    const data = await seed(apiUrl, core?.hfsUrl ?? null, log);
+    const data = await seed(apiUrl, core?.hfsUrl ?? null, log, o.seriesPort);
     report.settings.seedSeconds = data.seconds;
     report.settings.seededCounts = data.counts;
     report.settings.series = data.series.available ? `routes at ${data.series.base}` : `not available (${data.series.status}: ${data.series.detail.slice(0, 120)})`;

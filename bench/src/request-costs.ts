@@ -42,6 +42,7 @@ try {
     { id: 'events.get personal', send: async () => (await call('GET', `${base}events`, { token })).status },
     { id: 'events.create restricted', send: async (i) => (await call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } })).status },
     { id: 'events.get restricted', send: async () => (await call('GET', `${base}events`, { token: restricted })).status },
+    ...(await seriesKinds(username, token)),
   ];
   // --cpu-prof <dir>: the core restarted with --cpu-prof on every process (profiles written at its stop).
   if (values['cpu-prof'] !== undefined) await restartWithCpuProfiles(core, root, values['cpu-prof']);
@@ -67,7 +68,16 @@ try {
       const per = Number(r.calls) / n;
       if (per >= 0.05) console.log(`${per.toFixed(2).padStart(6)}  ${r.query.replace(/\s+/g, ' ').slice(0, 150)}`);
     }
-    if (cpuN > 0) console.log(`\n${await cpuPerRequest(k.send)}`);
+    if (cpuN > 0) {
+      await su.query('SELECT pg_stat_statements_reset()');
+      console.log(`\n${await cpuPerRequest(k.send)}`);
+      // The same 8-at-a-time phase, counted: concurrent writes share group-committed statements.
+      const { rows: conc } = await su.query<{ query: string; calls: string }>(
+        `SELECT s.query, s.calls FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
+          WHERE d.datname = 'homecore' AND s.query NOT LIKE '%pg_stat_statements%' ORDER BY s.calls DESC LIMIT 3`,
+      );
+      console.log(`8 at a time, top statements per request: ${conc.map((r) => `${(Number(r.calls) / cpuN).toFixed(2)} ${r.query.replace(/\s+/g, ' ').slice(0, 60)}`).join('; ')}`);
+    }
   }
   const { rows: conns } = await su.query<{ via: string; n: string }>(
     `SELECT CASE WHEN client_addr IS NULL THEN 'unix socket' ELSE 'tcp' END AS via, count(*) AS n FROM pg_stat_activity WHERE application_name = 'homecore' GROUP BY 1`,
@@ -77,6 +87,40 @@ try {
   await su.end().catch(() => undefined);
   await stopCore(core, true);
   log('core stopped');
+}
+
+/**
+ * Series writes of 10 points (fresh deltaTimes, over 4 holders) and reads of 1,000 points (on a
+ * 20,000-point holder), on the API port and on the HFS port.
+ */
+async function seriesKinds(username: string, token: string): Promise<{ id: string; send: (i: number) => Promise<number> }[]> {
+  const holder = async (): Promise<string> =>
+    field<string>(await expectStatus(201, 'POST', `${core.apiUrl}${username}/events`, { token, body: { streamIds: ['f19'], type: 'series:mass/kg', time: Date.now() / 1000 - 200_000 } }), 'event', 'id');
+  const flat = (pts: number[][]): unknown => ({ format: 'flatJSON', fields: ['deltaTime', 'value'], points: pts });
+  const holders = [await holder(), await holder(), await holder(), await holder()];
+  const readHolder = await holder();
+  await expectStatus(200, 'POST', `${core.apiUrl}${username}/events/${readHolder}/series`, { token, body: flat(Array.from({ length: 20_000 }, (_, i) => [i, 60 + (i % 300) / 10])) });
+  let dt = 0;
+  const kinds: { id: string; send: (i: number) => Promise<number> }[] = [];
+  for (const [port, url] of [['api', core.apiUrl], ['hfs', core.hfsUrl]] as const) {
+    kinds.push({
+      id: `series.write-10 ${port}`,
+      send: async (i) => {
+        dt += 10;
+        const from = dt;
+        const pts = Array.from({ length: 10 }, (_, k) => [from + k, 70 + k]);
+        return (await call('POST', `${url}${username}/events/${holders[i % holders.length] ?? ''}/series`, { token, body: flat(pts) })).status;
+      },
+    });
+    kinds.push({
+      id: `series.read-1000 ${port}`,
+      send: async (i) => {
+        const a = (i * 137) % 19_000;
+        return (await call('GET', `${url}${username}/events/${readHolder}/series?fromDeltaTime=${a}&toDeltaTime=${a + 1000}`, { token })).status;
+      },
+    });
+  }
+  return kinds;
 }
 
 /** CPU ms per request of each process group of the core, over cpuN requests sent 8 at a time. */

@@ -152,7 +152,7 @@ async function countEvents(url: string, token: string): Promise<number> {
   return field<unknown[]>(body, 'events').length;
 }
 
-export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: string) => void): Promise<Seed> {
+export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: string) => void, seriesPort: 'api' | 'hfs' = 'api'): Promise<Seed> {
   const started = performance.now();
   const now = Math.floor(Date.now() / 1000);
   const tag = randomBytes(3).toString('hex');
@@ -180,7 +180,9 @@ export async function seed(apiUrl: string, hfsUrl: string | null, log: (m: strin
   }
   Object.assign(counts, await contentCounts(a));
 
-  const bases = [apiUrl, ...(hfsUrl === null ? [] : [hfsUrl])];
+  const hfs = hfsUrl === null ? [] : [hfsUrl];
+  // --series-port hfs: the HFS worker's port first, as clients following the service info's HF URL do.
+  const bases = seriesPort === 'hfs' ? [...hfs, apiUrl] : [apiUrl, ...hfs];
   const holderA = await createSeriesHolder(a, now - 200_000);
   const series = await probeSeries(a, holderA, bases);
   if (series.available) {

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Services } from '../api/context.js';
+import { HolderCache } from '../api/series/holder-cache.js';
 import { HolderUpdater } from '../api/series/holder-updater.js';
 import type { SeriesContext, SeriesDeps } from '../api/series/holders.js';
 import { seriesStoreCall } from '../api/series/holders.js';
@@ -11,6 +12,11 @@ import { SeriesLayouts } from '../domain/series-format.js';
 import { errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
 import { userContext, withAccess } from './plugins/user-context.js';
+
+/** Series holders one worker keeps (src/api/series/holder-cache.ts): an Event each, a few KB at most. */
+const HOLDERS_CACHED = 10_000;
+/** Series answers up to this many characters are sent whole, larger ones streamed. */
+const WHOLE_BODY = 262_144;
 
 type Req = FastifyRequest<{ Params: Record<string, string> }>;
 
@@ -28,6 +34,7 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
   const serial = services.config.service.serial;
   const deps: SeriesDeps = {
     layouts: new SeriesLayouts(services.eventTypes),
+    holders: new HolderCache(HOLDERS_CACHED),
     updater: new HolderUpdater(services, services.config.series.metadataUpdateDelayMs),
   };
   // Pending holder updates are written before the app (and the pool after it) closes.
@@ -55,22 +62,27 @@ export async function seriesRoutes(app: FastifyInstance, opts: { services: Servi
 
   app.get('/:username/events/:id/series', async (req: Req, reply) => {
     const { ctx, query } = await context(req, reply, 'series.get');
-    const { fields, pieces } = await getPoints(ctx, deps, req.params['id'] ?? '', query);
     // The first batch is read before the status is sent, so a store outage is still a clean 503.
-    const it = pieces[Symbol.asyncIterator]();
-    const first = await seriesStoreCall(() => it.next());
-    const head = `{"format":"flatJSON","fields":${JSON.stringify(fields)},"points":[`;
-    return reply
-      .code(200)
-      .type('application/json; charset=utf-8')
-      .send(Readable.from(pointsJson(head, first, it, serial)));
+    const { fields, first, it } = await getPoints(ctx, deps, req.params['id'] ?? '', query);
+    // Answers up to ~256 KiB (ranges of some thousand points, most reads) are built whole and sent
+    // with a content-length: cheaper than a stream, and a store error before the end is still a 503.
+    let body = `{"format":"flatJSON","fields":${JSON.stringify(fields)},"points":[`;
+    let r = first;
+    let n = 0;
+    for (; r.done !== true && body.length <= WHOLE_BODY; n += 1) {
+      body += n === 0 ? r.value : `,${r.value}`;
+      r = await seriesStoreCall(() => it.next());
+    }
+    reply.code(200).type('application/json; charset=utf-8');
+    if (r.done === true) return reply.send(`${body}],"meta":${JSON.stringify(meta(serial))}}`);
+    return reply.send(Readable.from(pointsJson(body, n > 0, r, it, serial)));
   });
 }
 
-/** `head`, the pieces comma-joined, then `],"meta":…}`, written in ~64 KiB chunks. */
-async function* pointsJson(head: string, first: IteratorResult<string>, rest: AsyncIterator<string>, serial: string): AsyncGenerator<string> {
+/** `head`, then the pieces comma-joined (after a comma when `started`), then `],"meta":…}`, in ~64 KiB chunks. */
+async function* pointsJson(head: string, started: boolean, first: IteratorResult<string>, rest: AsyncIterator<string>, serial: string): AsyncGenerator<string> {
   let chunk = head;
-  let n = 0;
+  let n = started ? 1 : 0;
   for (let r = first; r.done !== true; r = await rest.next()) {
     chunk += n === 0 ? r.value : `,${r.value}`;
     n += 1;

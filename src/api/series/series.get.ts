@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { errors } from '../../errors/index.js';
 import { checkParams, compileParams } from '../../validation/validation.js';
 import { nowSeconds } from '../context.js';
-import { loadHolders, type SeriesContext, type SeriesDeps } from './holders.js';
+import { seriesStoreCall, withHolder, type SeriesContext, type SeriesDeps } from './holders.js';
 
 const QUERY = compileParams(
   Type.Object({ fromDeltaTime: Type.Optional(Type.Number()), toDeltaTime: Type.Optional(Type.Number()) }, { additionalProperties: false }),
@@ -10,8 +10,9 @@ const QUERY = compileParams(
 
 export interface SeriesPoints {
   fields: string[];
-  /** Pieces of the `points` array body (see SeriesStore.read). */
-  pieces: AsyncIterable<string>;
+  /** The first piece of the `points` array body (see SeriesStore.read), read before answering, then the rest. */
+  first: IteratorResult<string>;
+  it: AsyncIterator<string>;
 }
 
 /**
@@ -28,8 +29,10 @@ export async function getPoints(ctx: SeriesContext, deps: SeriesDeps, eventId: s
       throw errors.invalidParametersFormat('The parameters format is invalid.', [{ code: 'type', message: 'must be a finite number', path: `#/${param}`, param }]);
     }
   }
-  const holder = (await loadHolders(ctx, [eventId], 'read')).get(eventId);
-  if (holder === undefined) throw errors.unknownResource('event', eventId);
-  const range = { from: from ?? null, to: to ?? nowSeconds() - holder.time, maxPoints: ctx.services.config.series.maxPointsPerRead };
-  return { fields: deps.layouts.of(holder.type).fields, pieces: ctx.services.stores.series.read(ctx.user.id, eventId, range) };
+  return withHolder(ctx, deps, eventId, 'read', async (holder, facts) => {
+    const range = { from: from ?? null, to: to ?? nowSeconds() - holder.time, maxPoints: ctx.services.config.series.maxPointsPerRead };
+    const it = ctx.services.stores.series.read(ctx.user.id, eventId, facts === undefined ? range : { ...range, holder: facts })[Symbol.asyncIterator]();
+    const first = await seriesStoreCall(() => it.next());
+    return { fields: deps.layouts.of(holder.type).fields, first, it };
+  });
 }

@@ -22,6 +22,14 @@ export class MissingReferenceError extends Error {
   }
 }
 
+/** The stored holder no longer has the facts a series call was checked with (SeriesStore.checksHolders); nothing was done. */
+export class StaleHolderError extends Error {
+  override name = 'StaleHolderError';
+  constructor(readonly eventId: string) {
+    super(`series holder ${eventId} changed`);
+  }
+}
+
 /** A read would answer more items than the caller allows (`limit`); nothing was sent. */
 export class TooManyItemsError extends Error {
   override name = 'TooManyItemsError';

@@ -7,6 +7,7 @@ import { CLONE_CHANGES_MIGRATION } from './clone-changes-migration.js';
 import { CONTENT_STATS_MIGRATION } from './content-stats-migration.js';
 import { STREAMS_VERSION_MIGRATION } from './streams-version-migration.js';
 import { EVENT_COLUMNS_MIGRATION } from './event-columns-migration.js';
+import { SERIES_GROUP_MIGRATION } from './series-group-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -329,6 +330,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   CONTENT_STATS_MIGRATION,
   STREAMS_VERSION_MIGRATION,
   EVENT_COLUMNS_MIGRATION,
+  SERIES_GROUP_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */

@@ -1,5 +1,6 @@
-import { MissingReferenceError, TooManyItemsError } from '../../interfaces/errors.js';
-import type { SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/series-store.js';
+import { MissingReferenceError, StaleHolderError, TooManyItemsError } from '../../interfaces/errors.js';
+import type { HolderFacts, SeriesRange, SeriesStore, SeriesWrite } from '../../interfaces/series-store.js';
+import { OVERLAPS, putMany, SeriesGroupCommit, STALE_HOLDER } from './series-group.js';
 import { inTransaction, type Db } from './db.js';
 import { num } from './rows.js';
 import { guardAvailability } from './unavailable.js';
@@ -9,13 +10,24 @@ export { CHUNK_POINTS, mergeRows, sliceRows, toChunks };
 
 /**
  * Layout (migration 7): points in disjoint chunks of up to CHUNK_POINTS, one row each, holding the
- * chunk's rows as JSON text. Appends (the usual case: sensors write forward in time) cost one
- * `series_put()` round trip; points landing inside stored chunks are merged here, under the same
- * per-series advisory lock, rewriting only the chunks they fall in.
+ * chunk's rows as JSON text. Appends (the usual case: sensors write forward in time) cost a share
+ * of one `series_put_many()` round trip (group commit, series-group.ts); points landing inside
+ * stored chunks are merged here, under the same per-series advisory lock, rewriting only the chunks
+ * they fall in. Writes and reads that carry holder facts are checked against the stored holder in
+ * the same statement (checksHolders: src/api/series/holder-cache.ts).
  */
 
 /** Chunks fetched per round trip while reading (≈ 100 000 points). */
 const READ_BATCH = 100;
+
+/** The stored holder still has the facts a caller checked: $1 user, $2 event, $k… type, time, stream ids joined by U+001F. */
+function holderMatch(k: number): string {
+  return `e.user_id = $1 AND e.id = $2 AND NOT e.trashed AND e.type = $${k} AND e.time = $${k + 1} AND array_to_string(e.stream_ids, chr(31)) = $${k + 2}`;
+}
+
+function holderParams(h: HolderFacts): [string, number, string] {
+  return [h.type, h.time, h.streamIds.join('\u001f')];
+}
 
 const LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1 || ' ' || $2, 0))`;
 
@@ -29,22 +41,32 @@ function parseRows(points: string): [number, string][] {
 }
 
 export class PgSeriesStore implements SeriesStore {
-  constructor(private readonly db: Db) {}
+  readonly checksHolders = true;
+
+  /** Single-series writes of concurrent requests, written together (migration 21); public for its counters. */
+  readonly group: SeriesGroupCommit;
+
+  constructor(private readonly db: Db) {
+    this.group = new SeriesGroupCommit(db, (e) => this.mergeAlone(e.userId, e.write));
+  }
 
   async write(userId: string, entries: SeriesWrite[]): Promise<void> {
-    // A fixed lock order (by event id) so concurrent multi-series batches cannot deadlock.
-    const list = entries.filter((e) => e.rows.length > 0).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+    const list = entries.filter((e) => e.rows.length > 0);
     const only = list[0];
     if (only === undefined) return;
     await guardAvailability(async () => {
       if (list.length === 1) {
-        // Autocommit: lock, check and insert in one round trip; merge in a transaction only if needed.
-        if (await this.put(this.db, userId, only)) return;
-        await inTransaction(this.db, (c) => this.merge(c, userId, only));
+        // Group commit: one statement for the concurrent writes; a merge in a transaction only if needed.
+        await this.group.submit({ userId, write: only });
         return;
       }
       await inTransaction(this.db, async (c) => {
-        for (const e of list) if (!(await this.put(c, userId, e))) await this.merge(c, userId, e);
+        const statuses = await putMany(c, list.map((write) => ({ userId, write })));
+        const stale = list.find((_, i) => statuses[i] === STALE_HOLDER);
+        if (stale !== undefined) throw new StaleHolderError(stale.eventId);
+        // In event id order, as putMany locked them.
+        const rest = list.filter((_, i) => statuses[i] === OVERLAPS).sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
+        for (const e of rest) await this.merge(c, userId, e);
       });
     }).catch((err: unknown) => {
       // The holder was deleted between the caller's check and this write (foreign key).
@@ -53,23 +75,19 @@ export class PgSeriesStore implements SeriesStore {
     });
   }
 
-  /** Appends when the points overlap no stored chunk; false otherwise (nothing written). */
-  private async put(db: Db, userId: string, e: SeriesWrite): Promise<boolean> {
-    const [tMin, tMax, n, points] = chunkParams(toChunks(e.deltaTimes, e.rows));
-    const { rows } = await db.query<{ ok: boolean }>('SELECT series_put($1, $2, $3, $4, $5, $6, $7) AS ok', [
-      userId,
-      e.eventId,
-      tMin,
-      tMax,
-      n,
-      points,
-      CHUNK_POINTS,
-    ]);
-    return rows[0]?.ok === true;
+  private async mergeAlone(userId: string, e: SeriesWrite): Promise<void> {
+    await guardAvailability(() => inTransaction(this.db, (c) => this.merge(c, userId, e))).catch((err: unknown) => {
+      if ((err as { code?: unknown }).code === '23503') throw new MissingReferenceError('eventId');
+      throw err;
+    });
   }
 
   /** Inside a transaction: merges the points into the chunks they fall in; the rest become new chunks. */
   private async merge(db: Db, userId: string, e: SeriesWrite): Promise<void> {
+    if (e.holder !== undefined) {
+      const { rows } = await db.query(`SELECT 1 FROM events e WHERE ${holderMatch(3)}`, [userId, e.eventId, ...holderParams(e.holder)]);
+      if (rows.length === 0) throw new StaleHolderError(e.eventId);
+    }
     await db.query(LOCK, [userId, e.eventId]);
     const lo = e.deltaTimes[0] ?? 0;
     const hi = e.deltaTimes[e.deltaTimes.length - 1] ?? 0;
@@ -131,9 +149,16 @@ export class PgSeriesStore implements SeriesStore {
         params.push(after);
         sql += ' AND t_min > $6';
       }
+      const check = after === null ? range.holder : undefined;
+      if (check !== undefined) {
+        // The holder check rides on the first query as an InitPlan (run once; the chunk scan keeps its plan).
+        params.push(...holderParams(check));
+        sql = sql.replace('SELECT t_min, t_max, n, points', `SELECT t_min, t_max, n, points, (SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(6)})) AS ok`);
+      }
       const { rows } = await guardAvailability(() =>
-        this.db.query<{ t_min: number; t_max: number; n: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
+        this.db.query<{ ok?: boolean; t_min: number; t_max: number; n: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
       );
+      if (check !== undefined && (rows[0]?.ok ?? (await this.holderMatches(userId, eventId, check))) !== true) throw new StaleHolderError(eventId);
       if (after === null && range.maxPoints !== undefined && range.maxPoints !== null) {
         await this.checkCount(userId, eventId, from, to, range.maxPoints, rows);
       }
@@ -175,6 +200,14 @@ export class PgSeriesStore implements SeriesStore {
       if (inside !== '') count += (JSON.parse(`[${inside}]`) as unknown[]).length;
     }
     if (count > max) throw new TooManyItemsError(max, count);
+  }
+
+  /** The holder check alone, for a first read that found no chunk to carry it. */
+  private async holderMatches(userId: string, eventId: string, h: HolderFacts): Promise<boolean> {
+    const { rows } = await guardAvailability(() =>
+      this.db.query<{ ok: boolean }>(`SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(3)}) AS ok`, [userId, eventId, ...holderParams(h)]),
+    );
+    return rows[0]?.ok === true;
   }
 
   async maxDeltaTime(userId: string, eventId: string): Promise<number | null> {
