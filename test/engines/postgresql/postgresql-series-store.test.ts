@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Event } from '../../../src/domain/types.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
-import { CHUNK_POINTS, PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
-import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
+import type { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import type { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
+import { CHUNK_POINTS, type PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
 import { MissingReferenceError } from '../../../src/storage/interfaces/errors.js';
 import type { SeriesRange } from '../../../src/storage/interfaces/series-store.js';
-import { createTestDatabase } from '../../helpers/pg-database.js';
+import { seriesStoreFixture } from './series-store-fixture.js';
 
 /**
  * The chunked series layout against a plain model (a Map deltaTime → row): appends, overwrites in
@@ -69,14 +67,7 @@ function prng(seed: number): () => number {
 }
 
 beforeAll(async () => {
-  const db = await createTestDatabase(services.pg, services.pgAdmin);
-  drop = db.drop;
-  engine = new PostgresEngine(db.settings, createLogger({ level: 'silent', role: 'test' }), { poolSize: 12 });
-  await engine.migrate();
-  await new PgUsersStore(engine.pool).create({ id: USER, username: 'series-user', email: 's@example.test', language: 'en', passwordHash: 'x', created: 1, modified: 1 });
-  store = new PgSeriesStore(engine.pool);
-  events = new PgEventsStore(engine.pool);
-  for (const id of ['append', 'model', 'small', 'conc', 'conc2', 'edges', 'gone']) await events.create(USER, holder(id));
+  ({ engine, store, events, drop } = await seriesStoreFixture(services, { id: USER, username: 'series-user' }, ['append', 'model', 'small', 'conc', 'conc2', 'edges', 'gone'].map((id) => holder(id))));
 });
 afterAll(async () => {
   await engine?.close();

@@ -1,16 +1,14 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Event } from '../../../src/domain/types.js';
-import { createLogger } from '../../../src/logging/logger.js';
-import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
-import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
+import type { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
+import type { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
 import { GROUPS_IN_FLIGHT } from '../../../src/storage/engines/postgresql/series-group.js';
 import { PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
-import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import { MissingReferenceError, StaleHolderError, StorageUnavailableError } from '../../../src/storage/interfaces/errors.js';
 import type { HolderFacts, SeriesRange, SeriesWrite } from '../../../src/storage/interfaces/series-store.js';
 import { freePort } from '../../helpers/free-port.js';
-import { createTestDatabase } from '../../helpers/pg-database.js';
+import { seriesStoreFixture } from './series-store-fixture.js';
 
 /**
  * Group commit of series writes (issue #10, migration 21) and the holder check the store makes for
@@ -50,14 +48,7 @@ async function read(eventId: string, range: SeriesRange = { from: null, to: null
 }
 
 beforeAll(async () => {
-  const db = await createTestDatabase(services.pg, services.pgAdmin);
-  drop = db.drop;
-  engine = new PostgresEngine(db.settings, createLogger({ level: 'silent', role: 'test' }), { poolSize: 12 });
-  await engine.migrate();
-  await new PgUsersStore(engine.pool).create({ id: USER, username: 'gc-user', email: 'gc@example.test', language: 'en', passwordHash: 'x', created: 1, modified: 1 });
-  store = new PgSeriesStore(engine.pool);
-  events = new PgEventsStore(engine.pool);
-  for (const id of ['a', 'b', 'c', 'd', 'e', 'busy', 'order', 'mixed', 'stale', 'trash', 'multi1', 'multi2']) await events.create(USER, holder(id));
+  ({ engine, store, events, drop } = await seriesStoreFixture(services, { id: USER, username: 'gc-user' }, ['a', 'b', 'c', 'd', 'e', 'busy', 'order', 'mixed', 'stale', 'trash', 'multi1', 'multi2'].map((id) => holder(id))));
 });
 
 afterAll(async () => {
