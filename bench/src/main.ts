@@ -13,11 +13,12 @@ import { killCoreSync, releaseCore, restartWithCpuProfiles, startCore, stopCore,
 import { expectStatus } from './http.ts';
 import { load, machineFacts, versions } from './machine.ts';
 import { PgStats } from './pg-stats.ts';
-import { descendants, roleOf, type CpuGroups } from './procs.ts';
+import { descendants, maxRssByGroup, roleOf, type CpuGroups } from './procs.ts';
+import { runOnce } from './once-run.ts';
 import { renderMarkdown, verdict, type BenchReport, type ScenarioOutcome } from './report.ts';
 import { SCENARIOS, type Scenario } from './scenarios.ts';
 import { seed, type Seed } from './seed.ts';
-import { runWrk } from './wrk.ts';
+import { runWrk as runWrkCycling, type WrkRun } from './wrk.ts';
 import { runAuditCost } from './audit-cost.ts';
 import { fastifyYardstick, pgbenchYardstick, type PgTarget } from './yardsticks.ts';
 
@@ -97,6 +98,8 @@ async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: 
     return outcome;
   }
   const run = { url: sc.url(data), duration: o.duration, connections, threads: o.threads, timeoutS: sc.timeoutS ?? 10 };
+  // A scenario whose requests must not repeat within a run goes through each once, without wrk.
+  const runWrk = sc.once === true ? (r: WrkRun, _dir: string, _name: string, g: () => CpuGroups) => runOnce(r, g) : runWrkCycling;
   if (o.warmup > 0) await runWrk({ ...run, requests: first, duration: o.warmup }, scriptDir, `${sc.id}-warmup`, groups);
   // Asked again: some scenarios make fresh holders per wrk run.
   const requests = await sc.requests(data);
@@ -116,6 +119,7 @@ async function runScenario(sc: Scenario, { o, data, scriptDir, groups, stats }: 
     log(`  background: ${JSON.stringify(outcome.background)}`);
   } else outcome.result = await runWrk({ ...run, requests }, scriptDir, sc.id, groups);
   outcome.pgTop = (await stats?.top()) ?? null;
+  outcome.rssMb = maxRssByGroup(groups());
   const r = outcome.result;
   log(`${sc.id}: ${r.rps} req/s, p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, cpu ${JSON.stringify(r.cpu.perGroup)} outside ${r.cpu.outside} machine ${r.cpu.machine} % steal ${r.cpu.steal} % → ${verdict(outcome)}`);
   if (r.sample !== '') log(`  first error answer: ${r.sample.slice(0, 200)}`);
@@ -213,6 +217,7 @@ async function main(): Promise<void> {
 
     log('seeding through the public API');
     const data = await seed(apiUrl, core?.hfsUrl ?? null, log, o.seriesPort);
+    if (core !== null) data.previewsBase = `http://127.0.0.1:${core.ports.previews}/`;
     report.settings.seedSeconds = data.seconds;
     report.settings.seededCounts = data.counts;
     report.settings.series = data.series.available ? `routes at ${data.series.base}` : `not available (${data.series.status}: ${data.series.detail.slice(0, 120)})`;

@@ -125,3 +125,23 @@ export function cpuUsage(before: CpuSnapshot, after: CpuSnapshot, groups: CpuGro
   const outside = Math.max(0, Math.round(machine * availableParallelism() - ours));
   return { perGroup, machine, outside, steal };
 }
+
+/** Resident memory of a process in MB (VmRSS), null when gone or unreadable. */
+export function rssMb(pid: number): number | null {
+  try {
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 102.4) / 10;
+  } catch {
+    return null;
+  }
+}
+
+/** The largest resident memory (MB) of one process of each group: the issue's per-worker and master limits. */
+export function maxRssByGroup(groups: CpuGroups): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    const sizes = pids.map(rssMb).filter((v): v is number => v !== null);
+    if (sizes.length > 0) out[name] = Math.max(...sizes);
+  }
+  return out;
+}

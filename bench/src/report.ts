@@ -22,6 +22,8 @@ export interface ScenarioOutcome {
   quiet?: WrkResult | null;
   background?: BackgroundStats | null;
   maxP99Ratio?: number;
+  /** The largest resident memory (MB) of one process of each role, right after the run. */
+  rssMb?: Record<string, number>;
 }
 
 export interface BenchReport {
@@ -124,6 +126,7 @@ export function renderMarkdown(rep: BenchReport): string {
   }
   lines.push('CPU: % of one core over the run (100 = one core busy): wrk; the API workers; PostgreSQL (all its processes); the rest of the core (master, rqlited, HFS and previews workers); outside = everything else on the machine (other users, kernel threads); machine = busy share of all cores, with the hypervisor\'s steal in brackets when ≥ 0.5 %. Latencies are wrk\'s own percentiles.', '');
 
+  lines.push(...memoryLines(rep.scenarios));
   lines.push('## Yardsticks (same run)', '');
   if (rep.yardsticks.skipped !== null) lines.push(`Skipped: ${rep.yardsticks.skipped}`, '');
   const fyEnd = rep.yardsticks.fastifyAtEnd;
@@ -179,4 +182,17 @@ export function renderMarkdown(rep: BenchReport): string {
     for (const o of samples) lines.push(`- ${o.id}: \`${(o.result?.sample ?? '').replaceAll('`', "'").slice(0, 300)}\``);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** RSS per process after each scenario: the issue's limits are ≤ 150 MB per API worker, ≤ 100 MB for the master. */
+function memoryLines(outcomes: ScenarioOutcome[]): string[] {
+  const roles = ['api workers', 'master', 'hfs workers', 'previews worker'];
+  const rows = outcomes.filter((o) => o.rssMb !== undefined && o.result !== null);
+  if (rows.length === 0) return [];
+  const peak = (role: string): number => Math.max(0, ...rows.map((o) => o.rssMb?.[role] ?? 0));
+  const out = ['## Memory', '', `Resident memory (RSS, MB) of the largest process of each role, right after each scenario's run. Peak: API worker ${fmt(peak('api workers'))} (goal ≤ 150), master ${fmt(peak('master'))} (goal ≤ 100).`, ''];
+  out.push(`| scenario | ${roles.join(' | ')} |`, `|---|${roles.map(() => '---:').join('|')}|`);
+  for (const o of rows) out.push(`| ${o.id} | ${roles.map((r) => (o.rssMb?.[r] === undefined ? '–' : fmt(o.rssMb[r] ?? 0))).join(' | ')} |`);
+  out.push('');
+  return out;
 }

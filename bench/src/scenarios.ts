@@ -2,6 +2,7 @@ import { createSeriesHolder, type Seed, type SeededUser } from './seed.ts';
 import type { ReqSpec } from './wrk.ts';
 import { contentQueryPath, CONTENT_QUERIES, type ContentQueryName } from './seed-content.ts';
 import { startLoginStorm, type Background } from './login-storm.ts';
+import { FILE_SCENARIOS } from './scenarios-files.ts';
 
 export interface Goal { rps: number; p99Ms?: number }
 
@@ -24,6 +25,8 @@ export interface Scenario {
    * under that load, and its goal is the loaded p99 ≤ `maxP99Ratio` × the quiet p99.
    */
   background?: { start: (seed: Seed) => Background; maxP99Ratio: number };
+  /** Each request sent once (bench/src/once-run.ts) instead of wrk cycling them for `--duration`. */
+  once?: true;
 }
 
 const json = (v: unknown): string => JSON.stringify(v);
@@ -274,12 +277,13 @@ const ORDER = [
   'series.read-1000', 'series.read-10000', 'series.read-100000',
   'events.create-personal', 'events.create-restricted',
   'series.write-10', 'series.write-100', 'series.write-1000',
+  'attachments.download-100k', 'previews.cached-512', 'previews.first-512', 'attachments.upload-1m',
   'streams.update', 'mixed', 'streams.create-flat', 'streams.create-nested',
   'events.get-login-storm',
 ];
 
 export const SCENARIOS: Scenario[] = ORDER.map((id) => {
-  const s = ALL.find((x) => x.id === id);
+  const s = [...ALL, ...FILE_SCENARIOS].find((x) => x.id === id);
   if (s === undefined) throw new Error(`unknown scenario ${id}`);
   return s;
 });

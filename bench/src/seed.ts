@@ -45,6 +45,8 @@ export interface Seed {
   /** How many events each events.get variant returns right after seeding. */
   counts: Record<string, number>;
   series: { available: boolean; status: number; detail: string; base: string };
+  /** The previews worker's base URL (bench/run's own core), set after seeding; absent for an external --url core. */
+  previewsBase?: string;
   seconds: number;
 }
 

@@ -10,6 +10,8 @@ export interface ReqSpec {
   path: string;
   token: string;
   body?: unknown;
+  /** A body sent as is, with its content type (multipart uploads); ASCII only (it goes into the Lua script). */
+  raw?: { contentType: string; body: string };
   dyn?: { kind: 'uniq'; pre: string; post: string } | { kind: 'series'; pre: string; post: string; points: number };
 }
 
@@ -52,8 +54,10 @@ function luaRequests(requests: ReqSpec[]): string {
   const items = requests.map((r) => {
     const headers = [`authorization = ${luaString(r.token)}`];
     if (r.body !== undefined || r.dyn !== undefined) headers.push(`["content-type"] = "application/json"`);
+    if (r.raw !== undefined) headers.push(`["content-type"] = ${luaString(r.raw.contentType)}`);
     const parts = [`method = ${luaString(r.method)}`, `path = ${luaString(r.path)}`, `headers = { ${headers.join(', ')} }`];
     if (r.body !== undefined) parts.push(`body = ${luaString(JSON.stringify(r.body))}`);
+    if (r.raw !== undefined) parts.push(`body = ${luaString(r.raw.body)}`);
     if (r.dyn !== undefined) {
       const d = r.dyn;
       const extra = d.kind === 'series' ? `, points = ${d.points}` : '';
