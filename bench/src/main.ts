@@ -17,6 +17,7 @@ import { coreGroups, runScenario } from './run-scenario.ts';
 import { SCENARIOS } from './scenarios.ts';
 import { seed } from './seed.ts';
 import { runAuditCost } from './audit-cost.ts';
+import { runScaleTest } from './scale.ts';
 import { fastifyYardstick, pgbenchYardstick, type PgTarget } from './yardsticks.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -60,6 +61,13 @@ async function main(): Promise<void> {
     process.on('exit', () => killCoreSync());
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
     await runAuditCost(ROOT, process.argv.slice(2));
+    return;
+  }
+  // The scale benchmark (docs/benchmarks.md#scale): its own options, seed and results.
+  if (process.argv.includes('--scale-test')) {
+    process.on('exit', () => killCoreSync());
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(130));
+    await runScaleTest(ROOT, process.argv.slice(2));
     return;
   }
   const parsed = parseOptions(process.argv.slice(2));
