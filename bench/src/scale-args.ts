@@ -24,6 +24,8 @@ export interface ScaleOptions {
   apiWorkers: number | null;
   keepCore: boolean;
   out: string | null;
+  /** --render <results.json>: only write its .md and .svg again (no core, no run). */
+  render: string | null;
 }
 
 export const SCALE_USAGE = `bench/run --scale-test [options]
@@ -49,6 +51,7 @@ export const SCALE_USAGE = `bench/run --scale-test [options]
   --api-workers <n>          cluster.apiWorkers of the started core (default: the config default)
   --keep-core                leave the core running at the end
   --out <name>               results file name without extension (default: <date>-scale)
+  --render <file.json>       no run: write the .md and .svg of an earlier results JSON again
 `;
 
 function int(v: string | undefined, name: string, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -92,6 +95,7 @@ function checked(argv: string[]): ScaleOptions | 'help' {
       'api-workers': { type: 'string' },
       'keep-core': { type: 'boolean', default: false },
       out: { type: 'string' },
+      render: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -128,5 +132,6 @@ function checked(argv: string[]): ScaleOptions | 'help' {
     apiWorkers: values['api-workers'] === undefined ? null : int(values['api-workers'], 'api-workers', 2, 1, 64),
     keepCore: values['keep-core'] === true,
     out: values.out ?? null,
+    render: values.render ?? null,
   };
 }

@@ -76,9 +76,10 @@ class Phase {
   private line(): void {
     const secs = (performance.now() - this.started) / 1000;
     const rate = this.done / Math.max(secs, 0.001);
+    const shown = rate < 10 ? rate.toFixed(2) : Math.round(rate).toLocaleString('en');
     const left = rate > 0 ? Math.round((this.total - this.done) / rate) : 0;
     const pct = this.total > 0 ? ((this.done / this.total) * 100).toFixed(1) : '100';
-    this.s.log(`${this.name}: ${this.done.toLocaleString('en')} / ${this.total.toLocaleString('en')} (${pct} %), ${Math.round(rate).toLocaleString('en')}/s, ~${left} s left`);
+    this.s.log(`${this.name}: ${this.done.toLocaleString('en')} / ${this.total.toLocaleString('en')} (${pct} %), ${shown}/s, ~${left} s left`);
   }
   end(): PhaseStat {
     clearInterval(this.timer);
@@ -90,7 +91,7 @@ class Phase {
     for (const [role, pct] of Object.entries(use.perGroup)) {
       cpuSecondsPerCall[role] = this.calls > 0 ? Math.round(((pct / 100) * seconds / this.calls) * 10_000) / 10_000 : 0;
     }
-    const stat = { items: this.done, calls: this.calls, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round(this.done / Math.max(seconds, 0.001)), cpuSecondsPerCall };
+    const stat = { items: this.done, calls: this.calls, seconds: Math.round(seconds * 10) / 10, perSecond: Math.round((this.done / Math.max(seconds, 0.001)) * 10) / 10, cpuSecondsPerCall };
     this.s.log(`${this.name}: ${stat.items.toLocaleString('en')} in ${stat.seconds} s = ${stat.perSecond.toLocaleString('en')}/s; CPU s per call ${JSON.stringify(cpuSecondsPerCall)}`);
     return stat;
   }

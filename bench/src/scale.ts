@@ -4,9 +4,9 @@
  * scenarios on the small users again, on two random scale users and on the big user. Writes
  * bench/results/<name>.json, .md and .svg (the plot, drawn from the JSON by scale-plot.ts).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import pg from 'pg';
 import { releaseCore, startCore, stopCore, type StartedCore } from './core.ts';
 import { load, machineFacts } from './machine.ts';
@@ -40,7 +40,7 @@ export interface ScaleReport {
   startedAt: string;
   finishedAt: string;
   command: string;
-  settings: Omit<ScaleOptions, 'only' | 'keepCore' | 'out'> & { only: string; apiWorkers: number | null };
+  settings: Omit<ScaleOptions, 'only' | 'keepCore' | 'out' | 'render'> & { only: string; apiWorkers: number | null };
   machine: ReturnType<typeof machineFacts> & { loadAtStart: number[]; loadAtEnd: number[] };
   seeding: (ScaleSeed['phases'] & { smallSeconds: number; vacuumAnalyzeSeconds: number }) | null;
   sets: ScaleSet[];
@@ -66,6 +66,11 @@ export async function runScaleTest(root: string, argv: string[]): Promise<void> 
     return;
   }
   const o = parsed;
+  if (o.render !== null) {
+    writeOutputs(JSON.parse(readFileSync(o.render, 'utf8')) as ScaleReport, o.render.replace(/\.json$/, ''));
+    log(`rewrote ${o.render.replace(/\.json$/, '')}.md and .svg`);
+    return;
+  }
   const only = o.only ?? SCALE_SCENARIOS;
   const scenarios = SCENARIOS.filter((s) => only.test(s.id));
   if (scenarios.length === 0) throw new Error(`--only ${only.source} matches no scenario`);
@@ -141,11 +146,17 @@ export async function runScaleTest(root: string, argv: string[]): Promise<void> 
     rmSync(scriptDir, { recursive: true, force: true });
     const json = join(resultsDir, `${name}.json`);
     writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(join(resultsDir, `${name}.md`), renderScaleMarkdown(report, `${name}.svg`));
-    if (report.sets.some((s) => s.id === 'small')) {
-      writeFileSync(join(resultsDir, `${name}.svg`), renderScalePlot(plotInput(report), { title: plotTitle(report), baseline: 'small', after: 'small-after' }));
-    }
+    writeOutputs(report, join(resultsDir, name));
     log(`results: ${json} (+ .md, .svg)`);
+  }
+}
+
+/** `<base>.md` and, once the small data set was measured, `<base>.svg`, both from the report. */
+function writeOutputs(report: ScaleReport, base: string): void {
+  const svgName = `${basename(base)}.svg`;
+  writeFileSync(`${base}.md`, renderScaleMarkdown(report, svgName));
+  if (report.sets.some((s) => s.id === 'small')) {
+    writeFileSync(`${base}.svg`, renderScalePlot(plotInput(report), { title: plotTitle(report), baseline: 'small', after: 'small-after' }));
   }
 }
 
