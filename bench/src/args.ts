@@ -56,6 +56,8 @@ export const USAGE = `bench/run [options]
                         events.create-personal and events.get-none-personal on each, alternately
                         (--duration s, --warmup s, --rounds n (even: each order as often), --connections n,
                         --api-workers n, --only re, --start-timeout s, --out name: also bench/results/<name>.md)
+  --scale-test          instead: the scale benchmark (users × events seeded through batch calls, then the
+                        scenarios on a random user and a big user); \`bench/run --scale-test --help\` lists its options
   --cpu-prof            run the started core with --cpu-prof (profiles kept next to the results)
   --pg-stats            preload pg_stat_statements in the started core's PostgreSQL; top statements per scenario
   --no-yardsticks       skip the fastify and pgbench yardsticks

@@ -66,7 +66,7 @@ export function streamLayout(): { id: string; parentId: string | null }[] {
 /** Restricted access: the tree root t0 (so its 9 descendants too) and the flat streams f0…f8. */
 export const RESTRICTED_PERMISSIONS = ['t0', ...Array.from({ length: 9 }, (_, i) => `f${i}`)];
 
-async function register(apiUrl: string, username: string): Promise<{ base: string; token: string }> {
+export async function register(apiUrl: string, username: string): Promise<{ base: string; token: string }> {
   const body = await expectStatus(201, 'POST', `${apiUrl}users`, {
     body: { username, password: `pw-${randomBytes(9).toString('base64url')}`, email: `${username}@bench.invalid`, appId: 'homecore-bench' },
   });
@@ -87,7 +87,7 @@ const BATCH_TIMEOUT_MS = 30 * 60_000;
  */
 const SLOW = process.env['BENCH_SEED_SLOW'] === '1';
 
-async function batch(base: string, token: string, calls: { method: string; params: unknown }[]): Promise<unknown[]> {
+export async function batch(base: string, token: string, calls: { method: string; params: unknown }[]): Promise<unknown[]> {
   const body = await expectStatus(200, 'POST', base, { token, body: calls, timeoutMs: BATCH_TIMEOUT_MS });
   const results = field<unknown[]>(body, 'results');
   const failed = results.find((r) => typeof r === 'object' && r !== null && 'error' in r);
@@ -149,7 +149,7 @@ async function probeSeries(user: SeededUser, eventId: string, bases: string[]): 
   return { available: false, status: last.status, detail: last.detail, base: bases[0] ?? '' };
 }
 
-async function countEvents(url: string, token: string): Promise<number> {
+export async function countEvents(url: string, token: string): Promise<number> {
   const body = await expectStatus(200, 'GET', url, { token });
   return field<unknown[]>(body, 'events').length;
 }

@@ -107,6 +107,40 @@ describe('stream tree cache across workers', () => {
     expect(results[2]?.['events']).toHaveLength(2);
   });
 
+  it('a batch reuses the tree while it is current and loads it again after its own stream write', async () => {
+    const u = await a.createUser();
+    await call(onA(), u, 'POST', '/streams', { id: 'b1', name: 'b1' });
+    expect((await createEvent(onA(), u, 'b1')).status).toBe(201);
+    const creates = (n: number) => Array.from({ length: n }, (_, i) => ({ method: 'events.create', params: { streamIds: ['b1'], type: 'note/txt', content: `e${i}` } }));
+    const [hits, loads] = [a.services.streamTrees.hits, a.services.streamTrees.loads];
+    const res = await a.app.inject({
+      method: 'POST',
+      url: `/${u.username}/`,
+      headers: { authorization: u.token },
+      payload: [...creates(5), { method: 'streams.create', params: { id: 'b2', name: 'b2', parentId: 'b1' } }, { method: 'events.create', params: { streamIds: ['b2'], type: 'note/txt', content: 'child' } }, ...creates(2)],
+    });
+    const results = (res.json() as { results: Record<string, unknown>[] }).results;
+    expect(results.filter((r) => r['error'] !== undefined)).toEqual([]);
+    if (versioned) {
+      // The 5 creates and streams.create use the cached tree; the create right after the stream
+      // write loads it (a new version), the last 2 reuse that. Before, each of the 8 calls loaded it.
+      expect([a.services.streamTrees.loads - loads, a.services.streamTrees.hits - hits]).toEqual([1, 8]);
+    } else {
+      // No streams versions (mongodb, docs/mongodb.md#guarantees): every call loads the tree.
+      expect(a.services.streamTrees.loads - loads).toBe(9);
+    }
+  });
+
+  it('a batch on worker B sees a stream created through worker A before its call', async () => {
+    const u = await a.createUser();
+    await call(onA(), u, 'POST', '/streams', { id: 'w1', name: 'w1' });
+    // B caches the tree (w1 only).
+    expect((await createEvent(onB(), u, 'w1')).status).toBe(201);
+    await call(onA(), u, 'POST', '/streams', { id: 'w2', name: 'w2' });
+    const res = await b.inject({ method: 'POST', url: `/${u.username}/`, headers: { authorization: u.token }, payload: [{ method: 'events.create', params: { streamIds: ['w2'], type: 'note/txt', content: 'x' } }] });
+    expect((res.json() as { results: Record<string, unknown>[] }).results[0]?.['error']).toBeUndefined();
+  });
+
   it('a user deleted and registered again under the same name never gets the former tree', async () => {
     const u = await a.createUser();
     await call(onA(), u, 'POST', '/streams', { id: 'old', name: 'old' });
