@@ -3,6 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/index.js';
 import { PLATFORM_MIGRATIONS } from '../platform/schema.js';
@@ -53,14 +54,19 @@ export interface RestoreSummary {
 /** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 4). */
 const PARALLEL_USERS = 3;
 
-/** The lines of a decoded stream (errors of the stream, e.g. a GCM tag mismatch, reach the reader). */
+/**
+ * The lines of a decoded stream (errors of the stream, e.g. a GCM tag mismatch, reach the reader).
+ * Decoded with a StringDecoder: a UTF-8 character split across two chunks stays one character.
+ */
 async function* linesOf(stream: AsyncIterable<Buffer | string>): AsyncGenerator<string> {
+  const utf8 = new StringDecoder('utf8');
   let rest = '';
   for await (const chunk of stream) {
-    const parts = (rest + chunk.toString()).split('\n');
+    const parts = (rest + (typeof chunk === 'string' ? chunk : utf8.write(chunk))).split('\n');
     rest = parts.pop() ?? '';
     yield* parts.filter((p) => p !== '');
   }
+  rest += utf8.end();
   if (rest !== '') yield rest;
 }
 

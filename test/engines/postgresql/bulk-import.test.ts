@@ -36,6 +36,14 @@ async function indexes(e: PostgresEngine): Promise<string[]> {
   return rows.map((r) => r.def);
 }
 
+/** The foreign keys of those tables, with whether each is validated. */
+async function foreignKeys(e: PostgresEngine): Promise<string[]> {
+  const { rows } = await e.pool.query<{ fk: string }>(
+    `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated AS fk
+       FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY ('{events,event_versions,series_chunks}'::regclass[]) ORDER BY 1`);
+  return rows.map((r) => r.fk);
+}
+
 async function note(e: PostgresEngine): Promise<number> {
   const { rows } = await e.pool.query(`SELECT 1 FROM core_info WHERE key = 'bulk_import_deferred_indexes'`);
   return rows.length;
@@ -63,16 +71,20 @@ describe('PostgreSQL bulk import', () => {
   it('drops the secondary events indexes of an empty database and builds the same ones in finish', async () => {
     const e = engine(await migrated());
     const before = await indexes(e);
+    const keys = await foreignKeys(e);
     expect(before.some((d) => d.includes('events_stream_keys'))).toBe(true);
+    expect(keys.length).toBe(3);
     const userData = e.stores().userData;
     const bulk = await userData.beginBulkImport?.();
     if (bulk === undefined) throw new Error('PostgreSQL has beginBulkImport');
-    // Primary keys only meanwhile (duplicates still refused), and the note of what to build.
+    // Primary keys only meanwhile (duplicates still refused), no foreign keys, and the notes of what to build.
     expect((await indexes(e)).every((d) => d.includes('_pkey'))).toBe(true);
+    expect(await foreignKeys(e)).toEqual([]);
     expect(await note(e)).toBe(1);
     await userData.importUser(userRecords('bulka', 2500));
     await bulk.finish();
     expect(await indexes(e)).toEqual(before);
+    expect(await foreignKeys(e)).toEqual(keys);
     expect(await note(e)).toBe(0);
     // What went in reads back through the store as written.
     expect(await e.stores().events.get('bulka', 'cbulka000003')).toEqual(event('cbulka000003', 3));
@@ -91,17 +103,34 @@ describe('PostgreSQL bulk import', () => {
     expect(await indexes(e)).toEqual(before);
   });
 
-  it('a restore killed before finish: the next migrate builds the indexes it noted', async () => {
+  it('a restore killed before finish: the next migrate builds the indexes and adds back the foreign keys it noted', async () => {
     const settings = await migrated();
     const first = engine(settings);
     const before = await indexes(first);
+    const keys = await foreignKeys(first);
     await first.stores().userData.beginBulkImport?.();
     await first.stores().userData.importUser(userRecords('killed', 10));
     await first.close();
     const next = engine(settings);
     expect(await indexes(next)).not.toEqual(before);
+    expect(await foreignKeys(next)).toEqual([]);
     expect(await next.migrate()).toEqual([]);
     expect(await indexes(next)).toEqual(before);
+    expect(await foreignKeys(next)).toEqual(keys);
     expect(await note(next)).toBe(0);
+  });
+
+  it('finish validates the foreign keys it adds back: a row pointing nowhere fails it, and the note stays', async () => {
+    const e = engine(await migrated());
+    const keys = await foreignKeys(e);
+    const bulk = await e.stores().userData.beginBulkImport?.();
+    await e.stores().userData.importUser(userRecords('orphan', 2));
+    await e.pool.query(`INSERT INTO series_chunks (user_id, event_id, t_min, t_max, n, points) VALUES ('orphan', 'no-such-event', 0, 1, 1, '0,1')`);
+    await expect(bulk?.finish()).rejects.toThrow(/series_chunks/);
+    expect(await e.pool.query(`SELECT 1 FROM core_info WHERE key = 'bulk_import_deferred_foreign_keys'`).then((r) => r.rowCount)).toBe(1);
+    // Once the row is gone, the next migrate completes the restore's constraints.
+    await e.pool.query(`DELETE FROM series_chunks WHERE event_id = 'no-such-event'`);
+    await e.migrate();
+    expect(await foreignKeys(e)).toEqual(keys);
   });
 });

@@ -7,8 +7,13 @@ import type pg from 'pg';
  * loaded table costs a fraction of it. The definitions of the dropped indexes are kept in `core_info`
  * in the transaction that drops them, so a restore killed half way leaves a note that the next bulk
  * import, `bin/migrate` or a master start (engine.migrate) acts on: nothing is lost but speed.
+ *
+ * The foreign keys of those tables go the same way: checked row by row they cost PostgreSQL about
+ * as much as the COPY itself (a lookup and a row lock in the referenced table per row); added back
+ * NOT VALID, then validated in one pass (one join), they end as the same validated constraints.
  */
 const KEY = 'bulk_import_deferred_indexes';
+const FK_KEY = 'bulk_import_deferred_foreign_keys';
 
 /** Tables whose secondary indexes a bulk import defers: the big ones. Primary keys and unique indexes stay (they refuse duplicates). */
 const TABLES = ['events', 'event_versions', 'series_chunks'];
@@ -16,6 +21,11 @@ const TABLES = ['events', 'event_versions', 'series_chunks'];
 interface DeferredIndex {
   name: string;
   def: string;
+}
+
+/** A foreign key as pg_get_constraintdef gives it (`FOREIGN KEY (…) REFERENCES …`), on `table` (regclass text). */
+interface DeferredForeignKey extends DeferredIndex {
+  table: string;
 }
 
 /**
@@ -46,6 +56,17 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
         [KEY, JSON.stringify(rows)]);
       for (const r of rows) await client.query(`DROP INDEX ${quoteIdent(r.name)}`);
     }
+    const { rows: fks } = await client.query<DeferredForeignKey>(
+      `SELECT c.conrelid::regclass::text AS table, c.conname AS name, pg_get_constraintdef(c.oid) AS def
+         FROM pg_constraint c WHERE c.conrelid = ANY ($1::regclass[]) AND c.contype = 'f' ORDER BY 1, 2`,
+      [TABLES]);
+    if (fks.length > 0) {
+      await client.query(
+        `INSERT INTO core_info (key, value) VALUES ($1, $2::jsonb)
+           ON CONFLICT (key) DO UPDATE SET value = core_info.value || EXCLUDED.value, updated_at = now()`,
+        [FK_KEY, JSON.stringify(fks)]);
+      for (const f of fks) await client.query(`ALTER TABLE ${f.table} DROP CONSTRAINT ${quoteIdent(f.name)}`);
+    }
     await client.query('COMMIT');
     return true;
   } catch (err) {
@@ -55,8 +76,37 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
   }
 }
 
-/** Builds every index a bulk import deferred (none: one query), then forgets the note; answers how many. */
+/**
+ * Builds every index and adds back every foreign key a bulk import deferred (none: one query), then
+ * forgets the notes; answers how many.
+ */
 export async function rebuildDeferredIndexes(client: pg.PoolClient): Promise<number> {
+  return (await rebuildIndexes(client)) + (await restoreForeignKeys(client));
+}
+
+/**
+ * Each foreign key added NOT VALID (no scan, brief lock), then validated in one pass: a row pointing
+ * nowhere fails here, loudly, and the note stays for the next try. Safe to run again after a kill.
+ */
+async function restoreForeignKeys(client: pg.PoolClient): Promise<number> {
+  const { rows } = await client.query<{ value: DeferredForeignKey[] }>('SELECT value FROM core_info WHERE key = $1', [FK_KEY]);
+  if (rows.length === 0) return 0;
+  const seen = new Set<string>();
+  for (const f of rows[0]?.value ?? []) {
+    if (seen.has(`${f.table}.${f.name}`)) continue;
+    seen.add(`${f.table}.${f.name}`);
+    // `table` is regclass text (quoted and qualified as needed); a def of a NOT VALID key ends so already.
+    const table = f.table;
+    const def = f.def.replace(/ NOT VALID$/, '');
+    const { rows: present } = await client.query('SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND conname = $2', [f.table, f.name]);
+    if (present.length === 0) await client.query(`ALTER TABLE ${table} ADD CONSTRAINT ${quoteIdent(f.name)} ${def} NOT VALID`);
+    await client.query(`ALTER TABLE ${table} VALIDATE CONSTRAINT ${quoteIdent(f.name)}`);
+  }
+  await client.query('DELETE FROM core_info WHERE key = $1', [FK_KEY]);
+  return seen.size;
+}
+
+async function rebuildIndexes(client: pg.PoolClient): Promise<number> {
   const { rows } = await client.query<{ value: DeferredIndex[] }>('SELECT value FROM core_info WHERE key = $1', [KEY]);
   const deferred = rows[0]?.value ?? [];
   if (rows.length === 0) return 0;

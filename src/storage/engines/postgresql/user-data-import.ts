@@ -1,52 +1,59 @@
 import type pg from 'pg';
-import type { Event } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UserDataKind, UserDataRecord } from '../../interfaces/user-data-store.js';
 import { attachedBytes, endTime, eventDoc } from './events-store.js';
 import { eventColumns } from './event-columns.js';
 import { isUniqueViolation } from './rows.js';
-
-/** Rows per multi-row INSERT of events, versions and series chunks. */
-const BATCH = 1000;
+import { copyArray, copyNumber, copyText, CopyRows } from './copy-rows.js';
 
 type Batched = Extract<UserDataRecord, { kind: 'event' | 'event-version' | 'series' }>;
 
+/** The COPY of each bulk kind (copy-rows.ts); columns in the order `copyLine` writes them. */
+const COPY_SQL: Readonly<Record<Batched['kind'], string>> = {
+  'event': `COPY events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes, stream_keys, content, client_data) FROM STDIN`,
+  'event-version': 'COPY event_versions (user_id, head_id, doc) FROM STDIN',
+  'series': 'COPY series_chunks (user_id, event_id, t_min, t_max, n, points) FROM STDIN',
+};
+
 /**
  * Writes one user's records in one transaction on `client` (all or nothing). Events, versions and
- * series chunks go in multi-row INSERTs (a JSON array of rows, or unnest of arrays); the rest one statement each. Records
- * arrive in exportUser's order, so every foreign key target is written before what points at it.
+ * series chunks go through COPY (one per run of records of that kind); the rest one statement each.
+ * Records arrive in exportUser's order, so every foreign key target is written before what points at it.
  */
 export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
   const counts: Partial<Record<UserDataKind, number>> = {};
   let userId: string | null = null;
-  let batch: Batched[] = [];
-  const flush = async (): Promise<void> => {
-    if (userId !== null && batch.length > 0) await insertBatch(client, userId, batch);
-    batch = [];
+  let copy: { kind: Batched['kind']; rows: CopyRows } | null = null;
+  const endCopy = async (): Promise<void> => {
+    const open = copy;
+    copy = null;
+    if (open !== null) await open.rows.end();
   };
   await client.query('BEGIN');
   try {
     for await (const r of records) {
       counts[r.kind] = (counts[r.kind] ?? 0) + 1;
       if (r.kind === 'user') {
+        await endCopy();
         userId = r.user.id;
         await insertUser(client, r);
         continue;
       }
       if (userId === null) throw new Error(`a ${r.kind} record came before the user record`);
       if (r.kind === 'event' || r.kind === 'event-version' || r.kind === 'series') {
-        if (batch.length > 0 && (batch[0] as Batched).kind !== r.kind) await flush();
-        batch.push(r);
-        if (batch.length >= BATCH) await flush();
+        if (copy !== null && copy.kind !== r.kind) await endCopy();
+        copy ??= { kind: r.kind, rows: CopyRows.open(client, COPY_SQL[r.kind]) };
+        await copy.rows.write(copyLine(userId, copyText(userId), r));
         continue;
       }
-      await flush();
+      await endCopy();
       await insertOne(client, userId, r);
     }
-    await flush();
+    await endCopy();
     await client.query('COMMIT');
     return counts;
   } catch (err) {
+    (copy as { rows: CopyRows } | null)?.rows.abort(err instanceof Error ? err : new Error(String(err)));
     await client.query('ROLLBACK').catch(() => undefined);
     if (isUniqueViolation(err)) throw new DuplicateKeyError(err.constraint === 'users_email' ? 'email' : err.constraint === 'users_username_key' ? 'username' : 'id');
     throw err;
@@ -59,9 +66,6 @@ async function insertUser(client: pg.PoolClient, r: Extract<UserDataRecord, { ki
     'INSERT INTO users (id, username, email, language, password_hash, created, modified) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     [u.id, u.username, u.email, u.language, u.passwordHash, u.created, u.modified]);
 }
-
-/** `"key":[value],` for a recordset field, nothing when the doc lacks it (insertBatch). */
-const wrapped = (key: string, value: string | null): string => (value === null ? '' : `"${key}":[${value}],`);
 
 const json = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v));
 
@@ -123,44 +127,18 @@ async function insertOne(client: pg.PoolClient, userId: string, r: Exclude<UserD
   }
 }
 
-async function insertBatch(client: pg.PoolClient, userId: string, batch: Batched[]): Promise<void> {
-  const first = batch[0] as Batched;
-  // Events and versions go as one JSON parameter: the stored doc is spliced in as it is (a `json`
-  // value keeps its exact text), where text[] parameters had every doc escaped again by pg in
-  // JavaScript (most of the import's own CPU time, docs/benchmarks.md#backup-and-restore).
-  if (first.kind === 'event') {
-    const rows = batch.map((r) => {
-      const { event: e, json: text } = r as Extract<Batched, { kind: 'event' }>;
-      const j = JSON.stringify;
-      const c = eventColumns(userId, e);
-      // The doc as the record holds it (`json`: a PostgreSQL backup's stored text), else serialized.
-      return `{"i":${j(e.id)},"s":${j(e.streamIds)},"k":${j(c.streamKeys)},${wrapped('c', c.content)}${wrapped('cd', c.clientData)}"t":${j(e.type)},"tm":${j(e.time)},"e":${j(endTime(e))},"tr":${e.trashed === true},"m":${j(e.modified)},"a":${j(attachedBytes(e))},"d":${text ?? eventDoc(e)}}`;
-    });
-    // The derived columns come with the row (migration 20), computed here: reading them from the doc
-    // in SQL (a jsonb parse and two subqueries a row) doubled PostgreSQL's CPU time of a restore.
-    // `content` / `client_data` go wrapped in an array: a recordset field holding JSON null reads as
-    // SQL NULL, where the doc's `null` is jsonb null.
-    await client.query(
-      `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc, attached_bytes, stream_keys, content, client_data)
-       SELECT $1, r.i, r.s, r.t, r.tm, r.e, r.tr, r.m, r.d::text, r.a, r.k, r.c -> 0, r.cd -> 0
-         FROM json_to_recordset($2::json) AS r (i text, s text[], k text[], c jsonb, cd jsonb, t text, tm float8, e float8, tr bool, m float8, d json, a bigint)`,
-      [userId, `[${rows.join(',')}]`]);
-    return;
+/**
+ * One COPY line of a bulk record (`user`: `userId` escaped). The derived columns of events come with
+ * the row (migration 20), computed here: reading them from the doc in SQL (a jsonb parse and two
+ * subqueries a row) doubled PostgreSQL's CPU time of a restore. The doc goes as the record holds it
+ * (`json`: a PostgreSQL backup's stored text), else serialized.
+ */
+function copyLine(userId: string, user: string, r: Batched): string {
+  if (r.kind === 'event') {
+    const e = r.event;
+    const c = eventColumns(userId, e);
+    return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t${copyText(r.json ?? eventDoc(e))}\t${copyNumber(attachedBytes(e))}\t${copyArray(c.streamKeys)}\t${copyText(c.content)}\t${copyText(c.clientData)}\n`;
   }
-  if (first.kind === 'event-version') {
-    const rows = batch.map((r) => {
-      const v = r as Extract<Batched, { kind: 'event-version' }>;
-      return `{"h":${JSON.stringify(v.headId)},"d":${JSON.stringify(v.event as Event)}}`;
-    });
-    await client.query(
-      `INSERT INTO event_versions (user_id, head_id, doc)
-       SELECT $1, x.v ->> 'h', (x.v -> 'd')::text FROM json_array_elements($2::json) WITH ORDINALITY AS x (v, n) ORDER BY x.n`,
-      [userId, `[${rows.join(',')}]`]);
-    return;
-  }
-  const chunks = batch as Extract<Batched, { kind: 'series' }>[];
-  await client.query(
-    `INSERT INTO series_chunks (user_id, event_id, t_min, t_max, n, points)
-     SELECT $1, u.e, u.a, u.b, u.c, u.p FROM unnest($2::text[], $3::float8[], $4::float8[], $5::int[], $6::text[]) AS u (e, a, b, c, p)`,
-    [userId, chunks.map((c) => c.eventId), chunks.map((c) => c.first), chunks.map((c) => c.last), chunks.map((c) => c.count), chunks.map((c) => c.points)]);
+  if (r.kind === 'event-version') return `${user}\t${copyText(r.headId)}\t${copyText(JSON.stringify(r.event))}\n`;
+  return `${user}\t${copyText(r.eventId)}\t${copyNumber(r.first)}\t${copyNumber(r.last)}\t${copyNumber(r.count)}\t${copyText(r.points)}\n`;
 }

@@ -1,0 +1,89 @@
+import { once } from 'node:events';
+import type pg from 'pg';
+import { from as copyFrom, type CopyStreamQuery } from 'pg-copy-streams';
+
+/**
+ * COPY … FROM STDIN in text format (issue #12, the restore's bulk rows): PostgreSQL reads plain
+ * tab-separated lines, where a multi-row INSERT of a JSON array had it parse the whole array first
+ * (docs/benchmarks.md#backup-and-restore). Values go through `copyText` / `copyArray`; `\N` is NULL.
+ */
+
+/** Characters the text format gives a meaning to; every other byte (UTF-8 included) goes as it is. */
+const SPECIAL = /[\\\t\n\r]/;
+const SPECIAL_ALL = /[\\\t\n\r]/g;
+const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' };
+const escapeOne = (c: string): string => ESCAPES[c] ?? c;
+
+/** A text value for one COPY field: backslash, tab, newline and CR escaped; null is `\N`. */
+export function copyText(s: string | null | undefined): string {
+  if (s === null || s === undefined) return '\\N';
+  return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, escapeOne) : s;
+}
+
+const ARRAY_SPECIAL = /["\\]/g;
+
+/** A text[] field: an array literal with every element quoted (so `NULL`, `{`, `,` stay text), then escaped for COPY. */
+export function copyArray(items: readonly string[]): string {
+  let literal = '{';
+  for (let i = 0; i < items.length; i += 1) {
+    if (i > 0) literal += ',';
+    literal += `"${(items[i] as string).replace(ARRAY_SPECIAL, '\\$&')}"`;
+  }
+  return copyText(`${literal}}`);
+}
+
+/** A float8 / bigint / integer field (JavaScript's shortest round-trip text; PostgreSQL reads `1e+21`). */
+export const copyNumber = (n: number | null | undefined): string => (n === null || n === undefined ? '\\N' : String(n));
+
+/** Text gathered before one write to the server (one CopyData message). */
+const CHUNK = 256 * 1024;
+
+/**
+ * One COPY on `client`, fed line by line (each line ends with `\n`): `end()` waits until the server
+ * has the rows (or throws its error, e.g. a unique violation); `abort()` makes it fail (CopyFail),
+ * so the transaction around it is to be rolled back. Writes wait for the socket to drain: the
+ * server works through one chunk while the next is built.
+ */
+export class CopyRows {
+  private buffer = '';
+  private failed: Error | null = null;
+  private done = false;
+
+  private constructor(private readonly stream: CopyStreamQuery) {
+    stream.on('error', (err: Error) => {
+      this.failed ??= err;
+    });
+  }
+
+  static open(client: pg.PoolClient, sql: string): CopyRows {
+    return new CopyRows(client.query(copyFrom(sql)));
+  }
+
+  async write(line: string): Promise<void> {
+    this.buffer += line;
+    if (this.buffer.length >= CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.failed !== null) throw this.failed;
+    const text = this.buffer;
+    this.buffer = '';
+    if (!this.stream.write(text)) await once(this.stream, 'drain');
+  }
+
+  async end(): Promise<void> {
+    if (this.failed !== null) throw this.failed;
+    this.done = true;
+    const finished = once(this.stream, 'finish');
+    this.stream.end(this.buffer);
+    this.buffer = '';
+    await finished;
+  }
+
+  /** After a failure of ours mid-COPY: the server is told (CopyFail) unless it failed first. */
+  abort(reason: Error): void {
+    if (this.done || this.failed !== null) return;
+    this.done = true;
+    this.stream.destroy(reason);
+  }
+}
