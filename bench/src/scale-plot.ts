@@ -52,7 +52,7 @@ function decades(lo: number, hi: number): number[] {
 function panel(p: Panel): string {
   const xs = p.lines.flatMap((l) => l.points.map(([x]) => x)).filter((x) => x > 0);
   const ys = p.lines.flatMap((l) => l.points.map(([, y]) => y));
-  const ticksX = decades(Math.min(...xs, 1), Math.max(...xs, 10));
+  const ticksX = decades(xs.length > 0 ? Math.min(...xs) : 1, xs.length > 0 ? Math.max(...xs, 10) : 10);
   const x0 = Math.log10(ticksX[0] ?? 1);
   const x1 = Math.max(Math.log10(ticksX[ticksX.length - 1] ?? 10), x0 + 1);
   const yMax = Math.max(...ys, p.goal) * 1.1;
@@ -100,25 +100,27 @@ export function renderScalePlot(sets: PlotSet[], opts: { title: string; baseline
     }
     return { name: id, color: COLORS[i % COLORS.length] ?? '#000', points };
   });
-  const W = 1000;
+  const W = 1080;
   const H = 760;
   const pw = 330;
   const ph = 250;
   const usersSets = after === undefined ? [base] : [base, after];
   const panels = [
-    { title: 'throughput vs events per user', xLabel: 'events per user (log), full core', yLabel: '% of small data set req/s', lines: lines(full, (s) => s.eventsPerUser, 'rps'), goal: 80, goalLabel: 'goal ≥ 80 %', x: 90, y: 70 },
-    { title: 'throughput vs users per core', xLabel: 'users on the core (log), small users', yLabel: '% of small data set req/s', lines: lines(usersSets, (s) => s.usersOnCore, 'rps'), goal: 80, goalLabel: 'goal ≥ 80 %', x: 500, y: 70 },
+    { title: 'throughput vs events per user', xLabel: 'events per user (log), full core', yLabel: '% of small data set req/s', lines: lines(full, (s) => s.eventsPerUser, 'rps'), goal: 80, goalLabel: 'goal ≥ 80 %', x: 90, y: 80 },
+    { title: 'throughput vs users per core', xLabel: 'users on the core (log), small users', yLabel: '% of small data set req/s', lines: lines(usersSets, (s) => s.usersOnCore, 'rps'), goal: 80, goalLabel: 'goal ≥ 80 %', x: 500, y: 80 },
     { title: 'p99 vs events per user', xLabel: 'events per user (log), full core', yLabel: 'p99 ÷ small data set p99', lines: lines(full, (s) => s.eventsPerUser, 'p99'), goal: 2, goalLabel: 'goal ≤ 2×', x: 90, y: 430 },
     { title: 'p99 vs users per core', xLabel: 'users on the core (log), small users', yLabel: 'p99 ÷ small data set p99', lines: lines(usersSets, (s) => s.usersOnCore, 'p99'), goal: 2, goalLabel: 'goal ≤ 2×', x: 500, y: 430 },
   ].map((p) => panel({ ...p, w: pw, h: ph }));
-  const legend = ids.map((id, i) => `<g><rect x="860" y="${80 + i * 20}" width="12" height="12" fill="${COLORS[i % COLORS.length] ?? '#000'}"/><text x="878" y="${91 + i * 20}">${escapeXml(id.replace(/^events\./, 'ev.'))}</text></g>`);
-  const setsNote = sets.map((s) => `${s.label}: ${s.eventsPerUser.toLocaleString('en')} events/user, ${s.usersOnCore.toLocaleString('en')} users`).join(' · ');
+  const legend = ids.map((id, i) => `<g><rect x="870" y="${80 + i * 20}" width="12" height="12" fill="${COLORS[i % COLORS.length] ?? '#000'}"/><text x="888" y="${91 + i * 20}">${escapeXml(id.replace(/^events\./, 'ev.'))}</text></g>`);
+  const setsNote = sets.map((s) => `${s.label}: ${s.eventsPerUser.toLocaleString('en')} events/user, ${s.usersOnCore.toLocaleString('en')} users`);
+  const half = Math.ceil(setsNote.length / 2);
   return [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(opts.title)}</text>`,
-    `<text x="${W / 2}" y="42" text-anchor="middle" fill="#555">${escapeXml(setsNote)}</text>`,
+    `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">${escapeXml(setsNote.slice(0, half).join(' · '))}</text>`,
+    `<text x="${W / 2}" y="54" text-anchor="middle" fill="#555">${escapeXml(setsNote.slice(half).join(' · '))}</text>`,
     ...panels,
     ...legend,
     '</svg>',

@@ -11,7 +11,8 @@ export const GOAL_P99_RATIO = 2;
 
 function phaseRow(name: string, unit: string, p: PhaseStat): string {
   const cpu = Object.entries(p.cpuSecondsPerCall).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ');
-  return `| ${name} | ${fmt(p.items)} ${unit} | ${fmt(p.calls)} | ${fmt(p.seconds, 1)} | **${fmt(p.perSecond, p.perSecond < 10 ? 2 : 0)} ${unit}/s** | ${cpu} |`;
+  const rate = p.seconds > 0 ? p.items / p.seconds : 0;
+  return `| ${name} | ${fmt(p.items)} ${unit} | ${fmt(p.calls)} | ${fmt(p.seconds, 1)} | **${fmt(rate, rate < 10 ? 2 : 0)} ${unit}/s** | ${cpu} |`;
 }
 
 function cell(set: ScaleSet, base: ScaleSet, id: string): string {
