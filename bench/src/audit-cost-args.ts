@@ -11,9 +11,11 @@ export interface AuditCostOptions {
   readyTimeoutMs: number;
   /** Also write bench/results/<out>.md (command, load, raw rounds, table); null = stdout only. */
   out: string | null;
+  /** audit.durability of the core with the trail on; null = the config default. */
+  durability: 'fsync' | 'write' | 'buffer' | null;
 }
 
-const FLAGS = '--duration s, --warmup s, --rounds n, --connections n, --api-workers n, --only re, --start-timeout s, --out name';
+const FLAGS = '--duration s, --warmup s, --rounds n, --connections n, --api-workers n, --only re, --start-timeout s, --out name, --durability fsync|write|buffer';
 
 function count(v: string | undefined, name: string, fallback: number, min: number): number {
   if (v === undefined) return fallback;
@@ -33,6 +35,7 @@ export function parseAuditCostOptions(argv: string[]): AuditCostOptions {
       options: {
         duration: { type: 'string' }, rounds: { type: 'string' }, connections: { type: 'string' }, 'api-workers': { type: 'string' },
         warmup: { type: 'string' }, only: { type: 'string' }, 'start-timeout': { type: 'string' }, out: { type: 'string' },
+        durability: { type: 'string' },
       },
       strict: true,
     }).values;
@@ -48,6 +51,10 @@ export function parseAuditCostOptions(argv: string[]): AuditCostOptions {
     }
   }
   const out = values['out'] ?? null;
+  const durability = values['durability'] ?? null;
+  if (durability !== null && durability !== 'fsync' && durability !== 'write' && durability !== 'buffer') {
+    throw new UsageError(`--durability: fsync, write or buffer, got "${durability}"`);
+  }
   if (out !== null && !/^[\w.-]+$/.test(out)) throw new UsageError(`--out: a file name without directory (letters, digits, . _ -), got "${out}"`);
   return {
     duration: count(values['duration'], 'duration', 10, 1),
@@ -58,5 +65,6 @@ export function parseAuditCostOptions(argv: string[]): AuditCostOptions {
     only,
     readyTimeoutMs: count(values['start-timeout'], 'start-timeout', 600, 1) * 1000,
     out,
+    durability,
   };
 }

@@ -95,7 +95,8 @@ export async function runAuditCost(root: string, argv: string[]): Promise<void> 
   try {
     for (const audit of [false, true]) {
       log(`starting a core with audit ${audit ? 'on' : 'off'} (load ${load().join(', ')})`);
-      const core = await startCore({ root, apiWorkers: o.apiWorkers, logLevel: null, pgStats: false, audit, readyTimeoutMs: o.readyTimeoutMs });
+      const extraEnv: Record<string, string> = audit && o.durability !== null ? { HOMECORE_AUDIT__DURABILITY: o.durability } : {};
+      const core = await startCore({ root, apiWorkers: o.apiWorkers, logLevel: null, pgStats: false, audit, readyTimeoutMs: o.readyTimeoutMs, extraEnv });
       cores.set(audit, { core, seeded: await seedOne(core.apiUrl) });
     }
     for (let round = 1; round <= o.rounds; round++) {

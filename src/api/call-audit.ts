@@ -1,3 +1,4 @@
+import { auditDurabilityOf } from '../audit/audit-durability.js';
 import { isReadMethod, newAuditId, resourceIdsOf, type AuditLine } from '../audit/audit-line.js';
 import { baseAccessId } from '../domain/access-ids.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -53,10 +54,11 @@ function lineOf(ctx: RequestContext, methodId: string, params: unknown, result: 
 }
 
 /**
- * Records one call in the audit trail and the metrics. A successful write's line is on disk before
- * this resolves (the answer waits for it); if it cannot be, the change is made but the call answers
- * 503 audit-unavailable (`data.applied: true`) in closed mode, so no write is ever acknowledged
- * without its line. Reads and refused calls are buffered (docs/operations.md#reading-the-audit-trail).
+ * Records one call in the audit trail and the metrics. A successful write's line is in the file
+ * (`audit.durability` write, the default) or on disk (fsync) before this resolves (the answer waits
+ * for it); if it cannot be, the change is made but the call answers 503 audit-unavailable
+ * (`data.applied: true`) in closed mode, so no write is ever acknowledged without its line. Reads and
+ * refused calls are buffered (docs/operations.md#reading-the-audit-trail).
  */
 export async function recordCall(ctx: RequestContext, methodId: string, params: unknown, result: unknown, outcome: CallOutcome): Promise<void> {
   const { services } = ctx;
@@ -71,9 +73,9 @@ export async function recordCall(ctx: RequestContext, methodId: string, params: 
     services.metrics.auditLines.inc({ outcome: 'buffered' });
     return;
   }
-  const { syncWrites, onFailure } = services.config.audit;
-  if (onFailure.writes === 'open' || !syncWrites) {
-    // Fail-open, or syncWrites off: the answer does not wait; lines that cannot be written wait in memory.
+  const durability = auditDurabilityOf(services.config.audit);
+  if (services.config.audit.onFailure.writes === 'open' || durability === 'buffer') {
+    // Fail-open, or durability buffer: the answer does not wait; lines that cannot be written wait in memory.
     audit.append(line);
     services.metrics.auditLines.inc({ outcome: 'buffered' });
     return;
@@ -85,8 +87,8 @@ export async function recordCall(ctx: RequestContext, methodId: string, params: 
     return;
   }
   try {
-    await audit.appendDurable(line);
-    services.metrics.auditLines.inc({ outcome: 'durable' });
+    await (durability === 'fsync' ? audit.appendDurable(line) : audit.appendWritten(line));
+    services.metrics.auditLines.inc({ outcome: durability === 'fsync' ? 'durable' : 'written' });
   } catch (err) {
     services.metrics.auditLines.inc({ outcome: 'lost' });
     // The line goes to the log instead, so the change stays traceable.
@@ -101,14 +103,15 @@ function notDurable(methodId: string): ApiError {
   });
 }
 
-/** The end of a batch with writes: every line appended so far is on disk before it answers. */
+/** The end of a batch with writes: every line appended so far is in the file (or on disk, fsync) before it answers. */
 export async function syncDeferred(ctx: Pick<RequestContext, 'services' | 'user' | 'auditDeferred'>): Promise<void> {
   const { audit, metrics, logger } = ctx.services;
   const writes = ctx.auditDeferred?.writes ?? 0;
   if (audit === null || writes === 0) return;
+  const fsync = auditDurabilityOf(ctx.services.config.audit) === 'fsync';
   try {
-    await audit.sync();
-    metrics.auditLines.inc({ outcome: 'durable' }, writes);
+    await audit.sync(fsync);
+    metrics.auditLines.inc({ outcome: fsync ? 'durable' : 'written' }, writes);
   } catch (err) {
     metrics.auditLines.inc({ outcome: 'lost' }, writes);
     logger.error({ component: 'audit', user: ctx.user?.username, writes, err: (err as Error).message }, 'batch writes applied but their audit lines could not be written');

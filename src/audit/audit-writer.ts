@@ -1,8 +1,8 @@
 import { constants } from 'node:fs';
-import { access, mkdir, open, statfs, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { access, mkdir, statfs } from 'node:fs/promises';
 import type { Logger } from '../logging/logger.js';
-import { auditFileName, utcDay, type AuditLine } from './audit-line.js';
+import { AuditDayFile, fullWrite } from './audit-day-file.js';
+import { utcDay, type AuditLine } from './audit-line.js';
 
 export interface AuditWriterOptions {
   dir: string;
@@ -14,6 +14,11 @@ export interface AuditWriterOptions {
   logger: Logger;
   /** How often the path is checked while nothing is written (free space, writability). */
   probeIntervalMs?: number;
+  /**
+   * Lines written without a sync are fdatasync'ed at most this long after (audit.syncIntervalMs):
+   * until then a power cut, not a process crash, can lose them. Absent: left to the OS.
+   */
+  syncIntervalMs?: number;
 }
 
 export interface AuditHealth {
@@ -25,30 +30,32 @@ interface Pending {
   day: string;
   text: string;
   done?: { resolve: () => void; reject: (err: Error) => void };
+  /** `done` resolves once the line is on disk, not only in the file (fsync). */
+  fsync?: true;
 }
 
 /** The trail could not be written (a full disk, an unwritable path). */
 export class AuditWriteError extends Error {}
 
 /**
- * Appends audit lines for one worker (issue #12). Lines wait in memory and go out in batches, one
- * `write()` per batch on a file opened `O_APPEND`, so the workers of a machine never tear each
- * other's lines. `appendDurable()` (successful writes) starts a batch at the end of this loop turn
- * and resolves once it is on disk: calls of the same turn, and those arriving while a batch is out,
- * share a batch (group commit). A durable batch is one
- * `write()` on a second descriptor of the file opened `O_DSYNC` (data on disk when it returns: one
- * system call and one thread-pool hop instead of `write()` + `fdatasync()`, about a third less CPU
- * per batch), unless lines went out through the plain descriptor since the last sync and the batch
- * must cover them too (`sync()`): then `write()` + `fdatasync()`. `append()` (reads, refused calls)
- * waits up to `flushIntervalMs`: those lines are lost if the process crashes first.
+ * Appends audit lines for one worker (issue #12), in batches: one `write()` per batch on a file
+ * opened `O_APPEND` (audit-day-file.ts). `appendWritten()` / `appendDurable()` (successful writes)
+ * start a batch at the end of this loop turn and resolve once it is in the file / on disk; calls of
+ * the same turn, and those arriving while a batch is out, share it (group commit). A durable batch
+ * is one `write()` on an `O_DSYNC` descriptor (one system call and one thread-pool hop instead of
+ * `write()` + `fdatasync()`, about a third less CPU), unless `sync()` must also cover lines written
+ * plainly since the last sync: then `write()` + `fdatasync()`. Lines written plainly are
+ * fdatasync'ed within `syncIntervalMs`. `append()` (reads, refused calls) waits up to
+ * `flushIntervalMs`: those lines are lost if the process crashes first.
  */
 export class AuditWriter {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  private syncTimer: NodeJS.Timeout | null = null;
   private readonly probe: NodeJS.Timeout;
-  private file: { day: string; fh: FileHandle; dsync: FileHandle | null } | null = null;
+  private readonly file: AuditDayFile;
   /** Lines were written through the plain descriptor since the last sync: not known to be on disk. */
   private unsynced = false;
   /** Why the last write or check failed; null while the path takes lines. */
@@ -60,9 +67,12 @@ export class AuditWriter {
   written = 0;
   /** Batches written (one `write()` each, durable or not): lines per batch = group commit's yield. */
   batches = 0;
+  /** Disk syncs made (an `O_DSYNC` write or an fdatasync). */
+  syncs = 0;
 
   constructor(private readonly opts: AuditWriterOptions) {
     this.probe = setInterval(() => void this.check(), opts.probeIntervalMs ?? 1000).unref();
+    this.file = new AuditDayFile(opts.dir, opts.tag);
   }
 
   /** False while the last write or check failed: fail-closed calls are refused. */
@@ -83,19 +93,24 @@ export class AuditWriter {
 
   /** Resolves once the line is on disk (written and fdatasync'ed); rejects with AuditWriteError. */
   appendDurable(line: AuditLine): Promise<void> {
-    if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
-    return new Promise<void>((resolve, reject) => {
-      this.push({ day: utcDay(line.time * 1000), text: `${JSON.stringify(line)}\n`, done: { resolve, reject } });
-      this.kickSoon();
-    });
+    return this.awaited(utcDay(line.time * 1000), `${JSON.stringify(line)}\n`, true);
   }
 
-  /** Resolves once every line appended before it is on disk (written and fdatasync'ed). */
-  sync(): Promise<void> {
+  /** Resolves once the line is in the file (a crash of this process cannot lose it); rejects with AuditWriteError. */
+  appendWritten(line: AuditLine): Promise<void> {
+    return this.awaited(utcDay(line.time * 1000), `${JSON.stringify(line)}\n`, false);
+  }
+
+  /** Resolves once every line appended before it is in the file, and on disk with `fsync` (fdatasync'ed). */
+  sync(fsync = true): Promise<void> {
+    // An empty line of today: the batch it rides with is written (and synced).
+    return this.awaited(utcDay(Date.now()), '', fsync);
+  }
+
+  private awaited(day: string, text: string, fsync: boolean): Promise<void> {
     if (this.closed) return Promise.reject(new AuditWriteError('audit trail closed'));
     return new Promise<void>((resolve, reject) => {
-      // An empty line of today: the batch it rides with is synced.
-      this.queue.push({ day: utcDay(Date.now()), text: '', done: { resolve, reject } });
+      this.push({ day, text, done: { resolve, reject }, ...(fsync ? { fsync } : {}) });
       this.kickSoon();
     });
   }
@@ -110,9 +125,11 @@ export class AuditWriter {
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.probe);
+    if (this.syncTimer !== null) clearTimeout(this.syncTimer);
     await this.flushAll();
-    if (this.file !== null) await closeFile(this.file);
-    this.file = null;
+    // What went out plainly reaches the disk before the worker goes (a drain, SIGTERM).
+    if (this.unsynced) await this.queueSync().catch(() => undefined);
+    await this.file.close();
   }
 
   /** Writes everything buffered now (tests, shutdown). */
@@ -198,50 +215,45 @@ export class AuditWriter {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
-    const durable = batch.some((p) => p.done !== undefined);
+    const fsync = batch.some((p) => p.fsync === true);
     // sync() promises every line appended before it: those already written plainly need an fdatasync.
-    const coverEarlier = durable && this.unsynced && batch.some((p) => p.text === '' && p.done !== undefined);
+    const coverEarlier = fsync && this.unsynced && batch.some((p) => p.text === '' && p.fsync === true);
     const days = [...new Set(batch.map((p) => p.day))].sort();
     for (const day of days) {
-      const fh = await this.fileFor(day);
       const buf = Buffer.from(batch.filter((p) => p.day === day).map((p) => p.text).join(''));
-      if (durable && !coverEarlier) {
-        if (buf.length > 0) await fullWrite(await this.dsyncFor(day), buf);
+      if (fsync && !coverEarlier) {
+        if (buf.length > 0) await fullWrite(await this.file.dsync(day), buf);
+        this.syncs += 1;
         continue;
       }
+      const fh = await this.file.plain(day);
       if (buf.length > 0) await fullWrite(fh, buf);
-      if (durable) await fh.datasync();
-      else if (buf.length > 0) this.unsynced = true;
+      if (fsync) {
+        await fh.datasync();
+        this.syncs += 1;
+      } else if (buf.length > 0) this.unsynced = true;
     }
     if (coverEarlier) this.unsynced = false;
+    if (this.unsynced) this.scheduleSync();
   }
 
-  /** The `O_DSYNC` descriptor of `day`'s file (durable batches), opened on first use. */
-  private async dsyncFor(day: string): Promise<FileHandle> {
-    const f = this.file;
-    if (f === null || f.day !== day) {
-      // A late line of yesterday: written once through a descriptor of its own, then closed.
-      const fh = await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), DSYNC_APPEND, 0o640);
-      setImmediate(() => void fh.close().catch(() => undefined));
-      return fh;
-    }
-    f.dsync ??= await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), DSYNC_APPEND, 0o640);
-    return f.dsync;
+  /** The background fdatasync of lines written plainly, at most `syncIntervalMs` after them. */
+  private scheduleSync(): void {
+    const every = this.opts.syncIntervalMs;
+    if (every === undefined || this.syncTimer !== null || this.closed) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      // A failed sync marks the trail failed (closed mode then refuses writes), as a failed write does.
+      if (this.unsynced) void this.queueSync().catch(() => undefined);
+    }, every).unref();
   }
 
-  /** The file of `day`, opened on first use; the previous day's file is closed (daily rotation). */
-  private async fileFor(day: string): Promise<FileHandle> {
-    if (this.file !== null && this.file.day === day) return this.file.fh;
-    if (this.file !== null && this.file.day < day) {
-      await closeFile(this.file);
-      this.file = null;
-    }
-    await mkdir(this.opts.dir, { recursive: true, mode: 0o750 });
-    const fh = await open(join(this.opts.dir, auditFileName(day, this.opts.tag)), 'a', 0o640);
-    // A late line of yesterday (a batch across midnight) does not replace today's open file.
-    if (this.file === null) this.file = { day, fh, dsync: null };
-    else setImmediate(() => void fh.close().catch(() => undefined));
-    return fh;
+  /** sync() in the queue, also once closed (close() uses it after the last flush). */
+  private queueSync(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ day: utcDay(Date.now()), text: '', done: { resolve, reject }, fsync: true });
+      this.kick();
+    });
   }
 
   /** Free space, then writability; a failed write stays failed until the path takes a line again. */
@@ -266,11 +278,9 @@ export class AuditWriter {
         return;
       }
       // The failed handle may be stale (a remounted NAS): reopen today's file.
-      const stale = this.file;
-      this.file = null;
-      if (stale !== null) await closeFile(stale);
+      await this.file.close();
       try {
-        await this.fileFor(utcDay(Date.now()));
+        await this.file.plain(utcDay(Date.now()));
       } catch (err) {
         problem = `audit path ${dir} is not writable: ${(err as Error).message}`;
       }
@@ -285,16 +295,4 @@ export class AuditWriter {
     else this.opts.logger.error({ component: 'audit', dir: this.opts.dir, dropped: this.dropped }, problem);
     this.lastLoggedFailure = problem;
   }
-}
-
-const DSYNC_APPEND = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_DSYNC;
-
-async function fullWrite(fh: FileHandle, buf: Buffer): Promise<void> {
-  const { bytesWritten } = await fh.write(buf);
-  if (bytesWritten < buf.length) throw new Error(`short write (${bytesWritten} of ${buf.length} bytes): disk full?`);
-}
-
-async function closeFile(f: { fh: FileHandle; dsync: FileHandle | null }): Promise<void> {
-  await f.fh.close().catch(() => undefined);
-  await f.dsync?.close().catch(() => undefined);
 }

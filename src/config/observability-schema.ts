@@ -10,8 +10,12 @@ export const AuditSchema = Type.Object(
     dir: Type.Union([Type.String({ minLength: 1 }), Type.Null()]),
     // Read lines (and failed calls) are buffered this long at most before they are appended.
     flushIntervalMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
-    // A successful write's line is fdatasync'ed before the write answers (false: buffered like reads).
-    syncWrites: Type.Boolean(),
+    // How far a successful write's line has gone when the write answers (src/audit/audit-durability.ts).
+    durability: Type.Union([Type.Literal('fsync'), Type.Literal('write'), Type.Literal('buffer')]),
+    // Lines written without a sync are fdatasync'ed at most this long after.
+    syncIntervalMs: Type.Integer({ minimum: 10, maximum: 60_000 }),
+    // Deprecated (null = use durability): true = durability fsync, false = buffer.
+    syncWrites: Type.Union([Type.Boolean(), Type.Null()]),
     // Lines kept in memory while the path is unwritable (fail-open mode); older ones are dropped.
     maxBufferedLines: Type.Integer({ minimum: 100, maximum: 10_000_000 }),
     // Below this much free space on the audit path, /ready fails and writes are refused (closed).

@@ -61,7 +61,7 @@ export class WorkerMetrics {
     });
     this.auditLines = new Counter({
       name: 'homecore_audit_lines_total',
-      help: 'Audit lines by outcome: buffered, durable (fdatasync before the answer) or lost.',
+      help: 'Audit lines by outcome: buffered, written (in the file before the answer), durable (on disk before the answer) or lost.',
       labelNames: ['outcome'],
       registers,
     });

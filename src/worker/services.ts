@@ -72,7 +72,7 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
   const a = deps.config.audit;
   const audit = a.enabled
-    ? new AuditWriter({ dir: auditDirOf(deps.config), tag: fileTag(hostname()), flushIntervalMs: a.flushIntervalMs, maxBufferedLines: a.maxBufferedLines, minFreeBytes: a.minFreeBytes, logger: deps.logger })
+    ? new AuditWriter({ dir: auditDirOf(deps.config), tag: fileTag(hostname()), flushIntervalMs: a.flushIntervalMs, syncIntervalMs: a.syncIntervalMs, maxBufferedLines: a.maxBufferedLines, minFreeBytes: a.minFreeBytes, logger: deps.logger })
     : null;
   const mailer = deps.config.mail.enabled ? new SmtpMailer(deps.config, deps.logger, stores.mailTemplates) : noMailer;
   return {

@@ -9,14 +9,17 @@ import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api
 
 /**
  * The audit trail when it cannot be written (issue #12): writes refused (closed, the default) or
- * served (open); and audit.syncWrites: false. The lines themselves: audit-trail.test.ts.
+ * served (open); and audit.durability: buffer / fsync. The lines themselves: audit-trail.test.ts.
  */
 
 type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
-describe('audit.syncWrites: false', () => {
-  it('answers writes without waiting for the disk: their lines wait in the buffer like reads', async () => {
-    const fast = await createApiTestApp({ HOMECORE_AUDIT__SYNC_WRITES: 'false', HOMECORE_AUDIT__FLUSH_INTERVAL_MS: '60000' });
+describe('audit.durability', () => {
+  it.each([
+    ['durability: buffer', { HOMECORE_AUDIT__DURABILITY: 'buffer' }],
+    ['the deprecated syncWrites: false', { HOMECORE_AUDIT__SYNC_WRITES: 'false' }],
+  ])('%s answers writes without waiting for the file: their lines wait in the buffer like reads', async (_name, env) => {
+    const fast = await createApiTestApp({ ...env, HOMECORE_AUDIT__FLUSH_INTERVAL_MS: '60000' });
     try {
       const fu = await fast.createUser();
       const r = await fast.app.inject({ method: 'POST', url: `/${fu.username}/streams`, headers: { authorization: fu.token }, payload: { id: 'quick', name: 'Quick' } });
@@ -28,6 +31,28 @@ describe('audit.syncWrites: false', () => {
       expect(written.map((l) => [l.method, l.resources])).toEqual([['streams.create', ['quick']]]);
     } finally {
       await fast.close();
+    }
+  });
+
+  it.each([
+    ['write (the default): in the file, no disk sync before the answer', {}, 0],
+    ['fsync: on disk before the answer', { HOMECORE_AUDIT__DURABILITY: 'fsync' }, 1],
+    ['the deprecated syncWrites: true means fsync', { HOMECORE_AUDIT__SYNC_WRITES: 'true' }, 1],
+  ])('%s', async (_name, env, syncs) => {
+    const t = await createApiTestApp({ ...env, HOMECORE_AUDIT__FLUSH_INTERVAL_MS: '60000', HOMECORE_AUDIT__SYNC_INTERVAL_MS: '60000' });
+    try {
+      const tu = await t.createUser();
+      const before = t.services.audit?.syncs ?? -1;
+      const r = await t.app.inject({ method: 'POST', url: `/${tu.username}/streams`, headers: { authorization: tu.token }, payload: { id: 'kept', name: 'Kept' } });
+      expect(r.statusCode).toBe(201);
+      // The line is in the file when the answer arrives, whatever the mode, and nothing waits in memory.
+      expect(t.services.audit?.pendingLines).toBe(0);
+      const written: AuditLine[] = [];
+      for await (const l of readAuditLines(auditDirOf(t.config), { user: tu.username, from: 0, to: Date.now() / 1000 + 1 })) written.push(l);
+      expect(written.map((l) => l.method)).toContain('streams.create');
+      expect((t.services.audit?.syncs ?? -1) - before).toBe(syncs);
+    } finally {
+      await t.close();
     }
   });
 });

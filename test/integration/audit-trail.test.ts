@@ -103,13 +103,13 @@ describe('audit lines, one per call of every method family', () => {
     expect(all.find((l) => l.method === 'series.add')).toMatchObject({ status: 200, resources: [seriesId] });
   });
 
-  it('an acknowledged write has its line on disk when the answer arrives (no flush needed)', async () => {
+  it('an acknowledged write has its line in the file when the answer arrives (no flush needed)', async () => {
     const r = await call(u.token, 'POST', '/streams', { id: 'durable', name: 'Durable' });
     expect(r.status).toBe(201);
     const onDisk: AuditLine[] = [];
     for await (const l of readAuditLines(auditDirOf(t.config), { user: u.username, from: 0, to: Date.now() / 1000 + 1, methods: ['streams.create'] })) onDisk.push(l);
     expect(onDisk.some((l) => l.resources.includes('durable'))).toBe(true);
-    // A batch's writes: on disk when the batch answers (one sync at its end).
+    // A batch's writes: in the file when the batch answers (one write at its end).
     const batch = await call(u.token, 'POST', '/', [{ method: 'events.create', params: { streamIds: ['durable'], type: 'note/txt', content: 'b' } }]);
     expect(batch.status).toBe(200);
     const eventId = ((batch.body['results'] as { event: { id: string } }[])[0] as { event: { id: string } }).event.id;
@@ -128,7 +128,7 @@ describe('audit lines, one per call of every method family', () => {
 });
 
 describe('Socket.IO calls', () => {
-  it('are recorded with transport socket.io; a write\'s line is on disk when the ack arrives', async () => {
+  it('are recorded with transport socket.io; a write\'s line is in the file when the ack arrives', async () => {
     await t.app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(t.app.server.address() as AddressInfo).port}`;
     const socket = io(`${base}/${u.username}/${u.username}`, {
@@ -209,7 +209,7 @@ describe('events.get on :_audit: streams', () => {
 });
 
 describe('user deletion (admin route)', () => {
-  it('is recorded as users.delete, on disk when it answers', async () => {
+  it('is recorded as users.delete, in the file when it answers', async () => {
     const gone = await t.createUser();
     const r = await t.app.inject({ method: 'DELETE', url: `/users/${gone.username}`, headers: { authorization: 'test-admin-key-0123456789', 'user-agent': UA } });
     expect(r.statusCode, r.body).toBe(200);

@@ -23,8 +23,11 @@ function tmp(): string {
   return d;
 }
 
-function writer(dir: string, extra: { minFreeBytes?: number; maxBufferedLines?: number } = {}): AuditWriter {
-  const w = new AuditWriter({ dir, tag: 'host-a', flushIntervalMs: 60_000, maxBufferedLines: extra.maxBufferedLines ?? 1000, minFreeBytes: extra.minFreeBytes ?? 0, logger });
+function writer(dir: string, extra: { minFreeBytes?: number; maxBufferedLines?: number; syncIntervalMs?: number } = {}): AuditWriter {
+  const w = new AuditWriter({
+    dir, tag: 'host-a', flushIntervalMs: 60_000, maxBufferedLines: extra.maxBufferedLines ?? 1000, minFreeBytes: extra.minFreeBytes ?? 0, logger,
+    ...(extra.syncIntervalMs === undefined ? {} : { syncIntervalMs: extra.syncIntervalMs }),
+  });
   writers.push(w);
   return w;
 }
@@ -39,6 +42,18 @@ async function all(dir: string, f: Parameters<typeof readAuditLines>[1]): Promis
   const out: AuditLine[] = [];
   for await (const l of readAuditLines(dir, f)) out.push(l);
   return out;
+}
+
+/** The open flags of this process's descriptors on `file` (Linux /proc). */
+function openFlags(file: string): number[] {
+  return readdirSync('/proc/self/fd').flatMap((fd) => {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) !== file) return [];
+      return [Number.parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8)];
+    } catch {
+      return [];
+    }
+  });
 }
 
 const DAY1 = Date.UTC(2026, 11, 1, 23, 59, 59) / 1000;
@@ -82,16 +97,7 @@ describe('AuditWriter', () => {
     const dir = tmp();
     const w = writer(dir);
     const file = join(dir, 'audit-2026-12-01.host-a.jsonl');
-    /** The open flags of this process's descriptors on the day's file (Linux /proc). */
-    const flags = (): number[] =>
-      readdirSync('/proc/self/fd').flatMap((fd) => {
-        try {
-          if (readlinkSync(`/proc/self/fd/${fd}`) !== file) return [];
-          return [Number.parseInt(/^flags:\s+(\d+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '0', 8)];
-        } catch {
-          return [];
-        }
-      });
+    const flags = (): number[] => openFlags(file);
     w.append(line(DAY1, { method: 'events.get' }));
     await w.flushAll();
     expect(flags().map((f) => (f & constants.O_DSYNC) !== 0)).toEqual([false]);
@@ -103,6 +109,34 @@ describe('AuditWriter', () => {
     await w.appendDurable(line(DAY1, { method: 'events.delete' }));
     const methods = readFileSync(file, 'utf8').trim().split('\n').map((t) => (JSON.parse(t) as AuditLine).method);
     expect(methods).toEqual(['events.get', 'events.create', 'events.update', 'events.delete']);
+  });
+
+  it('a written append resolves with the line in the file, unsynced; the background sync follows within syncIntervalMs', async () => {
+    const dir = tmp();
+    const w = writer(dir, { syncIntervalMs: 50 });
+    const file = join(dir, 'audit-2026-12-01.host-a.jsonl');
+    await Promise.all([1, 2, 3].map((i) => w.appendWritten(line(DAY1, { method: `events.create${i}` }))));
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(3);
+    // In the file through the plain descriptor only: no O_DSYNC write, no sync yet.
+    expect(openFlags(file).map((f) => (f & constants.O_DSYNC) !== 0)).toEqual([false]);
+    expect(w.syncs).toBe(0);
+    const deadline = Date.now() + 5000;
+    while (w.syncs === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(w.syncs).toBe(1);
+    // Nothing new written: no further sync.
+    await new Promise((r) => setTimeout(r, 150));
+    expect(w.syncs).toBe(1);
+  });
+
+  it('close() syncs what was written plainly; sync(false) waits for the write only', async () => {
+    const dir = tmp();
+    const w = writer(dir);
+    w.append(line(DAY1, { method: 'events.get' }));
+    await w.sync(false);
+    expect(readFileSync(join(dir, 'audit-2026-12-01.host-a.jsonl'), 'utf8')).toContain('events.get');
+    expect(w.syncs).toBe(0);
+    await w.close();
+    expect(w.syncs).toBe(1);
   });
 
   it('an unwritable path: durable appends reject, health fails, buffered lines wait and go once it is back', async () => {
