@@ -42,6 +42,7 @@ try {
     { id: 'events.get personal', send: async () => (await call('GET', `${base}events`, { token })).status },
     { id: 'events.create restricted', send: async (i) => (await call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } })).status },
     { id: 'events.get restricted', send: async () => (await call('GET', `${base}events`, { token: restricted })).status },
+    { id: 'streams.update personal', send: async (i) => (await call('PUT', `${base}streams/${layout[i % layout.length]?.id ?? 'f0'}`, { token, body: { name: `renamed-${i}` } })).status },
     ...(await seriesKinds(username, token)),
   ];
   // --cpu-prof <dir>: the core restarted with --cpu-prof on every process (profiles written at its stop).

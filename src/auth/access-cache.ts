@@ -1,11 +1,6 @@
 import type { Logger } from '../logging/logger.js';
-import type { AccessesStore, StoredAccess } from '../storage/interfaces/accesses-store.js';
+import type { AccessesStore } from '../storage/interfaces/accesses-store.js';
 import { baseAccessId } from '../domain/access-ids.js';
-
-interface Entry {
-  access: StoredAccess | null;
-  at: number;
-}
 
 interface Usage {
   userId: string;
@@ -15,46 +10,23 @@ interface Usage {
 }
 
 /**
- * Per-worker cache of token → access lookups. Entries live at most `ttlMs` (≤ 1 s), so a deleted or
- * expired access is refused by every worker within a second without any cross-worker messaging;
- * the worker that made the change drops its entries at once.
- * Usage (lastUsed, call counts) is accumulated here and written in one statement per access every
- * few seconds instead of once per request.
+ * Per-worker buffer of access usage (lastUsed, call counts), written in one statement per access
+ * every few seconds instead of once per request. It caches no access: every request reads its
+ * access with its user (src/api/resolve-user.ts), so a deleted, expired or changed access is refused
+ * by the next request on every worker (issue #10; it used to keep token lookups up to 1 s).
  */
 export class AccessCache {
-  private readonly entries = new Map<string, Entry>();
   private readonly usage = new Map<string, Usage>();
   private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: AccessesStore,
-    private readonly ttlMs: number,
     private readonly logger: Logger,
     flushMs = 2000,
   ) {
     this.timer = setInterval(() => void this.flush(), flushMs);
     this.timer.unref();
-  }
-
-  async find(userId: string, tokenHash: string): Promise<StoredAccess | null> {
-    const key = `${userId}\0${tokenHash}`;
-    const hit = this.entries.get(key);
-    const now = Date.now();
-    if (hit !== undefined && now - hit.at < this.ttlMs) return hit.access;
-    const access = await this.store.findByTokenHash(userId, tokenHash);
-    if (this.entries.size > 50_000) this.entries.clear();
-    this.entries.set(key, { access, at: now });
-    return access;
-  }
-
-  invalidateUser(userId: string): void {
-    for (const key of this.entries.keys()) if (key.startsWith(`${userId}\0`)) this.entries.delete(key);
-  }
-
-  /** Another worker or clone changed some access (the change names only the user): drop everything. */
-  invalidateAll(): void {
-    this.entries.clear();
   }
 
   recordCall(ctx: { user: { id: string } | null; access: { id: string } | null }, methodId: string): void {

@@ -1,7 +1,7 @@
 import { errors, type ApiError } from '../errors/index.js';
 import type { Access, User } from '../domain/types.js';
 import type { AuthDeps } from './auth-deps.js';
-import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
+import type { AccessesStore, StoredAccess } from '../storage/interfaces/accesses-store.js';
 import { apiAccessId } from '../domain/access-ids.js';
 
 export function invalidToken(): ApiError {
@@ -20,20 +20,25 @@ export function toAccess(services: AuthDeps, stored: StoredAccess, knownToken?: 
   return { ...rest, id: apiAccessId(stored.id, serial), token: knownToken ?? services.vault.decrypt(tokenSealed) };
 }
 
+/** The stored access of the first of `hashes` found (current hash first: an access made before a key rotation is still found). */
+export async function findAccess(accesses: AccessesStore, userId: string, hashes: readonly string[]): Promise<StoredAccess | null> {
+  for (const hash of hashes) {
+    const stored = await accesses.findByTokenHash(userId, hash);
+    if (stored !== null) return stored;
+  }
+  return null;
+}
+
 /**
  * Token → live access of `user`, or the API error the SDK expects: unknown or deleted → 403
  * invalid-access-token; personal session idle for longer than sessionMaxAge → 403
  * invalid-access-token; past `expires` → 403 forbidden.
- * `fresh` reads the store past this worker's cache: Socket.IO re-checks after an access change made
- * on another worker, whose revocation this worker's cache may not see for `auth.accessCacheMs`.
+ * The access is read from the store on every call (no per-worker cache: a revocation acknowledged by
+ * any worker or clone is refused by the next request everywhere), unless the caller read it already
+ * in the same statement as the user (`stored`, src/api/resolve-user.ts resolveCaller).
  */
-export async function authenticate(services: AuthDeps, user: User, token: string, options: { fresh?: boolean } = {}): Promise<Access> {
-  // One hash per lookup key, current first: an access made before a rotation is still found.
-  let stored: StoredAccess | null = null;
-  for (const hash of services.vault.lookupHashes(token)) {
-    stored = options.fresh === true ? await services.stores.accesses.findByTokenHash(user.id, hash) : await services.accessCache.find(user.id, hash);
-    if (stored !== null) break;
-  }
+export async function authenticate(services: AuthDeps, user: User, token: string, options: { stored?: StoredAccess | null } = {}): Promise<Access> {
+  const stored = options.stored !== undefined ? options.stored : await findAccess(services.stores.accesses, user.id, services.vault.lookupHashes(token));
   if (stored === null || stored.deleted !== null) throw invalidToken();
   const now = Date.now() / 1000;
   if (stored.type === 'personal') {

@@ -119,7 +119,6 @@ export async function systemRoutes(app: FastifyInstance, opts: { services: Servi
       // Audited when it answers (src/http/call-observer.ts): the line is on disk before the 200.
       auditRouteCall(req, services, user, access, 'users.delete');
       await services.stores.users.deleteCascade(user.id);
-      services.accessCache.invalidateUser(user.id);
       // Attached files and previews (Pryv API §4.5); a failure leaves orphans, logged, not a half-deleted user.
       await services.attachments.removeUser(user.id).catch((err: unknown) => req.log.warn({ err }, 'could not remove the files of a deleted user'));
     }

@@ -1,15 +1,14 @@
 import type { ChangeMessage } from '../notifications/messages.js';
 import type { WorkerRole } from '../notifications/ipc.js';
 
-/** Changes every worker needs: each empties its access cache on them (src/worker/services.ts). */
-const FOR_EVERY_WORKER = new Set<ChangeMessage['change']>(['accessesChanged', 'accessUpdated']);
-
 /**
  * Which workers a change is relayed to (issue #10: each relay is IPC work for the master and the
- * worker). Access changes go to every worker. The others only serve Socket.IO clients, so they go
- * only to the API workers holding a socket of that user: a worker says `listen` when it gets its
- * first socket of a user and when it loses its last one (src/socket-io/socket-sessions.ts). The
- * worker sends it as the socket connects, before any request of that client can make a change.
+ * worker). Changes only serve Socket.IO clients, so they go only to the API workers holding a socket
+ * of that user: a worker says `listen` when it gets its first socket of a user and when it loses its
+ * last one (src/socket-io/socket-sessions.ts). The worker sends it as the socket connects, before any
+ * request of that client can make a change. Access changes are no exception: no worker caches
+ * accesses (each request reads its access with its user, src/api/resolve-user.ts), so there is
+ * nothing to empty elsewhere.
  */
 export class ChangeRouting {
   private readonly listening = new Map<number, Set<string>>();
@@ -31,7 +30,6 @@ export class ChangeRouting {
   }
 
   wants(workerId: number, role: WorkerRole | undefined, m: ChangeMessage): boolean {
-    if (FOR_EVERY_WORKER.has(m.change)) return true;
     return role === 'api' && this.listening.get(workerId)?.has(m.username) === true;
   }
 }

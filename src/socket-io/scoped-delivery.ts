@@ -50,7 +50,7 @@ export class ScopedDelivery {
     for (const socket of sockets) {
       if (socket.disconnected || socket.data.scopes.size === 0) continue;
       // Refused: the socket re-check (same message) disconnects it; its scopes are left as they are.
-      const access = await authenticate(this.services, socket.data.user, socket.data.token, { fresh: true }).catch(() => null);
+      const access = await authenticate(this.services, socket.data.user, socket.data.token).catch(() => null);
       if (access === null) continue;
       const logic = new AccessLogic(access, tree);
       for (const [key, scope] of [...socket.data.scopes]) {

@@ -89,7 +89,7 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
     const userAgent = firstString(socket.handshake.headers['user-agent']) ?? null;
     const ctx: CallContext = { ...baseCtx, user, callerId, origin, referer, clientAddress: socket.handshake.address, userAgent, transport: 'socket.io' };
     try {
-      // Each call authenticates like an HTTP request (through the access cache).
+      // Each call authenticates like an HTTP request (its access read from the store).
       const access = await authenticate(services, user, token).catch((err: unknown) => {
         // The token no longer works: answer, then close (the ack is flushed before the close).
         if (err instanceof ApiError) setImmediate(() => socket.disconnect(true));

@@ -14,8 +14,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * The sockets this worker holds, by user: change messages from the bus go to every socket of the
- * user, and each socket's token is re-checked against the store (past the per-worker access cache,
- * which may lag a change made on another worker) when the user's accesses change, when its access
+ * user, and each socket's token is re-checked against the store when the user's accesses change, when its access
  * expires, and every `recheckIntervalMs`. A socket whose token no longer authenticates is
  * disconnected (Pryv API §6).
  */
@@ -115,7 +114,7 @@ export class SocketSessions {
       const key = `${user.id}\0${token}`;
       let verdict = verdicts.get(key);
       if (verdict === undefined) {
-        verdict = authenticate(this.services, user, token, { fresh: true }).then(
+        verdict = authenticate(this.services, user, token).then(
           (access): Verdict => ({ ok: true, expires: access.expires }),
           (err: unknown): Verdict => (err instanceof ApiError ? { ok: false, refusal: err } : { ok: false, refusal: null }),
         );

@@ -66,12 +66,8 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
     deletionMode: versioning.deletionMode,
     integrity: integrity.events ? integrity.algorithm : null,
   });
-  const accessCache = new AccessCache(stores.accesses, deps.config.auth.accessCacheMs, deps.logger);
+  const accessCache = new AccessCache(stores.accesses, deps.logger);
   const bus = deps.bus ?? new NotificationBus(null);
-  // A revocation made by another worker or clone is refused here at once, not after the cache's TTL.
-  const unsubscribe = bus.subscribe((m) => {
-    if (m.change === 'accessesChanged' || m.change === 'accessUpdated') accessCache.invalidateAll();
-  });
   const webhookQueue = new WebhookEnqueue(stores, deps.logger);
   const platform = new PlatformDb(deps.rqlite, deps.config.platformDb.cache);
   const a = deps.config.audit;
@@ -102,7 +98,6 @@ export function buildServices(deps: ServicesDeps): Services & { close: () => Pro
       await audit?.close();
       // First: a delivery under way may still read templates from the database.
       await mailer.close();
-      unsubscribe();
       await webhookQueue.close();
       platform.close();
       await accessCache.close();

@@ -74,8 +74,6 @@ export default defineMethod({
       if (err instanceof DuplicateKeyError && err.key === 'name') throw nameTaken;
       throw err;
     }
-    // A chosen token tried before it existed may sit in this worker's cache as unknown.
-    ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
     return { access: toApiAccess(ctx, user.username, stored) };
   },

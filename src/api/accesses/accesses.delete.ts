@@ -10,8 +10,8 @@ import { currentApiId, lookupAccess, requireCurrentOrBare } from './versions.js'
 
 /**
  * Pryv API §3.4 `accesses.delete`. Deleting an app or shared access also deletes the accesses it
- * created (`relatedDeletions`); a personal one does not cascade. This worker forgets its cached
- * token lookups at once; other workers' entries live at most `auth.accessCacheMs` (≤ 1 s). The id
+ * created (`relatedDeletions`); a personal one does not cascade. No worker caches accesses: the
+ * next request with a deleted token is refused everywhere (src/api/resolve-user.ts). The id
  * may be bare or the current `<id>:<serial>`; an older version's id is stale (409).
  */
 export default defineMethod({
@@ -38,7 +38,6 @@ export default defineMethod({
       await tx.webhooks.deleteForAccesses(user.id, ids);
       await tx.accesses.markDeleted(user.id, ids, nowSeconds());
     });
-    ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
     const accessDeletion = { id: currentApiId(target) };
     const apiIds = new Map(live.map((a) => [a.id, currentApiId(a)]));

@@ -55,7 +55,6 @@ export default defineMethod({
       if (latest === null || latest.deleted !== null) throw errors.unknownResource('access', p.id);
       throw staleResource(p.id, latest.serial);
     }
-    ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
     const result = toApiAccess(ctx, user.username, updated);
     ctx.services.notifier.emit(user.username, 'accessUpdated', { type: 'access-updated', accessId: result.id, serial: updated.serial });

@@ -16,7 +16,6 @@ async function endSessions(services: Services, user: User): Promise<void> {
   const personal = (await services.stores.accesses.list(user.id)).filter((a) => a.type === 'personal').map((a) => a.id);
   if (personal.length === 0) return;
   await services.stores.accesses.markDeleted(user.id, personal, Date.now() / 1000);
-  services.accessCache.invalidateUser(user.id);
   services.notifier.emit(user.username, 'accessesChanged');
 }
 

@@ -10,7 +10,6 @@ export default defineMethod({
     const { user, access } = ctx;
     if (user === null || access === null) throw errors.invalidAccessToken('Missing access token.', { httpStatus: 401 });
     await ctx.services.stores.accesses.markDeleted(user.id, [access.id], Date.now() / 1000);
-    ctx.services.accessCache.invalidateUser(user.id);
     ctx.services.notifier.emit(user.username, 'accessesChanged');
     return {};
   },

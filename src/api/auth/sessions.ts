@@ -21,7 +21,6 @@ export async function openSession(services: Services, user: User, appId: string)
     }
     // Expired: retire it so the name is free for the new session.
     await accesses.markDeleted(user.id, [existing.id], now);
-    services.accessCache.invalidateUser(user.id);
   }
   const token = newToken();
   const access: Access = {

@@ -5,6 +5,7 @@ import { authenticate } from '../../auth/authenticate.js';
 import { extractToken, type TokenSources } from '../../auth/extract-token.js';
 import { accessFromReadToken } from '../../auth/read-token.js';
 import type { Access, User } from '../../domain/types.js';
+import type { StoredAccess } from '../../storage/interfaces/accesses-store.js';
 import { errors, type ApiError } from '../../errors/index.js';
 import { formOverride } from '../form-body.js';
 import { parseQuery } from '../query.js';
@@ -43,14 +44,17 @@ export interface CallerContext extends RequestContext {
 
 /** User, then access, as one method context: the same for every transport. */
 export async function callerContext(services: Services, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
-  const { user, streamsVersion } = await resolveCaller(services, input.username);
-  const found = await accessContext(services, user, input);
+  // The token's lookup hashes go with the user lookup: one statement for user, access and streams version.
+  const token = extractToken(input.tokens);
+  const { user, streamsVersion, access } = await resolveCaller(services, input.username, token === null ? undefined : services.vault.lookupHashes(token.token));
+  const found = await accessContext(services, user, input, access);
   // For this call only: a context kept longer (Socket.IO) must drop it (RequestContext.streamsVersion).
   if (streamsVersion !== undefined) found.ctx.streamsVersion = streamsVersion;
   return found;
 }
 
-async function accessContext(services: Services, user: User, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
+/** `stored`: the token's access, when the user lookup read it already. */
+async function accessContext(services: Services, user: User, input: CallerInput, stored?: StoredAccess | null): Promise<{ ctx: CallerContext; token: string | null }> {
   const found = extractToken(input.tokens);
   const base = { services, user, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
   if (found === null) {
@@ -59,7 +63,7 @@ async function accessContext(services: Services, user: User, input: CallerInput)
   }
   let access: Access;
   try {
-    access = await authenticate(services, user, found.token);
+    access = await authenticate(services, user, found.token, stored === undefined ? {} : { stored });
   } catch (err) {
     // A public method may take another kind of token there (mfa.*: the mfaToken).
     if (input.isPublic === true) return { ctx: { ...base, access: null, callerId: null }, token: found.token };

@@ -30,7 +30,7 @@ function slowStore(): { store: AccessesStore; written: Record<string, number>[];
 describe('AccessCache usage flush', () => {
   it('resolves only once a flush already writing has written too', async () => {
     const { store, written, release } = slowStore();
-    const cache = new AccessCache(store, 1000, createLogger({ level: 'silent', role: 'test' }), 3_600_000);
+    const cache = new AccessCache(store, createLogger({ level: 'silent', role: 'test' }), 3_600_000);
     const ctx = { user: { id: 'u1' }, access: { id: 'a1:2' } };
     cache.recordCall(ctx, 'getAccessInfo');
     // A first flush (the timer's) took the pending usage and waits on the store.

@@ -5,14 +5,17 @@ import type { ChangeMessage } from '../../../src/notifications/messages.js';
 const events = (username: string): ChangeMessage => ({ username, change: 'eventsChanged' });
 
 describe('ChangeRouting (which workers the master relays a change to)', () => {
-  it('access changes go to every worker, whatever its role and sockets', () => {
+  it('access changes go only to API workers listening to that user (no worker caches accesses)', () => {
     const r = new ChangeRouting();
+    r.listen(1, 'a', true);
     for (const change of ['accessesChanged', 'accessUpdated'] as const) {
-      for (const role of ['api', 'hfs', 'previews', undefined] as const) expect(r.wants(1, role, { username: 'a', change })).toBe(true);
+      expect(r.wants(1, 'api', { username: 'a', change })).toBe(true);
+      expect(r.wants(2, 'api', { username: 'a', change })).toBe(false);
+      for (const role of ['hfs', 'previews', undefined] as const) expect(r.wants(1, role, { username: 'a', change })).toBe(false);
     }
   });
 
-  it('other changes go only to API workers listening to that user, until their last socket goes', () => {
+  it('changes go only to API workers listening to that user, until their last socket goes', () => {
     const r = new ChangeRouting();
     expect(r.wants(1, 'api', events('alice'))).toBe(false);
     r.listen(1, 'alice', true);

@@ -11,7 +11,7 @@ import { DuplicateKeyError } from '../../interfaces/errors.js';
 import { isUniqueViolation, num, numOrNull } from './rows.js';
 import { inTransaction, type Db } from './db.js';
 
-interface AccessRow {
+export interface AccessRow {
   id: string;
   token_hash: string;
   token_sealed: string;
@@ -32,7 +32,8 @@ interface AccessRow {
   integrity: string | null;
 }
 
-const toAccess = (r: AccessRow): StoredAccess => ({
+/** A row of `accesses` (or its to_jsonb: the same values) as the stores give it. */
+export const toAccess = (r: AccessRow): StoredAccess => ({
   id: r.id,
   tokenHash: r.token_hash,
   tokenSealed: r.token_sealed,

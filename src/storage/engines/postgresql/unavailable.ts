@@ -1,7 +1,7 @@
 import { StorageUnavailableError } from '../../interfaces/errors.js';
 
-/** Socket-level failures (server down, network cut). */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+/** Socket-level failures (server down, network cut; ENOENT: no Unix socket, the embedded server is (re)starting). */
+const NETWORK_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 /** SQLSTATEs meaning "the server cannot serve now": shutdown, recovery, connection slots exhausted. */
 const SERVER_CODES = new Set(['57P01', '57P02', '57P03', '53300', '53400']);
 /**

@@ -3,6 +3,8 @@ import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { UsersStore } from '../../interfaces/users-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import type { Db } from './db.js';
+import { toAccess, type AccessRow } from './accesses-store.js';
+import type { StoredAccess } from '../../interfaces/accesses-store.js';
 
 export interface UserRow {
   id: string;
@@ -56,6 +58,22 @@ export class PgUsersStore implements UsersStore {
     });
     const r = rows[0];
     return r === undefined ? null : { user: toUser(r), streamsVersion: Number(r.streams_version) };
+  }
+
+  async getCaller(username: string, tokenHashes: readonly string[]): Promise<{ user: User; streamsVersion: number; access: StoredAccess | null } | null> {
+    // The one lookup of a `/{username}/` request with a token (src/api/resolve-user.ts): user,
+    // streams version and access in one named statement. to_jsonb keeps every value's JSON form
+    // (text, double precision, jsonb), which is what node-postgres gives for these columns.
+    const { rows } = await this.pool.query<UserRow & { streams_version: string; caller_access: AccessRow | null }>({
+      name: 'users-caller',
+      text: `SELECT u.*, (SELECT to_jsonb(a) FROM accesses a WHERE a.user_id = u.id AND a.token_hash = ANY($2::text[])
+                          ORDER BY array_position($2::text[], a.token_hash) LIMIT 1) AS caller_access
+               FROM users u WHERE u.username = $1`,
+      values: [username, tokenHashes],
+    });
+    const r = rows[0];
+    if (r === undefined) return null;
+    return { user: toUser(r), streamsVersion: Number(r.streams_version), access: r.caller_access === null ? null : toAccess(r.caller_access) };
   }
 
   async getById(id: string): Promise<User | null> {

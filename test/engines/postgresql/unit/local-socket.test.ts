@@ -28,9 +28,12 @@ describe('viaLocalSocket', () => {
     expect(viaLocalSocket(config, settings)).toEqual({ ...settings, host: join(dir, 'postgresql') });
   });
 
-  it('embedded, no socket reachable (server not started, another OS user): TCP as configured', () => {
-    const { config, settings } = setup({}, false);
-    expect(viaLocalSocket(config, settings)).toBe(settings);
+  it('embedded, server not started yet (workers fork while it starts): the socket all the same', () => {
+    const { dir, config, settings } = setup({}, false);
+    expect(viaLocalSocket(config, settings)).toEqual({ ...settings, host: join(dir, 'postgresql') });
+    // A first start: not even the data dir yet.
+    rmSync(join(dir, 'postgresql'), { recursive: true });
+    expect(viaLocalSocket(config, settings)).toEqual({ ...settings, host: join(dir, 'postgresql') });
   });
 
   it('an external server (failover hosts need one): TCP as configured', () => {
