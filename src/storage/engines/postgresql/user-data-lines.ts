@@ -46,11 +46,13 @@ async function* copied(client: pg.PoolClient, of: UserDataLines['of'], select: s
   }
 }
 
-/** The user's events (by id) and past versions (oldest first), as exportPgUser's records would be written. */
+/**
+ * The user's events (in no order: an ORDER BY made the planner sort, or scan the whole table, with no
+ * LIMIT to favour the primary key) and past versions (oldest first, as importers need them), as exportPgUser's records would be written. */
 export async function* eventLines(client: pg.PoolClient, userId: string): AsyncGenerator<UserDataLines> {
   const user = client.escapeLiteral(userId);
   yield* copied(client, 'event',
-    `SELECT '{"kind":"event","event":' || ${docText('doc')} || '}' FROM events WHERE user_id = ${user} ORDER BY id`);
+    `SELECT '{"kind":"event","event":' || ${docText('doc')} || '}' FROM events WHERE user_id = ${user}`);
   yield* copied(client, 'event-version',
     `SELECT '{"kind":"event-version","headId":' || to_json(head_id)::text || ',"event":' || ${docText('doc')} || '}'
        FROM event_versions WHERE user_id = ${user} ORDER BY version`);
