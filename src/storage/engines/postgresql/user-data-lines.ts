@@ -48,8 +48,8 @@ async function* copied(client: pg.PoolClient, of: UserDataLines['of'], select: s
 }
 
 /**
- * The user's events (in no order: an ORDER BY made the planner sort, or scan the whole table, with no
- * LIMIT to favour the primary key) and past versions (oldest first, as importers need them), as exportPgUser's records would be written. */
+ * The user's events (in no order: importers need none, and with no LIMIT an ORDER BY invites a sort
+ * per user) and past versions (oldest first, as importers need them), as exportPgUser's records would be written. */
 export async function* eventLines(client: pg.PoolClient, userId: string): AsyncGenerator<UserDataLines> {
   const user = client.escapeLiteral(userId);
   yield* copied(client, 'event',
