@@ -7,7 +7,7 @@ const lines = [
   '{"kind":"event","event":{"id":"c","content":"say \\"attachments\\" here"}}',
   '{"kind":"event","event":{"id":"d","content":"é 😀"}}',
   '{"kind":"event","event":{"id":"e","attachments":[]}}',
-  '{"kind":"event","event":{"id":"f","content":"long ' + 'z'.repeat(300) + '"}}',
+  `{"kind":"event","event":{"id":"f","content":"long ${'z'.repeat(300)}"}}`,
 ];
 const bytes = Buffer.from(`${lines.join('\n')}\n`);
 
