@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, link, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Attachment } from '../domain/types.js';
-import type { UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
+import type { Attachment, Event } from '../domain/types.js';
+import type { UserDataLines, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { ManifestUser } from './manifest.js';
 import { hashFile, Meter, writeEncoded, type Codec, type StoredFile } from './codec.js';
+import { LineScan } from './line-scan.js';
 
 /**
  * A backup-level line of a user file, beside the UserDataRecords: which stored attachment holds the
@@ -79,11 +80,18 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
 /** Bytes per chunk handed to the file stream: one chunk per line cost more in stream and hash calls than the lines themselves. */
 const CHUNK_CHARS = 256 * 1024;
 
-/** Joins lines into chunks of about CHUNK_CHARS. */
-async function* chunked(lines: AsyncIterable<string>): AsyncGenerator<string> {
+/** Joins lines into chunks of about CHUNK_CHARS; buffers (ready-made lines) pass as they are. */
+async function* chunked(lines: AsyncIterable<string | Buffer>): AsyncGenerator<string | Buffer> {
   let parts: string[] = [];
   let size = 0;
   for await (const line of lines) {
+    if (typeof line !== 'string') {
+      if (parts.length > 0) yield parts.join('');
+      parts = [];
+      size = 0;
+      yield line;
+      continue;
+    }
     parts.push(line);
     size += line.length;
     if (size >= CHUNK_CHARS) {
@@ -99,8 +107,35 @@ async function* chunked(lines: AsyncIterable<string>): AsyncGenerator<string> {
 export async function backupUser(t: BackupTarget, store: UserDataStore, userId: string, label: (username: string) => string): Promise<ManifestUser | null> {
   const counts: ManifestUser['counts'] = {};
   let username: string | null = null;
-  async function* lines(): AsyncGenerator<string> {
-    for await (const r of store.exportUser(userId)) {
+  async function* attachmentLines(event: Event): AsyncGenerator<string> {
+    for (const a of (event.attachments ?? []) as Attachment[]) {
+      const sha256 = await storeAttachment(t, t.sourceOf(userId, event.id, a.id));
+      if (sha256 === null) t.missingFiles += 1;
+      counts.attachments = (counts.attachments ?? 0) + 1;
+      counts.attachmentBytes = (counts.attachmentBytes ?? 0) + a.size;
+      const line: AttachmentFileLine = { kind: 'attachment-file', eventId: event.id, fileId: a.id, sha256, size: a.size };
+      yield `${JSON.stringify(line)}\n`;
+    }
+  }
+  /** Ready-made lines (the engine's COPY) written as they come; then the attachment lines of their events. */
+  async function* readyLines(r: UserDataLines): AsyncGenerator<string | Buffer> {
+    const scan = new LineScan();
+    for await (const chunk of r.chunks) {
+      scan.push(chunk);
+      yield chunk;
+    }
+    scan.end();
+    counts[r.of] = (counts[r.of] ?? 0) + scan.lines;
+    if (r.of !== 'event') return;
+    for (const text of scan.named) yield* attachmentLines((JSON.parse(text) as { event: Event }).event);
+  }
+  const source: AsyncIterable<UserDataRecord | UserDataLines> = store.exportUserLines?.(userId) ?? store.exportUser(userId);
+  async function* lines(): AsyncGenerator<string | Buffer> {
+    for await (const r of source) {
+      if (r.kind === 'lines') {
+        yield* readyLines(r);
+        continue;
+      }
       counts[r.kind] = (counts[r.kind] ?? 0) + 1;
       if (r.kind === 'user') username = r.user.username;
       if (r.kind === 'event' && r.json !== undefined) {
@@ -110,15 +145,7 @@ export async function backupUser(t: BackupTarget, store: UserDataStore, userId: 
       } else {
         yield `${JSON.stringify(r)}\n`;
       }
-      if (r.kind !== 'event' || r.event.attachments === undefined) continue;
-      for (const a of r.event.attachments as Attachment[]) {
-        const sha256 = await storeAttachment(t, t.sourceOf(userId, r.event.id, a.id));
-        if (sha256 === null) t.missingFiles += 1;
-        counts.attachments = (counts.attachments ?? 0) + 1;
-        counts.attachmentBytes = (counts.attachmentBytes ?? 0) + a.size;
-        const line: AttachmentFileLine = { kind: 'attachment-file', eventId: r.event.id, fileId: a.id, sha256, size: a.size };
-        yield `${JSON.stringify(line)}\n`;
-      }
+      if (r.kind === 'event') yield* attachmentLines(r.event);
     }
   }
   const suffix = `${t.codec.gzip ? '.gz' : ''}${t.codec.key === null ? '' : '.enc'}`;

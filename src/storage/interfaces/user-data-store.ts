@@ -39,6 +39,18 @@ export type UserDataRecord =
 export type UserDataKind = UserDataRecord['kind'];
 
 /**
+ * Ready-made lines of records of kind `of` (bin/backup's speed, issue #12): each line (ending in
+ * `\n`) is `JSON.stringify(record)` with the engine's stored event text in place of `event`
+ * (`{"kind":"event","event":<doc>}`, `{"kind":"event-version","headId":"…","event":<doc>}`).
+ * `chunks` cut lines anywhere; they must be read to the end before the next item is asked for.
+ */
+export interface UserDataLines {
+  kind: 'lines';
+  of: 'event' | 'event-version';
+  chunks: AsyncIterable<Buffer>;
+}
+
+/**
  * Whole-user reads and writes for backup and restore. Every engine implements both (the MongoDB
  * engine too: see docs/architecture.md#the-storage-interface).
  */
@@ -50,6 +62,12 @@ export interface UserDataStore {
    * its versions and webhooks, an event before its series). Empty when the user does not exist.
    */
   exportUser(userId: string): AsyncIterable<UserDataRecord>;
+  /**
+   * Optional (bin/backup): the same snapshot as `exportUser`, in its order, except that the user's
+   * events and past versions come as UserDataLines the engine produces itself (PostgreSQL: COPY),
+   * with no per-record work in JavaScript. Stopping early discards the connection.
+   */
+  exportUserLines?(userId: string): AsyncIterable<UserDataRecord | UserDataLines>;
   /**
    * Writes one user's records (as `exportUser` yields them) into this engine, all or nothing; stored
    * documents are kept as they are (no integrity recomputed, no tracking fields changed). Throws

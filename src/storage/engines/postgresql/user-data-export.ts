@@ -17,7 +17,9 @@ const PAGE = 2000;
  * `client` (one snapshot), so concurrent writes are neither blocked nor half seen. The existing
  * stores are reused on that client where they read everything already.
  */
-export async function* exportPgUser(client: pg.PoolClient, userId: string): AsyncGenerator<UserDataRecord> {
+export async function* exportPgUser<T = UserDataRecord>(
+  client: pg.PoolClient, userId: string, events: EventsPart<T> = eventRecords as EventsPart<T>,
+): AsyncGenerator<UserDataRecord | T> {
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     const { rows: users } = await client.query<UserRow>('SELECT * FROM users WHERE id = $1', [userId]);
@@ -36,10 +38,7 @@ export async function* exportPgUser(client: pg.PoolClient, userId: string): Asyn
       for (const version of versions.reverse()) yield { kind: 'access-version', accessId: access.id, version };
     }
     yield* streamsOf(new PgStreamsStore(client), userId);
-    for await (const doc of paged(client, 'SELECT id AS k, doc FROM events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3', userId)) {
-      yield eventRecord(doc);
-    }
-    yield* versionsOf(client, userId);
+    yield* events(client, userId);
     const { rows: deletions } = await client.query<{ id: string; deleted: number; doc: string | null }>(
       'SELECT id, deleted, doc FROM event_deletions WHERE user_id = $1 ORDER BY deleted, id', [userId]);
     for (const d of deletions) {
@@ -60,6 +59,16 @@ export async function* exportPgUser(client: pg.PoolClient, userId: string): Asyn
     // Read-only: ending it cannot lose anything; a failure here must not hide the first error.
     await client.query('COMMIT').catch(() => undefined);
   }
+}
+
+/** The user's events then their past versions, within the snapshot: records, or lines (user-data-lines.ts). */
+export type EventsPart<T> = (client: pg.PoolClient, userId: string) => AsyncGenerator<T>;
+
+async function* eventRecords(client: pg.PoolClient, userId: string): AsyncGenerator<UserDataRecord> {
+  for await (const doc of paged(client, 'SELECT id AS k, doc FROM events WHERE user_id = $1 AND id > $2 ORDER BY id LIMIT $3', userId)) {
+    yield eventRecord(doc);
+  }
+  yield* versionsOf(client, userId);
 }
 
 /** An event record carrying its stored doc: `event` is parsed only when read (bin/backup copies `json`). */

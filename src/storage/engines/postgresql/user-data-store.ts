@@ -1,8 +1,9 @@
 import pg from 'pg';
-import type { UserDataKind, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
+import type { UserDataKind, UserDataLines, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
 import type { Db } from './db.js';
 import { deferIndexes, rebuildDeferredIndexes } from './bulk-import.js';
 import { exportPgUser } from './user-data-export.js';
+import { eventLines } from './user-data-lines.js';
 import { importPgUser } from './user-data-import.js';
 import { isUnavailable } from './unavailable.js';
 
@@ -27,6 +28,23 @@ export class PgUserDataStore implements UserDataStore {
     } finally {
       // A connection that failed mid-transaction is discarded, not handed to the next caller.
       client.release(failed);
+    }
+  }
+
+  /** exportUser with the events and versions as COPY lines (user-data-lines.ts): bin/backup. */
+  async *exportUserLines(userId: string): AsyncGenerator<UserDataRecord | UserDataLines> {
+    const client = await this.connect();
+    let ended = false;
+    let failed: Error | undefined;
+    try {
+      yield* exportPgUser(client, userId, eventLines);
+      ended = true;
+    } catch (err) {
+      failed = err as Error;
+      throw err;
+    } finally {
+      // Stopped early, the connection may be in the middle of a COPY: discarded.
+      client.release(failed ?? (ended ? undefined : new Error('user export stopped early')));
     }
   }
 
