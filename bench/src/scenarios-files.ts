@@ -75,6 +75,19 @@ function previewsBase(s: Seed): string | { unavailable: string } {
   return s.previewsBase ?? { unavailable: 'no previews worker URL (an external --url core)' };
 }
 
+/** The previews port (the API port when unknown: the scenario is then unavailable anyway). */
+const previewsUrl = (s: Seed): string => s.previewsBase ?? apiOf(s);
+
+/** GET /{u}/events/{id}?w=… on the previews port for the events `pick` chooses from the seeded files. */
+async function previewRequests(s: Seed, pick: (f: FileSeed) => { events: Attached[]; width: number } | { unavailable: string }): Promise<ReqSpec[] | { unavailable: string }> {
+  const b = previewsBase(s);
+  if (typeof b !== 'string') return b;
+  const chosen = pick(await files(s));
+  if ('unavailable' in chosen) return chosen;
+  const u = userA(s);
+  return chosen.events.map((a) => ({ method: 'GET', path: `${u.path}events/${a.eventId}?w=${chosen.width}`, token: u.personalToken }) satisfies ReqSpec);
+}
+
 /** A multipart events.create body with a file of `bytes` ASCII bytes (wrk's script holds it as text). */
 function multipartUpload(streamId: string, bytes: number): ReqSpec['raw'] {
   const boundary = `bench${randomBytes(8).toString('hex')}`;
@@ -122,17 +135,8 @@ export const FILE_SCENARIOS: Scenario[] = [
     title: 'preview 512 px, cached',
     goal: goal(2_400),
     detail: `GET /{u}/events/{id}?w=512 on the previews port, ${CACHED_IMAGES} JPEGs of 2 MP rendered once while seeding`,
-    url: (s) => {
-      const b = previewsBase(s);
-      return typeof b === 'string' ? b : apiOf(s);
-    },
-    async requests(s) {
-      const b = previewsBase(s);
-      if (typeof b !== 'string') return b;
-      const f = await files(s);
-      const u = userA(s);
-      return f.cached.map((a) => ({ method: 'GET', path: `${u.path}events/${a.eventId}?w=512`, token: u.personalToken }) satisfies ReqSpec);
-    },
+    url: previewsUrl,
+    requests: (s) => previewRequests(s, (f) => ({ events: f.cached, width: 512 })),
   },
   {
     id: 'previews.first-512',
@@ -141,20 +145,13 @@ export const FILE_SCENARIOS: Scenario[] = [
     goal: goal(120),
     detail: `GET /{u}/events/{id}?w=512 on the previews port, each of ${FRESH_IMAGES} never-previewed JPEGs of 2 MP once (not wrk: bench/src/once-run.ts); the warm-up renders them at 256 px (source read, not the 512 px preview)`,
     once: true,
-    url: (s) => {
-      const b = previewsBase(s);
-      return typeof b === 'string' ? b : apiOf(s);
-    },
-    async requests(s) {
-      const b = previewsBase(s);
-      if (typeof b !== 'string') return b;
-      const f = await files(s);
-      const u = userA(s);
-      // Called for the availability check / warm-up, then for the measured run: 256 px, then 512 px.
-      f.freshCalls += 1;
-      if (f.freshCalls > 2) return { unavailable: 'the never-previewed images were used by an earlier run of this core' };
-      const width = f.freshCalls === 1 ? 256 : 512;
-      return f.fresh.map((a) => ({ method: 'GET', path: `${u.path}events/${a.eventId}?w=${width}`, token: u.personalToken }) satisfies ReqSpec);
-    },
+    url: previewsUrl,
+    requests: (s) =>
+      previewRequests(s, (f) => {
+        // Called for the availability check / warm-up, then for the measured run: 256 px, then 512 px.
+        f.freshCalls += 1;
+        if (f.freshCalls > 2) return { unavailable: 'the never-previewed images were used by an earlier run of this core' };
+        return { events: f.fresh, width: f.freshCalls === 1 ? 256 : 512 };
+      }),
   },
 ];

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { randomUsername } from '../helpers/api-app.js';
+import { coreJson, registerWithStream } from '../helpers/core-json.js';
 import { startCore, type CoreProcess } from '../helpers/core-process.js';
 
 /**
@@ -16,12 +16,6 @@ afterEach(async () => {
   for (const c of cores.splice(0)) await c.kill();
 });
 
-async function json(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token !== undefined) headers['authorization'] = init.token;
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('events.create through a killed API worker', { concurrent: false }, () => {
   it('every acknowledged create survives the kill', { timeout: 240_000 }, async () => {
@@ -29,11 +23,7 @@ describe('events.create through a killed API worker', { concurrent: false }, () 
     cores.push(c);
     await c.waitReady(120_000);
     const api = c.urls.api;
-    const username = randomUsername('evkill');
-    const reg = await json(`${api}/users`, { method: 'POST', body: { username, password: 'kill-test-pw-1', email: `${username}@example.test`, appId: 'kill-test' } });
-    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-    const token = decodeURIComponent(new URL(String(reg.body['apiEndpoint'])).username);
-    expect((await json(`${api}/${username}/streams`, { method: 'POST', token, body: { id: 'kill', name: 'kill' } })).status).toBe(201);
+    const { username, token } = await registerWithStream(api, 'evkill', 'kill');
 
     const env = (k: string): string => {
       const v = c.env[`HOMECORE_STORAGES__POSTGRESQL__${k}`] ?? '';
@@ -53,7 +43,7 @@ describe('events.create through a killed API worker', { concurrent: false }, () 
       while (!killed || seq < killedAt + 200) {
         const n = seq++;
         try {
-          const res = await json(`${api}/${username}/events`, { method: 'POST', token, body: { streamIds: ['kill'], type: 'count/generic', content: n } });
+          const res = await coreJson(`${api}/${username}/events`, { method: 'POST', token, body: { streamIds: ['kill'], type: 'count/generic', content: n } });
           const id = (res.body['event'] as { id?: string } | undefined)?.id;
           if (res.status === 201 && typeof id === 'string') acked.set(id, n);
           else failed += 1;
@@ -86,7 +76,7 @@ describe('events.create through a killed API worker', { concurrent: false }, () 
     expect(killed).toBe(true);
 
     await c.waitReady(120_000, [c.ports.api]);
-    const read = await json(`${api}/${username}/events?limit=100000&streams[]=kill`, { token });
+    const read = await coreJson(`${api}/${username}/events?limit=100000&streams[]=kill`, { token });
     expect(read.status).toBe(200);
     const stored = new Map((read.body['events'] as { id: string; content: number }[]).map((e) => [e.id, e.content]));
     const lost = [...acked].filter(([id, n]) => stored.get(id) !== n);

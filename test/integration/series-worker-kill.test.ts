@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAuditLines } from '../../src/audit/audit-reader.js';
-import { randomUsername } from '../helpers/api-app.js';
+import { coreJson, registerWithStream } from '../helpers/core-json.js';
 import { startCore, type CoreProcess } from '../helpers/core-process.js';
 
 /**
@@ -16,12 +16,6 @@ afterEach(async () => {
   for (const c of cores.splice(0)) await c.kill();
 });
 
-async function json(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (init.token !== undefined) headers['authorization'] = init.token;
-  const res = await fetch(url, { method: init.method ?? 'GET', headers, ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }) });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('series writes through a killed HFS worker', { concurrent: false }, () => {
   it('every acknowledged write survives the kill', { timeout: 240_000 }, async () => {
@@ -29,12 +23,8 @@ describe('series writes through a killed HFS worker', { concurrent: false }, () 
     cores.push(c);
     await c.waitReady(120_000);
     const api = c.urls.api;
-    const username = randomUsername('hfskill');
-    const reg = await json(`${api}/users`, { method: 'POST', body: { username, password: 'kill-test-pw-1', email: `${username}@example.test`, appId: 'kill-test' } });
-    expect(reg.status, JSON.stringify(reg.body)).toBe(201);
-    const token = decodeURIComponent(new URL(String(reg.body['apiEndpoint'])).username);
-    expect((await json(`${api}/${username}/streams`, { method: 'POST', token, body: { id: 'hf', name: 'hf' } })).status).toBe(201);
-    const created = await json(`${api}/${username}/events`, { method: 'POST', token, body: { streamIds: ['hf'], type: 'series:mass/kg', time: Date.now() / 1000 - 86_400 } });
+    const { username, token } = await registerWithStream(api, 'hfskill', 'hf');
+    const created = await coreJson(`${api}/${username}/events`, { method: 'POST', token, body: { streamIds: ['hf'], type: 'series:mass/kg', time: Date.now() / 1000 - 86_400 } });
     expect(created.status).toBe(201);
     const id = String((created.body['event'] as { id: string }).id);
 
@@ -73,7 +63,7 @@ describe('series writes through a killed HFS worker', { concurrent: false }, () 
     await Promise.all(Array.from({ length: 8 }, writer));
     expect(killed).toBe(true);
 
-    const read = await json(`${api}/${username}/events/${id}/series?toDeltaTime=1e9`, { token });
+    const read = await coreJson(`${api}/${username}/events/${id}/series?toDeltaTime=1e9`, { token });
     expect(read.status).toBe(200);
     const stored = new Map((read.body['points'] as number[][]).map((p) => [p[0], p[1]]));
     const lost = acked.filter((base) => Array.from({ length: 10 }, (_, j) => base + j).some((dt) => stored.get(dt) !== dt));
