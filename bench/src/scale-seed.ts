@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { expectStatus, field } from './http.ts';
+import type { ScaleOptions } from './scale-args.ts';
 import { cpuSnapshot, cpuUsage, type CpuGroups, type CpuSnapshot } from './procs.ts';
 import { batch, countEvents, register, RESTRICTED_PERMISSIONS, streamLayout, type Seed, type SeededUser } from './seed.ts';
 
@@ -30,18 +31,12 @@ export interface ScaleSeed {
   phases: { registrations: PhaseStat; events: PhaseStat; bigUserStreams: PhaseStat; bigUserEvents: PhaseStat };
 }
 
-export interface SeedSettings {
+/** The seeding options of `bench/run --scale-test` (scale-args.ts), with where and how to report. */
+export type SeedSettings = Pick<ScaleOptions, 'users' | 'events' | 'bigUserStreams' | 'bigUserEvents' | 'batchSize' | 'seedConcurrency' | 'registerConcurrency'> & {
   apiUrl: string;
-  users: number;
-  events: number;
-  bigUserStreams: number;
-  bigUserEvents: number;
-  batchSize: number;
-  seedConcurrency: number;
-  registerConcurrency: number;
   groups: () => CpuGroups;
   log: (m: string) => void;
-}
+};
 
 /** Runs `fn(0…n-1)` with at most `concurrency` in flight. */
 async function pool(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
