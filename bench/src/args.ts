@@ -87,9 +87,10 @@ function regexp(v: string | undefined): RegExp | null {
   }
 }
 
-export function parseOptions(argv: string[]): BenchOptions | 'help' {
+/** Runs an option parser; its bad flags and values (and node:util parseArgs errors) become a one-line UsageError. */
+export function withUsageErrors<T>(parse: () => T): T {
   try {
-    return checkedOptions(argv);
+    return parse();
   } catch (err) {
     // node:util parseArgs errors (unknown flag, missing value) carry an ERR_PARSE_ARGS_* code.
     if (err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
@@ -97,6 +98,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     }
     throw err;
   }
+}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  return withUsageErrors(() => checkedOptions(argv));
 }
 
 function checkedOptions(argv: string[]): BenchOptions | 'help' {

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from './args.ts';
+import { UsageError, withUsageErrors } from './args.ts';
 
 /** bench/run --scale-test (docs/benchmarks.md#scale): the sizes and how the run is measured. */
 export interface ScaleOptions {
@@ -65,14 +65,7 @@ function int(v: string | undefined, name: string, fallback: number, min: number,
 }
 
 export function parseScaleOptions(argv: string[]): ScaleOptions | 'help' {
-  try {
-    return checked(argv);
-  } catch (err) {
-    if (err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      throw new UsageError((err as Error).message.split('\n')[0] ?? 'bad arguments');
-    }
-    throw err;
-  }
+  return withUsageErrors(() => checked(argv));
 }
 
 function checked(argv: string[]): ScaleOptions | 'help' {

@@ -50,10 +50,7 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
         ORDER BY i.relname`,
       [TABLES]);
     if (rows.length > 0) {
-      await client.query(
-        `INSERT INTO core_info (key, value) VALUES ($1, $2::jsonb)
-           ON CONFLICT (key) DO UPDATE SET value = core_info.value || EXCLUDED.value, updated_at = now()`,
-        [KEY, JSON.stringify(rows)]);
+      await noteDeferred(client, KEY, rows);
       for (const r of rows) await client.query(`DROP INDEX ${quoteIdent(r.name)}`);
     }
     const { rows: fks } = await client.query<DeferredForeignKey>(
@@ -61,10 +58,7 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
          FROM pg_constraint c WHERE c.conrelid = ANY ($1::regclass[]) AND c.contype = 'f' ORDER BY 1, 2`,
       [TABLES]);
     if (fks.length > 0) {
-      await client.query(
-        `INSERT INTO core_info (key, value) VALUES ($1, $2::jsonb)
-           ON CONFLICT (key) DO UPDATE SET value = core_info.value || EXCLUDED.value, updated_at = now()`,
-        [FK_KEY, JSON.stringify(fks)]);
+      await noteDeferred(client, FK_KEY, fks);
       for (const f of fks) await client.query(`ALTER TABLE ${f.table} DROP CONSTRAINT ${quoteIdent(f.name)}`);
     }
     await client.query('COMMIT');
@@ -125,3 +119,11 @@ async function rebuildIndexes(client: pg.PoolClient): Promise<number> {
 }
 
 const quoteIdent = (name: string): string => `"${name.replaceAll('"', '""')}"`;
+
+/** Records what was dropped under `key` in core_info (appended), so a killed restore's next migrate puts it back. */
+async function noteDeferred(client: pg.PoolClient, key: string, dropped: unknown[]): Promise<void> {
+  await client.query(
+    `INSERT INTO core_info (key, value) VALUES ($1, $2::jsonb)
+       ON CONFLICT (key) DO UPDATE SET value = core_info.value || EXCLUDED.value, updated_at = now()`,
+    [key, JSON.stringify(dropped)]);
+}
