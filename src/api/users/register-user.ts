@@ -84,7 +84,8 @@ async function removeUnconfirmed(services: Services, user: User): Promise<boolea
 /**
  * The home core's half of a registration: the user row in this core's database, then the platform
  * reservation confirmed. If the reservation was released meanwhile (the placing core gave up) or the
- * confirmation fails, the user row is removed again and the answer is a retriable 503.
+ * confirmation fails, the user row is removed again and the answer is a retriable 503. A reservation
+ * is released only once no row of ours can hold its name; otherwise the sweeper releases it later.
  */
 export async function createReservedUser(
   services: Services,
@@ -122,8 +123,7 @@ export async function createReservedUser(
   try {
     await storeRegistrationFields(services, user, registrationFieldValues(p));
   } catch (err) {
-    await services.stores.users.deleteCascade(user.id).catch(() => undefined);
-    await release();
+    if (await removeUnconfirmed(services, user)) await release();
     throw err;
   }
   let confirmed = false;
@@ -133,8 +133,7 @@ export async function createReservedUser(
     services.logger.warn({ err: (err as Error).message, username: p.username }, 'registration confirmation failed');
   }
   if (!confirmed) {
-    await removeUnconfirmed(services, user);
-    await release();
+    if (await removeUnconfirmed(services, user)) await release();
     throw registrationUnavailable();
   }
   sendWelcomeMail(services, user);
