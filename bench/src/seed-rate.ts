@@ -8,11 +8,11 @@
  * seconds per 1,000 events.
  * Usage: node bench/src/seed-rate.ts [--root <checkout>] [--users 8] [--events 100000]
  *   [--big-user-streams 1000] [--big-user-events 10000] [--batch-size 1000] [--seed-concurrency 4]
- *   [--api-workers <n>]
+ *   [--api-workers <n>] [--cpu-prof <dir>] (the workers' profiles: bench/src/profile-summary.ts)
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { killCoreSync, startCore, stopCore } from './core.ts';
+import { killCoreSync, restartWithCpuProfiles, startCore, stopCore } from './core.ts';
 import { coreGroups } from './run-scenario.ts';
 import { seedScale, type PhaseStat } from './scale-seed.ts';
 
@@ -21,7 +21,7 @@ const log = (m: string): void => void process.stderr.write(`seed-rate: ${m}\n`);
 const { values } = parseArgs({
   options: {
     root: { type: 'string' }, users: { type: 'string' }, events: { type: 'string' }, 'big-user-streams': { type: 'string' }, 'big-user-events': { type: 'string' },
-    'batch-size': { type: 'string' }, 'seed-concurrency': { type: 'string' }, 'api-workers': { type: 'string' },
+    'batch-size': { type: 'string' }, 'seed-concurrency': { type: 'string' }, 'api-workers': { type: 'string' }, 'cpu-prof': { type: 'string' },
   },
   strict: true,
 });
@@ -55,6 +55,8 @@ const core = await startCore({
   readyTimeoutMs: 300_000,
 });
 try {
+  const cpuProf = values['cpu-prof'];
+  if (cpuProf !== undefined) await restartWithCpuProfiles(core, root, cpuProf);
   log(`core of ${root} up; ${JSON.stringify(o)}`);
   const { phases } = await seedScale({ apiUrl: core.apiUrl, ...o, groups: coreGroups(core), log });
   const summary = {
