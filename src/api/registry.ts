@@ -58,7 +58,11 @@ export class MethodRegistry {
     return result;
   }
 
-  /** Batch (`POST /{username}/` and socket `callBatch`): sequential, each call's result or error. */
+  /**
+   * Batch (`POST /{username}/` and socket `callBatch`): in order, each call's result or error.
+   * Consecutive calls of a method with a `group` handler run together (callRun), with the results
+   * of the calls one by one (docs/api.md#batch-calls-post-username).
+   */
   async callBatch(ctx: CallContext, calls: unknown, maxCalls: number): Promise<{ results: unknown[] }> {
     if (!Array.isArray(calls)) throw errors.invalidRequestStructure('A batch call body must be an array of method calls.');
     if (calls.length > maxCalls) {
@@ -69,9 +73,10 @@ export class MethodRegistry {
     // fdatasync, not one per call): the batch's answer is what acknowledges them.
     const deferred = { writes: 0 };
     // The lookup's streamsVersion is not reused: a batch's own stream writes come after it. Each
-    // call (or run of grouped calls) reads the version again instead (as each HTTP call's user lookup does), so the worker's
-    // tree is reused while it is current rather than loaded per call: a batch of 1,000 calls for a
-    // user with 10,000 streams read 10 million stream rows (docs/benchmarks.md#scale).
+    // call (or run of grouped calls) reads the version again instead (as each HTTP call's user
+    // lookup does), so the worker's tree is reused while it is current rather than loaded per call:
+    // a batch of 1,000 calls for a user with 10,000 streams read 10 million stream rows
+    // (docs/benchmarks.md#scale).
     const { streamsVersion: _v, ...outer } = ctx;
     void _v;
     const inner: CallContext = { ...outer, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
@@ -172,12 +177,16 @@ async function callRun(ctx: CallContext, entry: Registered, params: unknown[]): 
   }
   const results: unknown[] = [];
   for (const [i, o] of outcomes.entries()) {
+    if (!o.ok) {
+      await recordCall(full, def.id, params[i], undefined, outcomeOf(o.error));
+      results.push({ error: toApiError(o.error, ctx).toJSON() });
+      continue;
+    }
     try {
-      if (!o.ok) throw o.error;
       await recordCall(full, def.id, params[i], o.result, { status: def.successStatus ?? 200, errorId: null });
       results.push(o.result);
     } catch (err) {
-      if (!o.ok) await recordCall(full, def.id, params[i], undefined, outcomeOf(err));
+      // As `call` answers a write whose audit line could not be written (call-audit.ts).
       results.push({ error: toApiError(err, ctx).toJSON() });
     }
   }
