@@ -1,6 +1,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ApiError, errors } from '../errors/index.js';
 import { dependencyError } from './dependency-error.js';
+import { BatchNotifier } from './batch-notifier.js';
 import { admitCall, outcomeOf, recordCall, syncDeferred } from './call-audit.js';
 import type { RequestContext } from './context.js';
 import { isStreamed, type MethodDef, type Settled, type StreamedResult } from './method.js';
@@ -79,7 +80,21 @@ export class MethodRegistry {
     // (docs/benchmarks.md#scale).
     const { streamsVersion: _v, ...outer } = ctx;
     void _v;
-    const inner: CallContext = { ...outer, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
+    // One notification per user and kind of change for the whole batch (batch-notifier.ts).
+    const notifier = new BatchNotifier(ctx.services.notifier);
+    const services = { ...ctx.services, notifier };
+    const inner: CallContext = { ...outer, services, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
+    try {
+      await this.runCalls(inner, ctx, calls, results);
+      if (deferred.writes > 0) await syncDeferred(inner);
+    } finally {
+      notifier.flush();
+    }
+    return { results };
+  }
+
+  /** The calls of a batch, in order: each call's result or error appended to `results`. */
+  private async runCalls(inner: CallContext, ctx: CallContext, calls: unknown[], results: unknown[]): Promise<void> {
     for (let at = 0; at < calls.length; ) {
       const run = this.runAt(calls, at, ctx);
       if (run !== null) {
@@ -107,8 +122,6 @@ export class MethodRegistry {
         results.push({ error: toApiError(err, ctx).toJSON() });
       }
     }
-    if (deferred.writes > 0) await syncDeferred(inner);
-    return { results };
   }
 
   /**

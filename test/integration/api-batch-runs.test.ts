@@ -140,22 +140,27 @@ describe('runs of calls in a batch', () => {
     expect((a['events'] as { id: string; content: unknown }[]).find((e) => e.id === id('a'))?.content).toBe('a2');
   });
 
-  it('tells clients and webhooks once per run, and audits each call', async () => {
+  it('tells clients and webhooks once per batch and kind of change, and audits each call', async () => {
     const { u } = await userWithLayout();
     const heard: ChangeMessage[] = [];
     const stop = t.services.bus.subscribe((m) => {
       if (m.username === u.username) heard.push(m);
     });
     const queued = t.services.webhookQueue.queued;
-    const calls = [note('n1'), note('n2'), note('n3', ['nope']), note('n4'), note('n5')];
+    const calls: Call[] = [
+      note('n1'), note('n2'), note('n3', ['nope']), { method: 'streams.create', params: { id: 's9', name: 'S9' } }, note('n4'), note('n5'),
+      { method: 'events.update', params: { id: id('n1'), update: { content: 'n1 again' } } },
+    ];
     const { value: results, singles } = await singleCreates(() => batch(u, u.token, calls));
     stop();
-    // One write for the run where the engine can (PostgreSQL); one per event where it cannot (mongodb).
+    // One write per run where the engine can (PostgreSQL); one per event where it cannot (mongodb).
     expect(singles).toBe(t.services.stores.events.createMany === undefined ? 4 : 0);
-    expect(results.map((r) => r.error?.id ?? 'ok')).toEqual(['ok', 'ok', 'unknown-referenced-resource', 'ok', 'ok']);
-    expect(heard.map((m) => m.change)).toEqual(['eventsChanged']);
-    expect(heard[0]?.items).toHaveLength(4);
-    expect(t.services.webhookQueue.queued - queued).toBe(1);
+    expect(results.map((r) => r.error?.id ?? 'ok')).toEqual(['ok', 'ok', 'unknown-referenced-resource', 'ok', 'ok', 'ok', 'ok']);
+    // Two runs of creates and an update: one eventsChanged; the stream: one streamsChanged. Every
+    // changed event is in the items, for scoped subscriptions.
+    expect(heard.map((m) => m.change)).toEqual(['eventsChanged', 'streamsChanged']);
+    expect(heard[0]?.items?.length).toBeGreaterThanOrEqual(5);
+    expect(t.services.webhookQueue.queued - queued).toBe(2);
     // One line per call, refused one included, each naming its event.
     await t.services.audit?.flushAll();
     const lines: AuditLine[] = [];
