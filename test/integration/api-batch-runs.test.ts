@@ -7,9 +7,10 @@ import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api
 
 /**
  * Runs of consecutive calls of one method in a batch (issue #10, src/api/registry.ts callRun,
- * docs/api.md#batch-calls): events.create calls written together (src/api/events/events-create-group.ts),
+ * docs/api.md#batch-calls-post-username): events.create calls written together (src/api/events/events-create-group.ts),
  * streams.create calls checked against one tree that grows with the run
- * (src/api/streams/streams-create-group.ts), one change notification per run, but each call checked,
+ * (src/api/streams/streams-create-group.ts), one change notification per batch and kind of change
+ * (src/api/batch-notifier.ts), but each call checked,
  * answered and audited as if the calls had run one by one. The one-by-one reference is the same
  * calls sent as batches of one call each (a run of one takes the method's own handler).
  */
