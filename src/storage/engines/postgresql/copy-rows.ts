@@ -21,13 +21,22 @@ export function copyText(s: string | null | undefined): string {
 }
 
 const ARRAY_SPECIAL = /["\\]/g;
+/** What an array element may not hold to go as it is: the literal's quote and backslash, and COPY's specials. */
+const ELEMENT_SPECIAL = /["\\\t\n\r]/;
 
-/** A text[] field: an array literal with every element quoted (so `NULL`, `{`, `,` stay text), then escaped for COPY. */
-export function copyArray(items: readonly string[]): string {
+/**
+ * A text[] field: an array literal with every element quoted (so `NULL`, `{`, `,` stay text), then
+ * escaped for COPY. `prefix` goes before every element (stream keys: `<user id> <stream id>`).
+ */
+export function copyArray(items: readonly string[], prefix = ''): string {
+  // The usual case (stream ids are slugs): nothing to escape, one join.
+  let plain = !ELEMENT_SPECIAL.test(prefix);
+  for (let i = 0; plain && i < items.length; i += 1) plain = !ELEMENT_SPECIAL.test(items[i] as string);
+  if (plain) return items.length === 0 ? '{}' : `{"${prefix}${items.join(`","${prefix}`)}"}`;
   let literal = '{';
   for (let i = 0; i < items.length; i += 1) {
     if (i > 0) literal += ',';
-    literal += `"${(items[i] as string).replace(ARRAY_SPECIAL, '\\$&')}"`;
+    literal += `"${(prefix + (items[i] as string)).replace(ARRAY_SPECIAL, '\\$&')}"`;
   }
   return copyText(`${literal}}`);
 }

@@ -3,10 +3,10 @@ import { DuplicateKeyError } from '../../interfaces/errors.js';
 import type { Event } from '../../../domain/types.js';
 import type { ImportResult, UserDataKind, UserDataLines, UserDataRecord } from '../../interfaces/user-data-store.js';
 import { attachedBytes, endTime, eventDoc } from './events-store.js';
-import { eventColumns } from './event-columns.js';
+import { jsonb } from './event-columns.js';
 import { isUniqueViolation } from './rows.js';
 import { copyArray, copyNumber, copyText, CopyRows } from './copy-rows.js';
-import { DigestSums } from './import-digest.js';
+import { digestAlgorithm, DigestSums } from './import-digest.js';
 
 type Batched = Extract<UserDataRecord, { kind: 'event' | 'event-version' | 'series' }>;
 
@@ -31,7 +31,6 @@ const CLOSE = 0x7d;
  */
 export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord | UserDataLines>): Promise<ImportResult> {
   const counts: Partial<Record<UserDataKind, number>> = {};
-  const digest = new DigestSums();
   let userId: string | null = null;
   let copy: { kind: Batched['kind']; rows: CopyRows } | null = null;
   const endCopy = async (): Promise<void> => {
@@ -39,6 +38,7 @@ export async function importPgUser(client: pg.PoolClient, records: AsyncIterable
     copy = null;
     if (open !== null) await open.rows.end();
   };
+  const digest = new DigestSums(await digestAlgorithm(client));
   await client.query('BEGIN');
   try {
     for await (const r of records) {
@@ -168,8 +168,8 @@ function copyLine(userId: string, user: string, r: Batched, digest: DigestSums):
 }
 
 function eventLine(userId: string, user: string, e: Event, doc: string): string {
-  const c = eventColumns(userId, e);
-  return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t${copyText(doc)}\t${copyNumber(attachedBytes(e))}\t${copyArray(c.streamKeys)}\t${copyText(c.content)}\t${copyText(c.clientData)}\n`;
+  // The columns of eventColumns; stream_keys (`<user id> <stream id>`) without an array of them first.
+  return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t${copyText(doc)}\t${copyNumber(attachedBytes(e))}\t${copyArray(e.streamIds, `${userId} `)}\t${copyText(jsonb(e.content))}\t${copyText(jsonb(e.clientData))}\n`;
 }
 
 /**
