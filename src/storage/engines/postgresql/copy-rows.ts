@@ -84,6 +84,20 @@ export class CopyRows {
     return null;
   }
 
+  /**
+   * One line as `head`, the bytes `bytes[start, end)` as they are (text that needs no COPY escape,
+   * e.g. a doc: copied, not encoded again) and `tail`; as `write` otherwise.
+   */
+  writeParts(head: string, bytes: Buffer, start: number, end: number, tail: string): Promise<void> | null {
+    const need = (head.length + tail.length) * 3 + (end - start);
+    if (need > CHUNK) return this.write(`${head}${bytes.toString('utf8', start, end)}${tail}`);
+    const flushed = this.used + need > CHUNK ? this.flush(null) : null;
+    this.used += this.buffer.write(head, this.used);
+    this.used += bytes.copy(this.buffer, this.used, start, end);
+    this.used += this.buffer.write(tail, this.used);
+    return flushed;
+  }
+
   /** Sends what is gathered (then `extra`, a line too big to gather); the next lines go to a new buffer. */
   private async flush(extra: Buffer | null): Promise<void> {
     if (this.failed !== null) throw this.failed;

@@ -21,6 +21,8 @@ const COPY_SQL: Readonly<Record<Batched['kind'], string>> = {
 const EVENT_LINE = Buffer.from('{"kind":"event","event":');
 const NEWLINE = 0x0a;
 const CLOSE = 0x7d;
+/** What COPY text gives a meaning to (copy-rows.ts copyText). */
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
 /**
  * Writes one user's records in one transaction on `client` (all or nothing). Events, versions and
@@ -168,8 +170,17 @@ function copyLine(userId: string, user: string, r: Batched, digest: DigestSums):
 }
 
 function eventLine(userId: string, user: string, e: Event, doc: string): string {
+  return `${eventHead(user, e)}${copyText(doc)}${eventTail(userId, e)}`;
+}
+
+/** The columns before the doc (`copyLine` order), then those after it. */
+function eventHead(user: string, e: Event): string {
+  return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t`;
+}
+
+function eventTail(userId: string, e: Event): string {
   // The columns of eventColumns; stream_keys (`<user id> <stream id>`) without an array of them first.
-  return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t${copyText(doc)}\t${copyNumber(attachedBytes(e))}\t${copyArray(e.streamIds, `${userId} `)}\t${copyText(jsonb(e.content))}\t${copyText(jsonb(e.clientData))}\n`;
+  return `\t${copyNumber(attachedBytes(e))}\t${copyArray(e.streamIds, `${userId} `)}\t${copyText(jsonb(e.content))}\t${copyText(jsonb(e.clientData))}\n`;
 }
 
 /**
@@ -187,7 +198,9 @@ async function copyEventLines(rows: CopyRows, userId: string, chunk: Buffer, dig
     }
     const doc = chunk.toString('utf8', docStart, end - 1);
     digest.add('event', chunk.subarray(docStart, end - 1));
-    const flushed = rows.write(eventLine(userId, user, JSON.parse(doc) as Event, doc));
+    const e = JSON.parse(doc) as Event;
+    // A doc with nothing to escape (the usual case) goes as its bytes; the others as escaped text.
+    const flushed = NEEDS_ESCAPE.test(doc) ? rows.write(eventLine(userId, user, e, doc)) : rows.writeParts(eventHead(user, e), chunk, docStart, end - 1, eventTail(userId, e));
     if (flushed !== null) await flushed;
     start = end + 1;
   }
