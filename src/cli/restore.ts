@@ -27,7 +27,7 @@ export async function runRestore(config: Readonly<Config>, logger: Logger, args:
       { coreId: config.core.id, users: tools.stores.users, userData: tools.stores.userData, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir,
         knownHashes: restored.writtenHashes },
       false,
-    );
+    ).finally(() => restored.indexesBuilt);
     const problems = problemCount(report);
     progress.step('integrity check', { problems, users: report.users, events: report.checked, attachments: report.attachments.checked });
     if (problems > 0) progress.warn('integrity check found problems: run bin/integrity-check for the report');

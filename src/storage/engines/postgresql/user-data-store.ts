@@ -58,11 +58,14 @@ export class PgUserDataStore implements UserDataStore {
     }
     return {
       finish: async () => {
+        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 4.
         const c = await this.connect();
+        const other = await this.connect().catch(() => null);
         try {
-          await rebuildDeferredIndexes(c);
+          await rebuildDeferredIndexes(c, ...(other === null ? [] : [other]));
         } finally {
           c.release();
+          other?.release();
         }
       },
     };
