@@ -60,6 +60,9 @@ class PgSampler {
   readonly timeline: { t: number; byKind: Record<string, number> }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly postmaster: number;
+  /** The restore command's pid once started, and its CPU ticks at the last sample. */
+  command = 0;
+  private commandTicks = 0;
   constructor(postmaster: number) {
     this.postmaster = postmaster;
   }
@@ -73,7 +76,9 @@ class PgSampler {
       if (t === null || (t.ppid !== this.postmaster && pid !== this.postmaster)) continue;
       seen.add(pid);
       const prev = this.last.get(pid);
-      this.last.set(pid, { kind: pid === this.postmaster ? 'postmaster' : prev?.kind ?? kindOf(pid), self: t.self });
+      // A process just forked still bears the postmaster's title: asked again until it has its own.
+      const kind = pid === this.postmaster ? 'postmaster' : prev === undefined || prev.kind === 'postmaster' ? kindOf(pid) : prev.kind;
+      this.last.set(pid, { kind, self: t.self });
     }
     for (const [pid, p] of this.last) {
       if (seen.has(pid)) continue;
@@ -82,6 +87,10 @@ class PgSampler {
     }
     const byKind: Record<string, number> = Object.fromEntries(this.gone);
     for (const p of this.last.values()) byKind[p.kind] = (byKind[p.kind] ?? 0) + p.self;
+    // The restore command itself (not PostgreSQL): kept apart, as `command`.
+    const cmd = this.command === 0 ? null : ticks(this.command);
+    if (cmd !== null) this.commandTicks = cmd.self;
+    if (this.commandTicks > 0) byKind['command'] = this.commandTicks;
     for (const k of Object.keys(byKind)) byKind[k] = (byKind[k] ?? 0) / 100;
     return byKind;
   }
@@ -107,17 +116,18 @@ class PgSampler {
   }
 }
 
-const sum = (r: Record<string, number>): number => Object.values(r).reduce((a, b) => a + b, 0);
+const sum = (r: Record<string, number>): number => Object.entries(r).reduce((a, [k, v]) => (k === 'command' ? a : a + v), 0);
 const diff = (a: Record<string, number>, b: Record<string, number>): Record<string, number> =>
   Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, Math.round(((b[k] ?? 0) - (a[k] ?? 0)) * 100) / 100]).filter(([, v]) => v !== 0));
 
 interface Mark { t: number; msg: string; cpu?: number }
 
 /** Runs bin/restore of `dist`, timestamping its progress lines. */
-function restore(core: StartedCore, dir: string): Promise<Mark[]> {
+function restore(core: StartedCore, dir: string, sampler: PgSampler): Promise<Mark[]> {
   const marks: Mark[] = [{ t: Date.now(), msg: 'start' }];
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [join(dist, 'bin', 'restore.js'), dir], { env: { ...process.env, ...core.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    sampler.command = child.pid ?? 0;
     let out = '';
     const onData = (d: Buffer): void => {
       out += d.toString();
@@ -230,11 +240,11 @@ async function main(): Promise<void> {
       }, Number(process.env['PHASES_PERF_DELAY_MS'] ?? 8000));
     }
     const before = await walStats(core);
-    const marks = await restore(core, dir);
+    const marks = await restore(core, dir, sampler);
     await new Promise((r) => setTimeout(r, 300));
     sampler.stop();
     const after = await walStats(core);
-    const out = ['| phase | wall s | PostgreSQL CPU s | by process kind |', '|---|---|---|---|'];
+    const out = ['| phase | wall s | PostgreSQL CPU s | by process kind (and the command\'s own) |', '|---|---|---|---|'];
     for (let i = 1; i < marks.length; i += 1) {
       const a = marks[i - 1] as Mark;
       const b = marks[i] as Mark;

@@ -77,7 +77,15 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
  * side by side): one build used one core while the other idled.
  */
 export async function rebuildDeferredIndexes(client: pg.PoolClient, ...more: pg.PoolClient[]): Promise<number> {
-  return (await rebuildIndexes([client, ...more])) + (await restoreForeignKeys(client));
+  const clients = [client, ...more];
+  // Maintenance, not a runaway query: the pool's statement_timeout (30 s by default) would stop the
+  // build of one index of a core of a few million events.
+  for (const c of clients) await c.query('SET statement_timeout = 0');
+  try {
+    return (await rebuildIndexes(clients)) + (await restoreForeignKeys(client));
+  } finally {
+    for (const c of clients) await c.query('RESET statement_timeout').catch(() => undefined);
+  }
 }
 
 /**
