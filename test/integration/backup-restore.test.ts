@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -228,6 +228,26 @@ describe('restore', () => {
     expect(lines[0]).toMatch(reason);
     expect(await userCount(target)).toBe(0);
     expect(readdirSync(join(target.config.paths.varDir))).not.toContain('attachments');
+    await target.close();
+    apps.pop();
+  });
+
+  it('fails (exit 2) when a foreign key added back beside the integrity check finds a row pointing nowhere', async () => {
+    const target = await core('orphan');
+    apps.push(target);
+    const dir = copyOfBackup('orphan');
+    // A series chunk of no event, the manifest's size and hash of that file updated: only the deferred key can refuse it.
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { users: { file: string }[]; files: Record<string, { size: number; sha256: string }> };
+    const file = (m.users[0] as { file: string }).file;
+    writeFileSync(join(dir, file), `${readFileSync(join(dir, file), 'utf8')}${JSON.stringify({ kind: 'series', eventId: 'cnosuchevent0000000000000', first: 0, last: 1, count: 2, points: '[0,1],[1,2]' })}\n`);
+    const bytes = readFileSync(join(dir, file));
+    m.files[file] = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+    const steps: string[] = [];
+    const progress = { ...silentProgress, step: (msg: string) => void steps.push(msg), warn: (msg: string) => void steps.push(msg) };
+    expect(await runRestore(target.config, logger, { dir, user: null, passphraseFile: null }, progress, () => undefined)).toBe(2);
+    expect(steps).toContain('building indexes');
+    expect(steps.at(-1)).toMatch(/^restore failed: .*series_chunks/);
     await target.close();
     apps.pop();
   });
