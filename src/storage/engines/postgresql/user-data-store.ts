@@ -58,7 +58,7 @@ export class PgUserDataStore implements UserDataStore {
     }
     return {
       finish: async () => {
-        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 4.
+        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 6.
         const first = await this.connect();
         const more = await this.connect().then((c) => [c], () => []);
         const clients = [first, ...more];
