@@ -259,7 +259,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${out.join('\n')}\n`);
     if (values['no-rebuild'] !== true) {
       sampler.start();
-      process.stdout.write(`\nEach deferred build alone, data loaded:\n\n| build | wall s | PostgreSQL CPU s | by kind |\n|---|---|---|---|\n${(await rebuildEach(core, sampler)).join('\n')}\n`);
+      const [settings, ...builds] = await rebuildEach(core, sampler);
+      process.stdout.write(`\nEach deferred build alone, data loaded (${settings ?? ''}):\n\n| build | wall s | PostgreSQL CPU s | by kind |\n|---|---|---|---|\n${builds.join('\n')}\n`);
       sampler.stop();
     }
   } finally {
