@@ -53,9 +53,15 @@ export interface RestoreSummary {
   writtenHashes: Map<string, string>;
   /** What was checked of each user as it went in, by user id (engines with importUserLines). */
   imported: Map<string, ImportedUser>;
+  /**
+   * The engine's deferred index and key builds of a whole-core restore (beginBulkImport), still
+   * under way: bin/restore runs its integrity check meanwhile (the builds are PostgreSQL's work, the
+   * check mostly the command's) and awaits this before it reports.
+   */
+  indexesBuilt: Promise<void>;
 }
 
-/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 4). */
+/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 6: two more for the index builds). */
 const PARALLEL_USERS = 3;
 
 /**
@@ -247,16 +253,20 @@ export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promi
     }
   }
   deps.progress.step('backup verified, restoring', { users: chosen.length, from: v.manifest.coreId, at: v.manifest.startedAt });
-  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map(), imported: new Map() };
+  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map(), imported: new Map(), indexesBuilt: Promise.resolve() };
   // A whole core into an empty one: the engine may build its indexes once at the end (PostgreSQL).
   const bulk = o.user === null && deps.userData.beginBulkImport !== undefined ? await deps.userData.beginBulkImport() : null;
   try {
     await forEachBounded(chosen, PARALLEL_USERS, (entry) => restoreUser(deps, v, entry, mappings, summary, chosen.length));
-  } finally {
-    if (bulk !== null) {
-      deps.progress.step('building indexes');
-      await bulk.finish();
-    }
+  } catch (err) {
+    await bulk?.finish();
+    throw err;
+  }
+  if (bulk !== null) {
+    deps.progress.step('building indexes');
+    summary.indexesBuilt = bulk.finish().then(() => deps.progress.step('indexes built'));
+    // Awaited by the caller; until then a failure must not count as unhandled.
+    summary.indexesBuilt.catch(() => undefined);
   }
   const templates = Object.keys(v.manifest.files).find((f) => f.startsWith('core/mail-templates.jsonl'));
   if (o.user === null && templates !== undefined) {

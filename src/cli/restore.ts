@@ -34,7 +34,7 @@ export async function runRestore(config: Readonly<Config>, logger: Logger, args:
       { coreId: config.core.id, users: tools.stores.users, userData: tools.stores.userData, rqlite: tools.rqlite, attachmentsDir: tools.attachmentsDir,
         knownHashes: restored.writtenHashes, imported: restored.imported },
       false,
-    );
+    ).finally(() => restored.indexesBuilt);
     const problems = problemCount(report);
     progress.step('integrity check', { problems, users: report.users, events: report.checked, attachments: report.attachments.checked });
     for (const s of report.stored) progress.warn('stored data differs from the backup', s);

@@ -59,11 +59,26 @@ export class PgUserDataStore implements UserDataStore {
     }
     return {
       finish: async () => {
-        const c = await this.connect();
+        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 6.
+        const first = await this.connect();
+        const more = await this.connect().then((c) => [c], () => []);
+        const clients = [first, ...more];
+        // A connection lost mid-build fails the statement under way, which reports it; its 'error'
+        // event must not also be an uncaught one (a checked-out client has no pool listener).
+        const quiet = (): void => undefined;
+        let failed: Error | undefined;
+        for (const c of clients) c.on('error', quiet);
         try {
-          await rebuildDeferredIndexes(c);
+          await rebuildDeferredIndexes(first, ...more);
+        } catch (err) {
+          failed = err as Error;
+          throw err;
         } finally {
-          c.release();
+          for (const c of clients) {
+            c.off('error', quiet);
+            // After a failure the connections are discarded, not handed to the next caller.
+            c.release(failed);
+          }
         }
       },
     };
