@@ -3,11 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
 import pryv from 'pryv';
 import extendPryvSocketIO from '@pryv/socket.io';
-import type { FastifyInstance } from 'fastify';
-import { buildServices } from '../../src/worker/services.js';
-import { buildApiApp } from '../../src/http/api-app.js';
-import { Readiness } from '../../src/health/readiness.js';
-import { createLogger } from '../../src/logging/logger.js';
+import { startSecondWorker } from '../helpers/second-worker.js';
 import { createApiTestApp, MULTI_TEST_ENV, randomUsername, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
 
 /**
@@ -325,23 +321,9 @@ describe('Socket.IO shutdown', () => {
   });
 });
 
-/** A second "worker": its own app and access cache on the same database, fed by the same bus (as the master's relay does). */
+/** A second "worker" (its own app and access cache on the same database, fed by the same bus as the master's relay does), listening. */
 async function secondWorker(): Promise<{ base: string; close: () => Promise<void> }> {
-  const services = buildServices({
-    config: t.config,
-    logger: createLogger({ level: 'silent', role: 'test' }),
-    secrets: t.services.secrets,
-    engine: t.engine,
-    rqlite: t.rqlite,
-    bus: t.services.bus,
-  });
-  const b: FastifyInstance = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
-  await b.listen({ port: 0, host: '127.0.0.1' });
-  return {
-    base: `http://127.0.0.1:${(b.server.address() as AddressInfo).port}`,
-    close: async () => {
-      await b.close();
-      await services.close();
-    },
-  };
+  const w = await startSecondWorker(t, t.services.bus);
+  await w.app.listen({ port: 0, host: '127.0.0.1' });
+  return { base: `http://127.0.0.1:${(w.app.server.address() as AddressInfo).port}`, close: w.close };
 }
