@@ -80,8 +80,10 @@ export class MethodRegistry {
     // call reads the version again instead (as each HTTP call's user lookup does), so the worker's
     // tree is reused while it is current rather than loaded per call: a batch of 1,000 calls for a
     // user with 10,000 streams read 10 million stream rows (docs/benchmarks.md#scale).
-    const { streamsVersion: _v, ...outer } = ctx;
+    // The same for hasWebhooks: a call of the batch may create a webhook for the calls after it.
+    const { streamsVersion: _v, hasWebhooks: _w, ...outer } = ctx;
     void _v;
+    void _w;
     const inner: CallContext = { ...outer, transport: ctx.transport === 'socket.io' ? 'socket.io' : 'batch', auditDeferred: deferred };
     for (const call of calls) {
       try {
