@@ -49,7 +49,7 @@ export default defineMethod({
       modifiedBy: author,
     };
     await ctx.services.stores.streams.create(user.id, stream).catch((err: unknown) => rethrowDuplicate(err, { id, name: p.name }));
-    ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id, parentId } }]);
+    ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id, parentId } }], { webhooks: ctx.hasWebhooks });
     return { stream: streamView({ ...stream, children: [] }) };
   },
 });
