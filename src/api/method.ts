@@ -23,7 +23,17 @@ export interface MethodDef<P extends TSchema = TSchema, R = unknown> {
   /** HTTP status of a success (201 for creations). */
   successStatus?: number;
   handler: (ctx: RequestContext, params: Static<P>) => Promise<R>;
+  /**
+   * Consecutive calls of this method in one batch, handled together (events.create: one write for
+   * the run, issue #10). Each call is admitted first as on its own (params, access); `group` gets
+   * the admitted ones and answers each one's outcome, in order, exactly as `handler` would have
+   * answered them one after the other. Absent: the calls of a batch run one by one.
+   */
+  group?: (ctx: RequestContext, calls: Static<P>[]) => Promise<Settled<R>[]>;
 }
+
+/** One call's outcome inside a group: its result, or what it threw. */
+export type Settled<R> = { ok: true; result: R } | { ok: false; error: unknown };
 
 /** Type-preserving helper so each method file reads `export default defineMethod({...})`. */
 export function defineMethod<P extends TSchema, R>(def: MethodDef<P, R>): MethodDef<P, R> {

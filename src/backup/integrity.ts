@@ -1,14 +1,15 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkEventIntegrity } from '../domain/integrity.js';
+import type { Attachment } from '../domain/types.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { mappedTo, readMappings, restoreMapping } from '../platform/user-mappings.js';
 import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
 import type { UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import { forEachBounded } from './bounded.js';
+import { hashFile } from './codec.js';
+import type { ImportedUser } from './import-check.js';
 import { checkSeriesPiece, type SeriesState } from './series-check.js';
 
 export interface IntegrityDeps {
@@ -26,6 +27,12 @@ export interface IntegrityDeps {
    * are still checked.
    */
   knownHashes?: ReadonlyMap<string, string>;
+  /**
+   * bin/restore: what it checked of each user as the data went in (import-check.ts), by user id.
+   * Such a user is not read back event by event: the engine confirms that what it stores is what
+   * was imported (UserDataStore.verifyImported: row counts and a digest of the stored text).
+   */
+  imported?: ReadonlyMap<string, ImportedUser>;
 }
 
 /** Users checked at once: one reads from the engine while another hashes. */
@@ -43,6 +50,8 @@ export interface IntegrityReport {
   accesses: { checked: number; mismatches: { userId: string; accessId: string }[] };
   attachments: { checked: number; missing: FileRef[]; altered: FileRef[]; orphans: string[] };
   series: { pieces: number; problems: { userId: string; eventId: string; problem: string }[] };
+  /** Restored users whose stored rows differ from what the restore imported (verifyImported). */
+  stored: { userId: string; problem: string }[];
   platform: { checked: boolean; unmapped: string[]; elsewhere: { username: string; coreId: string }[]; orphanMappings: string[] };
   /** What --repair did: mappings added for unmapped users, orphan files removed. */
   repaired: string[];
@@ -52,9 +61,7 @@ export interface IntegrityReport {
 const ORPHAN_MIN_AGE_MS = 3_600_000;
 
 async function sha256Base64(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('base64');
+  return Buffer.from((await hashFile(path)).sha256, 'hex').toString('base64');
 }
 
 /** Every `<user>/<event>/<file>` under the attachments dir (the staging dir excluded). */
@@ -78,6 +85,7 @@ export async function checkIntegrity(deps: IntegrityDeps, repair: boolean): Prom
     users: 0, checked: 0, withIntegrity: 0, mismatches: [], accesses: { checked: 0, mismatches: [] },
     attachments: { checked: 0, missing: [], altered: [], orphans: [] },
     series: { pieces: 0, problems: [] },
+    stored: [],
     platform: { checked: deps.rqlite !== null, unmapped: [], elsewhere: [], orphanMappings: [] },
     repaired: [],
   };
@@ -102,6 +110,11 @@ export async function checkIntegrity(deps: IntegrityDeps, repair: boolean): Prom
 /** One user, from one snapshot: events and their files, accesses, series pieces. */
 async function checkUser(deps: IntegrityDeps, userId: string, report: IntegrityReport, referenced: Set<string>): Promise<void> {
   report.users += 1;
+  const imported = deps.imported?.get(userId);
+  if (imported !== undefined && deps.userData.verifyImported !== undefined && deps.checkAccess === undefined) {
+    await checkImported(deps, deps.userData.verifyImported.bind(deps.userData), userId, imported, report, referenced);
+    return;
+  }
   const series = new Map<string, SeriesState>();
   for await (const r of deps.userData.exportUser(userId)) {
     if (r.kind === 'series') {
@@ -124,21 +137,40 @@ async function checkUser(deps: IntegrityDeps, userId: string, report: IntegrityR
       report.withIntegrity += 1;
       if (!checkEventIntegrity(e)) report.mismatches.push({ userId, eventId: e.id });
     }
-    for (const a of e.attachments ?? []) {
-      const ref = { userId, eventId: e.id, fileId: a.id };
-      const rel = `${userId}/${e.id}/${a.id}`;
-      const path = join(deps.attachmentsDir, rel);
-      referenced.add(rel);
-      report.attachments.checked += 1;
-      const st = await stat(path).catch(() => null);
-      if (st === null) {
-        report.attachments.missing.push(ref);
-        continue;
-      }
-      if (st.size !== a.size) report.attachments.altered.push(ref);
-      else if (a.integrity !== undefined && a.integrity !== `sha256-${deps.knownHashes?.get(rel) ?? (await sha256Base64(path))}`) report.attachments.altered.push(ref);
-    }
+    for (const a of e.attachments ?? []) await checkAttachment(deps, userId, e.id, a, report, referenced);
   }
+}
+
+/** One attached file of a stored event: present, same size, same SHA-256 as its `integrity`. */
+async function checkAttachment(deps: IntegrityDeps, userId: string, eventId: string, a: Attachment, report: IntegrityReport, referenced: Set<string>): Promise<void> {
+  const ref = { userId, eventId, fileId: a.id };
+  const rel = `${userId}/${eventId}/${a.id}`;
+  const path = join(deps.attachmentsDir, rel);
+  referenced.add(rel);
+  report.attachments.checked += 1;
+  const st = await stat(path).catch(() => null);
+  if (st === null) {
+    report.attachments.missing.push(ref);
+    return;
+  }
+  if (st.size !== a.size) report.attachments.altered.push(ref);
+  else if (a.integrity !== undefined && a.integrity !== `sha256-${deps.knownHashes?.get(rel) ?? (await sha256Base64(path))}`) report.attachments.altered.push(ref);
+}
+
+/**
+ * A user bin/restore just imported: the engine compares the stored events, versions and series
+ * chunks with the digest of what it wrote (any difference is a problem); what the restore checked
+ * of that same text as it went in stands for them: event integrity, series order, and the
+ * attachments the events name (their files checked here as for any user).
+ */
+async function checkImported(deps: IntegrityDeps, verify: NonNullable<UserDataStore['verifyImported']>, userId: string, u: ImportedUser, report: IntegrityReport, referenced: Set<string>): Promise<void> {
+  for (const problem of await verify(userId, u.digest)) report.stored.push({ userId, problem });
+  report.checked += u.digest.event?.rows ?? 0;
+  report.withIntegrity += u.withIntegrity;
+  for (const eventId of u.mismatches) report.mismatches.push({ userId, eventId });
+  report.series.pieces += u.seriesPieces;
+  for (const p of u.seriesProblems) report.series.problems.push({ userId, ...p });
+  for (const { eventId, attachment } of u.attachments) await checkAttachment(deps, userId, eventId, attachment, report, referenced);
 }
 
 async function checkPlatform(deps: IntegrityDeps, rqlite: RqliteClient, users: { username: string; email: string }[], report: IntegrityReport, repair: boolean): Promise<void> {
@@ -164,6 +196,6 @@ async function checkPlatform(deps: IntegrityDeps, rqlite: RqliteClient, users: {
 export function problemCount(r: IntegrityReport): number {
   const repairedFiles = r.repaired.filter((x) => x.startsWith('removed orphan')).length;
   const repairedMaps = r.repaired.filter((x) => x.startsWith('mapped')).length;
-  return r.mismatches.length + r.accesses.mismatches.length + r.attachments.missing.length + r.attachments.altered.length + r.attachments.orphans.length - repairedFiles
+  return r.mismatches.length + r.stored.length + r.accesses.mismatches.length + r.attachments.missing.length + r.attachments.altered.length + r.attachments.orphans.length - repairedFiles
     + r.series.problems.length + r.platform.unmapped.length - repairedMaps + r.platform.elsewhere.length + r.platform.orphanMappings.length;
 }

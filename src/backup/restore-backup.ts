@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { copyFile, link, mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
@@ -10,15 +10,17 @@ import { PLATFORM_MIGRATIONS } from '../platform/schema.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
 import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
 import type { Event } from '../domain/types.js';
-import type { UserDataKind, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
+import type { UserDataKind, UserDataLines, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import { AttachmentFiles } from '../storage/files/attachment-files.js';
 import { forEachBounded } from './bounded.js';
-import { readDecoded, type Codec } from './codec.js';
+import { ImportCheck, type ImportedUser } from './import-check.js';
+import { hashFile, readDecoded, type Codec } from './codec.js';
 import { userLabel, type ManifestUser } from './manifest.js';
 import type { Progress } from './progress.js';
 import type { UserFileLine } from './user-file.js';
+import { userFileItems } from './user-lines.js';
 import { BackupRefusedError, verifyBackup, type VerifiedBackup } from './verify.js';
 
 export interface RestoreDeps {
@@ -49,9 +51,17 @@ export interface RestoreSummary {
    * reading every file again (integrity.ts `knownHashes`).
    */
   writtenHashes: Map<string, string>;
+  /** What was checked of each user as it went in, by user id (engines with importUserLines). */
+  imported: Map<string, ImportedUser>;
+  /**
+   * The engine's deferred index and key builds of a whole-core restore (beginBulkImport), still
+   * under way: bin/restore runs its integrity check meanwhile (the builds are PostgreSQL's work, the
+   * check mostly the command's) and awaits this before it reports.
+   */
+  indexesBuilt: Promise<void>;
 }
 
-/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 4). */
+/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 6: two more for the index builds). */
 const PARALLEL_USERS = 3;
 
 /**
@@ -108,25 +118,57 @@ async function chooseUsers(deps: RestoreDeps, v: VerifiedBackup, user: string | 
   return [entry];
 }
 
-/** Copies one attached file into place, checking its content hash on the way; answers that hash (base64), null when the file was gone at backup time. */
+/**
+ * Puts one attached file in place; answers its content hash (base64), null when the file was gone at
+ * backup time. A clear backup on the same filesystem with `backup.attachments: link` is hard-linked
+ * (attached files are never modified in place, as bin/backup's links assume): the very inode the
+ * verification hashed moments ago, so its hash is that one. Otherwise the file is decoded into place
+ * and hashed on the way (an encrypted backup), or copied by the kernel and the copy hashed.
+ */
 async function restoreFile(deps: RestoreDeps, v: VerifiedBackup, userId: string, line: Extract<UserFileLine, { kind: 'attachment-file' }>): Promise<string | null> {
   if (line.sha256 === null) return null;
   const stored = v.manifest.attachments[line.sha256];
-  if (stored === undefined || v.manifest.files[stored.file] === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
+  const listed = stored === undefined ? undefined : v.manifest.files[stored.file];
+  if (stored === undefined || listed === undefined) throw new BackupRefusedError(`attachment ${line.sha256} is not in the manifest`);
   // Ids come from the backup: checked as path segments, so no name can lead outside attachments.dir.
   const target = new AttachmentFiles(deps.attachmentsDir).pathOf(userId, line.eventId, line.fileId);
   await mkdir(dirname(target), { recursive: true });
-  const hash = createHash('sha256');
-  const check = new Transform({
-    transform(chunk: Buffer, _e, cb: TransformCallback): void {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  await pipeline(readDecoded(join(v.dir, stored.file), { gzip: false, key: v.codec.key }), check, createWriteStream(target, { flags: 'wx' }));
-  const digest = hash.digest();
+  const source = join(v.dir, stored.file);
+  const asStored = v.codec.key === null && listed.sha256 === line.sha256;
+  if (asStored && deps.config.backup.attachments === 'link') {
+    const linked = await link(source, target).then(() => true, (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EXDEV' && err.code !== 'EPERM') throw err;
+      return false;
+    });
+    if (linked) return Buffer.from(line.sha256, 'hex').toString('base64');
+  }
+  let digest: Buffer;
+  if (asStored) {
+    await copyFile(source, target, constants.COPYFILE_EXCL);
+    digest = Buffer.from((await hashFile(target)).sha256, 'hex');
+  } else {
+    const hash = createHash('sha256');
+    const check = new Transform({
+      transform(chunk: Buffer, _e, cb: TransformCallback): void {
+        hash.update(chunk);
+        cb(null, chunk);
+      },
+    });
+    await pipeline(readDecoded(source, { gzip: false, key: v.codec.key }), check, createWriteStream(target, { flags: 'wx' }));
+    digest = hash.digest();
+  }
   if (digest.toString('hex') !== line.sha256) throw new Error(`attachment ${line.fileId} does not match its hash`);
   return digest.toString('base64');
+}
+
+/** Read size of user files: about a thousand event lines per run handed to the engine. */
+const USER_FILE_READ = 256 * 1024;
+
+async function* recordsOnly(items: AsyncIterable<UserDataRecord | UserDataLines>): AsyncGenerator<UserDataRecord> {
+  for await (const item of items) {
+    if (item.kind === 'lines') throw new Error('ready-made lines for an engine that does not take them');
+    yield item;
+  }
 }
 
 /** One user: its files and records (one all-or-nothing import), then its platform mapping. */
@@ -135,12 +177,24 @@ async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: Manifest
   // A PostgreSQL backup's event lines hold the stored docs as written (user-file.ts): handed over as
   // text, for the engine to copy (UserDataRecord `json`); parsed only if something reads `event`.
   const storedDocs = v.manifest.versions.engine === 'postgresql';
+  const engine = deps.userData;
+  // An engine that digests what it stores is checked as the data goes in (import-check.ts), and
+  // takes a PostgreSQL backup's event lines as they are, a run of lines at a time.
+  const check = engine.importUserLines !== undefined && engine.verifyImported !== undefined ? new ImportCheck() : null;
   let username = '';
   let files = 0;
-  const records = async function* (): AsyncGenerator<UserDataRecord> {
-    for await (const text of linesOf(readDecoded(join(v.dir, entry.file), codec))) {
+  const records = async function* (): AsyncGenerator<UserDataRecord | UserDataLines> {
+    for await (const item of userFileItems(readDecoded(join(v.dir, entry.file), codec, USER_FILE_READ), storedDocs && check !== null)) {
+      if (item.kind === 'events') {
+        check?.eventLines(item.lines);
+        yield { kind: 'lines', of: 'event', chunks: [item.lines] };
+        continue;
+      }
+      const text = item.text;
       if (storedDocs && text.startsWith(EVENT_LINE) && text.endsWith('}')) {
-        yield lazyEvent(text.slice(EVENT_LINE.length, -1));
+        const r = lazyEvent(text.slice(EVENT_LINE.length, -1));
+        check?.record(r);
+        yield r;
         continue;
       }
       const line = JSON.parse(text) as UserFileLine;
@@ -151,11 +205,20 @@ async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: Manifest
         continue;
       }
       if (line.kind === 'user') username = line.user.username;
+      check?.record(line);
       yield line;
     }
   };
   try {
-    const counts = await deps.userData.importUser(records());
+    let counts: Partial<Record<UserDataKind, number>>;
+    if (check !== null && engine.importUserLines !== undefined) {
+      const result = await engine.importUserLines(records());
+      counts = result.counts;
+      check.user.digest = result.digest;
+      summary.imported.set(entry.id, check.user);
+    } else {
+      counts = await engine.importUser(recordsOnly(records()));
+    }
     for (const [k, n] of Object.entries(counts)) summary.totals[k as UserDataKind] = (summary.totals[k as UserDataKind] ?? 0) + (n ?? 0);
     summary.totals.attachments = (summary.totals.attachments ?? 0) + files;
   } catch (err) {
@@ -190,16 +253,20 @@ export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promi
     }
   }
   deps.progress.step('backup verified, restoring', { users: chosen.length, from: v.manifest.coreId, at: v.manifest.startedAt });
-  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map() };
+  const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map(), imported: new Map(), indexesBuilt: Promise.resolve() };
   // A whole core into an empty one: the engine may build its indexes once at the end (PostgreSQL).
   const bulk = o.user === null && deps.userData.beginBulkImport !== undefined ? await deps.userData.beginBulkImport() : null;
   try {
     await forEachBounded(chosen, PARALLEL_USERS, (entry) => restoreUser(deps, v, entry, mappings, summary, chosen.length));
-  } finally {
-    if (bulk !== null) {
-      deps.progress.step('building indexes');
-      await bulk.finish();
-    }
+  } catch (err) {
+    await bulk?.finish();
+    throw err;
+  }
+  if (bulk !== null) {
+    deps.progress.step('building indexes');
+    summary.indexesBuilt = bulk.finish().then(() => deps.progress.step('indexes built'));
+    // Awaited by the caller; until then a failure must not count as unhandled.
+    summary.indexesBuilt.catch(() => undefined);
   }
   const templates = Object.keys(v.manifest.files).find((f) => f.startsWith('core/mail-templates.jsonl'));
   if (o.user === null && templates !== undefined) {

@@ -40,7 +40,7 @@ export interface BackupOptions {
   now?: Date;
 }
 
-/** Users backed up at once: each is one snapshot transaction on a connection of its own (the data tools' pool has 4). */
+/** Users backed up at once: each is one snapshot transaction on a connection of its own (the data tools' pool has 6). */
 const PARALLEL_USERS = 3;
 
 /** Secrets and CA material, only into encrypted backups: `{varDir}/<dir>` → `secrets/<dir>/…`. */

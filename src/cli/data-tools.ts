@@ -23,7 +23,10 @@ export interface DataTools {
 }
 
 export async function openDataTools(config: Readonly<Config>, logger: Logger): Promise<DataTools> {
-  const engine = await createEngine(config, logger, { poolSize: 4 });
+  // Three users at a time (backup, restore, integrity check), plus the two connections of a restore's
+  // index builds, which run beside its integrity check: a check waiting longer than connectTimeoutMs
+  // for a connection would fail the restore.
+  const engine = await createEngine(config, logger, { poolSize: 6 });
   const rqlite = createPlatformClient(config, logger);
   return {
     engine,

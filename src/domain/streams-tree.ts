@@ -21,6 +21,21 @@ export class StreamsTree {
     for (const list of this.childrenOf.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
   }
 
+  /**
+   * Adds a new stream (its parent, if any, already in the tree). Only on a tree no one else holds:
+   * the worker's cached trees are shared by concurrent requests and never change. A batch's run of
+   * streams.create checks each call against its own copy, grown by the run's earlier streams
+   * (src/api/streams/streams-create-group.ts), where the calls one by one would each load the tree.
+   */
+  add(s: Stream): void {
+    this.byId.set(s.id, s);
+    const parent = s.parentId !== null && this.byId.has(s.parentId) ? s.parentId : null;
+    const list = this.childrenOf.get(parent) ?? [];
+    const at = list.findIndex((c) => (s.name.localeCompare(c.name) || s.id.localeCompare(c.id)) < 0);
+    list.splice(at === -1 ? list.length : at, 0, s);
+    this.childrenOf.set(parent, list);
+  }
+
   get(id: string): Stream | undefined {
     return this.byId.get(id);
   }

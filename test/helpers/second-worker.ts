@@ -13,13 +13,21 @@ export interface SecondWorker {
 }
 
 /**
- * A second API "worker" beside a test app: its own services (caches, notification bus: nothing
- * relays between the two) on the same database, secrets and rqlite, as a second node:cluster worker
- * or a clone.
+ * A second API "worker" beside a test app: its own services (caches, and unless `bus` is given its
+ * own notification bus: nothing relays between the two) on the same database, secrets and rqlite,
+ * as a second node:cluster worker or a clone.
  */
-export async function startSecondWorker(a: ApiTestApp): Promise<SecondWorker> {
-  const services = buildServices({ config: a.config, logger: createLogger({ level: 'silent', role: 'test' }), secrets: a.services.secrets, engine: a.engine, rqlite: a.rqlite });
+export async function startSecondWorker(a: ApiTestApp, bus?: Services['bus']): Promise<SecondWorker> {
+  const services = buildServices({
+    config: a.config,
+    logger: createLogger({ level: 'silent', role: 'test' }),
+    secrets: a.services.secrets,
+    engine: a.engine,
+    rqlite: a.rqlite,
+    ...(bus === undefined ? {} : { bus }),
+  });
   const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
+  await app.ready();
   return {
     app,
     services,

@@ -35,6 +35,8 @@ const apps: ApiTestApp[] = [];
 const ids: string[] = [];
 let versioned = '';
 let holder = '';
+/** Docs rewritten with raw whitespace, by event id. */
+const rawDocs = new Map<string, string>();
 
 const core = async (name: string): Promise<ApiTestApp> => {
   const t = await createApiTestApp({ ...ENV, HOMECORE_CORE__ID: `esc-${name}-${run}` });
@@ -72,6 +74,15 @@ beforeAll(async () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     ids.push((res.body.event as { id: string }).id);
   }
+  // Docs stored by another writer (raw SQL, an older release): raw CR, LF and tab as JSON whitespace
+  // (bin/backup's COPY translates CR/LF to spaces, user-data-lines.ts), around strings holding
+  // escaped tabs, newlines, backslashes and `\N`. Same JSON, so the API shows the same events.
+  for (const id of [ids[0], ids[2], ids[4]]) {
+    const { rows } = await source.pool.query<{ doc: string }>('SELECT doc FROM events WHERE user_id = $1 AND id = $2', [user.user.id, id]);
+    const raw = JSON.stringify(JSON.parse(rows[0]?.doc ?? ''), null, '\t').replaceAll('\n', '\r\n');
+    await source.pool.query('UPDATE events SET doc = $3 WHERE user_id = $1 AND id = $2', [user.user.id, id, raw]);
+    rawDocs.set(id as string, raw);
+  }
   const obj = await api(source, user, 'POST', '/events', { streamIds, type: 'note/txt', content: 'v1 \\N\tfirst' });
   versioned = (obj.body.event as { id: string }).id;
   for (const text of HOSTILE.slice(0, 4)) expect((await api(source, user, 'PUT', `/events/${versioned}`, { content: `v ${text}` })).status).toBe(200);
@@ -104,6 +115,12 @@ describe('backup → restore of hostile text', () => {
     expect(after.history).toBe(before.history);
     expect(after.series).toBe(before.series);
     expect(after.streams).toBe(before.streams);
+    // The rewritten docs: stored with CR/LF turned into spaces, the raw tabs kept, still the same JSON.
+    for (const [id, raw] of rawDocs) {
+      const { rows } = await target.pool.query<{ doc: string }>('SELECT doc FROM events WHERE user_id = $1 AND id = $2', [user.user.id, id]);
+      expect(raw).toMatch(/\r\n\t/);
+      expect(rows[0]?.doc).toBe(raw.replace(/[\r\n]/g, ' '));
+    }
     // Queries by stream read the restored stream_ids / stream_keys columns, not only the doc.
     for (const s of ['NULL', 'a.b~c_']) {
       const q = `/events?limit=1000&streams=${encodeURIComponent(JSON.stringify([s]))}`;

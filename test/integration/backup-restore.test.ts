@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -165,6 +165,14 @@ describe('restore', () => {
     expect(await target.services.platform.coreOf(quiet.username)).toBe(target.config.core.id);
     // Core-wide data: the mail-template overrides set through the admin routes.
     expect(await target.services.stores.mailTemplates.get({ kind: 'welcome', language: 'fr', part: 'subject' })).toBe('Bienvenue {{ username }}');
+    if (target.engine.name === 'postgresql') {
+      // The deferred index and key builds (run beside the integrity check) were done before it returned.
+      const schema = async (t: ApiTestApp): Promise<unknown[]> => (await t.pool.query(
+        `SELECT indexdef AS d FROM pg_indexes WHERE schemaname = 'public' UNION ALL
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated FROM pg_constraint WHERE contype = 'f' ORDER BY 1`)).rows;
+      expect(await schema(target)).toEqual(await schema(source));
+      expect((await target.pool.query(`SELECT key FROM core_info WHERE key LIKE 'bulk_import%'`)).rows).toEqual([]);
+    }
   });
 
   it('refuses a non-empty core, and restores one absent user with --user', async () => {
@@ -220,6 +228,26 @@ describe('restore', () => {
     expect(lines[0]).toMatch(reason);
     expect(await userCount(target)).toBe(0);
     expect(readdirSync(join(target.config.paths.varDir))).not.toContain('attachments');
+    await target.close();
+    apps.pop();
+  });
+
+  it('fails (exit 2) when a foreign key added back beside the integrity check finds a row pointing nowhere', async () => {
+    const target = await core('orphan');
+    apps.push(target);
+    const dir = copyOfBackup('orphan');
+    // A series chunk of no event, the manifest's size and hash of that file updated: only the deferred key can refuse it.
+    const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { users: { file: string }[]; files: Record<string, { size: number; sha256: string }> };
+    const file = (m.users[0] as { file: string }).file;
+    writeFileSync(join(dir, file), `${readFileSync(join(dir, file), 'utf8')}${JSON.stringify({ kind: 'series', eventId: 'cnosuchevent0000000000000', first: 0, last: 1, count: 2, points: '[0,1],[1,2]' })}\n`);
+    const bytes = readFileSync(join(dir, file));
+    m.files[file] = { size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
+    const steps: string[] = [];
+    const progress = { ...silentProgress, step: (msg: string) => void steps.push(msg), warn: (msg: string) => void steps.push(msg) };
+    expect(await runRestore(target.config, logger, { dir, user: null, passphraseFile: null }, progress, () => undefined)).toBe(2);
+    expect(steps).toContain('building indexes');
+    expect(steps.at(-1)).toMatch(/^restore failed: .*series_chunks/);
     await target.close();
     apps.pop();
   });

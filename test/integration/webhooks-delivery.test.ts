@@ -1,12 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createApiTestApp, type ApiTestApp, type TestUser } from '../helpers/api-app.js';
+import { createApiTestApp, type ApiTestApp } from '../helpers/api-app.js';
 import { deleteAllWebhooks, rewriteWebhook } from '../helpers/webhook-records.js';
 import { signatureIsValid, sleep, startReceiver, waitFor, type Receiver } from '../helpers/webhook-receiver.js';
-import { buildServices } from '../../src/worker/services.js';
-import { buildApiApp } from '../../src/http/api-app.js';
-import { Readiness } from '../../src/health/readiness.js';
-import { createLogger } from '../../src/logging/logger.js';
-import type { Access } from '../../src/domain/types.js';
+import { startSecondWorker, type SecondWorker } from '../helpers/second-worker.js';
+import { callOn, hook, newEvent, newStream, noPendingDelivery, pendingRows, stored, user as userOn } from '../helpers/webhook-ctx.js';
 
 /**
  * Webhook delivery (Pryv API §3.5, issue #5) through real sockets: receivers are node:http servers on
@@ -37,77 +34,14 @@ afterAll(async () => {
   await t?.close();
 });
 
+const user = (a: ApiTestApp = t) => userOn(a);
+
 async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
   const r = await startReceiver(answer);
   receivers.push(r);
   return r;
 }
 
-type Verb = 'GET' | 'POST' | 'PUT' | 'DELETE';
-const callOn = (a: ApiTestApp, u: TestUser, token: string, method: Verb, path: string, payload?: object) =>
-  a.app.inject({ method, url: `/${u.username}${path}`, headers: { authorization: token }, ...(payload === undefined ? {} : { payload }) });
-
-interface Ctx {
-  a: ApiTestApp;
-  u: TestUser;
-  app: Access;
-}
-async function user(a: ApiTestApp = t): Promise<Ctx> {
-  const u = await a.createUser();
-  const res = await callOn(a, u, u.token, 'POST', '/streams', { id: 'diary', name: 'Diary' });
-  expect(res.statusCode).toBe(201);
-  return { a, u, app: await a.createAccess(u, { type: 'app', permissions: [{ streamId: 'diary', level: 'manage' }] }) };
-}
-async function hook(c: Ctx, url: string, extra: object = {}): Promise<{ id: string; secret: string }> {
-  const res = await callOn(c.a, c.u, c.app.token, 'POST', '/webhooks', { url, ...extra });
-  expect(res.statusCode, res.body).toBe(201);
-  return res.json().webhook;
-}
-async function newEvent(c: Ctx): Promise<string> {
-  const res = await callOn(c.a, c.u, c.u.token, 'POST', '/events', { streamIds: ['diary'], type: 'note/txt', content: 'hi' });
-  expect(res.statusCode).toBe(201);
-  return res.json().event.id;
-}
-async function newStream(c: Ctx): Promise<void> {
-  expect((await callOn(c.a, c.u, c.u.token, 'POST', '/streams', { name: `s-${Math.random()}`, parentId: 'diary' })).statusCode).toBe(201);
-}
-async function stored(c: Ctx, id: string) {
-  const w = await c.a.services.stores.webhooks.get(c.u.user.id, id);
-  if (w === null) throw new Error(`webhook ${id} is gone`);
-  return w;
-}
-/**
- * A call's outcome (the webhook's counters) and the release of its delivery are two writes: one
- * transaction on PostgreSQL, one after the other on FerretDB (docs/mongodb.md#guarantees). Once the
- * counters show the outcome, the delivery is gone at once on the first and very soon on the second.
- */
-async function noPendingDelivery(c: Ctx, id: string): Promise<void> {
-  await waitFor('no pending delivery', async () => (await pendingRows(c, id)).length === 0, 5000);
-}
-async function pendingRows(c: Ctx, id: string): Promise<{ messages: string[]; sending: string[] | null }[]> {
-  return c.a.records.pendingDeliveries(c.u.user.id, id);
-}
-/** Another API worker on the same database (and, unless given, its own notification bus). */
-async function secondApp(a: ApiTestApp, bus?: ApiTestApp['services']['bus']) {
-  const services = buildServices({
-    config: a.config,
-    logger: createLogger({ level: 'silent', role: 'test' }),
-    secrets: a.services.secrets,
-    engine: a.engine,
-    rqlite: a.rqlite,
-    ...(bus === undefined ? {} : { bus }),
-  });
-  const app = await buildApiApp(services, new Readiness({ coreState: () => ({ draining: false, failedRoles: [] }), dependencies: {}, cacheMs: 0 }));
-  await app.ready();
-  return {
-    app,
-    services,
-    close: async () => {
-      await app.close();
-      await services.close();
-    },
-  };
-}
 
 describe('delivery', () => {
   it('posts the change, signed with the secret of webhooks.create, and records the run', async () => {
@@ -220,7 +154,7 @@ describe('delivery', () => {
       return 'hang';
     });
     // Started before the webhook exists, so its boot message concerns nothing here.
-    const other = await secondApp(t, t.services.bus);
+    const other = await startSecondWorker(t, t.services.bus);
     try {
       const c = await user();
       const h = await hook(c, r.url);
@@ -237,7 +171,7 @@ describe('delivery', () => {
 
 describe('queueing', () => {
   it('queues each change once, in the worker that made it, though every worker hears it on the bus', async () => {
-    const other = await secondApp(t, t.services.bus);
+    const other = await startSecondWorker(t, t.services.bus);
     try {
       const c = await user();
       // A user with a webhook: the writes of users without one are not queued at all (issue #10).
@@ -262,7 +196,7 @@ describe('durability', () => {
     const tr = await createApiTestApp({ ...ENV, ...ALLOW_LOOPBACK });
     let restarted = false;
     const r = await receiver(() => (restarted ? 200 : 503));
-    let next: Awaited<ReturnType<typeof secondApp>> | null = null;
+    let next: SecondWorker | null = null;
     try {
       const c = await user(tr);
       const h = await hook(c, r.url);
@@ -279,7 +213,7 @@ describe('durability', () => {
       expect(r.calls).toHaveLength(failures);
 
       restarted = true;
-      next = await secondApp(tr);
+      next = await startSecondWorker(tr);
       const sent = await waitFor('the delivery after restart', () => r.calls[failures]);
       // The pending change survived the restart; the boot message rides with it.
       expect([...sent.messages].sort()).toEqual(['eventsChanged', 'webhooksServiceBoot']);

@@ -1,14 +1,11 @@
 import { Type } from '@sinclair/typebox';
-import { newId } from '../../auth/crypto.js';
-import { checkEventStreams, resolveContent, uniqueIds } from '../../domain/event-rules.js';
-import type { Event } from '../../domain/types.js';
-import { authorOf, nowSeconds } from '../context.js';
 import { defineMethod } from '../method.js';
-import { forbidden, loadScope, rethrowDuplicate } from '../stream-scope.js';
+import { loadScope, rethrowDuplicate } from '../stream-scope.js';
 import { EventIdSchema, WritableEventFields as F } from './event-schemas.js';
 import { commitUploads, removeFiles, withReadTokens } from './attachments.js';
 import { eventItem } from '../../notifications/messages.js';
 import { createAccountEvent } from './account-events-write.js';
+import { draftEvent } from './event-draft.js';
 
 export default defineMethod({
   id: 'events.create',
@@ -31,33 +28,13 @@ export default defineMethod({
   async handler(ctx, p) {
     const account = await createAccountEvent(ctx, p);
     if (account !== null) return account;
-    const { user, tree, logic } = await loadScope(ctx);
-    const streamIds = uniqueIds(p.streamIds);
-    checkEventStreams(tree, streamIds);
-    const denied = streamIds.filter((s) => !logic.canCreateEvents(s));
-    if (denied.length > 0) throw forbidden(`Creating events in ${denied.join(', ')} is forbidden.`, { streamIds: denied });
-    const resolved = resolveContent(ctx.services.eventTypes, p.type, p.content);
-    const now = nowSeconds();
-    const author = authorOf(ctx);
-    const id = p.id ?? newId();
+    const scope = await loadScope(ctx);
+    const { user } = scope;
+    const draft = draftEvent(ctx, scope, p);
+    const id = draft.id;
     // Multipart create (§3.2): the staged files move in place first; a failed insert takes them back.
     const attachments = await commitUploads(ctx, user.id, id);
-    const event: Event = {
-      id,
-      streamIds,
-      type: p.type,
-      time: p.time ?? now,
-      duration: resolved.duration ?? p.duration,
-      content: resolved.content,
-      description: p.description,
-      clientData: p.clientData,
-      attachments: attachments.length > 0 ? attachments : undefined,
-      trashed: p.trashed ?? false,
-      created: now,
-      createdBy: author,
-      modified: now,
-      modifiedBy: author,
-    };
+    const event = attachments.length > 0 ? { ...draft, attachments } : draft;
     // The stored form: `integrity` added when config integrity.events is on.
     const stored = await ctx.services.stores.events.create(user.id, event).catch(async (err: unknown) => {
       await removeFiles(ctx, user.id, id, attachments);

@@ -1,7 +1,7 @@
 import { errors, type ApiError } from '../../errors/index.js';
 import { hashPassword, newId } from '../../auth/crypto.js';
 import { NoCoreAvailableError, RegistrationUnavailableError, UniqueFieldTakenError, type Reservation, type ReservationTarget } from '../../platform/registrations.js';
-import { DuplicateKeyError } from '../../storage/interfaces/errors.js';
+import { DuplicateKeyError, WriteOutcomeUnknownError } from '../../storage/interfaces/errors.js';
 import type { User } from '../../domain/types.js';
 import type { Services } from '../context.js';
 import { apiEndpoint } from '../endpoints.js';
@@ -70,10 +70,22 @@ export async function reserveRegistration(services: Services, p: RegistrationPar
   }
 }
 
+/** Removes a user row whose registration is not confirmed; answers false (logged) when the database refused. */
+async function removeUnconfirmed(services: Services, user: User): Promise<boolean> {
+  try {
+    await services.stores.users.deleteCascade(user.id);
+    return true;
+  } catch (e) {
+    services.logger.error({ err: (e as Error).message, username: user.username }, 'could not remove an unconfirmed user');
+    return false;
+  }
+}
+
 /**
  * The home core's half of a registration: the user row in this core's database, then the platform
  * reservation confirmed. If the reservation was released meanwhile (the placing core gave up) or the
- * confirmation fails, the user row is removed again and the answer is a retriable 503.
+ * confirmation fails, the user row is removed again and the answer is a retriable 503. A reservation
+ * is released only once no row of ours can hold its name; otherwise the sweeper releases it later.
  */
 export async function createReservedUser(
   services: Services,
@@ -100,6 +112,10 @@ export async function createReservedUser(
   try {
     await services.stores.users.create(user);
   } catch (err) {
+    // The row may have been committed (connection lost with the COMMIT in flight): it goes before its
+    // name is released, or a second registration of that name could land on another core beside it.
+    // If it cannot be removed now, the reservation stays pending for the sweeper (registration.pendingTtlMs).
+    if (err instanceof WriteOutcomeUnknownError && !(await removeUnconfirmed(services, user))) throw err;
     await release();
     if (err instanceof DuplicateKeyError) throw taken(err.key);
     throw err;
@@ -107,8 +123,7 @@ export async function createReservedUser(
   try {
     await storeRegistrationFields(services, user, registrationFieldValues(p));
   } catch (err) {
-    await services.stores.users.deleteCascade(user.id).catch(() => undefined);
-    await release();
+    if (await removeUnconfirmed(services, user)) await release();
     throw err;
   }
   let confirmed = false;
@@ -118,10 +133,7 @@ export async function createReservedUser(
     services.logger.warn({ err: (err as Error).message, username: p.username }, 'registration confirmation failed');
   }
   if (!confirmed) {
-    await services.stores.users.deleteCascade(user.id).catch((e: Error) => {
-      services.logger.error({ err: e.message, username: p.username }, 'could not remove an unconfirmed user');
-    });
-    await release();
+    if (await removeUnconfirmed(services, user)) await release();
     throw registrationUnavailable();
   }
   sendWelcomeMail(services, user);

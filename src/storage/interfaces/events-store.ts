@@ -61,6 +61,13 @@ export interface EventsStore {
   /** Throws DuplicateKeyError('id'). Answers the event as stored (with `integrity` per policy). */
   create(userId: string, event: Event): Promise<Event>;
   /**
+   * Several new events in one write (a batch call's events.create, issue #10), all or none: any
+   * taken id fails the whole write with DuplicateKeyError('id') (which one is not said) and nothing
+   * is written. The ids must differ from each other. Answers the events as stored, in order.
+   * Optional: without it, callers create the events one by one.
+   */
+  createMany?(userId: string, events: readonly Event[]): Promise<Event[]>;
+  /**
    * Atomic read-modify-write of one event (issue #16, no lost updates): `change` receives the event
    * as stored and returns its new state (same id), or throws to abort with nothing written.
    * Concurrent updates of one event are serialized, so each sees the previous one's result. `change`

@@ -47,7 +47,21 @@ export type UserDataKind = UserDataRecord['kind'];
 export interface UserDataLines {
   kind: 'lines';
   of: 'event' | 'event-version';
-  chunks: AsyncIterable<Buffer>;
+  chunks: AsyncIterable<Buffer> | Iterable<Buffer>;
+}
+
+/** The kinds an engine may write in bulk (PostgreSQL: COPY) and digest for verifyImported. */
+export type DigestedKind = 'event' | 'event-version' | 'series';
+
+/**
+ * What an import wrote of each bulk kind: rows, and an order-independent digest of the text it
+ * stored for them (the engine's own, e.g. each event's doc). Only the engine that made it reads it.
+ */
+export type ImportDigest = Partial<Record<DigestedKind, { rows: number; digest: string }>>;
+
+export interface ImportResult {
+  counts: Partial<Record<UserDataKind, number>>;
+  digest: ImportDigest;
 }
 
 /**
@@ -82,4 +96,17 @@ export interface UserDataStore {
    * importUser stays all or nothing per user meanwhile. Engines without it import user by user.
    */
   beginBulkImport?(): Promise<{ finish(): Promise<void> }>;
+  /**
+   * Optional (bin/restore's speed, issue #12): importUser where the user's events may also come as
+   * UserDataLines of `event` (complete lines `{"kind":"event","event":<doc>}\n`, as a backup of
+   * this engine holds them: each doc is stored as its text stands), answering with the counts and a
+   * digest of what was written, for verifyImported.
+   */
+  importUserLines?(items: AsyncIterable<UserDataRecord | UserDataLines>): Promise<ImportResult>;
+  /**
+   * Optional, with importUserLines: reads the user's stored rows of the bulk kinds back inside the
+   * engine (no row leaves it) and compares their number and digest with what the import answered.
+   * Answers the differences (empty: stored exactly as imported).
+   */
+  verifyImported?(userId: string, digest: ImportDigest): Promise<string[]>;
 }

@@ -1,4 +1,5 @@
-import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
+import pg from 'pg';
+import { afterAll, afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Event } from '../../../src/domain/types.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
@@ -25,7 +26,7 @@ async function migrated(): Promise<PgSettings> {
 }
 
 function engine(settings: PgSettings): PostgresEngine {
-  const e = new PostgresEngine(settings, logger, { poolSize: 2 });
+  const e = new PostgresEngine(settings, logger, { poolSize: 3 });
   engines.push(e);
   return e;
 }
@@ -115,6 +116,35 @@ describe('PostgreSQL bulk import', () => {
     expect(await indexes(next)).not.toEqual(before);
     expect(await foreignKeys(next)).toEqual([]);
     expect(await next.migrate()).toEqual([]);
+    expect(await indexes(next)).toEqual(before);
+    expect(await foreignKeys(next)).toEqual(keys);
+    expect(await note(next)).toBe(0);
+  });
+
+  it('finish builds the indexes on two connections at once; killed mid-build, the next migrate ends with every index and key', async () => {
+    const settings = await migrated();
+    const e = engine(settings);
+    const before = await indexes(e);
+    const keys = await foreignKeys(e);
+    const bulk = await e.stores().userData.beginBulkImport?.();
+    await e.stores().userData.importUser(userRecords('killedbuild', 50));
+    // A writer's lock holds every CREATE INDEX (SHARE) at its start, so the builds under way can be seen, then killed.
+    const blocker = new pg.Client({ host: settings.host, port: settings.port, database: settings.database, user: settings.user, password: settings.password });
+    await blocker.connect();
+    await blocker.query('BEGIN; LOCK TABLE events IN ROW EXCLUSIVE MODE');
+    const finishing = bulk?.finish();
+    finishing?.catch(() => undefined);
+    // Asked outside the blocker's transaction, whose view of pg_stat_activity is fixed at its first read.
+    const building = async (): Promise<number[]> => (await e.pool.query<{ pid: number }>(
+      `SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND wait_event_type = 'Lock'`)).rows.map((r) => r.pid);
+    await vi.waitFor(async () => expect(await building()).toHaveLength(2), { timeout: 20_000, interval: 50 });
+    for (const pid of await building()) await e.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+    await expect(finishing).rejects.toThrow();
+    await blocker.query('ROLLBACK');
+    await blocker.end();
+    expect(await note(e)).toBe(1);
+    const next = engine(settings);
+    await next.migrate();
     expect(await indexes(next)).toEqual(before);
     expect(await foreignKeys(next)).toEqual(keys);
     expect(await note(next)).toBe(0);

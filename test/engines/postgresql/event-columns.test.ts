@@ -5,7 +5,7 @@ import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
 import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
 import type { Stores } from '../../../src/storage/interfaces/stores.js';
-import type { UserDataRecord } from '../../../src/storage/interfaces/user-data-store.js';
+import type { UserDataLines, UserDataRecord } from '../../../src/storage/interfaces/user-data-store.js';
 import { createTestDatabase } from '../../helpers/pg-database.js';
 
 /**
@@ -117,6 +117,33 @@ describe('events columns written by the store (migration 20)', () => {
       { id: 'i3', end_time: T, trashed: false, bytes: null }, { id: 'i4', end_time: null, trashed: true, bytes: '12' },
       { id: 'i5', end_time: T + 30, trashed: false, bytes: null },
     ]);
+  });
+
+  it('event lines (bin/restore of a PostgreSQL backup) write them too, each doc stored as its bytes stand', async () => {
+    const docs = [
+      JSON.stringify(event('l1', ['s "q" \\ é', 'plain'], { content: { deep: { code: 'L1' } }, clientData: { k: 'tab\there' } })),
+      // Raw tab, CR-free whitespace and a backslash escape: as another writer may have stored it.
+      `{\t"id": "l2", "streamIds": ["s2"], "type": "note/txt", "time": 5, "content": "a\\\\N \\u00e9 🙂", "trashed": true, "modified": 2}`,
+      JSON.stringify(event('l3', ['s2'], { duration: null, attachments: [{ id: 'f1', fileName: 'a', type: 't', size: 9 }] })),
+    ];
+    const lines = Buffer.from(docs.map((d) => `{"kind":"event","event":${d}}\n`).join(''));
+    async function* items(): AsyncGenerator<UserDataRecord | UserDataLines> {
+      yield { kind: 'user', user: { id: 'cols-lines', username: 'cols-lines', email: 'cl@example.test', language: 'en', passwordHash: 'x', created: 1, modified: 1 } };
+      // Cut anywhere but between lines: two runs.
+      const cut = lines.indexOf('\n') + 1;
+      yield { kind: 'lines', of: 'event', chunks: [lines.subarray(0, cut)] };
+      yield { kind: 'lines', of: 'event', chunks: [lines.subarray(cut)] };
+    }
+    const result = await stores.userData.importUserLines?.(items());
+    expect(result?.counts).toEqual({ user: 1, event: 3 });
+    expect(await stale()).toEqual([]);
+    expect(await ids(byContent('deep.code', 'L1'), 'cols-lines')).toEqual(['l1']);
+    expect(await ids(inStream('s "q" \\ é'), 'cols-lines')).toEqual(['l1']);
+    expect(await ids({ ...inStream('s2'), state: 'trashed' }, 'cols-lines')).toEqual(['l2']);
+    const { rows } = await engine.pool.query<{ doc: string; end_time: number | null; bytes: string | null }>(
+      `SELECT doc, end_time, attached_bytes AS bytes FROM events WHERE user_id = 'cols-lines' ORDER BY id`);
+    expect(rows).toEqual([{ doc: docs[0], end_time: 1_700_000_000, bytes: null }, { doc: docs[1], end_time: 5, bytes: null }, { doc: docs[2], end_time: null, bytes: '9' }]);
+    expect(await stores.userData.verifyImported?.('cols-lines', result?.digest ?? {})).toEqual([]);
   });
 
   it('the triggers fill them for a writer that does not (raw SQL, the previous release)', async () => {

@@ -12,7 +12,8 @@ export interface EventColumns {
   clientData: string | null;
 }
 
-const jsonb = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+/** A jsonb column's text: null (SQL NULL) for a field the doc lacks. */
+export const jsonb = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 
 export function streamKeys(userId: string, streamIds: readonly string[]): string[] {
   return streamIds.map((s) => `${userId} ${s}`);

@@ -10,6 +10,7 @@ import { contentSql } from './content-sql.js';
 import { eventColumns } from './event-columns.js';
 import { inTransaction, type Db } from './db.js';
 import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
+import { insertEventRows } from './events-insert-many.js';
 
 /**
  * Layout (migrations 3–4, 8–10): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -226,6 +227,15 @@ export class PgEventsStore implements EventsStore {
     // proved the id was free.
     if (this.policy.deletionMode !== 'keep-nothing') await forgetVersions(this.pool, userId, [e.id]);
     return e;
+  }
+
+  async createMany(userId: string, events: readonly Event[]): Promise<Event[]> {
+    const sealed = events.map((e) => this.sealed(e));
+    const rows = sealed.map((e) => ({ event: e, endTime: endTime(e), doc: eventDoc(e), attachedBytes: attachedBytes(e) }));
+    await insertEventRows(this.pool, userId, rows, this.policy.deletionMode !== 'keep-nothing').catch((err: unknown) => {
+      throw isUniqueViolation(err) ? new DuplicateKeyError('id') : err;
+    });
+    return sealed;
   }
 
   /**

@@ -1,10 +1,12 @@
 import type pg from 'pg';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { UserDataKind, UserDataRecord } from '../../interfaces/user-data-store.js';
+import type { Event } from '../../../domain/types.js';
+import type { ImportResult, UserDataKind, UserDataLines, UserDataRecord } from '../../interfaces/user-data-store.js';
 import { attachedBytes, endTime, eventDoc } from './events-store.js';
-import { eventColumns } from './event-columns.js';
+import { jsonb } from './event-columns.js';
 import { isUniqueViolation } from './rows.js';
 import { copyArray, copyNumber, copyText, CopyRows } from './copy-rows.js';
+import { digestAlgorithm, DigestSums } from './import-digest.js';
 
 type Batched = Extract<UserDataRecord, { kind: 'event' | 'event-version' | 'series' }>;
 
@@ -15,12 +17,21 @@ const COPY_SQL: Readonly<Record<Batched['kind'], string>> = {
   'series': 'COPY series_chunks (user_id, event_id, t_min, t_max, n, points) FROM STDIN',
 };
 
+/** How bin/backup writes an event line from its stored doc (user-data-lines.ts): the doc is the rest but the last `}`. */
+const EVENT_LINE = Buffer.from('{"kind":"event","event":');
+const NEWLINE = 0x0a;
+const CLOSE = 0x7d;
+/** What COPY text gives a meaning to (copy-rows.ts copyText). */
+const NEEDS_ESCAPE = /[\\\t\n\r]/;
+
 /**
  * Writes one user's records in one transaction on `client` (all or nothing). Events, versions and
  * series chunks go through COPY (one per run of records of that kind); the rest one statement each.
  * Records arrive in exportUser's order, so every foreign key target is written before what points at it.
+ * Events may come as ready-made lines (UserDataLines, bin/restore of a PostgreSQL backup): each doc
+ * is stored as its bytes stand, parsed only for its columns. Answers what it wrote (ImportResult).
  */
-export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
+export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord | UserDataLines>): Promise<ImportResult> {
   const counts: Partial<Record<UserDataKind, number>> = {};
   let userId: string | null = null;
   let copy: { kind: Batched['kind']; rows: CopyRows } | null = null;
@@ -29,9 +40,18 @@ export async function importPgUser(client: pg.PoolClient, records: AsyncIterable
     copy = null;
     if (open !== null) await open.rows.end();
   };
+  const digest = new DigestSums(await digestAlgorithm(client));
   await client.query('BEGIN');
   try {
     for await (const r of records) {
+      if (r.kind === 'lines') {
+        if (r.of !== 'event') throw new Error(`ready-made ${r.of} lines cannot be imported`);
+        if (userId === null) throw new Error('event lines came before the user record');
+        if (copy !== null && copy.kind !== 'event') await endCopy();
+        copy ??= { kind: 'event', rows: CopyRows.open(client, COPY_SQL.event) };
+        for await (const chunk of r.chunks) counts.event = (counts.event ?? 0) + (await copyEventLines(copy.rows, userId, chunk, digest));
+        continue;
+      }
       counts[r.kind] = (counts[r.kind] ?? 0) + 1;
       if (r.kind === 'user') {
         await endCopy();
@@ -43,7 +63,8 @@ export async function importPgUser(client: pg.PoolClient, records: AsyncIterable
       if (r.kind === 'event' || r.kind === 'event-version' || r.kind === 'series') {
         if (copy !== null && copy.kind !== r.kind) await endCopy();
         copy ??= { kind: r.kind, rows: CopyRows.open(client, COPY_SQL[r.kind]) };
-        await copy.rows.write(copyLine(userId, copyText(userId), r));
+        const flushed = copy.rows.write(copyLine(userId, copyText(userId), r, digest));
+        if (flushed !== null) await flushed;
         continue;
       }
       await endCopy();
@@ -51,7 +72,7 @@ export async function importPgUser(client: pg.PoolClient, records: AsyncIterable
     }
     await endCopy();
     await client.query('COMMIT');
-    return counts;
+    return { counts, digest: digest.result() };
   } catch (err) {
     (copy as { rows: CopyRows } | null)?.rows.abort(err instanceof Error ? err : new Error(String(err)));
     await client.query('ROLLBACK').catch(() => undefined);
@@ -133,12 +154,55 @@ async function insertOne(client: pg.PoolClient, userId: string, r: Exclude<UserD
  * subqueries a row) doubled PostgreSQL's CPU time of a restore. The doc goes as the record holds it
  * (`json`: a PostgreSQL backup's stored text), else serialized.
  */
-function copyLine(userId: string, user: string, r: Batched): string {
+function copyLine(userId: string, user: string, r: Batched, digest: DigestSums): string {
   if (r.kind === 'event') {
-    const e = r.event;
-    const c = eventColumns(userId, e);
-    return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t${copyText(r.json ?? eventDoc(e))}\t${copyNumber(attachedBytes(e))}\t${copyArray(c.streamKeys)}\t${copyText(c.content)}\t${copyText(c.clientData)}\n`;
+    const doc = r.json ?? eventDoc(r.event);
+    digest.add('event', doc);
+    return eventLine(userId, user, r.event, doc);
   }
-  if (r.kind === 'event-version') return `${user}\t${copyText(r.headId)}\t${copyText(JSON.stringify(r.event))}\n`;
+  if (r.kind === 'event-version') {
+    const doc = JSON.stringify(r.event);
+    digest.add('event-version', doc);
+    return `${user}\t${copyText(r.headId)}\t${copyText(doc)}\n`;
+  }
+  digest.add('series', r.points);
   return `${user}\t${copyText(r.eventId)}\t${copyNumber(r.first)}\t${copyNumber(r.last)}\t${copyNumber(r.count)}\t${copyText(r.points)}\n`;
+}
+
+function eventLine(userId: string, user: string, e: Event, doc: string): string {
+  return `${eventHead(user, e)}${copyText(doc)}${eventTail(userId, e)}`;
+}
+
+/** The columns before the doc (`copyLine` order), then those after it. */
+function eventHead(user: string, e: Event): string {
+  return `${user}\t${copyText(e.id)}\t${copyArray(e.streamIds)}\t${copyText(e.type)}\t${copyNumber(e.time)}\t${copyNumber(endTime(e))}\t${e.trashed === true ? 't' : 'f'}\t${copyNumber(e.modified)}\t`;
+}
+
+function eventTail(userId: string, e: Event): string {
+  // The columns of eventColumns; stream_keys (`<user id> <stream id>`) without an array of them first.
+  return `\t${copyNumber(attachedBytes(e))}\t${copyArray(e.streamIds, `${userId} `)}\t${copyText(jsonb(e.content))}\t${copyText(jsonb(e.clientData))}\n`;
+}
+
+/**
+ * The event lines of `chunk` (complete lines as bin/backup writes them) into the COPY: each doc
+ * decoded once, parsed for its columns and stored as it stands; digested from its bytes. Answers how many.
+ */
+async function copyEventLines(rows: CopyRows, userId: string, chunk: Buffer, digest: DigestSums): Promise<number> {
+  const user = copyText(userId);
+  let n = 0;
+  for (let start = 0; start < chunk.length; n += 1) {
+    const end = chunk.indexOf(NEWLINE, start);
+    const docStart = start + EVENT_LINE.length;
+    if (end < docStart || chunk.compare(EVENT_LINE, 0, EVENT_LINE.length, start, docStart) !== 0 || chunk[end - 1] !== CLOSE) {
+      throw new Error('not a complete event line');
+    }
+    const doc = chunk.toString('utf8', docStart, end - 1);
+    digest.add('event', chunk.subarray(docStart, end - 1));
+    const e = JSON.parse(doc) as Event;
+    // A doc with nothing to escape (the usual case) goes as its bytes; the others as escaped text.
+    const flushed = NEEDS_ESCAPE.test(doc) ? rows.write(eventLine(userId, user, e, doc)) : rows.writeParts(eventHead(user, e), chunk, docStart, end - 1, eventTail(userId, e));
+    if (flushed !== null) await flushed;
+    start = end + 1;
+  }
+  return n;
 }

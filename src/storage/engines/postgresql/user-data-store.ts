@@ -1,10 +1,11 @@
 import pg from 'pg';
-import type { UserDataKind, UserDataLines, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
+import type { ImportDigest, ImportResult, UserDataKind, UserDataLines, UserDataRecord, UserDataStore } from '../../interfaces/user-data-store.js';
 import type { Db } from './db.js';
 import { deferIndexes, rebuildDeferredIndexes } from './bulk-import.js';
 import { exportPgUser } from './user-data-export.js';
 import { eventLines } from './user-data-lines.js';
 import { importPgUser } from './user-data-import.js';
+import { verifyPgImport } from './import-digest.js';
 import { isUnavailable } from './unavailable.js';
 
 /** UserDataStore on PostgreSQL: each call takes a connection of its own for its transaction. */
@@ -58,26 +59,56 @@ export class PgUserDataStore implements UserDataStore {
     }
     return {
       finish: async () => {
-        const c = await this.connect();
+        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 6.
+        const first = await this.connect();
+        const more = await this.connect().then((c) => [c], () => []);
+        const clients = [first, ...more];
+        // A connection lost mid-build fails the statement under way, which reports it; its 'error'
+        // event must not also be an uncaught one (a checked-out client has no pool listener).
+        const quiet = (): void => undefined;
+        let failed: Error | undefined;
+        for (const c of clients) c.on('error', quiet);
         try {
-          await rebuildDeferredIndexes(c);
+          await rebuildDeferredIndexes(first, ...more);
+        } catch (err) {
+          failed = err as Error;
+          throw err;
         } finally {
-          c.release();
+          for (const c of clients) {
+            c.off('error', quiet);
+            // After a failure the connections are discarded, not handed to the next caller.
+            c.release(failed);
+          }
         }
       },
     };
   }
 
   async importUser(records: AsyncIterable<UserDataRecord>): Promise<Partial<Record<UserDataKind, number>>> {
+    return (await this.importUserLines(records)).counts;
+  }
+
+  /** importUser, events possibly as ready-made lines; with the digest of what it wrote (import-digest.ts). */
+  async importUserLines(items: AsyncIterable<UserDataRecord | UserDataLines>): Promise<ImportResult> {
     const client = await this.connect();
     try {
-      const counts = await importPgUser(client, records);
+      const result = await importPgUser(client, items);
       client.release();
-      return counts;
+      return result;
     } catch (err) {
       // Rolled back already; a connection lost meanwhile is discarded.
       client.release(isUnavailable(err) ? (err as Error) : undefined);
       throw err;
+    }
+  }
+
+  /** The user's stored events, versions and series chunks against the digest of their import, in SQL. */
+  async verifyImported(userId: string, digest: ImportDigest): Promise<string[]> {
+    const client = await this.connect();
+    try {
+      return await verifyPgImport(client, userId, digest);
+    } finally {
+      client.release();
     }
   }
 }
