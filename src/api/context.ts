@@ -22,7 +22,8 @@ import type { WebhookEnqueue } from '../webhooks/change-enqueue.js';
 /** Change notifications (Socket.IO, webhooks) fan out from here after a write commits. */
 export interface Notifier {
   /** `items`: the changed items, for scoped subscriptions (src/notifications/messages.ts). */
-  emit(username: string, change: ChangeKind, payload?: Record<string, unknown>, items?: ChangeItem[]): void;
+  /** `options.webhooks` false: the caller's user had no active webhook (RequestContext.hasWebhooks), nothing to queue. */
+  emit(username: string, change: ChangeKind, payload?: Record<string, unknown>, items?: ChangeItem[], options?: { webhooks?: boolean }): void;
 }
 
 /** Process-wide dependencies of every method, built once per worker. */
@@ -63,6 +64,14 @@ export interface RequestContext {
    * calls of a batch): those load the tree each time.
    */
   streamsVersion?: number;
+  /**
+   * Whether the path user had an active webhook as this call's user lookup read it (issue #10): a
+   * change made with `false` is not queued for webhooks, which saves a statement per write. Read
+   * before the change, so a webhook created or reactivated by a call answered before this one
+   * started is seen. Absent (queued as always) where the context outlives one call (a socket, the
+   * calls of a batch, which may create a webhook themselves) or the engine does not tell.
+   */
+  hasWebhooks?: boolean;
   /** The caller's access; null for public methods called without a token. */
   access: Access | null;
   /** Free text after the token (`"<token> <callerId>"`), appended to tracking fields. */

@@ -77,9 +77,11 @@ export class MethodRegistry {
     // call (or run of grouped calls) reads the version again instead (as each HTTP call's user
     // lookup does), so the worker's tree is reused while it is current rather than loaded per call:
     // a batch of 1,000 calls for a user with 10,000 streams read 10 million stream rows
-    // (docs/benchmarks.md#scale).
-    const { streamsVersion: _v, ...outer } = ctx;
+    // (docs/benchmarks.md#scale). The same for hasWebhooks: a call of the batch may create a webhook
+    // for the calls after it.
+    const { streamsVersion: _v, hasWebhooks: _w, ...outer } = ctx;
     void _v;
+    void _w;
     // One notification per user and kind of change for the whole batch (batch-notifier.ts).
     const notifier = new BatchNotifier(ctx.services.notifier);
     const services = { ...ctx.services, notifier };

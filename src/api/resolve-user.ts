@@ -24,6 +24,8 @@ export interface Caller {
   streamsVersion?: number;
   /** Set when `tokenHashes` were given: the stored access of the first hash found, or null. */
   access?: StoredAccess | null;
+  /** Whether the user had an active webhook when looked up (engines that tell: PostgreSQL's getCaller). */
+  hasWebhooks?: boolean;
 }
 
 /**

@@ -14,6 +14,7 @@ import { recordRoutes } from './route-table.js';
 import { requestLogController } from './request-log.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { observeCalls } from './call-observer.js';
+import { lazyRequestLogger } from './lazy-request-logger.js';
 
 /** Longest path segment (usernames ≤ 60, ids ≤ 100; headroom for file names). */
 const MAX_PARAM_LENGTH = 500;
@@ -40,6 +41,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // While closing (drain over), new requests get 503 and idle keep-alive sockets are closed.
     return503OnClosing: true,
     logController: requestLogController(config.logging.requests),
+    childLoggerFactory: lazyRequestLogger,
     forceCloseConnections: 'idle',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

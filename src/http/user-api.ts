@@ -65,7 +65,7 @@ export async function userApiRoutes(app: FastifyInstance, opts: UserApiOptions):
     const params = buildParams(spec, path, methodQuery, received === null ? req.body : received.json);
     try {
       const result = await registry.call(ctx, spec.method, params, { coerce: spec.params.endsWith('query') });
-      return respond(reply, def?.successStatus ?? 200, result, serial);
+      return await respond(reply, def?.successStatus ?? 200, result, serial);
     } finally {
       // Files the method did not take (refused call) leave the staging area.
       if (received !== null) await services.attachments.discard(received.uploads);

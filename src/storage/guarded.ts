@@ -11,13 +11,22 @@ export function guardedBy(isOutage: (err: unknown) => boolean): <T extends objec
     if (err instanceof StorageUnavailableError) throw err;
     throw isOutage(err) ? new StorageUnavailableError(err) : err;
   };
-  async function* guardIterable(source: AsyncIterable<unknown>): AsyncIterable<unknown> {
-    try {
-      yield* source;
-    } catch (err) {
-      rethrow(err);
-    }
-  }
+  // A plain iterator rather than an async generator around `yield*`: a generator layer costs a
+  // promise and a microtask per item (events.get streams every event through it; issue #10).
+  const guardIterable = (source: AsyncIterable<unknown>): AsyncIterable<unknown> => ({
+    [Symbol.asyncIterator]: (): AsyncIterator<unknown> => {
+      let it: AsyncIterator<unknown>;
+      try {
+        it = source[Symbol.asyncIterator]();
+      } catch (err) {
+        return rethrow(err);
+      }
+      return {
+        next: () => it.next().catch(rethrow),
+        return: async (value?: unknown) => (it.return === undefined ? { done: true, value } : it.return(value).catch(rethrow)),
+      };
+    },
+  });
   const guardResult = (result: unknown): unknown => {
     if (result instanceof Promise) return result.catch(rethrow);
     if (typeof result === 'object' && result !== null && Symbol.asyncIterator in result) return guardIterable(result as AsyncIterable<unknown>);

@@ -46,13 +46,13 @@ const MAX_ITEMS_CHARS = 16_384;
  */
 function busNotifier(bus: NotificationBus, webhooks: WebhookEnqueue): Notifier {
   return {
-    emit: (username, change, payload, items) => {
+    emit: (username, change, payload, items, options) => {
       // Items travel to every worker (cluster IPC): large ones are left out, and a change without
       // items matches every scope of its kind (a notification too many, never one missed).
       const kept = items !== undefined && JSON.stringify(items).length <= MAX_ITEMS_CHARS ? items : undefined;
       const message = { username, change, ...(payload === undefined ? {} : { payload }), ...(kept === undefined ? {} : { items: kept }) };
       bus.publish(message);
-      webhooks.changed(message);
+      if (options?.webhooks !== false) webhooks.changed(message);
     },
   };
 }

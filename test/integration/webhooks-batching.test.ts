@@ -48,4 +48,31 @@ describe('webhook queueing in batches', () => {
     expect(heard).toEqual(['eventsChanged', 'streamsChanged', 'accessesChanged']);
     expect(receiver.calls.every((c) => new Set(c.messages).size === c.messages.length)).toBe(true);
   });
+
+  it('queues no write of a user without an active webhook, and every write once one is created', async () => {
+    const u = await t.createUser();
+    const queue = t.services.webhookQueue;
+    const create = async (): Promise<void> => {
+      const res = await t.app.inject({ method: 'POST', url: `/${u.username}/events`, headers: { authorization: u.token }, payload: { streamIds: ['diary'], type: 'note/txt', content: 'x' } });
+      expect(res.statusCode, res.body).toBe(201);
+    };
+    await t.app.inject({ method: 'POST', url: `/${u.username}/streams`, headers: { authorization: u.token }, payload: { id: 'diary', name: 'Diary' } });
+    await waitFor('the queue to empty', () => queue.depth === 0);
+    // The user lookup says whether the user has an active webhook (issue #10): none, nothing queued.
+    // Engines whose lookup does not say (getCaller absent) queue every write, as before.
+    const tells = t.services.stores.users.getCaller !== undefined;
+    let before = queue.queued;
+    await create();
+    expect(queue.queued - before).toBe(tells ? 0 : 1);
+
+    const app = await t.createAccess(u, { type: 'app', permissions: [{ streamId: '*', level: 'manage' }] });
+    const res = await t.app.inject({ method: 'POST', url: `/${u.username}/webhooks`, headers: { authorization: app.token }, payload: { url: receiver.url } });
+    expect(res.statusCode, res.body).toBe(201);
+    await waitFor('the queue to empty', () => queue.depth === 0);
+    before = queue.queued;
+    const heard = receiver.calls.length;
+    await create();
+    expect(queue.queued - before).toBe(1);
+    await waitFor('the webhook call', () => receiver.calls.slice(heard).some((c) => c.messages.includes('eventsChanged')));
+  });
 });

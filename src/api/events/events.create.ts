@@ -40,7 +40,7 @@ export default defineMethod({
       await removeFiles(ctx, user.id, id, attachments);
       return rethrowDuplicate(err, { id });
     });
-    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(stored)]);
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(stored)], { webhooks: ctx.hasWebhooks });
     return { event: withReadTokens(ctx, stored) };
   },
 });

@@ -25,7 +25,7 @@ export default defineMethod({
     const removedFile = updated.before.attachments?.find((a) => a.id === p.fileId);
     // After the row: a failure here leaves an orphan file, never an attachment without its file.
     if (removedFile !== undefined) await removeFiles(ctx, user.id, p.id, [removedFile]);
-    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)], { webhooks: ctx.hasWebhooks });
     return { event: withReadTokens(ctx, updated.after) };
   },
 });

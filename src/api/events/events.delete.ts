@@ -25,13 +25,13 @@ export default defineMethod({
       // Atomic (issue #16): a concurrent events.update is neither lost nor undoes the trashing.
       const updated = await store.update(user.id, p.id, (e) => ({ ...e, trashed: true, modified: now, modifiedBy: authorOf(ctx) }));
       if (updated === null) throw errors.unknownResource('event', p.id);
-      ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)]);
+      ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.after)], { webhooks: ctx.hasWebhooks });
       return { event: withReadTokens(ctx, updated.after) };
     }
     await store.delete(user.id, p.id, now);
     // After the row: a failure here leaves orphan files, never an event pointing at missing ones.
     if (current.attachments !== undefined && current.attachments.length > 0) await removeEventFiles(ctx, user.id, p.id);
-    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(current)]);
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(current)], { webhooks: ctx.hasWebhooks });
     return { eventDeletion: { id: p.id, deleted: now } };
   },
 });

@@ -109,7 +109,7 @@ export default defineMethod({
       await removeFiles(ctx, user.id, p.id, newFiles);
       throw errors.unknownResource('event', p.id);
     }
-    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.before), eventItem(updated.after)]);
+    ctx.services.notifier.emit(user.username, 'eventsChanged', undefined, [eventItem(updated.before), eventItem(updated.after)], { webhooks: ctx.hasWebhooks });
     return { event: withReadTokens(ctx, updated.after) };
   },
 });

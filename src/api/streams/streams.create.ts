@@ -26,7 +26,7 @@ export default defineMethod({
     const { user } = scope;
     const stream = await createStream(ctx, scope, p);
     const { id, parentId } = stream;
-    ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id, parentId } }]);
+    ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [{ kind: 'streams', stream: { id, parentId } }], { webhooks: ctx.hasWebhooks });
     return { stream: streamView({ ...stream, children: [] }) };
   },
 });

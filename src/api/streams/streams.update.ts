@@ -55,7 +55,7 @@ export default defineMethod({
     ctx.services.notifier.emit(user.username, 'streamsChanged', undefined, [
       { kind: 'streams', stream: { id: p.id, parentId: current.parentId } },
       { kind: 'streams', stream: { id: p.id, parentId: updated.parentId } },
-    ]);
+    ], { webhooks: ctx.hasWebhooks });
     return { stream: flatStreamView(updated) };
   },
 });

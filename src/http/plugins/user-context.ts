@@ -46,10 +46,11 @@ export interface CallerContext extends RequestContext {
 export async function callerContext(services: Services, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
   // The token's lookup hashes go with the user lookup: one statement for user, access and streams version.
   const token = extractToken(input.tokens);
-  const { user, streamsVersion, access } = await resolveCaller(services, input.username, token === null ? undefined : services.vault.lookupHashes(token.token));
+  const { user, streamsVersion, access, hasWebhooks } = await resolveCaller(services, input.username, token === null ? undefined : services.vault.lookupHashes(token.token));
   const found = await accessContext(services, user, input, access);
   // For this call only: a context kept longer (Socket.IO) must drop it (RequestContext.streamsVersion).
   if (streamsVersion !== undefined) found.ctx.streamsVersion = streamsVersion;
+  if (hasWebhooks !== undefined) found.ctx.hasWebhooks = hasWebhooks;
   return found;
 }
 

@@ -18,7 +18,7 @@ export interface UsersStore {
    * on every worker. Optional: without it, getWithStreamsVersion/getByUsername then
    * AccessesStore.findByTokenHash (two round trips).
    */
-  getCaller?(username: string, tokenHashes: readonly string[]): Promise<{ user: User; streamsVersion: number; access: StoredAccess | null } | null>;
+  getCaller?(username: string, tokenHashes: readonly string[]): Promise<{ user: User; streamsVersion: number; access: StoredAccess | null; hasWebhooks?: boolean } | null>;
   getById(id: string): Promise<User | null>;
   update(id: string, patch: Partial<Pick<User, 'email' | 'language' | 'passwordHash' | 'modified'>>): Promise<void>;
   list(): Promise<User[]>;

@@ -22,6 +22,31 @@ const SYNC_WAIT_CANCELED = /canceling wait for synchronous replication/i;
 
 type Callback = (err: Error | null | undefined, result?: unknown) => void;
 
+/** What the patterns above say of a statement's text. */
+interface Kind {
+  /** Changes nothing (READ_ONLY and no WRITING_FUNCTIONS). */
+  readOnly: boolean;
+  commit: boolean;
+  begin: boolean;
+  rollback: boolean;
+}
+
+/**
+ * Kinds of the texts seen (a pool runs a few dozen distinct statements): the regular expressions
+ * ran on every statement, a per-query cost on the hot path (issue #10). Bounded: emptied when full.
+ */
+const kinds = new Map<string, Kind>();
+const KINDS_MAX = 1000;
+
+function kindOf(text: string): Kind {
+  const known = kinds.get(text);
+  if (known !== undefined) return known;
+  const kind = { readOnly: READ_ONLY.test(text) && !WRITING_FUNCTIONS.test(text), commit: COMMIT.test(text), begin: BEGIN.test(text), rollback: ROLLBACK.test(text) };
+  if (kinds.size >= KINDS_MAX) kinds.clear();
+  kinds.set(text, kind);
+  return kind;
+}
+
 function statementText(arg: unknown): string | null {
   if (typeof arg === 'string') return arg;
   if (typeof arg === 'object' && arg !== null && typeof (arg as { text?: unknown }).text === 'string') return (arg as { text: string }).text;
@@ -106,13 +131,14 @@ export function failoverClientClass(locator: PrimaryLocator): typeof pg.Client {
     private watched(query: (...args: unknown[]) => unknown, args: unknown[]): unknown {
       const text = statementText(args[0]);
       if (text === null || isSubmittable(args[0])) return query(...args);
-      const ambiguous = COMMIT.test(text) || (!this.inTransaction && !(READ_ONLY.test(text) && !WRITING_FUNCTIONS.test(text)));
+      const kind = kindOf(text);
+      const ambiguous = kind.commit || (!this.inTransaction && !kind.readOnly);
       this.syncWaitCanceled = false;
       this.ambiguousInFlight = ambiguous;
       const settle = (err: unknown): unknown => {
         this.ambiguousInFlight = false;
-        if (BEGIN.test(text) && err === undefined) this.inTransaction = true;
-        if (COMMIT.test(text) || ROLLBACK.test(text)) this.inTransaction = false;
+        if (kind.begin && err === undefined) this.inTransaction = true;
+        if (kind.commit || kind.rollback) this.inTransaction = false;
         if (err === undefined) {
           if (ambiguous && this.syncWaitCanceled) {
             return new WriteOutcomeUnknownError(new Error('committed on the primary but not confirmed by the synchronous standby'));

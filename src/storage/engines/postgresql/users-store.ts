@@ -60,20 +60,22 @@ export class PgUsersStore implements UsersStore {
     return r === undefined ? null : { user: toUser(r), streamsVersion: Number(r.streams_version) };
   }
 
-  async getCaller(username: string, tokenHashes: readonly string[]): Promise<{ user: User; streamsVersion: number; access: StoredAccess | null } | null> {
+  async getCaller(username: string, tokenHashes: readonly string[]): Promise<{ user: User; streamsVersion: number; access: StoredAccess | null; hasWebhooks: boolean } | null> {
     // The one lookup of a `/{username}/` request with a token (src/api/resolve-user.ts): user,
-    // streams version and access in one named statement. to_jsonb keeps every value's JSON form
+    // streams version, access and whether the user has an active webhook (an index probe, the
+    // webhooks_active partial index) in one named statement. to_jsonb keeps every value's JSON form
     // (text, double precision, jsonb), which is what node-postgres gives for these columns.
-    const { rows } = await this.pool.query<UserRow & { streams_version: string; caller_access: AccessRow | null }>({
+    const { rows } = await this.pool.query<UserRow & { streams_version: string; caller_access: AccessRow | null; has_webhooks: boolean }>({
       name: 'users-caller',
       text: `SELECT u.*, (SELECT to_jsonb(a) FROM accesses a WHERE a.user_id = u.id AND a.token_hash = ANY($2::text[])
-                          ORDER BY array_position($2::text[], a.token_hash) LIMIT 1) AS caller_access
+                          ORDER BY array_position($2::text[], a.token_hash) LIMIT 1) AS caller_access,
+                     EXISTS (SELECT 1 FROM webhooks w WHERE w.user_id = u.id AND w.state = 'active') AS has_webhooks
                FROM users u WHERE u.username = $1`,
       values: [username, tokenHashes],
     });
     const r = rows[0];
     if (r === undefined) return null;
-    return { user: toUser(r), streamsVersion: Number(r.streams_version), access: r.caller_access === null ? null : toAccess(r.caller_access) };
+    return { user: toUser(r), streamsVersion: Number(r.streams_version), access: r.caller_access === null ? null : toAccess(r.caller_access), hasWebhooks: r.has_webhooks };
   }
 
   async getById(id: string): Promise<User | null> {
