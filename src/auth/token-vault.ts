@@ -1,14 +1,11 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { KEY_ID, type Key, type KeyName, type KeyRing, type KeySet } from '../secrets/key-ring.js';
+import { KEY_ID, type Key, type KeyName, type KeyRing } from '../secrets/key-ring.js';
 
 /** The names whose keys seal (AES-256-GCM); the others key MACs. */
 export type SealName = Extract<KeyName, 'token-sealing' | 'webhook-secrets'>;
 
 /** Which key MACs a purpose: attachment read tokens have their own, every other short-lived MAC shares one. */
 const macName = (purpose: string): KeyName => (purpose === 'attachment-read' ? 'read-tokens' : 'reset-macs');
-
-/** Tokens whose lookup hashes a worker keeps (the oldest goes first). */
-const LOOKUP_CACHE_SIZE = 1000;
 
 /**
  * Tokens and secrets at rest under the core's named keys (src/secrets/key-ring.ts). A keyed hash
@@ -20,14 +17,6 @@ const LOOKUP_CACHE_SIZE = 1000;
  * `<id>.<iv>.<tag>.<ct>`). New data uses the current key; every key of the ring reads.
  */
 export class TokenVault {
-  /**
-   * token → its lookup hashes, for the key set they were made with (issue #10: every request hashes
-   * its token once per key, a few percent of a request's CPU). In memory only, never logged; a reload
-   * of the key file (rotation) empties it.
-   */
-  private readonly lookups = new Map<string, readonly string[]>();
-  private lookupsOf: KeySet | null = null;
-
   constructor(readonly ring: KeyRing) {}
 
   /** The lookup hash under the current key (stored with a new access). */
@@ -36,18 +25,8 @@ export class TokenVault {
   }
 
   /** The lookup hash under every key, current first (authentication tries each). */
-  lookupHashes(token: string): readonly string[] {
-    const set = this.ring.snapshot();
-    if (set !== this.lookupsOf) {
-      this.lookups.clear();
-      this.lookupsOf = set;
-    }
-    const known = this.lookups.get(token);
-    if (known !== undefined) return known;
-    const hashes = Object.freeze(this.ring.all('token-lookup').map((k) => hashWith(k, token)));
-    if (this.lookups.size >= LOOKUP_CACHE_SIZE) this.lookups.delete(this.lookups.keys().next().value as string);
-    this.lookups.set(token, hashes);
-    return hashes;
+  lookupHashes(token: string): string[] {
+    return this.ring.all('token-lookup').map((k) => hashWith(k, token));
   }
 
   encrypt(value: string): string {
