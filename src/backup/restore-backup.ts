@@ -61,7 +61,7 @@ export interface RestoreSummary {
   indexesBuilt: Promise<void>;
 }
 
-/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 6: two more for the index builds). */
+/** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 6: after the import, two build indexes while the integrity check uses three). Five measured no faster at full size (docs/benchmarks.md). */
 const PARALLEL_USERS = 3;
 
 /**
