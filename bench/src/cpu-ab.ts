@@ -7,14 +7,12 @@
 // API workers, the master, PostgreSQL) per round, then the medians. --strace also counts the API
 // workers' system calls per call over --strace-requests sequential calls (strace -c; slower).
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startCore, stopCore, type StartedCore } from './core.ts';
 import { descendants, roleOf } from './procs.ts';
-import { call, expectStatus, field } from './http.ts';
-import { RESTRICTED_PERMISSIONS, streamLayout } from './seed.ts';
+import { seedCostUser, type Send } from './cost-seed.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,30 +35,11 @@ const bEnv = Object.fromEntries((values['b-env'] ?? []).map((kv) => [kv.slice(0,
 const CLK_TCK = 100;
 const log = (m: string): void => void process.stderr.write(`cpu-ab: ${m}\n`);
 
-type Send = (i: number) => Promise<number>;
 interface Target { name: 'A' | 'B'; core: StartedCore; kinds: Map<string, Send> }
 
-/** The seed of request-costs.ts: one user, 70 streams, 200 events, a shared access; the kinds of call. */
+/** The seed and calls of request-costs.ts (cost-seed.ts). */
 async function seed(core: StartedCore): Promise<Map<string, Send>> {
-  const username = `ab${randomBytes(4).toString('hex')}`;
-  const reg = await expectStatus(201, 'POST', `${core.apiUrl}users`, { body: { username, password: 'pw-cpu-ab-1', email: `${username}@bench.invalid`, appId: 'homecore-bench' } });
-  const token = decodeURIComponent(new URL(field<string>(reg, 'apiEndpoint')).username);
-  const base = `${core.apiUrl}${username}/`;
-  const layout = streamLayout();
-  await expectStatus(200, 'POST', base, { token, body: layout.map((s) => ({ method: 'streams.create', params: { id: s.id, name: s.id, parentId: s.parentId } })) });
-  const now = Date.now() / 1000;
-  await expectStatus(200, 'POST', base, { token, body: Array.from({ length: 200 }, (_, i) => ({ method: 'events.create', params: { streamIds: [layout[i % layout.length]?.id ?? 'f0'], type: 'note/txt', time: now - i * 60, content: `n${i}` } })) });
-  const acc = await expectStatus(201, 'POST', `${base}accesses`, { token, body: { name: 'restricted', permissions: RESTRICTED_PERMISSIONS.map((streamId) => ({ streamId, level: 'contribute' })) } });
-  const restricted = field<string>(acc, 'access', 'token');
-  const writable = ['t0', 't0-c0', 'f0', 'f1'];
-  const status = async (p: ReturnType<typeof call>): Promise<number> => (await p).status;
-  return new Map<string, Send>([
-    ['events.create personal', (i) => status(call('POST', `${base}events`, { token, body: { streamIds: [layout[i % layout.length]?.id ?? 'f0'], type: 'mass/kg', content: i } }))],
-    ['events.get personal', () => status(call('GET', `${base}events`, { token }))],
-    ['events.create restricted', (i) => status(call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } }))],
-    ['events.get restricted', () => status(call('GET', `${base}events`, { token: restricted }))],
-    ['streams.update personal', (i) => status(call('PUT', `${base}streams/${layout[i % layout.length]?.id ?? 'f0'}`, { token, body: { name: `renamed-${i}` } }))],
-  ]);
+  return (await seedCostUser(core, 'ab')).kinds;
 }
 
 /** utime and stime ticks of a process (all its threads). */

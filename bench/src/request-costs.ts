@@ -6,14 +6,13 @@
 // causes (webhook enqueue, access usage, change feed). Then --cpu-requests more of each kind, 8 at a
 // time, and the CPU time each process group used per request (/proc: counts CPU, not wall time, so
 // a busy shared machine changes it far less than req/s).
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { restartWithCpuProfiles, startCore, stopCore } from './core.ts';
 import { cpuSnapshot, descendants, roleOf } from './procs.ts';
+import { seedCostUser, type Send } from './cost-seed.ts';
 import { call, expectStatus, field } from './http.ts';
-import { RESTRICTED_PERMISSIONS, streamLayout } from './seed.ts';
 
 const { values } = parseArgs({ options: { root: { type: 'string' }, requests: { type: 'string' }, 'cpu-requests': { type: 'string' }, audit: { type: 'string' }, only: { type: 'string' }, 'cpu-prof': { type: 'string' } } });
 const root = values.root ?? join(import.meta.dirname, '..', '..');
@@ -25,24 +24,9 @@ const log = (m: string): void => void process.stderr.write(`statements: ${m}\n`)
 const core = await startCore({ root, apiWorkers: null, logLevel: null, pgStats: true, audit: values.audit === undefined ? null : values.audit === 'on' });
 const su = new pg.Client({ ...core.pg, user: 'postgres', password: core.superuserPassword() });
 try {
-  const username = `st${randomBytes(4).toString('hex')}`;
-  const reg = await expectStatus(201, 'POST', `${core.apiUrl}users`, { body: { username, password: 'pw-statements-1', email: `${username}@bench.invalid`, appId: 'homecore-bench' } });
-  const endpoint = new URL(field<string>(reg, 'apiEndpoint'));
-  const token = decodeURIComponent(endpoint.username);
-  const base = `${core.apiUrl}${username}/`;
-  const layout = streamLayout();
-  await expectStatus(200, 'POST', base, { token, body: layout.map((s) => ({ method: 'streams.create', params: { id: s.id, name: s.id, parentId: s.parentId } })) });
-  const now = Date.now() / 1000;
-  await expectStatus(200, 'POST', base, { token, body: Array.from({ length: 200 }, (_, i) => ({ method: 'events.create', params: { streamIds: [layout[i % layout.length]?.id ?? 'f0'], type: 'note/txt', time: now - i * 60, content: `n${i}` } })) });
-  const acc = await expectStatus(201, 'POST', `${base}accesses`, { token, body: { name: 'restricted', permissions: RESTRICTED_PERMISSIONS.map((streamId) => ({ streamId, level: 'contribute' })) } });
-  const restricted = field<string>(acc, 'access', 'token');
-  const writable = ['t0', 't0-c0', 'f0', 'f1'];
-  const kinds: { id: string; send: (i: number) => Promise<number> }[] = [
-    { id: 'events.create personal', send: async (i) => (await call('POST', `${base}events`, { token, body: { streamIds: [layout[i % layout.length]?.id ?? 'f0'], type: 'mass/kg', content: i } })).status },
-    { id: 'events.get personal', send: async () => (await call('GET', `${base}events`, { token })).status },
-    { id: 'events.create restricted', send: async (i) => (await call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } })).status },
-    { id: 'events.get restricted', send: async () => (await call('GET', `${base}events`, { token: restricted })).status },
-    { id: 'streams.update personal', send: async (i) => (await call('PUT', `${base}streams/${layout[i % layout.length]?.id ?? 'f0'}`, { token, body: { name: `renamed-${i}` } })).status },
+  const { username, token, kinds: calls } = await seedCostUser(core, 'st');
+  const kinds: { id: string; send: Send }[] = [
+    ...[...calls].map(([id, send]) => ({ id, send })),
     ...(await seriesKinds(username, token)),
   ];
   // --cpu-prof <dir>: the core restarted with --cpu-prof on every process (profiles written at its stop).
