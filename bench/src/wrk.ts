@@ -65,8 +65,18 @@ function luaRequests(requests: ReqSpec[]): string {
     }
     return `  { ${parts.join(', ')} }`;
   });
-  return `BENCH = {\n tag = ${luaString(randomBytes(4).toString('hex'))},\n requests = {\n${items.join(',\n')}\n }\n}\n`;
+  // LuaJIT allows 65,536 constants per function: a big user's rotation (10,000 streams, two
+  // requests each) has more distinct strings than that, so each chunk is built by its own function.
+  const chunks: string[] = [];
+  for (let i = 0; i < items.length; i += LUA_CHUNK) chunks.push(`(function() return {\n${items.slice(i, i + LUA_CHUNK).join(',\n')}\n } end)()`);
+  return (
+    `BENCH = { tag = ${luaString(randomBytes(4).toString('hex'))}, requests = {} }\n` +
+    `for _, part in ipairs({\n${chunks.join(',\n')}\n}) do\n for _, r in ipairs(part) do BENCH.requests[#BENCH.requests + 1] = r end\nend\n`
+  );
 }
+
+/** Requests per generated Lua function (a few distinct constants each: well under LuaJIT's limit). */
+const LUA_CHUNK = 5000;
 
 /**
  * Runs wrk once with the generated script and reports its numbers plus the CPU used meanwhile by
