@@ -108,6 +108,17 @@ export function whereClause(userId: string, q: EventsQuery, now: number): { sql:
       `((time >= ${from} AND end_time IS NOT NULL) OR (end_time > time AND end_time >= ${from})` +
         ` OR (end_time IS NULL AND ${p(now)}::double precision >= ${from}))`,
     );
+    // The OR above gives the index no lower bound on `time`, and with a limit the planner walks
+    // events_time back from toTime through every older event of the user (a million-event user:
+    // 462 ms for 100 rows, docs/benchmarks.md#full-size-run-2026-12-03). This bound holds for every
+    // row the OR accepts: the earliest start among the periods ending at or after fromTime (found
+    // on events_periods; `+ 0` keeps min() from walking events_time instead) and among running
+    // events (events_running), or fromTime itself. Evaluated once per statement, it bounds the scan.
+    conds.push(
+      `time >= LEAST(${from}::double precision,` +
+        ` (SELECT min(pe.time + 0) FROM events pe WHERE pe.user_id = $1 AND pe.end_time > pe.time AND pe.end_time >= ${from}),` +
+        ` (SELECT min(re.time) FROM events re WHERE re.user_id = $1 AND re.end_time IS NULL))`,
+    );
   }
   if (q.running === true) conds.push('end_time IS NULL');
   else if (q.running === false) conds.push('end_time IS NOT NULL');

@@ -27,6 +27,10 @@ export function createPgPool(settings: PgSettings, logger: Logger, max?: number)
     idleTimeoutMillis: 30_000,
     statement_timeout: settings.statementTimeoutMs === 0 ? undefined : settings.statementTimeoutMs,
     application_name: 'homecore',
+    // No parallel query: API statements return a page of rows, and on a loaded core a Gather's
+    // worker start-up (~5–10 ms) costs more than it saves. A misestimated subquery (the time-range
+    // bound of events-store.ts) went from 0.3 ms to 12 ms with it.
+    options: '-c max_parallel_workers_per_gather=0',
   });
   // An idle client losing its server connection emits here; without a listener the process dies.
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle PostgreSQL connection failed'));
