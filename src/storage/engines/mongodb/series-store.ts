@@ -78,11 +78,14 @@ export class MongoSeriesStore implements SeriesStore {
     if (last === undefined || last.tMax < lo) {
       // Append (the usual case): a small write fills the chunk before it, one atomic document write.
       if (last !== undefined && last.n + e.rows.length <= CHUNK_POINTS) {
-        await this.chunks(userId).updateOne(
+        const res = await this.chunks(userId).updateOne(
           { userId, eventId: e.eventId, tMin: last.tMin, n: last.n },
           { $set: { tMax: hi, n: last.n + e.rows.length, points: `${last.points},${e.rows.join(',')}` } },
           opts(this.ctx),
         );
+        // Under the series' lock nothing else changes the chunk: if it did, fail the write rather
+        // than answer for points that are not there.
+        if (res.matchedCount !== 1) throw new Error(`series chunk ${e.eventId}@${last.tMin} changed under its lock`);
         return;
       }
       const fresh = toChunks(e.deltaTimes, e.rows).map((c) => ({ userId, eventId: e.eventId, tMin: c.tMin, tMax: c.tMax, n: c.rows.length, points: c.rows.join(',') }));
