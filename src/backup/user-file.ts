@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, link, rename, rm } from 'node:fs/promises';
+import { copyFile, link, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Attachment, Event } from '../domain/types.js';
 import type { UserDataLines, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
@@ -38,7 +37,7 @@ export interface BackupTarget {
 }
 
 /** Stores one attached file content-addressed (once per content) and answers its content hash, null when gone. */
-async function storeAttachment(t: BackupTarget, src: string): Promise<string | null> {
+export async function storeAttachment(t: BackupTarget, src: string): Promise<string | null> {
   const tmp = join(t.dir, 'attachments', `.tmp-${randomBytes(8).toString('hex')}`);
   let content: StoredFile;
   let stored: StoredFile;
@@ -54,8 +53,12 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
       stored = content;
       linked = true;
     } else {
+      // Opened before the temporary file exists: a file gone since the snapshot (ENOENT) then leaves
+      // nothing behind (failing in the pipeline, the write stream could create the temporary file
+      // after the clean-up below had run: an unlisted file, and the backup refused).
+      const handle = await open(src, 'r');
       const meter = new Meter();
-      const source = createReadStream(src);
+      const source = handle.createReadStream();
       source.on('error', (err) => meter.destroy(err));
       stored = await writeEncoded(source.pipe(meter), tmp, { gzip: false, key: t.codec.key });
       content = { size: meter.size, sha256: meter.hash.digest('hex') };
@@ -70,10 +73,14 @@ async function storeAttachment(t: BackupTarget, src: string): Promise<string | n
     return content.sha256;
   }
   const file = `attachments/${content.sha256}${t.codec.key === null ? '' : '.enc'}`;
-  await rename(tmp, join(t.dir, file));
+  // Claimed before the rename is awaited, so a second copy of the content (another user's file, hard
+  // linked to this one by a restore) finds it above and is dropped. Claimed after, both could reach
+  // the rename, and rename(2) between two links of one inode does nothing: the second temporary file
+  // stayed, unlisted, and the backup was refused.
   t.files[file] = stored;
   if (linked) t.readBack.add(file);
   t.attachments[content.sha256] = { file, size: content.size };
+  await rename(tmp, join(t.dir, file));
   return content.sha256;
 }
 
