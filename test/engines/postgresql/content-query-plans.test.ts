@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parseContentQuery } from '../../../src/domain/content-query.js';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
-import { batchStatement, whereClause } from '../../../src/storage/engines/postgresql/events-store.js';
+import { batchStatement, whereClause } from '../../../src/storage/engines/postgresql/events-read-statement.js';
 import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
 import { createTestDatabase } from '../../helpers/pg-database.js';

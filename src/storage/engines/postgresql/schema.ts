@@ -8,6 +8,7 @@ import { CONTENT_STATS_MIGRATION } from './content-stats-migration.js';
 import { STREAMS_VERSION_MIGRATION } from './streams-version-migration.js';
 import { EVENT_COLUMNS_MIGRATION } from './event-columns-migration.js';
 import { SERIES_GROUP_MIGRATION } from './series-group-migration.js';
+import { EVENT_STREAMS_MIGRATION } from './event-streams-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -285,7 +286,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     name: 'events-query-indexes',
     // events.get plans (docs/benchmarks.md, EXPLAIN ANALYZE on the bench data):
     // - Time ranges: only a period (end_time > time) can start before fromTime and still be in range,
-    //   so indexing just those bounds that case by an index range scan (events-store whereClause).
+    //   so indexing just those bounds that case by an index range scan (events-read-statement.ts whereClause).
     //   It replaces events_end_time, which bounded nothing: every newer event ends later.
     // - Stream filters: the keys are stored instead of computed. Any plan that filters the user's
     //   rows by time order called event_stream_keys() (an SQL function, ~5 µs) on every row it
@@ -331,6 +332,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   STREAMS_VERSION_MIGRATION,
   EVENT_COLUMNS_MIGRATION,
   SERIES_GROUP_MIGRATION,
+  EVENT_STREAMS_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */

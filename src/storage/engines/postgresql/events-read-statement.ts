@@ -1,0 +1,102 @@
+import type { EventsQuery } from '../../interfaces/events-store.js';
+import { contentSql } from './content-sql.js';
+import { streamIndexedStatement, walkableStreams, type BatchWindow } from './stream-indexed-read.js';
+
+// The SQL of events.get on the events table; the store runs it in keyset batches (events-store.ts).
+
+/** Escapes LIKE wildcards so a `class/` prefix is matched literally. */
+const likePrefix = (p: string): string => `${p.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** SQL condition (on alias-less `events`) + its params for everything but sort and paging. */
+export function whereClause(userId: string, q: EventsQuery, now: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [userId];
+  const p = (v: unknown): string => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  const conds = ['user_id = $1'];
+  if (q.state === 'default') conds.push('NOT trashed');
+  else if (q.state === 'trashed') conds.push('trashed');
+  if (q.streams !== null) {
+    // `any` goes through the per-user GIN index on stream_keys (migrations 4, 9); the rest filters
+    // the rows it finds.
+    const keys = (ids: string[]): string[] => ids.map((id) => `${userId} ${id}`);
+    const clauses = q.streams.map((c) => {
+      const parts = [`stream_keys && ${p(keys(c.any))}::text[]`];
+      for (const set of c.all) parts.push(`stream_ids && ${p(set)}::text[]`);
+      if (c.not.length > 0) parts.push(`NOT (stream_ids && ${p(c.not)}::text[])`);
+      return `(${parts.join(' AND ')})`;
+    });
+    conds.push(clauses.length === 0 ? 'false' : `(${clauses.join(' OR ')})`);
+  }
+  if (q.types !== null) {
+    const ors: string[] = [];
+    if (q.types.exact.length > 0) ors.push(`type = ANY(${p(q.types.exact)}::text[])`);
+    if (q.types.prefixes.length > 0) ors.push(`type LIKE ANY(${p(q.types.prefixes.map(likePrefix))}::text[])`);
+    conds.push(ors.length === 0 ? 'false' : `(${ors.join(' OR ')})`);
+  }
+  if (q.toTime !== null) conds.push(`time <= ${p(q.toTime)}`);
+  if (q.fromTime !== null) {
+    // In range when it ends at or after fromTime; a running event ends "now" (§2.1). `end_time >=
+    // from` alone bounds no index (any older event may be a long period), so every row of the user
+    // before toTime was read. Split into three index-bounded cases (migration 9): events starting at
+    // or after fromTime (events_time), periods ending at or after it (events_periods, a partial
+    // index: periods are few), running events (events_running). Same rows as `end_time >= from`.
+    const from = p(q.fromTime);
+    conds.push(
+      `((time >= ${from} AND end_time IS NOT NULL) OR (end_time > time AND end_time >= ${from})` +
+        ` OR (end_time IS NULL AND ${p(now)}::double precision >= ${from}))`,
+    );
+    // The OR above gives the index no lower bound on `time`, and with a limit the planner walks
+    // events_time back from toTime through every older event of the user (a million-event user:
+    // 462 ms for 100 rows, docs/benchmarks.md#full-size-run-2026-12-03). This bound holds for every
+    // row the OR accepts: the earliest start among the periods ending at or after fromTime (found
+    // on events_periods; `+ 0` keeps min() from walking events_time instead) and among running
+    // events (events_running), or fromTime itself. Evaluated once per statement, it bounds the scan.
+    conds.push(
+      `time >= LEAST(${from}::double precision,` +
+        ` (SELECT min(pe.time + 0) FROM events pe WHERE pe.user_id = $1 AND pe.end_time > pe.time AND pe.end_time >= ${from}),` +
+        ` (SELECT min(re.time) FROM events re WHERE re.user_id = $1 AND re.end_time IS NULL))`,
+    );
+  }
+  if (q.running === true) conds.push('end_time IS NULL');
+  else if (q.running === false) conds.push('end_time IS NOT NULL');
+  if (q.modifiedSince !== null) conds.push(`modified > ${p(q.modifiedSince)}`);
+  conds.push(...contentSql(q.content ?? [], p));
+  return { sql: conds.join(' AND '), params };
+}
+
+/**
+ * One keyset batch of events.get: the rows after `last` in the query's order (exported for the
+ * plan tests in test/engines/postgresql).
+ */
+export function batchStatement(
+  where: { sql: string; params: unknown[] },
+  query: Pick<EventsQuery, 'sortAscending'>,
+  batch: BatchWindow,
+): { text: string; values: unknown[] } {
+  const dir = query.sortAscending ? 'ASC' : 'DESC';
+  const values = [...where.params];
+  let text = `SELECT id, time, doc, attached_bytes IS NOT NULL AS has_attachments FROM events WHERE ${where.sql}`;
+  if (batch.last !== null) {
+    values.push(batch.last.time, batch.last.id);
+    text += ` AND (time, id) ${query.sortAscending ? '>' : '<'} ($${values.length - 1}, $${values.length})`;
+  }
+  // Values are parameters, never SQL text (#16: `skip=1e999` used to reach the statement).
+  values.push(batch.size);
+  text += ` ORDER BY time ${dir}, id ${dir} LIMIT $${values.length}`;
+  if (batch.offset > 0) {
+    values.push(batch.offset);
+    text += ` OFFSET $${values.length}`;
+  }
+  return { text, values };
+}
+
+/**
+ * The statement of one batch of events.get: each stream's own time order when the query is only
+ * streams and state (stream-indexed-read.ts), else the general one.
+ */
+export function readStatement(userId: string, query: EventsQuery, where: { sql: string; params: unknown[] }, b: BatchWindow): { text: string; values: unknown[] } {
+  const walked = walkableStreams(query);
+  return walked === null ? batchStatement(where, query, b) : streamIndexedStatement(userId, walked, query, b);
+}
