@@ -11,6 +11,11 @@ import type { StreamsTree } from './streams-tree.js';
 export interface EventsQuery {
   /** OR of clauses; an event matches a clause when it has a stream in `any`, one in each `all` set, none in `not`. */
   streams: { any: string[]; all: string[][]; not: string[] }[] | null;
+  /**
+   * How many streams the user has (a hint for the storage engine's choice of plan: a few streams
+   * out of thousands are read by another way than a large share of them). Absent: unknown.
+   */
+  userStreamCount?: number;
   /** Exact types, or `class/` prefixes for `class/*`. */
   types: { exact: string[]; prefixes: string[] } | null;
   fromTime: number | null;
@@ -163,6 +168,7 @@ export function buildEventsQuery(input: EventsGetInput, scope: ReadScope, now: n
   const content = [...parseContentQuery('content', input.content), ...parseContentQuery('clientData', input.clientData)];
   return {
     streams: resolveStreamsQueries(scope, parseStreamsParam(input.streams)),
+    userStreamCount: scope.tree.size,
     types: resolveTypes(input.types),
     fromTime,
     toTime,

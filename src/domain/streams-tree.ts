@@ -44,6 +44,11 @@ export class StreamsTree {
     return this.byId.has(id);
   }
 
+  /** How many streams the tree holds. */
+  get size(): number {
+    return this.byId.size;
+  }
+
   all(): Stream[] {
     return [...this.byId.values()];
   }

@@ -3,7 +3,7 @@ import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
 import { batchStatement, readStatement, whereClause } from '../../../src/storage/engines/postgresql/events-read-statement.js';
 import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
-import { walkableStreams } from '../../../src/storage/engines/postgresql/stream-indexed-read.js';
+import { recentRowsFirst, walkableStreams } from '../../../src/storage/engines/postgresql/stream-indexed-read.js';
 import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
 import { createTestDatabase } from '../../helpers/pg-database.js';
@@ -24,8 +24,11 @@ const OTHER = 'walk-other';
 const EVENTS = 50_000;
 const STREAMS = 500;
 
-interface PlanNode { 'Node Type': string; 'Actual Rows': number; 'Actual Loops': number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] }
+interface PlanNode { 'Node Type': string; 'Relation Name'?: string; 'Actual Rows': number; 'Actual Loops': number; 'Rows Removed by Filter'?: number; Plans?: PlanNode[] }
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+
+/** Every 8th stream (60 of 500): an eighth of any run of the user's events is in them. */
+const DENSE = Array.from({ length: 60 }, (_, i) => `s${i * 8}`);
 
 const query = (over: Partial<EventsQuery>): EventsQuery => ({
   streams: [{ any: Array.from({ length: 10 }, (_, i) => `s${i + 1}`), all: [], not: [] }], types: null, fromTime: null, toTime: null,
@@ -98,6 +101,12 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     ['three batches (keyset across 1,000-row pages), ties on time included', { limit: 2_500 }],
     ['two clauses (OR), one stream in both', { streams: [{ any: ['s3', 's4'], all: [], not: [] }, { any: ['s4', 's490'], all: [], not: [] }] }],
     ['a stream with no events', { streams: [{ any: ['nothing-here'], all: [], not: [] }] }],
+    ['dense streams, the latest events looked through first', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS }],
+    ['dense streams, looked through first, oldest first, a skip', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS, sortAscending: true, skip: 7, limit: 25 }],
+    ['dense streams, looked through first, trashed only', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS, state: 'trashed' }],
+    ['sparse streams, looked through first in vain, then walked', { userStreamCount: 100 }],
+    ['dense streams, walked', { streams: [{ any: DENSE, all: [], not: [] }] }],
+    ['dense streams, three batches', { streams: [{ any: DENSE, all: [], not: [] }], limit: 2_500 }],
   ];
   for (const [name, over] of cases) {
     it(`answers as the general statement: ${name}`, async () => {
@@ -117,14 +126,47 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     expect(walkableStreams(query({ streams: null }))).toBeNull();
   });
 
-  it("reads about the rows asked for, not the streams' thousands of events", async () => {
+  it('looks through the latest events first only when the streams are a large share of the user\'s', () => {
+    expect(recentRowsFirst({ userStreamCount: 70 }, 10, 20)).toBe(280);
+    expect(recentRowsFirst({ userStreamCount: 70 }, 19, 20)).toBe(148);
+    expect(recentRowsFirst({ userStreamCount: 10_070 }, 10, 20)).toBeNull();
+    expect(recentRowsFirst({ userStreamCount: 70 }, 10, 1_000)).toBeNull();
+    expect(recentRowsFirst({}, 10, 20)).toBeNull();
+  });
+
+  it('walks the streams only when the latest events did not hold the rows asked', async () => {
+    const walked = async (q: EventsQuery): Promise<boolean> => {
+      const st = readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 });
+      const { rows } = await engine.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${st.text}`, st.values);
+      const scans = nodes(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode).filter((n) => n['Relation Name'] === 'event_streams');
+      expect(scans).toHaveLength(1);
+      return (scans[0]?.['Actual Loops'] ?? 0) > 0;
+    };
+    expect(await walked(query({ streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS }))).toBe(false);
+    expect(await walked(query({ userStreamCount: 100 }))).toBe(true);
+    expect(await walked(query({}))).toBe(true);
+  });
+
+  it("reads about the rows asked for, however many events the user and the streams hold", async () => {
     const q = query({});
-    const walked = await rowsHandled(readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 }));
-    // 10 streams × 20 entries, merged to 20, 20 events fetched: a few hundred rows through the nodes.
-    expect(walked).toBeLessThan(1_000);
-    // The same read through the GIN index or the user's time order handles the ~1,100 matching
-    // events, or walks ~1,000 others: the measure tells them apart.
-    expect(await rowsHandled(batchStatement(whereClause(USER, q, 2e9), q, { last: null, size: 20, offset: 0 }))).toBeGreaterThan(1_000);
+    const st = () => readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 });
+    // The user's latest 200 events (10 × 20) looked through, then 10 streams × 20 entries merged
+    // to 20 and those 20 events fetched: bounded by what is asked.
+    const before = await rowsHandled(st());
+    expect(before).toBeLessThan(2_000);
+    // 50,000 older events in the same streams and 50,000 newer ones elsewhere: the general statement
+    // now walks past the newer ones or sorts every match; this one reads what it read before.
+    await engine.pool.query(
+      `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)
+       SELECT $1, 'grow' || i, ARRAY[CASE WHEN i % 2 = 0 THEN 's' || (1 + i % 10) ELSE 'elsewhere' END], 'note/txt',
+         CASE WHEN i % 2 = 0 THEN 1e8 - i ELSE 2e9 + i END, NULL, false, 1, json_build_object('id', 'grow' || i)::text
+       FROM generate_series(0, 99999) AS i`,
+      [USER],
+    );
+    await engine.pool.query('ANALYZE events; ANALYZE event_streams');
+    expect(await rowsHandled(st())).toBeLessThan(2_000);
+    expect(await rowsHandled(batchStatement(whereClause(USER, q, 2e9), q, { last: null, size: 20, offset: 0 }))).toBeGreaterThan(10_000);
+    expect(await found(q)).toEqual(await expected(q));
   });
 
   it('is kept right by inserts, stream moves, time changes, trashing, deletions and user deletion', async () => {

@@ -39,6 +39,8 @@ describe('events.get defaults', () => {
   it('fills the other defaults', () => {
     expect(build({})).toEqual({
       streams: null,
+      // The user's stream count, for the storage engine's choice of plan.
+      userStreamCount: STREAMS.length,
       types: null,
       fromTime: null,
       toTime: null,

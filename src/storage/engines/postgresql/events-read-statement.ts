@@ -1,6 +1,6 @@
 import type { EventsQuery } from '../../interfaces/events-store.js';
 import { contentSql } from './content-sql.js';
-import { streamIndexedStatement, walkableStreams, type BatchWindow } from './stream-indexed-read.js';
+import { recentRowsFirst, streamIndexedStatement, walkableStreams, type BatchWindow } from './stream-indexed-read.js';
 
 // The SQL of events.get on the events table; the store runs it in keyset batches (events-store.ts).
 
@@ -96,7 +96,8 @@ export function batchStatement(
  * The statement of one batch of events.get: each stream's own time order when the query is only
  * streams and state (stream-indexed-read.ts), else the general one.
  */
-export function readStatement(userId: string, query: EventsQuery, where: { sql: string; params: unknown[] }, b: BatchWindow): { text: string; values: unknown[] } {
+export function readStatement(userId: string, query: EventsQuery, where: { sql: string; params: unknown[] }, b: BatchWindow): { name?: string; text: string; values: unknown[] } {
   const walked = walkableStreams(query);
-  return walked === null ? batchStatement(where, query, b) : streamIndexedStatement(userId, walked, query, b);
+  if (walked === null) return batchStatement(where, query, b);
+  return streamIndexedStatement(userId, walked, query, b, recentRowsFirst(query, walked.length, b.size + b.offset));
 }

@@ -96,7 +96,7 @@ export class PgEventsStore implements EventsStore {
       const size = Math.min(BATCH, remaining);
       const b: BatchWindow = { last, size, offset };
       const st = readStatement(userId, query, where, b);
-      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(st.text, st.values);
+      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(st);
       offset = 0;
       for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };
       const tail = rows[rows.length - 1];
