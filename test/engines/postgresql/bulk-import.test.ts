@@ -26,7 +26,8 @@ async function migrated(): Promise<PgSettings> {
 }
 
 function engine(settings: PgSettings): PostgresEngine {
-  const e = new PostgresEngine(settings, logger, { poolSize: 3 });
+  // finish takes three: two index builders and the event_streams filler (bulk-import.ts).
+  const e = new PostgresEngine(settings, logger, { poolSize: 4 });
   engines.push(e);
   return e;
 }
@@ -43,6 +44,22 @@ async function foreignKeys(e: PostgresEngine): Promise<string[]> {
     `SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid) || ' ' || convalidated AS fk
        FROM pg_constraint WHERE contype = 'f' AND conrelid = ANY ('{events,event_versions,series_chunks}'::regclass[]) ORDER BY 1`);
   return rows.map((r) => r.fk);
+}
+
+/**
+ * event_streams (migration 22) as a bulk import must leave it: every (event, stream) row, its primary
+ * key, its insert trigger on. Answers the row count.
+ */
+async function eventStreamsKept(e: PostgresEngine): Promise<number> {
+  const { rows } = await e.pool.query<{ missing: string; extra: string; n: string; pkey: boolean; enabled: string }>(
+    `WITH want AS (SELECT DISTINCT e.user_id, s AS stream_id, e.time, e.id, e.trashed FROM events e, unnest(e.stream_ids) AS s)
+     SELECT (SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM event_streams) x) AS missing,
+            (SELECT count(*) FROM (SELECT * FROM event_streams EXCEPT SELECT * FROM want) x) AS extra,
+            (SELECT count(*) FROM event_streams) AS n,
+            EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'event_streams_pkey') AS pkey,
+            (SELECT tgenabled FROM pg_trigger WHERE tgname = 'events_streams_insert') AS enabled`);
+  expect(rows[0]).toMatchObject({ missing: '0', extra: '0', pkey: true, enabled: 'O' });
+  return Number(rows[0]?.n);
 }
 
 async function note(e: PostgresEngine): Promise<number> {
@@ -90,6 +107,8 @@ describe('PostgreSQL bulk import', () => {
     // What went in reads back through the store as written.
     expect(await e.stores().events.get('bulka', 'cbulka000003')).toEqual(event('cbulka000003', 3));
     expect(await e.stores().events.get('bulka', 'cbulka002499')).toEqual(event('cbulka002499', 2499));
+    // Filled once at the end, not row by row (two streams per event).
+    expect(await eventStreamsKept(e)).toBe(5000);
   });
 
   it('leaves the indexes of a database that has events', async () => {
@@ -102,6 +121,7 @@ describe('PostgreSQL bulk import', () => {
     expect(await note(e)).toBe(0);
     await bulk?.finish();
     expect(await indexes(e)).toEqual(before);
+    expect(await eventStreamsKept(e)).toBe(6);
   });
 
   it('a restore killed before finish: the next migrate builds the indexes and adds back the foreign keys it noted', async () => {
@@ -119,6 +139,7 @@ describe('PostgreSQL bulk import', () => {
     expect(await indexes(next)).toEqual(before);
     expect(await foreignKeys(next)).toEqual(keys);
     expect(await note(next)).toBe(0);
+    expect(await eventStreamsKept(next)).toBe(20);
   });
 
   it('finish builds the indexes on two connections at once; killed mid-build, the next migrate ends with every index and key', async () => {
@@ -128,6 +149,8 @@ describe('PostgreSQL bulk import', () => {
     const keys = await foreignKeys(e);
     const bulk = await e.stores().userData.beginBulkImport?.();
     await e.stores().userData.importUser(userRecords('killedbuild', 50));
+    // Meanwhile the trigger is off: nothing is kept row by row.
+    expect((await e.pool.query('SELECT 1 FROM event_streams')).rowCount).toBe(0);
     // A writer's lock holds every CREATE INDEX (SHARE) at its start, so the builds under way can be seen, then killed.
     const blocker = new pg.Client({ host: settings.host, port: settings.port, database: settings.database, user: settings.user, password: settings.password });
     await blocker.connect();
@@ -139,15 +162,17 @@ describe('PostgreSQL bulk import', () => {
       `SELECT pid FROM pg_stat_activity WHERE query LIKE 'CREATE INDEX%' AND wait_event_type = 'Lock'`)).rows.map((r) => r.pid);
     await vi.waitFor(async () => expect(await building()).toHaveLength(2), { timeout: 20_000, interval: 50 });
     for (const pid of await building()) await e.pool.query('SELECT pg_terminate_backend($1)', [pid]);
-    await expect(finishing).rejects.toThrow();
+    // The event_streams filler waits behind the blocker too, and finish reports only once it is done.
     await blocker.query('ROLLBACK');
     await blocker.end();
+    await expect(finishing).rejects.toThrow();
     expect(await note(e)).toBe(1);
     const next = engine(settings);
     await next.migrate();
     expect(await indexes(next)).toEqual(before);
     expect(await foreignKeys(next)).toEqual(keys);
     expect(await note(next)).toBe(0);
+    expect(await eventStreamsKept(next)).toBe(100);
   });
 
   it('finish validates the foreign keys it adds back: a row pointing nowhere fails it, and the note stays', async () => {

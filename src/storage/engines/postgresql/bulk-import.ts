@@ -14,6 +14,8 @@ import type pg from 'pg';
  */
 const KEY = 'bulk_import_deferred_indexes';
 const FK_KEY = 'bulk_import_deferred_foreign_keys';
+/** event_streams (migration 22) left to be filled from the loaded events in one pass. */
+const EVENT_STREAMS_KEY = 'bulk_import_deferred_event_streams';
 
 /** Tables whose secondary indexes a bulk import defers: the big ones. Primary keys and unique indexes stay (they refuse duplicates). */
 const TABLES = ['events', 'event_versions', 'series_chunks'];
@@ -61,6 +63,12 @@ export async function deferIndexes(client: pg.PoolClient): Promise<boolean> {
       await noteDeferred(client, FK_KEY, fks);
       for (const f of fks) await client.query(`ALTER TABLE ${f.table} DROP CONSTRAINT ${quoteIdent(f.name)}`);
     }
+    // Kept row by row by its insert trigger, event_streams cost a restore half again PostgreSQL's
+    // CPU (a B-tree entry per event and stream, in no order): off, and filled in one pass at the end.
+    await client.query('ALTER TABLE events DISABLE TRIGGER events_streams_insert');
+    await client.query('TRUNCATE event_streams');
+    await client.query('ALTER TABLE event_streams DROP CONSTRAINT event_streams_pkey');
+    await noteDeferred(client, EVENT_STREAMS_KEY, [true]);
     await client.query('COMMIT');
     return true;
   } catch (err) {
@@ -82,7 +90,14 @@ export async function rebuildDeferredIndexes(client: pg.PoolClient, ...more: pg.
   // build of one index of a core of a few million events.
   for (const c of clients) await c.query('SET statement_timeout = 0');
   try {
-    return (await rebuildIndexes(clients)) + (await restoreForeignKeys(client));
+    // With a third connection, event_streams is filled on it beside the index builds (it reads the
+    // events table, they do too: both take locks that let the other run).
+    const filler = clients.length > 2 ? (clients[clients.length - 1] as pg.PoolClient) : null;
+    const builders = filler === null ? clients : clients.slice(0, -1);
+    const [built, filled] = await Promise.allSettled([rebuildIndexes(builders), filler === null ? Promise.resolve(0) : fillEventStreams(filler)]);
+    if (built.status === 'rejected') throw built.reason;
+    if (filled.status === 'rejected') throw filled.reason;
+    return built.value + filled.value + (await restoreForeignKeys(client)) + (filler === null ? await fillEventStreams(client) : 0);
   } finally {
     for (const c of clients) await c.query('RESET statement_timeout').catch(() => undefined);
   }
@@ -109,6 +124,37 @@ async function restoreForeignKeys(client: pg.PoolClient): Promise<number> {
   }
   await client.query('DELETE FROM core_info WHERE key = $1', [FK_KEY]);
   return seen.size;
+}
+
+/**
+ * event_streams from the events as they stand, its primary key built on the filled table, and its
+ * insert trigger back on, in one transaction: a run killed in between leaves the note, and the next
+ * one starts again. Writers of events wait meanwhile (none writes while the trigger is off).
+ */
+async function fillEventStreams(client: pg.PoolClient): Promise<number> {
+  const { rows } = await client.query('SELECT 1 FROM core_info WHERE key = $1', [EVENT_STREAMS_KEY]);
+  if (rows.length === 0) return 0;
+  await client.query('BEGIN');
+  try {
+    // No writer until the trigger is back on (SHARE lets the index builds run); the trigger's
+    // change takes the stronger lock at the end, once the build under way has ended.
+    await client.query('LOCK TABLE events IN SHARE MODE');
+    await client.query(`TRUNCATE event_streams; SET LOCAL maintenance_work_mem = '256MB'`);
+    // One row per stream of each event, a stream named twice once (the trigger's ON CONFLICT).
+    await client.query(
+      `INSERT INTO event_streams (user_id, stream_id, time, id, trashed)
+         SELECT e.user_id, u.s, e.time, e.id, e.trashed FROM events e CROSS JOIN LATERAL unnest(e.stream_ids) WITH ORDINALITY AS u(s, k)
+          WHERE u.s <> ALL (e.stream_ids[1:k - 1])`);
+    await client.query('ALTER TABLE event_streams DROP CONSTRAINT IF EXISTS event_streams_pkey');
+    await client.query('ALTER TABLE event_streams ADD CONSTRAINT event_streams_pkey PRIMARY KEY (user_id, stream_id, time, id) INCLUDE (trashed)');
+    await client.query('ALTER TABLE events ENABLE TRIGGER events_streams_insert');
+    await client.query('DELETE FROM core_info WHERE key = $1', [EVENT_STREAMS_KEY]);
+    await client.query('COMMIT');
+    return 1;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
 
 async function rebuildIndexes(clients: pg.PoolClient[]): Promise<number> {

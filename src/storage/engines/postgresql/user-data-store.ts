@@ -59,9 +59,14 @@ export class PgUserDataStore implements UserDataStore {
     }
     return {
       finish: async () => {
-        // Two connections: the index builds share both cores (bulk-import.ts); the data tools' pool has 6.
+        // Two connections for the index builds, which share both cores, and a third that fills
+        // event_streams beside them (bulk-import.ts); the data tools' pool has 6.
         const first = await this.connect();
-        const more = await this.connect().then((c) => [c], () => []);
+        const more: pg.PoolClient[] = [];
+        for (let i = 0; i < 2; i += 1) {
+          const c = await this.connect().catch(() => null);
+          if (c !== null) more.push(c);
+        }
         const clients = [first, ...more];
         // A connection lost mid-build fails the statement under way, which reports it; its 'error'
         // event must not also be an uncaught one (a checked-out client has no pool listener).
