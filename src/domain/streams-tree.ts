@@ -1,24 +1,101 @@
+import { LayeredMap } from '../util/layered-map.js';
 import type { Stream } from './types.js';
 
 export interface StreamNode extends Stream {
   children: StreamNode[];
 }
 
+// The collator localeCompare uses, made once: localeCompare builds one per call (a 10,000-stream sort).
+const collator = new Intl.Collator();
+/** Siblings' order: by name, then id. */
+const byNameThenId = (a: Stream, b: Stream): number => collator.compare(a.name, b.name) || collator.compare(a.id, b.id);
+
+/** Where `s` goes in `list` (sorted by byNameThenId): before the first sibling that sorts after it. */
+function insertSorted(list: Stream[], s: Stream): void {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byNameThenId(list[mid] as Stream, s) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, s);
+}
+
+interface TreeIndexes {
+  byId: LayeredMap<string, Stream>;
+  childrenOf: LayeredMap<string | null, Stream[]>;
+}
+
 /** The user's streams indexed for tree questions. Pure: built from the flat list the store returns. */
 export class StreamsTree {
-  private readonly byId = new Map<string, Stream>();
-  private readonly childrenOf = new Map<string | null, Stream[]>();
+  private readonly byId: LayeredMap<string, Stream>;
+  private readonly childrenOf: LayeredMap<string | null, Stream[]>;
+  /** Streams whose parent is missing, placed as roots (withChanges cannot keep that right). */
+  private readonly orphans: number;
 
-  constructor(streams: readonly Stream[]) {
-    for (const s of streams) this.byId.set(s.id, s);
+  /** `from`: indexes already built (withChanges only; `streams` is then ignored). */
+  constructor(streams: readonly Stream[], from?: TreeIndexes) {
+    if (from !== undefined) {
+      this.byId = from.byId;
+      this.childrenOf = from.childrenOf;
+      this.orphans = 0;
+      return;
+    }
+    const byId = new Map<string, Stream>();
+    const childrenOf = new Map<string | null, Stream[]>();
+    for (const s of streams) byId.set(s.id, s);
+    let orphans = 0;
     for (const s of streams) {
       // A stream whose parent is missing is treated as a root rather than lost.
-      const parent = s.parentId !== null && this.byId.has(s.parentId) ? s.parentId : null;
-      const list = this.childrenOf.get(parent) ?? [];
+      const parent = s.parentId !== null && byId.has(s.parentId) ? s.parentId : null;
+      if (parent === null && s.parentId !== null) orphans += 1;
+      const list = childrenOf.get(parent) ?? [];
       list.push(s);
-      this.childrenOf.set(parent, list);
+      childrenOf.set(parent, list);
     }
-    for (const list of this.childrenOf.values()) list.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    for (const list of childrenOf.values()) list.sort(byNameThenId);
+    this.byId = LayeredMap.over(byId);
+    this.childrenOf = LayeredMap.over(childrenOf);
+    this.orphans = orphans;
+  }
+
+  /**
+   * A new tree: this one with `changed` streams added or put in place of those with their ids (a
+   * rename, a move, a new stream). This tree is left as it was: it may be shared by requests in
+   * flight (src/api/stream-tree-cache.ts). Costs about the square root of the stream count (the
+   * indexes are layered maps) plus a copy of the child lists that change, not a sort of every
+   * stream. Deletions are not applied here. Null when the result could differ from a tree built
+   * from the same streams: a changed stream whose parent is not in the tree, or this tree already
+   * holding one; the caller then builds it whole.
+   */
+  withChanges(streams: readonly Stream[]): StreamsTree | null {
+    if (this.orphans > 0) return null;
+    const changed = [...new Map(streams.map((s) => [s.id, s])).values()];
+    const byId = this.byId.derive();
+    const childrenOf = this.childrenOf.derive();
+    const copied = new Set<string | null>();
+    const ownList = (parent: string | null): Stream[] => {
+      let list = childrenOf.get(parent);
+      if (!copied.has(parent)) {
+        list = list === undefined ? [] : [...list];
+        childrenOf.set(parent, list);
+        copied.add(parent);
+      }
+      return list as Stream[];
+    };
+    for (const s of changed) {
+      const old = byId.get(s.id);
+      if (old === undefined) continue;
+      const list = ownList(old.parentId);
+      list.splice(list.indexOf(old), 1);
+    }
+    for (const s of changed) byId.set(s.id, s);
+    for (const s of changed) {
+      if (s.parentId !== null && !byId.has(s.parentId)) return null;
+      insertSorted(ownList(s.parentId), s);
+    }
+    return new StreamsTree([], { byId, childrenOf });
   }
 
   /**
@@ -30,9 +107,9 @@ export class StreamsTree {
   add(s: Stream): void {
     this.byId.set(s.id, s);
     const parent = s.parentId !== null && this.byId.has(s.parentId) ? s.parentId : null;
-    const list = this.childrenOf.get(parent) ?? [];
-    const at = list.findIndex((c) => (s.name.localeCompare(c.name) || s.id.localeCompare(c.id)) < 0);
-    list.splice(at === -1 ? list.length : at, 0, s);
+    // A copy of the siblings: a list may be shared with the tree this one was derived from.
+    const list = [...(this.childrenOf.get(parent) ?? [])];
+    insertSorted(list, s);
     this.childrenOf.set(parent, list);
   }
 
