@@ -104,6 +104,44 @@ describe.each(engines)('streams store: $name', (fixture) => {
   });
 });
 
+describe.each(engines)('streams changed since a version: $name', (fixture) => {
+  const s = freshStores(fixture, [user('user-cs'), user('user-cs2')]);
+  const V = 'user-cs';
+
+  async function version(stores: Stores, id: string): Promise<number> {
+    const found = await stores.users.getWithStreamsVersion?.(user(id).username);
+    if (found == null) throw new Error(`no streams version for ${id}`);
+    return found.streamsVersion;
+  }
+
+  it('lists the streams created or updated after a version, with the user’s stream count', async () => {
+    const stores = s.get();
+    // Engines with streams versions have both; without them (docs/mongodb.md#guarantees) neither.
+    expect(stores.streams.changedSince === undefined).toBe(stores.users.getWithStreamsVersion === undefined);
+    if (stores.streams.changedSince === undefined) return;
+    await stores.streams.create(V, stream('a'));
+    await stores.streams.create(V, stream('b', { parentId: 'a' }));
+    await stores.streams.create('user-cs2', stream('other'));
+    const v0 = await version(stores, V);
+    expect(await stores.streams.changedSince(V, v0)).toEqual({ changed: [], count: 2 });
+    await stores.streams.create(V, stream('c'));
+    await stores.streams.update(V, 'b', { name: 'B', parentId: null, modified: 2, modifiedBy: 'x' });
+    const since = await stores.streams.changedSince(V, v0);
+    expect(since?.count).toBe(3);
+    expect(since?.changed.map((x) => [x.id, x.name, x.parentId]).sort()).toEqual([['b', 'B', null], ['c', 'c', null]]);
+    // Rows as all() returns them.
+    expect(since?.changed.find((x) => x.id === 'b')).toEqual((await stores.streams.all(V)).find((x) => x.id === 'b'));
+    const v1 = await version(stores, V);
+    expect(v1).toBeGreaterThan(v0);
+    expect(await stores.streams.changedSince(V, v1)).toEqual({ changed: [], count: 3 });
+    // A deletion is not listed: the count falls.
+    await stores.streams.delete(V, ['c'], 3);
+    expect(await stores.streams.changedSince(V, v1)).toEqual({ changed: [], count: 2 });
+    expect((await stores.streams.changedSince('user-cs2', 0))?.changed.map((x) => x.id)).toEqual(['other']);
+    expect(await stores.streams.changedSince('no-such-user', 0)).toBeNull();
+  });
+});
+
 describe.each(engines)('streams.delete store steps: $name', (fixture) => {
   const s = freshStores(fixture, [user(U)]);
 

@@ -79,4 +79,47 @@ describe('users.streams_version', () => {
     await streams.create('u3', stream('x'));
     expect(await version('u3')).toBeGreaterThan(former);
   });
+
+  it('a stream write waiting on another transaction of the user takes its row version after that one commits', async () => {
+    // Migration 23 (streams-delta-migration.ts): without the lock on the user's row, B's row
+    // version is taken before A's last statement and commit, below the user's version A leaves, and
+    // a worker caching A's version would never ask for B's change.
+    await users.create(userRow('u4'));
+    await streams.create('u4', stream('a'));
+    await streams.create('u4', stream('b'));
+    const a = await engine.pool.connect();
+    try {
+      await a.query('BEGIN');
+      await a.query(`UPDATE streams SET name = 'a1' WHERE user_id = 'u4' AND id = 'a'`);
+      let bDone = false;
+      const b = streams.update('u4', 'b', { name: 'b1', modified: 2, modifiedBy: 'b' }).then(() => {
+        bDone = true;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      expect(bDone).toBe(false);
+      await a.query(`UPDATE streams SET name = 'a2' WHERE user_id = 'u4' AND id = 'a'`);
+      const { rows } = await a.query<{ v: string }>(`SELECT streams_version AS v FROM users WHERE id = 'u4'`);
+      const versionA = Number(rows[0]?.v);
+      await a.query('COMMIT');
+      await b;
+      const since = await streams.changedSince('u4', versionA);
+      expect(since?.changed.map((x) => [x.id, x.name])).toEqual([['b', 'b1']]);
+    } finally {
+      a.release();
+    }
+  });
+
+  it('the stream count follows creates, deletes and a user’s removal', async () => {
+    await users.create(userRow('u5'));
+    const count = async (): Promise<number | undefined> => (await streams.changedSince('u5', 0))?.count;
+    expect(await count()).toBe(0);
+    for (const id of ['x', 'y', 'z']) await streams.create('u5', stream(id, id === 'x' ? null : 'x'));
+    expect(await count()).toBe(3);
+    await streams.update('u5', 'z', { parentId: null, modified: 2, modifiedBy: 'a' });
+    expect(await count()).toBe(3);
+    await streams.delete('u5', ['x', 'y'], 3);
+    expect(await count()).toBe(1);
+    await users.deleteCascade('u5');
+    expect(await streams.changedSince('u5', 0)).toBeNull();
+  });
 });

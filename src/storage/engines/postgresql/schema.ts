@@ -9,6 +9,7 @@ import { STREAMS_VERSION_MIGRATION } from './streams-version-migration.js';
 import { EVENT_COLUMNS_MIGRATION } from './event-columns-migration.js';
 import { SERIES_GROUP_MIGRATION } from './series-group-migration.js';
 import { EVENT_STREAMS_MIGRATION } from './event-streams-migration.js';
+import { STREAMS_DELTA_MIGRATION } from './streams-delta-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -333,6 +334,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   EVENT_COLUMNS_MIGRATION,
   SERIES_GROUP_MIGRATION,
   EVENT_STREAMS_MIGRATION,
+  STREAMS_DELTA_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */

@@ -1,6 +1,6 @@
 import type { ItemDeletion, Stream } from '../../../domain/types.js';
 import { DuplicateKeyError } from '../../interfaces/errors.js';
-import type { StreamChanges, StreamsStore } from '../../interfaces/streams-store.js';
+import type { StreamChanges, StreamsChangedSince, StreamsStore } from '../../interfaces/streams-store.js';
 import { isUniqueViolation, num } from './rows.js';
 import { inTransaction, type Db } from './db.js';
 
@@ -48,6 +48,22 @@ export class PgStreamsStore implements StreamsStore {
     // Named: parsed and planned once per pooled connection, not on every call (hot path, docs/benchmarks.md).
     const { rows } = await this.pool.query<StreamRow>({ name: 'streams-all', text: 'SELECT * FROM streams WHERE user_id = $1', values: [userId] });
     return rows.map(toStream);
+  }
+
+  async changedSince(userId: string, version: number): Promise<StreamsChangedSince | null> {
+    // One statement, so the count and the rows are of one snapshot (streams-delta-migration.ts).
+    const { rows } = await this.pool.query<{ streams_count: number } & ({ id: null } | StreamRow)>({
+      name: 'streams-changed-since',
+      text: `SELECT u.streams_count, s.* FROM users u
+             LEFT JOIN streams s ON s.user_id = u.id AND s.changed_version > $2
+             WHERE u.id = $1`,
+      values: [userId, version],
+    });
+    const first = rows[0];
+    if (first === undefined) return null;
+    const changed: Stream[] = [];
+    for (const r of rows) if (r.id !== null) changed.push(toStream(r));
+    return { changed, count: first.streams_count };
   }
 
   async get(userId: string, id: string): Promise<Stream | null> {
