@@ -17,8 +17,7 @@ export async function loadScope(ctx: RequestContext): Promise<StreamScope> {
   const { user, access } = ctx;
   if (user === null) throw errors.unknownResource('user');
   if (access === null) throw errors.missingToken();
-  const { streams } = ctx.services.stores;
-  const tree = await ctx.services.streamTrees.tree(user.id, ctx.streamsVersion, () => streams.all(user.id));
+  const tree = await ctx.services.streamTrees.tree(user.id, ctx.streamsVersion, ctx.services.stores.streams);
   return { user, access, tree, logic: new AccessLogic(access, tree) };
 }
 

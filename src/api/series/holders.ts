@@ -44,7 +44,7 @@ export async function loadHolders(ctx: SeriesContext, eventIds: readonly string[
 async function accessLogic(ctx: SeriesContext): Promise<AccessLogic> {
   const { user, services } = ctx;
   if (ctx.access.type === 'personal') return new AccessLogic(ctx.access, new StreamsTree([]));
-  return new AccessLogic(ctx.access, await services.streamTrees.tree(user.id, ctx.streamsVersion, () => services.stores.streams.all(user.id)));
+  return new AccessLogic(ctx.access, await services.streamTrees.tree(user.id, ctx.streamsVersion, services.stores.streams));
 }
 
 function checkHolder(logic: AccessLogic, event: Event, need: 'read' | 'write'): void {

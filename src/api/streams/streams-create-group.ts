@@ -43,6 +43,7 @@ export async function createStreamsTogether(ctx: RequestContext, calls: readonly
 /** The scope with a tree of the run's own (the cached one is shared) and an access logic on it. */
 async function ownCopy(ctx: RequestContext): Promise<StreamScope> {
   const scope = await loadScope(ctx);
-  const tree = new StreamsTree(scope.tree.all());
+  // Derived, not rebuilt: a copy costs about √(streams) (StreamsTree.withChanges).
+  const tree = scope.tree.withChanges([]) ?? new StreamsTree(scope.tree.all());
   return { ...scope, tree, logic: new AccessLogic(scope.access, tree) };
 }
