@@ -80,6 +80,15 @@ export const ConfigSchema = Type.Object(
         scryptConcurrency: Type.Integer({ minimum: 1, maximum: 64 }),
         scryptNice: Type.Integer({ minimum: 0, maximum: 19 }),
         streamTreeCacheUsers: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
+        workerMemory: Type.Object(
+          {
+            // 0 = V8's defaults (src/master/worker-memory.ts).
+            heapGrowingPercent: Type.Integer({ minimum: 0, maximum: 400 }),
+            maxSemiSpaceMb: Type.Integer({ minimum: 0, maximum: 256 }),
+            mallocArenaMax: Type.Integer({ minimum: 0, maximum: 64 }),
+          },
+          strict,
+        ),
         connectionQueue: Type.Object(
           { maxConnections: Type.Integer({ minimum: 1, maximum: 100_000 }), timeoutMs: Type.Integer({ minimum: 100 }) },
           strict,

@@ -7,6 +7,7 @@ import { projectRoot } from '../util/project-root.js';
 import { ConnectionBroker } from './connection-broker.js';
 import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from '../notifications/ipc.js';
 import { ChangeRouting } from './change-routing.js';
+import { workerExecArgv, workerMemoryEnv } from './worker-memory.js';
 import type { ChangeMessage } from '../notifications/messages.js';
 
 interface RoleState {
@@ -151,9 +152,16 @@ export class WorkerPool {
   }
 
   private fork(role: WorkerRole): void {
-    cluster.setupPrimary({ exec: join(projectRoot(), 'dist', 'workers', `${role}.js`), args: [], silent: false });
+    const memory = this.config.cluster.workerMemory;
+    cluster.setupPrimary({
+      exec: join(projectRoot(), 'dist', 'workers', `${role}.js`),
+      args: [],
+      silent: false,
+      execArgv: workerExecArgv(memory, process.execArgv),
+    });
     // Sized for scrypt next to file I/O and DNS (cluster.scryptConcurrency); read by libuv at start.
     const worker = cluster.fork({
+      ...workerMemoryEnv(memory),
       UV_THREADPOOL_SIZE: String(this.config.cluster.uvThreadpoolSize),
       [WORKER_CONFIG_ENV]: JSON.stringify(this.config),
     });

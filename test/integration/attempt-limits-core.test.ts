@@ -35,8 +35,9 @@ function post(port: number, path: string, body: unknown, headers: Record<string,
 }
 
 describe('attempt limits on a real core', { concurrent: false }, () => {
-  it('generated DB password, UV_THREADPOOL_SIZE, and one failed-login count across 2 API workers', { timeout: 180_000 }, async () => {
-    const c = await startCore({ embeddedPg: true, env: { HOMECORE_ATTEMPT_LIMITS__LOGIN_PER_USERNAME__FREE: '4', HOMECORE_ATTEMPT_LIMITS__LOGIN_PER_USERNAME__BASE_DELAY_SECONDS: '120' } });
+  it('generated DB password, UV_THREADPOOL_SIZE, worker memory settings, and one failed-login count across 2 API workers', { timeout: 180_000 }, async () => {
+    const c = await startCore({ embeddedPg: true, env: { HOMECORE_ATTEMPT_LIMITS__LOGIN_PER_USERNAME__FREE: '4', HOMECORE_ATTEMPT_LIMITS__LOGIN_PER_USERNAME__BASE_DELAY_SECONDS: '120',
+      HOMECORE_CLUSTER__WORKER_MEMORY__HEAP_GROWING_PERCENT: '50', HOMECORE_CLUSTER__WORKER_MEMORY__MAX_SEMI_SPACE_MB: '8', HOMECORE_CLUSTER__WORKER_MEMORY__MALLOC_ARENA_MAX: '2' } });
     cores.push(c);
     await c.waitReady(90_000);
 
@@ -47,6 +48,11 @@ describe('attempt limits on a real core', { concurrent: false }, () => {
     expect(api).toHaveLength(2);
     for (const pid of api) {
       expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('UV_THREADPOOL_SIZE=8');
+    }
+    // cluster.workerMemory (set above; off by default) reaches every worker (src/master/worker-memory.ts).
+    for (const pid of [...api, ...c.workerPids().hfs]) {
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining(['--heap-growing-percent=50', '--max-semi-space-size=8']));
+      expect(readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=2');
     }
 
     const username = randomUsername('lim');
