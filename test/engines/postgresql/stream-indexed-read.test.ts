@@ -37,12 +37,15 @@ const query = (over: Partial<EventsQuery>): EventsQuery => ({
 
 async function seed(user: string, count: number): Promise<void> {
   await new PgUsersStore(engine.pool).create({ id: user, username: user, email: `${user}@example.test`, language: 'en', passwordHash: 'x', created: 1, modified: 1 });
-  // One stream each, every 7th in a second one, every 11th trashed; times repeat (ties sort by id).
+  // One stream each, every 7th in a second one, every 11th trashed; times repeat (ties sort by id);
+  // every 13th a period of an hour, every 17th running (what a time range takes from before it).
   await engine.pool.query(
     `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)
      SELECT $1, 'e' || i,
        CASE WHEN i % 7 = 0 THEN ARRAY['s' || (i % ${STREAMS}), 's' || ((i * 7 + 3) % ${STREAMS})] ELSE ARRAY['s' || (i % ${STREAMS})] END,
-       'note/txt', 1e9 + floor(i / 3), 1e9 + floor(i / 3), i % 11 = 0, 1, json_build_object('id', 'e' || i)::text
+       'note/txt', 1e9 + floor(i / 3),
+       CASE WHEN i % 13 = 0 THEN 1e9 + floor(i / 3) + 3600 WHEN i % 17 = 0 THEN NULL ELSE 1e9 + floor(i / 3) END,
+       i % 11 = 0, 1, json_build_object('id', 'e' || i)::text
      FROM generate_series(0, $2::int - 1) AS i ORDER BY md5(i::text)`,
     [user, count],
   );
@@ -107,36 +110,48 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     ['sparse streams, looked through first in vain, then walked', { userStreamCount: 100 }],
     ['dense streams, walked', { streams: [{ any: DENSE, all: [], not: [] }] }],
     ['dense streams, three batches', { streams: [{ any: DENSE, all: [], not: [] }], limit: 2_500 }],
+    ['a time range, with the periods and running events begun before it', { fromTime: 1e9 + 8_000, toTime: 1e9 + 8_300, limit: null }],
+    ['a time range, oldest first, a skip', { fromTime: 1e9 + 8_000, toTime: 1e9 + 8_300, sortAscending: true, skip: 5, limit: 50 }],
+    ['a time range, trashed or not, dense streams, three batches', { fromTime: 1e9 + 2_000, toTime: 1e9 + 12_000, state: 'all', streams: [{ any: DENSE, all: [], not: [] }], limit: null }],
+    ['a time range, trashed only', { fromTime: 1e9 + 8_000, toTime: 1e9 + 9_000, state: 'trashed', limit: null }],
+    ['fromTime only, dense streams', { fromTime: 1e9 + 16_000, streams: [{ any: DENSE, all: [], not: [] }], limit: null }],
+    ['toTime only', { toTime: 1e9 + 100, limit: null }],
+    ['a time range before every event', { fromTime: 1, toTime: 1_000, limit: null }],
   ];
   for (const [name, over] of cases) {
     it(`answers as the general statement: ${name}`, async () => {
       const q = query(over);
-      expect(walkableStreams(q)).not.toBeNull();
+      expect(walkableStreams(q, 2e9)).not.toBeNull();
       const want = await expected(q);
-      if (name !== 'a stream with no events') expect(want.length).toBeGreaterThan(0);
+      if (!['a stream with no events', 'a time range before every event'].includes(name)) expect(want.length).toBeGreaterThan(0);
       expect(await found(q)).toEqual(want);
     });
   }
 
   it('keeps the general statement for what event_streams does not hold', () => {
-    expect(walkableStreams(query({ types: { exact: ['note/txt'], prefixes: [] } }))).toBeNull();
-    expect(walkableStreams(query({ fromTime: 1, toTime: 2 }))).toBeNull();
-    expect(walkableStreams(query({ streams: [{ any: ['s1'], all: [['s2']], not: [] }] }))).toBeNull();
-    expect(walkableStreams(query({ streams: [{ any: Array.from({ length: 101 }, (_, i) => `s${i}`), all: [], not: [] }] }))).toBeNull();
-    expect(walkableStreams(query({ streams: null }))).toBeNull();
+    expect(walkableStreams(query({ types: { exact: ['note/txt'], prefixes: [] } }), 2e9)).toBeNull();
+    expect(walkableStreams(query({ running: true }), 2e9)).toBeNull();
+    // A range that starts after now leaves out running events, which event_streams cannot tell.
+    expect(walkableStreams(query({ fromTime: 2e9 + 1, toTime: 3e9 }), 2e9)).toBeNull();
+    expect(walkableStreams(query({ fromTime: 1, toTime: 2 }), 2e9)).not.toBeNull();
+    expect(walkableStreams(query({ streams: [{ any: ['s1'], all: [['s2']], not: [] }] }), 2e9)).toBeNull();
+    expect(walkableStreams(query({ streams: [{ any: Array.from({ length: 101 }, (_, i) => `s${i}`), all: [], not: [] }] }), 2e9)).toBeNull();
+    expect(walkableStreams(query({ streams: null }), 2e9)).toBeNull();
   });
 
   it('looks through the latest events first only when the streams are a large share of the user\'s', () => {
-    expect(recentRowsFirst({ userStreamCount: 70 }, 10, 20)).toBe(280);
-    expect(recentRowsFirst({ userStreamCount: 70 }, 19, 20)).toBe(148);
-    expect(recentRowsFirst({ userStreamCount: 10_070 }, 10, 20)).toBeNull();
-    expect(recentRowsFirst({ userStreamCount: 70 }, 10, 1_000)).toBeNull();
-    expect(recentRowsFirst({}, 10, 20)).toBeNull();
+    const NO_RANGE = { fromTime: null, toTime: null };
+    expect(recentRowsFirst({ ...NO_RANGE, userStreamCount: 70 }, 10, 20)).toBe(280);
+    expect(recentRowsFirst({ ...NO_RANGE, userStreamCount: 70 }, 19, 20)).toBe(148);
+    expect(recentRowsFirst({ ...NO_RANGE, userStreamCount: 10_070 }, 10, 20)).toBeNull();
+    expect(recentRowsFirst({ ...NO_RANGE, userStreamCount: 70 }, 10, 1_000)).toBeNull();
+    expect(recentRowsFirst(NO_RANGE, 10, 20)).toBeNull();
+    expect(recentRowsFirst({ userStreamCount: 70, fromTime: 1, toTime: null }, 10, 20)).toBeNull();
   });
 
   it('walks the streams only when the latest events did not hold the rows asked', async () => {
     const walked = async (q: EventsQuery): Promise<boolean> => {
-      const st = readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 });
+      const st = readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 }, 2e9);
       const { rows } = await engine.pool.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${st.text}`, st.values);
       const scans = nodes(rows[0]?.['QUERY PLAN'][0].Plan as PlanNode).filter((n) => n['Relation Name'] === 'event_streams');
       expect(scans).toHaveLength(1);
@@ -147,9 +162,30 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     expect(await walked(query({}))).toBe(true);
   });
 
+  it("reads a time range's own entries of the streams, however many events the streams hold outside it", async () => {
+    const streams = Array.from({ length: 10 }, (_, i) => `s${i + 21}`);
+    const q = query({ streams: [{ any: streams, all: [], not: [] }], fromTime: 1e9 + 8_000, toTime: 1e9 + 8_300, limit: null });
+    const st = () => readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 1_000, offset: 0 }, 2e9);
+    expect(st().name).toMatch(/^events-walk-from-to-/);
+    // About 900 events of the user start in the window (18 in these streams); the periods and the
+    // running events begun before it are looked through on their own small indexes.
+    const before = await rowsHandled(st());
+    // 100,000 point events in the same streams just after and just before the window.
+    await engine.pool.query(
+      `INSERT INTO events (user_id, id, stream_ids, type, time, end_time, trashed, modified, doc)
+       SELECT $1, 'around' || i, ARRAY['s' || (21 + i % 10)], 'note/txt', t, t, false, 1, json_build_object('id', 'around' || i)::text
+       FROM generate_series(0, 99999) AS i, LATERAL (SELECT CASE WHEN i % 2 = 0 THEN 1e9 + 8_301 + i / 100.0 ELSE 1e9 + 7_999 - i / 100.0 END AS t) x`,
+      [USER],
+    );
+    await engine.pool.query('ANALYZE events; ANALYZE event_streams');
+    expect(await rowsHandled(st())).toBeLessThan(before + 200);
+    expect(await found(q)).toEqual(await expected(q));
+    await engine.pool.query(`DELETE FROM events WHERE user_id = $1 AND id LIKE 'around%'`, [USER]);
+  });
+
   it("reads about the rows asked for, however many events the user and the streams hold", async () => {
     const q = query({});
-    const st = () => readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 });
+    const st = () => readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 }, 2e9);
     // The user's latest 200 events (10 × 20) looked through, then 10 streams × 20 entries merged
     // to 20 and those 20 events fetched: bounded by what is asked.
     const before = await rowsHandled(st());

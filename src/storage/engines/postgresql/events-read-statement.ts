@@ -94,10 +94,10 @@ export function batchStatement(
 
 /**
  * The statement of one batch of events.get: each stream's own time order when the query is only
- * streams and state (stream-indexed-read.ts), else the general one.
+ * streams, state and a time range (stream-indexed-read.ts), else the general one.
  */
-export function readStatement(userId: string, query: EventsQuery, where: { sql: string; params: unknown[] }, b: BatchWindow): { name?: string; text: string; values: unknown[] } {
-  const walked = walkableStreams(query);
+export function readStatement(userId: string, query: EventsQuery, where: { sql: string; params: unknown[] }, b: BatchWindow, now: number): { name?: string; text: string; values: unknown[] } {
+  const walked = walkableStreams(query, now);
   if (walked === null) return batchStatement(where, query, b);
   return streamIndexedStatement(userId, walked, query, b, recentRowsFirst(query, walked.length, b.size + b.offset));
 }

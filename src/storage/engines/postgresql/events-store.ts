@@ -88,14 +88,15 @@ export class PgEventsStore implements EventsStore {
    * a slow client reads the response, and each batch is one indexed range scan.
    */
   async *findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson> {
-    const where = whereClause(userId, query, Date.now() / 1000);
+    const now = Date.now() / 1000;
+    const where = whereClause(userId, query, now);
     let remaining = query.limit ?? Number.POSITIVE_INFINITY;
     let offset = query.skip;
     let last: { time: number; id: string } | null = null;
     while (remaining > 0) {
       const size = Math.min(BATCH, remaining);
       const b: BatchWindow = { last, size, offset };
-      const st = readStatement(userId, query, where, b);
+      const st = readStatement(userId, query, where, b, now);
       const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(st);
       offset = 0;
       for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };

@@ -18,10 +18,13 @@ export const MAX_RECENT_ROWS = 400;
 /**
  * How many of the user's latest events to look through first, or null to walk the streams at once:
  * twice what the rows asked need if the events are spread over the streams like the query's share
- * of the user's streams (all a read knows of it), when that is at most MAX_RECENT_ROWS.
+ * of the user's streams (all a read knows of it), when that is at most MAX_RECENT_ROWS. Never for a
+ * time range.
  */
-export function recentRowsFirst(q: Pick<EventsQuery, 'userStreamCount'>, streams: number, wanted: number): number | null {
+export function recentRowsFirst(q: Pick<EventsQuery, 'userStreamCount' | 'fromTime' | 'toTime'>, streams: number, wanted: number): number | null {
   if (q.userStreamCount === undefined || q.userStreamCount === 0) return null;
+  // A time range's events are not the user's latest: the walk alone is bounded by the range.
+  if (q.fromTime !== null || q.toTime !== null) return null;
   const rows = Math.ceil((2 * wanted * q.userStreamCount) / streams);
   return rows <= MAX_RECENT_ROWS ? rows : null;
 }
@@ -35,12 +38,16 @@ export interface BatchWindow {
 
 /**
  * The streams whose time orders can answer `q` alone (event_streams, migration 22), or null when the
- * query filters on anything `event_streams` does not hold (types, time range, content, `all`/`not`
- * sets…): those keep the general statement.
+ * query filters on anything `event_streams` does not hold (types, content, `all`/`not` sets…): those
+ * keep the general statement. A time range is walked too (each stream's entries between fromTime
+ * and toTime, plus the periods and running events that began before fromTime), except a range that
+ * starts after `now`: running events are then out of it whatever their start, and event_streams
+ * cannot tell them from the others.
  */
-export function walkableStreams(q: EventsQuery): string[] | null {
+export function walkableStreams(q: EventsQuery, now: number): string[] | null {
   if (q.streams === null || q.streams.length === 0) return null;
-  if (q.types !== null || q.fromTime !== null || q.toTime !== null || q.running !== null || q.modifiedSince !== null) return null;
+  if (q.types !== null || q.running !== null || q.modifiedSince !== null) return null;
+  if (q.fromTime !== null && q.fromTime > now) return null;
   if ((q.content ?? []).length > 0) return null;
   if (q.streams.some((c) => c.all.length > 0 || c.not.length > 0)) return null;
   const streams = [...new Set(q.streams.flatMap((c) => c.any))];
@@ -59,12 +66,21 @@ export function walkableStreams(q: EventsQuery): string[] | null {
  *    first `size + offset` of each stream it is in, so the merge loses none. Skipped by the
  *    executor when step 1 sufficed (a one-time filter).
  *
- * Either way the cost is bounded by the streams and rows asked for, not by the user's event count.
+ * With a time range, step 2 walks each stream between fromTime and toTime, and the merge also takes
+ * the first `size + offset` of the periods and of the running events in the streams that began
+ * before fromTime and reach into the range (events_periods, events_running: few rows). Together
+ * they are the rows of whereClause's range condition: an event starting in the range, a period
+ * ending in or after it, a running event (`now` is past fromTime, walkableStreams saw to it).
+ *
+ * Either way the cost is bounded by the streams and rows asked for, not by the user's event count,
+ * and the plan does not hang on the table's statistics: on a core of 10 million events the general
+ * statement's plan for a restricted time range read every event of the user's streams
+ * (docs/benchmarks.md#restricted-time-range-on-a-full-core).
  */
 export function streamIndexedStatement(
   userId: string,
   streams: string[],
-  query: Pick<EventsQuery, 'sortAscending' | 'state'>,
+  query: Pick<EventsQuery, 'sortAscending' | 'state' | 'fromTime' | 'toTime'>,
   batch: BatchWindow,
   recentRows: number | null,
 ): { name: string; text: string; values: unknown[] } {
@@ -75,27 +91,35 @@ export function streamIndexedStatement(
     values.push(v);
     return `$${values.length}`;
   };
-  const walk = ['es.user_id = $1', 'es.stream_id = s.stream_id'];
-  const recent = ['user_id = $1'];
-  if (query.state === 'default') {
-    walk.push('NOT es.trashed');
-    recent.push('NOT trashed');
-  } else if (query.state === 'trashed') {
-    walk.push('es.trashed');
-    recent.push('trashed');
-  }
-  if (batch.last !== null) {
-    const after = `(${p(batch.last.time)}, ${p(batch.last.id)})`;
-    const op = query.sortAscending ? '>' : '<';
-    walk.push(`(es.time, es.id) ${op} ${after}`);
-    recent.push(`(time, id) ${op} ${after}`);
-  }
+  const state = query.state === 'default' ? 'NOT ' : query.state === 'trashed' ? '' : null;
+  const op = query.sortAscending ? '>' : '<';
+  const after = batch.last === null ? null : `(${p(batch.last.time)}, ${p(batch.last.id)})`;
+  const to = query.toTime === null ? null : p(query.toTime);
+  const from = query.fromTime === null ? null : p(query.fromTime);
+  /** State, keyset and range conditions on a row whose columns are prefixed `t`, its time being `time`. */
+  const bounds = (t: string, time: string, range: 'both' | 'toTime'): string[] => [
+    ...(state === null ? [] : [`${state}${t}trashed`]),
+    ...(after === null ? [] : [`(${time}, ${t}id) ${op} ${after}`]),
+    ...(to === null ? [] : [`${time} <= ${to}`]),
+    ...(from === null || range === 'toTime' ? [] : [`${time} >= ${from}`]),
+  ];
   const order = (t: string): string => `${t}time ${dir}, ${t}id ${dir}`;
+  const lateral =
+    'SELECT l.time, l.id FROM unnest($2::text[]) AS s(stream_id) CROSS JOIN LATERAL (' +
+    `  SELECT es.time, es.id FROM event_streams es WHERE ${['es.user_id = $1', 'es.stream_id = s.stream_id', ...bounds('es.', 'es.time', 'both')].join(' AND ')}` +
+    ` ORDER BY ${order('es.')} LIMIT $3) l`;
+  const inStreams = ['user_id = $1', 'stream_ids && $2::text[]'];
+  // With a time range, the periods begun before it and ending in or after it, found on
+  // events_periods by their end (the scan whereClause's lower bound makes too; `time + 0`, as
+  // without it the planner walked events_time back from toTime, filtering out every older event of
+  // the user, in the test), and the running events begun before it (events_running).
+  const periods = `SELECT time, id FROM events WHERE ${[...inStreams, ...bounds('', 'time + 0', 'toTime'), `end_time > time AND end_time >= ${from} AND time + 0 < ${from}`].join(' AND ')}`;
+  const running = `SELECT time, id FROM events WHERE ${[...inStreams, ...bounds('', 'time', 'toTime'), `end_time IS NULL AND time < ${from}`].join(' AND ')} ORDER BY ${order('')} LIMIT $3`;
+  const candidates = from === null ? lateral : `(${lateral}) UNION ALL (${periods}) UNION ALL (${running})`;
+  const recent = ['user_id = $1', ...bounds('', 'time', 'both')];
   const walked =
     'SELECT e.id, e.time, e.doc, e.attached_bytes IS NOT NULL AS has_attachments FROM (' +
-    ' SELECT DISTINCT ON (x.time, x.id) x.time, x.id FROM unnest($2::text[]) AS s(stream_id) CROSS JOIN LATERAL (' +
-    `  SELECT es.time, es.id FROM event_streams es WHERE ${walk.join(' AND ')} ORDER BY ${order('es.')} LIMIT $3` +
-    ` ) x ORDER BY ${order('x.')} LIMIT $3` +
+    ` SELECT DISTINCT ON (x.time, x.id) x.time, x.id FROM (${candidates}) x ORDER BY ${order('x.')} LIMIT $3` +
     ') top JOIN events e ON e.user_id = $1 AND e.id = top.id';
   let text =
     recentRows === null
@@ -110,6 +134,7 @@ export function streamIndexedStatement(
   // Named, so each pooled connection plans it once: planned on every call (an unnamed statement)
   // the walk cost 0.73 ms, twice its execution on a small user. Its plan is the same whatever the
   // values (the LATERAL and the LIMITs fix it), so the generic plan loses nothing.
-  const name = `events-${recentRows === null ? 'walk' : 'recent-walk'}-${query.state}-${dir}${batch.last === null ? '' : '-after'}${batch.offset > 0 ? '-offset' : ''}`;
+  const range = `${query.fromTime === null ? '' : '-from'}${query.toTime === null ? '' : '-to'}`;
+  const name = `events-${recentRows === null ? 'walk' : 'recent-walk'}${range}-${query.state}-${dir}${batch.last === null ? '' : '-after'}${batch.offset > 0 ? '-offset' : ''}`;
   return { name, text, values };
 }
