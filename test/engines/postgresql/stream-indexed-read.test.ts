@@ -205,6 +205,28 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     expect(await found(q)).toEqual(await expected(q));
   });
 
+  const oneplan: [string, Partial<EventsQuery>, RegExp][] = [
+    ['a time range', { fromTime: 1e9 + 100, toTime: 1e9 + 400, limit: null }, /^events-walk-from-to-/],
+    ['the latest events looked through first', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS }, /^events-recent-walk-/],
+  ];
+  for (const [name, over, statement] of oneplan) {
+    it(`keeps one plan for a small user beside a big one, no planning on every call: ${name}`, async () => {
+      const q = query(over);
+      const st = readStatement(OTHER, q, whereClause(OTHER, q, 2e9), { last: null, size: q.limit ?? 1_000, offset: 0 }, 2e9) as { name: string; text: string; values: unknown[] };
+      expect(st.name).toMatch(statement);
+      const client = await engine.pool.connect();
+      try {
+        for (let i = 0; i < 12; i++) await client.query(st);
+        const { rows } = await client.query<{ generic_plans: string }>('SELECT generic_plans FROM pg_prepared_statements WHERE name = $1', [st.name]);
+        // PostgreSQL plans the first five calls for their values, then keeps the generic plan when
+        // it is estimated no dearer: here, the other seven.
+        expect(Number(rows[0]?.generic_plans)).toBeGreaterThanOrEqual(7);
+      } finally {
+        client.release();
+      }
+    });
+  }
+
   it('is kept right by inserts, stream moves, time changes, trashing, deletions and user deletion', async () => {
     const [stored0, derived0] = await derivedAndStored();
     expect(stored0.length).toBeGreaterThan(EVENTS);
