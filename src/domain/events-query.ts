@@ -57,6 +57,9 @@ export interface StreamsQueryInput {
 
 type StreamClause = NonNullable<EventsQuery['streams']>[number];
 
+/** events.get's limit when it names neither a limit nor a time range (the latest 20). */
+export const DEFAULT_EVENTS_LIMIT = 20;
+
 const DAY = 24 * 3600;
 const QUERY_KEYS = new Set(['any', 'all', 'not']);
 
@@ -164,7 +167,7 @@ export function buildEventsQuery(input: EventsGetInput, scope: ReadScope, now: n
   let limit = input.limit ?? null;
   if (fromTime === null && toTime !== null) fromTime = toTime - DAY;
   if (fromTime !== null && toTime === null) toTime = now;
-  if (input.fromTime === undefined && input.toTime === undefined && limit === null) limit = 20;
+  if (input.fromTime === undefined && input.toTime === undefined && limit === null) limit = DEFAULT_EVENTS_LIMIT;
   const content = [...parseContentQuery('content', input.content), ...parseContentQuery('clientData', input.clientData)];
   return {
     streams: resolveStreamsQueries(scope, parseStreamsParam(input.streams)),

@@ -3,7 +3,7 @@ import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
 import { batchStatement, readStatement, whereClause } from '../../../src/storage/engines/postgresql/events-read-statement.js';
 import { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
-import { recentRowsFirst, walkableStreams } from '../../../src/storage/engines/postgresql/stream-indexed-read.js';
+import { type BatchWindow, recentRowsFirst, walkableStreams } from '../../../src/storage/engines/postgresql/stream-indexed-read.js';
 import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
 import { createTestDatabase } from '../../helpers/pg-database.js';
@@ -116,12 +116,14 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     ['a time range, trashed only', { fromTime: 1e9 + 8_000, toTime: 1e9 + 9_000, state: 'trashed', limit: null }],
     ['fromTime only, dense streams', { fromTime: 1e9 + 16_000, streams: [{ any: DENSE, all: [], not: [] }], limit: null }],
     ['toTime only', { toTime: 1e9 + 100, limit: null }],
+    ['no stream filter (the general statement, named)', { streams: null, limit: 2_500 }],
+    ['no stream filter, oldest first, a skip', { streams: null, sortAscending: true, skip: 7, limit: 25 }],
     ['a time range before every event', { fromTime: 1, toTime: 1_000, limit: null }],
   ];
   for (const [name, over] of cases) {
     it(`answers as the general statement: ${name}`, async () => {
       const q = query(over);
-      expect(walkableStreams(q, 2e9)).not.toBeNull();
+      if (q.streams !== null) expect(walkableStreams(q, 2e9)).not.toBeNull();
       const want = await expected(q);
       if (!['a stream with no events', 'a time range before every event'].includes(name)) expect(want.length).toBeGreaterThan(0);
       expect(await found(q)).toEqual(want);
@@ -208,7 +210,31 @@ describe('stream-filtered reads (PostgreSQL)', () => {
   const oneplan: [string, Partial<EventsQuery>, RegExp][] = [
     ['a time range', { fromTime: 1e9 + 100, toTime: 1e9 + 400, limit: null }, /^events-walk-from-to-/],
     ['the latest events looked through first', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS }, /^events-recent-walk-/],
+    ['no filter but the state', { streams: null }, /^events-plain-/],
   ];
+  it('names the read with no filter but the state, and no other general read', () => {
+    const named = (over: Partial<EventsQuery>, b: BatchWindow = { last: null, size: 20, offset: 0 }): string | undefined =>
+      readStatement(USER, query(over), whereClause(USER, query(over), 2e9), b, 2e9).name;
+    expect(named({ streams: null })).toBe('events-plain-default-DESC-20');
+    expect(named({ streams: null, state: 'all', sortAscending: true }, { last: { time: 1, id: 'x' }, size: 1_000, offset: 0 })).toBe('events-plain-all-ASC-1000-after');
+    // Other pages and skips keep a parameter for the LIMIT, so the statement stays unnamed.
+    expect(named({ streams: null }, { last: null, size: 37, offset: 0 })).toBeUndefined();
+    expect(named({ streams: null }, { last: null, size: 20, offset: 5 })).toBeUndefined();
+    expect(named({ streams: null, types: { exact: ['note/txt'], prefixes: [] } })).toBeUndefined();
+    expect(named({ streams: null, modifiedSince: 1 })).toBeUndefined();
+    expect(named({ streams: null, running: true })).toBeUndefined();
+    expect(named({ streams: null, fromTime: 1 })).toBeUndefined();
+  });
+
+  it("plans the read with no filter as the user's time order, whatever the user", async () => {
+    const q = query({ streams: null });
+    const st = readStatement(USER, q, whereClause(USER, q, 2e9), { last: null, size: 20, offset: 0 }, 2e9);
+    const { rows } = await engine.pool.query<{ 'QUERY PLAN': string }>(`EXPLAIN (GENERIC_PLAN) ${st.text}`);
+    const plan = rows.map((r) => r['QUERY PLAN']).join('\n');
+    expect(plan).toMatch(/Index Scan Backward using events_time/);
+    expect(plan).not.toMatch(/Sort|Bitmap/);
+  });
+
   for (const [name, over, statement] of oneplan) {
     it(`keeps one plan for a small user beside a big one, no planning on every call: ${name}`, async () => {
       const q = query(over);

@@ -11,7 +11,7 @@ import { inTransaction, type Db } from './db.js';
 import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 import { insertEventRows } from './events-insert-many.js';
 import type { BatchWindow } from './stream-indexed-read.js';
-import { readStatement, whereClause } from './events-read-statement.js';
+import { READ_BATCH as BATCH, readStatement, whereClause } from './events-read-statement.js';
 
 /**
  * Layout (migrations 3–4, 8–10): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -22,9 +22,6 @@ import { readStatement, whereClause } from './events-read-statement.js';
  * `client_data` (jsonb) serve content queries (content-sql.ts). All three derive from the event and
  * are written with it (event-columns.ts, migration 20).
  */
-
-/** Rows fetched per round trip while streaming: bounded memory, few round trips. */
-const BATCH = 1000;
 
 /** Key order of the stored JSON, i.e. of the API form (undefined fields are dropped by JSON.stringify). */
 export function eventDoc(e: Event): string {
