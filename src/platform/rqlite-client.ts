@@ -88,6 +88,16 @@ export class RqliteClient {
     }
   }
 
+  /**
+   * isReady, asked a second time when the first probe got no answer at all: one stall of a loaded
+   * rqlited (a /readyz past 500 ms was seen under the test suite's load) is not an outage. A stopped
+   * rqlited still fails within two timeouts, a dead one (connection refused) at once, twice.
+   */
+  async isReadyAskedTwice(timeoutMs: number): Promise<{ ok: boolean; detail: string; answered: boolean }> {
+    const first = await this.isReady(timeoutMs);
+    return first.answered ? first : this.isReady(timeoutMs);
+  }
+
   /** A raw call to the rqlite HTTP API (`/nodes`, `/status`, `/remove`…), for cluster management. */
   async request(method: Dispatcher.HttpMethod, path: string, timeoutMs: number, body?: unknown): Promise<{ status: number; text: string }> {
     const res = await this.pool.request({

@@ -114,7 +114,8 @@ describe('three voting clones', () => {
           `registration through it: ${reg.status} ${JSON.stringify(reg.body['error'])} in ${reg.ms} ms`,
       );
       expect(reg.status).toBe(503);
-      // Refused by the readiness check before any platform call (not after the client's timeouts).
+      // Refused by the readiness check (two probes of 500 ms), not after the client's 15 s of retries.
+      expect(reg.ms).toBeLessThan(5_000);
       expect(reg.body['error']).toMatchObject({ id: 'api-unavailable', message: expect.stringMatching(/^The platform database is unavailable \(rqlited: /) });
       expect(row?.reason).toMatch(/^rqlited unreachable from single\./);
       // Marked by another master while the victim's own heartbeat was not yet stale.

@@ -23,11 +23,12 @@ export function registrationUnavailable(cause?: unknown): ApiError {
 
 /**
  * Before any platform read or write: the local rqlited answers /readyz (store ready, leader known)
- * within health.checkTimeoutMs, or the registration is refused at once with the reason (issue #13),
- * not after the platform client's timeouts and retries (15 s with a stopped rqlited). One local call.
+ * within health.checkTimeoutMs (asked twice when it does not answer), or the registration is refused
+ * with the reason (issue #13), not after the platform client's timeouts and retries (15 s with a
+ * stopped rqlited). One local call, two at most.
  */
 export async function assertPlatformReady(services: Services): Promise<void> {
-  const r = await services.platform.client.isReady(services.config.health.checkTimeoutMs);
+  const r = await services.platform.client.isReadyAskedTwice(services.config.health.checkTimeoutMs);
   if (!r.ok) throw errors.unavailable(`The platform database is unavailable (rqlited: ${r.detail}); nothing was registered. Retry later.`);
 }
 

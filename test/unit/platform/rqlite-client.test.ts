@@ -264,4 +264,23 @@ describe('RqliteClient.isReady', () => {
     expect(await client(`http://127.0.0.1:${port}`).isReady(200)).toMatchObject({ ok: false, answered: false });
     expect(Date.now() - started).toBeLessThan(200 + 300);
   });
+
+  it('asked twice: a probe without an answer is asked once more, an answer is taken as it is', async () => {
+    // First /readyz stalls past the timeout (a loaded rqlited), the second answers: ready.
+    const stallOnce = await fakeRqlite((_req, res, n) => (n === 1 ? undefined : res.writeHead(200).end('[+]node ok\n')));
+    expect(await client(stallOnce.url).isReadyAskedTwice(200)).toMatchObject({ ok: true, answered: true });
+    expect(stallOnce.seen).toHaveLength(2);
+
+    // A 503 is an answer: not asked again.
+    const noLeader = await fakeRqlite((_req, res) => res.writeHead(503).end('[-]leader not ok\n'));
+    expect(await client(noLeader.url).isReadyAskedTwice(200)).toMatchObject({ ok: false, answered: true });
+    expect(noLeader.seen).toHaveLength(1);
+
+    // Stopped for good: not ready, within two timeouts.
+    const hung = await fakeRqlite(() => undefined);
+    const started = Date.now();
+    expect(await client(hung.url).isReadyAskedTwice(200)).toMatchObject({ ok: false, answered: false });
+    expect(Date.now() - started).toBeLessThan(2 * 200 + 300);
+    expect(hung.seen).toHaveLength(2);
+  });
 });
