@@ -134,7 +134,10 @@ describe('clones behind HAProxy', () => {
     // fails with "other side closed" (cause not pinned down, docs/operations.md); none later.
     const lateFailures = failed.filter((f) => f.start >= deadAt + DEATH_SETTLE_MS).map((f) => ({ ...f, afterDeathMs: f.start - deadAt }));
     expect(lateFailures).toEqual([]);
-    expect(failed.length).toBeLessThanOrEqual(WRITERS);
+    // Before the kill, only the requests then in flight (one per writer) may fail. B's tree takes
+    // 30–110 ms to die after SIGKILL: writes started meanwhile may fail too (5 of 4 writers seen).
+    expect(failed.filter((f) => f.start < killAt).length).toBeLessThanOrEqual(WRITERS);
+    for (const f of failed) expect(f.end).toBeGreaterThanOrEqual(killAt);
     expect(afterKill.length).toBeGreaterThan(0);
     // Down: nothing more sent to B.
     expect((await lb.state('homecore_api', 'clone-b'))?.sessionsTotal).toBe(sessionsAtDown);
