@@ -13,6 +13,8 @@ export interface BenchOptions {
   only: RegExp | null;
   apiWorkers: number | null;
   logLevel: string | null;
+  /** --core-env: more HOMECORE_* settings of the started core (A/B of a setting). */
+  coreEnv: Record<string, string>;
   /** audit.enabled of the started core (--audit on|off); null = the config default (on). */
   audit: boolean | null;
   /** --cpu-prof on every core process; the profiles land in bench/results/<date>-cpuprofiles/. */
@@ -46,6 +48,8 @@ export const USAGE = `bench/run [options]
   --only <regexp>       only the scenarios whose id matches (yardsticks still run unless --no-yardsticks)
   --api-workers <n>     cluster.apiWorkers of the started core (default: the config default)
   --log-level <level>   logging.level of the started core (default: the config default)
+  --core-env K=V        one more setting of the started core (repeatable; HOMECORE_* variables only, e.g.
+                        HOMECORE_CLUSTER__WORKER_MEMORY__MALLOC_ARENA_MAX=2); recorded in the results
   --engine <name>       storages.engine of the started core: postgresql (default) or mongodb (embedded
                         FerretDB, docs/mongodb.md; no pgbench yardstick, no --pg-stats)
   --scale <f>           seed f × the events of each user (5,000 + 2,000 medication events; default 1; the
@@ -70,6 +74,18 @@ export const USAGE = `bench/run [options]
 
 /** A bad command line: bench/run prints its message on one line (no stack) and exits 2. */
 export class UsageError extends Error {}
+
+/** `--core-env KEY=VALUE` (repeatable): only HOMECORE_* keys, the core's own settings. */
+function coreEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const key = pair.slice(0, Math.max(eq, 0));
+    if (eq < 1 || !key.startsWith('HOMECORE_')) throw new UsageError(`--core-env: expected HOMECORE_…=value, got "${pair}"`);
+    env[key] = pair.slice(eq + 1);
+  }
+  return env;
+}
 
 function num(v: string | undefined, name: string, fallback: number): number {
   if (v === undefined) return fallback;
@@ -118,6 +134,7 @@ function checkedOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       'api-workers': { type: 'string' },
       'log-level': { type: 'string' },
+      'core-env': { type: 'string', multiple: true },
       audit: { type: 'string' },
       engine: { type: 'string' },
       scale: { type: 'string' },
@@ -161,6 +178,7 @@ function checkedOptions(argv: string[]): BenchOptions | 'help' {
     only: regexp(values.only),
     apiWorkers: values['api-workers'] === undefined ? null : num(values['api-workers'], 'api-workers', 2),
     logLevel: values['log-level'] ?? null,
+    coreEnv: coreEnv(values['core-env'] ?? []),
     audit: values.audit === undefined ? null : values.audit === 'on',
     cpuProf: values['cpu-prof'] === true,
     pgStats: values['pg-stats'] === true,

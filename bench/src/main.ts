@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   process.env['BENCH_SEED_SCALE'] = String(o.scale);
   if (o.url === null) {
     log('starting a fresh core');
-    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit, engine: o.engine });
+    core = await startCore({ root: ROOT, apiWorkers: o.apiWorkers, logLevel: o.logLevel, pgStats: o.pgStats, audit: o.audit, engine: o.engine, extraEnv: o.coreEnv });
     log(`core up at ${core.apiUrl} (var dir ${core.varDir}, log ${core.logFile})`);
   }
   const apiUrl = core?.apiUrl ?? o.url ?? '';
