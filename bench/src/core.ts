@@ -78,7 +78,8 @@ function spawnMaster(core: StartedCore, root: string): ChildProcess {
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HOMECORE_')));
   Object.assign(env, core.env);
   // detached: its own process group, so a stop reaches sidecars and workers even if the master dies.
-  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', log, log] });
+  // As bin/master launches it (MASTER_NODE_FLAGS in src/master/worker-memory.ts): its RSS is measured.
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   if (child.pid === undefined) throw new Error('could not spawn the master');
   core.masterPid = child.pid;

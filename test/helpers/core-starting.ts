@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inject } from 'vitest';
+import { MASTER_NODE_FLAGS } from '../../src/master/worker-memory.js';
 import { projectRoot } from '../../src/util/project-root.js';
 import { live } from './core-cleaning.js';
 import { CoreProcess, type CorePorts, type Resources } from './core-process.js';
@@ -114,7 +115,7 @@ export async function startCore(opts: StartCoreOptions = {}): Promise<CoreProces
   });
   await opts.prepare?.(env);
   // detached: own process group, so cleanup finds workers and sidecars even once the master is gone.
-  const child = spawn(process.execPath, [join(root, 'dist', 'bin', 'master.js'), ...(opts.args ?? [])], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...MASTER_NODE_FLAGS, join(root, 'dist', 'bin', 'master.js'), ...(opts.args ?? [])], { cwd: root, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   if (child.pid === undefined) throw new Error('could not spawn the master');
   let core: CoreProcess | null = null;
   const exited = new Promise<void>((resolve) => {
