@@ -8,13 +8,14 @@ import { pipeline } from 'node:stream/promises';
 import type { Config } from '../config/index.js';
 import { PLATFORM_MIGRATIONS } from '../platform/schema.js';
 import type { RqliteClient } from '../platform/rqlite-client.js';
-import { restoreMapping, type UserMapping } from '../platform/user-mappings.js';
+import type { UserMapping } from '../platform/user-mappings.js';
 import type { Event } from '../domain/types.js';
 import type { UserDataKind, UserDataLines, UserDataRecord, UserDataStore } from '../storage/interfaces/user-data-store.js';
 import type { UsersStore } from '../storage/interfaces/users-store.js';
 import type { MailTemplateKey, MailTemplatesStore } from '../storage/interfaces/mail-templates-store.js';
 import { AttachmentFiles } from '../storage/files/attachment-files.js';
 import { forEachBounded } from './bounded.js';
+import { MappingWrites } from './mapping-writes.js';
 import { ImportCheck, type ImportedUser } from './import-check.js';
 import { hashFile, readDecoded, type Codec } from './codec.js';
 import { userLabel, type ManifestUser } from './manifest.js';
@@ -63,6 +64,9 @@ export interface RestoreSummary {
 
 /** Users restored at once, each one import transaction on a connection of its own (the data tools' pool has 6: after the import, two build indexes while the integrity check uses three). Five measured no faster at full size (docs/benchmarks.md). */
 const PARALLEL_USERS = 3;
+
+/** Platform mappings per rqlite transaction (mapping-writes.ts). */
+const MAPPING_BATCH = 100;
 
 /**
  * The lines of a decoded stream (errors of the stream, e.g. a GCM tag mismatch, reach the reader).
@@ -172,7 +176,12 @@ async function* recordsOnly(items: AsyncIterable<UserDataRecord | UserDataLines>
 }
 
 /** One user: its files and records (one all-or-nothing import), then its platform mapping. */
-async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, summary: RestoreSummary, total: number): Promise<void> {
+function unmapped(deps: RestoreDeps, summary: RestoreSummary, username: string, why: string): void {
+  summary.unmapped.push(username);
+  deps.progress.warn(`platform mapping not restored (${why})`, { username });
+}
+
+async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, writes: MappingWrites, summary: RestoreSummary, total: number): Promise<void> {
   const codec = v.codec;
   // A PostgreSQL backup's event lines hold the stored docs as written (user-file.ts): handed over as
   // text, for the engine to copy (UserDataRecord `json`); parsed only if something reads `event`.
@@ -226,11 +235,8 @@ async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: Manifest
     throw err;
   }
   const mapping = mappings.get(username);
-  const mapped = mapping !== undefined && (await restoreMapping(deps.rqlite, deps.config.core.id, mapping));
-  if (!mapped) {
-    summary.unmapped.push(username);
-    deps.progress.warn('platform mapping not restored (missing from the backup, or a unique field now belongs to another user)', { username });
-  }
+  if (mapping === undefined) unmapped(deps, summary, username, 'missing from the backup');
+  else writes.add(mapping);
   summary.users += 1;
   deps.progress.tick(summary.users, total, 'users');
 }
@@ -256,12 +262,16 @@ export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promi
   const summary: RestoreSummary = { users: 0, totals: {}, unmapped: [], writtenHashes: new Map(), imported: new Map(), indexesBuilt: Promise.resolve() };
   // A whole core into an empty one: the engine may build its indexes once at the end (PostgreSQL).
   const bulk = o.user === null && deps.userData.beginBulkImport !== undefined ? await deps.userData.beginBulkImport() : null;
+  const writes = new MappingWrites(deps.rqlite, deps.config.core.id, MAPPING_BATCH);
   try {
-    await forEachBounded(chosen, PARALLEL_USERS, (entry) => restoreUser(deps, v, entry, mappings, summary, chosen.length));
+    await forEachBounded(chosen, PARALLEL_USERS, (entry) => restoreUser(deps, v, entry, mappings, writes, summary, chosen.length));
+    await writes.done();
   } catch (err) {
+    await writes.done().catch(() => undefined);
     await bulk?.finish();
     throw err;
   }
+  for (const username of writes.refused) unmapped(deps, summary, username, 'a unique field now belongs to another user');
   if (bulk !== null) {
     deps.progress.step('building indexes');
     summary.indexesBuilt = bulk.finish().then(() => deps.progress.step('indexes built'));
