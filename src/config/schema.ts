@@ -115,6 +115,8 @@ export const ConfigSchema = Type.Object(
             poolSize: Type.Integer({ minimum: 1, maximum: 500 }),
             connectTimeoutMs: Ms,
             statementTimeoutMs: Ms,
+            // Embedded only: the server's shared_buffers in MB; null = PostgreSQL's default (128 MB).
+            sharedBuffersMb: Type.Union([Type.Integer({ minimum: 16, maximum: 1_048_576 }), Type.Null()]),
           },
           strict,
         ),

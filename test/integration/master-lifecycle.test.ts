@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCoreCertificate } from '../../src/cluster/pki.js';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { boundPorts, isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
 
@@ -48,8 +49,17 @@ function uids(pid: number): number[] {
 // One core at a time: each forks ~8 processes on a 2-core machine.
 describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
   it('starts every worker with the embedded PostgreSQL; health, readiness and 404 on every port', { timeout: 90_000 }, async () => {
-    const c = await core({ embeddedPg: true });
+    const c = await core({ embeddedPg: true, env: { HOMECORE_STORAGES__POSTGRESQL__SHARED_BUFFERS_MB: '48' } });
     await c.waitReady(60_000);
+    // The embedded server's settings: storages.postgresql.sharedBuffersMb, and the WAL size restores need.
+    const db = new pg.Client({ host: '127.0.0.1', port: c.ports.pg ?? 0, user: 'homecore', database: 'homecore', password: readFileSync(join(c.varDir, 'secrets', 'postgresql-password'), 'utf8').trim() });
+    await db.connect();
+    try {
+      const shown = await db.query<{ b: string; w: string }>(`SELECT current_setting('shared_buffers') AS b, current_setting('max_wal_size') AS w`);
+      expect(shown.rows[0]).toEqual({ b: '48MB', w: '4GB' });
+    } finally {
+      await db.end();
+    }
 
     const pids = c.workerPids();
     expect({ api: pids.api.length, hfs: pids.hfs.length, previews: pids.previews.length }).toEqual({ api: 2, hfs: 1, previews: 1 });

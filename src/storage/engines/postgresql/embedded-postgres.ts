@@ -176,6 +176,7 @@ export class EmbeddedPostgresSidecar {
           // written to WAL once more in full (issue #12, docs/benchmarks.md#backup-and-restore: +10 %
           // CPU, +43 % WAL). Durability is unchanged; pg_wal may reach this size during bulk writes.
           '-c', 'max_wal_size=4GB',
+          ...(settings.sharedBuffersMb === null ? [] : ['-c', `shared_buffers=${settings.sharedBuffersMb}MB`]),
         ],
         pidFile: join(this.config.paths.varDir, 'run', 'postgresql.pid'),
         restartBackoff: this.config.platformDb.rqlited.restartBackoff,
