@@ -175,12 +175,12 @@ async function* recordsOnly(items: AsyncIterable<UserDataRecord | UserDataLines>
   }
 }
 
-/** One user: its files and records (one all-or-nothing import), then its platform mapping. */
 function unmapped(deps: RestoreDeps, summary: RestoreSummary, username: string, why: string): void {
   summary.unmapped.push(username);
   deps.progress.warn(`platform mapping not restored (${why})`, { username });
 }
 
+/** One user: its files and records (one all-or-nothing import), then its platform mapping queued (mapping-writes.ts). */
 async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: ManifestUser, mappings: Map<string, UserMapping>, writes: MappingWrites, summary: RestoreSummary, total: number): Promise<void> {
   const codec = v.codec;
   // A PostgreSQL backup's event lines hold the stored docs as written (user-file.ts): handed over as
@@ -244,7 +244,8 @@ async function restoreUser(deps: RestoreDeps, v: VerifiedBackup, entry: Manifest
 /**
  * bin/restore: verifies the backup first (verify.ts) and refuses with a one-line reason, writing
  * nothing; then per user its attached files, its data (one all-or-nothing import) and its platform
- * mapping (now pointing at this core). A user whose import fails leaves no file behind.
+ * mapping (now pointing at this core; written in batches, all before this returns). A user whose
+ * import fails leaves no file behind.
  */
 export async function restoreBackup(deps: RestoreDeps, o: RestoreOptions): Promise<RestoreSummary> {
   const v = await verifyBackup(o.dir, o.passphrase);

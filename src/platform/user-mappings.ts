@@ -50,9 +50,9 @@ export async function restoreMapping(rqlite: RqliteClient, coreId: string, m: Us
 }
 
 /**
- * restoreMapping for several users: one linearizable read and one transaction for them all (a
- * restore writes its users' mappings in batches: two rqlite round trips, each a Raft commit for the
- * write, per batch instead of per user). Returns the usernames refused, for which nothing is written:
+ * restoreMapping for several users: one linearizable read and one transaction (one Raft commit) for
+ * them all, so a restore pays two rqlite round trips per batch of users instead of per user.
+ * Returns the usernames refused, for which nothing is written:
  * a unique value belongs to another username, or to a user earlier in `ms`.
  */
 export async function restoreMappings(rqlite: RqliteClient, coreId: string, ms: readonly UserMapping[]): Promise<string[]> {
