@@ -5,7 +5,8 @@ import { restoreMappings, type UserMapping } from '../platform/user-mappings.js'
  * The restored users' platform mappings, written in batches behind their imports (restore-backup.ts):
  * a mapping per user cost two rqlite round trips (one a Raft commit) while that user's import slot
  * waited. One batch is written at a time; every mapping is written, refused or failed before `done()`
- * returns, so the integrity check that follows sees them all.
+ * returns, so the integrity check that follows sees them all. A mapping makes its user reachable:
+ * `beforeBatch` first makes the batch's data durable (its imports may have committed asynchronously).
  */
 export class MappingWrites {
   private pending: UserMapping[] = [];
@@ -18,6 +19,8 @@ export class MappingWrites {
     private readonly rqlite: RqliteClient,
     private readonly coreId: string,
     private readonly batchSize: number,
+    /** Awaited before each batch: the batch's users' data made durable first (BulkImport.durable). */
+    private readonly beforeBatch: () => Promise<void> = async () => undefined,
   ) {}
 
   /** Queues a mapping; throws an earlier batch's failure, so the restore stops at its next user. */
@@ -40,6 +43,7 @@ export class MappingWrites {
     this.chain = this.chain.then(async () => {
       if (this.failure !== null) return;
       try {
+        await this.beforeBatch();
         this.refused.push(...(await restoreMappings(this.rqlite, this.coreId, batch)));
       } catch (err) {
         this.failure = { err };

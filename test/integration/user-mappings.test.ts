@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { MappingWrites } from '../../src/backup/mapping-writes.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { CoresRepository } from '../../src/platform/cores.js';
 import { migratePlatform } from '../../src/platform/migrate.js';
@@ -71,5 +72,36 @@ describe('restoreMappings', () => {
     // A user already mapped (re-run of a restore) is pointed at this core again.
     expect(await restoreMapping(rq, CORE, mapping('owner', 'taken'))).toBe(true);
     expect((await rowsOf(`owner${tag}`)).core).toEqual([{ core_id: CORE, pending: 0 }]);
+  });
+});
+
+describe('MappingWrites', () => {
+  it("writes no mapping of a batch before its beforeBatch (the batch's data made durable) has resolved; a failed one writes none", async () => {
+    let release: () => void = () => undefined;
+    const barrier = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const writes = new MappingWrites(rq, CORE, 2, async () => {
+      calls += 1;
+      await barrier;
+    });
+    writes.add(mapping('eta', 'eta'));
+    writes.add(mapping('theta', 'theta')); // a full batch: its write starts behind the caller
+    await vi.waitFor(() => expect(calls).toBe(1));
+    // Time for a write that did not wait to land (one rqlite round trip is a few ms).
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await rowsOf(`eta${tag}`)).toEqual({ core: [], fields: [] });
+    release();
+    await writes.done();
+    expect((await rowsOf(`eta${tag}`)).core).toEqual([{ core_id: CORE, pending: 0 }]);
+    expect((await rowsOf(`theta${tag}`)).core).toEqual([{ core_id: CORE, pending: 0 }]);
+
+    const failing = new MappingWrites(rq, CORE, 1, async () => {
+      throw new Error('flush failed');
+    });
+    failing.add(mapping('iota', 'iota'));
+    await expect(failing.done()).rejects.toThrow('flush failed');
+    expect(await rowsOf(`iota${tag}`)).toEqual({ core: [], fields: [] });
   });
 });

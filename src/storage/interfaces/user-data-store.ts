@@ -64,6 +64,18 @@ export interface ImportResult {
   digest: ImportDigest;
 }
 
+/** A whole-core restore under way into an empty core (UserDataStore.beginBulkImport). */
+export interface BulkImport {
+  /**
+   * Waits until every import committed so far is durable. Meanwhile imports may commit without
+   * waiting for their own flush to disk (nothing is acknowledged until the restore reports): the
+   * restore calls this before a user becomes reachable (its platform mapping) and before it reports.
+   */
+  durable(): Promise<void>;
+  /** Ends the bulk import (a failure too): builds what was deferred; every import durable. */
+  finish(): Promise<void>;
+}
+
 /**
  * Whole-user reads and writes for backup and restore. Every engine implements both (the MongoDB
  * engine too: see docs/architecture.md#the-storage-interface).
@@ -93,9 +105,10 @@ export interface UserDataStore {
    * Optional (restore speed): bin/restore calls it once before importing every user of a backup into
    * an empty core, and `finish` once after (a failure too). The engine may defer work that costs less
    * in bulk: PostgreSQL drops the secondary indexes of its events tables and builds them in `finish`.
-   * importUser stays all or nothing per user meanwhile. Engines without it import user by user.
+   * importUser stays all or nothing per user meanwhile, and PostgreSQL commits each without waiting
+   * for its WAL flush until `durable` or `finish`. Engines without it import user by user.
    */
-  beginBulkImport?(): Promise<{ finish(): Promise<void> }>;
+  beginBulkImport?(): Promise<BulkImport>;
   /**
    * Optional (bin/restore's speed, issue #12): importUser where the user's events may also come as
    * UserDataLines of `event` (complete lines `{"kind":"event","event":<doc>}\n`, as a backup of

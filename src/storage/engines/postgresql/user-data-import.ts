@@ -24,14 +24,20 @@ const CLOSE = 0x7d;
 /** What COPY text gives a meaning to (copy-rows.ts copyText). */
 const NEEDS_ESCAPE = /[\\\t\n\r]/;
 
+export interface ImportOptions {
+  /** COMMIT without waiting for the WAL flush (a bulk import's, made durable later: PgUserDataStore). */
+  asyncCommit: boolean;
+}
+
 /**
  * Writes one user's records in one transaction on `client` (all or nothing). Events, versions and
  * series chunks go through COPY (one per run of records of that kind); the rest one statement each.
  * Records arrive in exportUser's order, so every foreign key target is written before what points at it.
  * Events may come as ready-made lines (UserDataLines, bin/restore of a PostgreSQL backup): each doc
  * is stored as its bytes stand, parsed only for its columns. Answers what it wrote (ImportResult).
+ * ImportOptions: how a bulk import differs.
  */
-export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord | UserDataLines>): Promise<ImportResult> {
+export async function importPgUser(client: pg.PoolClient, records: AsyncIterable<UserDataRecord | UserDataLines>, o: ImportOptions): Promise<ImportResult> {
   const counts: Partial<Record<UserDataKind, number>> = {};
   let userId: string | null = null;
   let copy: { kind: Batched['kind']; rows: CopyRows } | null = null;
@@ -41,7 +47,8 @@ export async function importPgUser(client: pg.PoolClient, records: AsyncIterable
     if (open !== null) await open.rows.end();
   };
   const digest = new DigestSums(await digestAlgorithm(client));
-  await client.query('BEGIN');
+  // asyncCommit: a bulk import's, made durable by BulkImport.durable before anything depends on it.
+  await client.query(o.asyncCommit ? 'BEGIN; SET LOCAL synchronous_commit = off' : 'BEGIN');
   try {
     for await (const r of records) {
       if (r.kind === 'lines') {
