@@ -117,6 +117,8 @@ export const ConfigSchema = Type.Object(
             statementTimeoutMs: Ms,
             // Embedded only: the server's shared_buffers in MB; null = PostgreSQL's default (128 MB).
             sharedBuffersMb: Type.Union([Type.Integer({ minimum: 16, maximum: 1_048_576 }), Type.Null()]),
+            // Embedded only: the server's io_method (PostgreSQL 18); null = PostgreSQL's default (worker). Default sync (config/default.yml).
+            ioMethod: Type.Union([Type.Literal('worker'), Type.Literal('sync'), Type.Null()]),
           },
           strict,
         ),

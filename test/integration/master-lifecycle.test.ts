@@ -51,12 +51,12 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
   it('starts every worker with the embedded PostgreSQL; health, readiness and 404 on every port', { timeout: 90_000 }, async () => {
     const c = await core({ embeddedPg: true, env: { HOMECORE_STORAGES__POSTGRESQL__SHARED_BUFFERS_MB: '48' } });
     await c.waitReady(60_000);
-    // The embedded server's settings: storages.postgresql.sharedBuffersMb, and the WAL size restores need.
+    // The embedded server's settings: storages.postgresql.sharedBuffersMb and ioMethod (sync by default), and the WAL size restores need.
     const db = new pg.Client({ host: '127.0.0.1', port: c.ports.pg ?? 0, user: 'homecore', database: 'homecore', password: readFileSync(join(c.varDir, 'secrets', 'postgresql-password'), 'utf8').trim() });
     await db.connect();
     try {
-      const shown = await db.query<{ b: string; w: string }>(`SELECT current_setting('shared_buffers') AS b, current_setting('max_wal_size') AS w`);
-      expect(shown.rows[0]).toEqual({ b: '48MB', w: '4GB' });
+      const shown = await db.query<{ b: string; w: string; io: string }>(`SELECT current_setting('shared_buffers') AS b, current_setting('max_wal_size') AS w, current_setting('io_method') AS io`);
+      expect(shown.rows[0]).toEqual({ b: '48MB', w: '4GB', io: 'sync' });
     } finally {
       await db.end();
     }

@@ -177,6 +177,7 @@ export class EmbeddedPostgresSidecar {
           // CPU, +43 % WAL). Durability is unchanged; pg_wal may reach this size during bulk writes.
           '-c', 'max_wal_size=4GB',
           ...(settings.sharedBuffersMb === null ? [] : ['-c', `shared_buffers=${settings.sharedBuffersMb}MB`]),
+          ...(settings.ioMethod === null ? [] : ['-c', `io_method=${settings.ioMethod}`]),
         ],
         pidFile: join(this.config.paths.varDir, 'run', 'postgresql.pid'),
         restartBackoff: this.config.platformDb.rqlited.restartBackoff,
