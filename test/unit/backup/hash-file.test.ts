@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashFile } from '../../../src/backup/codec.js';
 
 /**
- * hashFile (codec.ts) takes two paths: files up to 8 MiB read whole and digested on libuv's thread
- * pool, larger ones streamed. Both must give the SHA-256 and size of the bytes on disk.
+ * hashFile (codec.ts) takes two paths: files up to 8 MiB read and hashed whole, larger ones
+ * streamed. Both must give the SHA-256 and size of the bytes on disk.
  */
 describe('hashFile', () => {
   let dir = '';
