@@ -124,6 +124,8 @@ describe('PostgreSQL bulk import', () => {
     await bulk.durable();
     const { rows: [behind] } = await e.pool.query<{ bytes: string }>('SELECT pg_wal_lsn_diff($1::pg_lsn, pg_current_wal_flush_lsn()) AS bytes', [written?.lsn]);
     expect(Number(behind?.bytes)).toBeLessThanOrEqual(0);
+    // The write that forced the flush left nothing behind.
+    expect((await e.pool.query(`SELECT key FROM core_info WHERE key LIKE 'bulk_import_flush%'`)).rows).toEqual([]);
     await bulk.finish();
     expect(await e.pool.query(`SELECT count(*)::int AS n FROM events WHERE user_id LIKE 'durable%'`).then((r) => r.rows[0])).toEqual({ n: 400 });
   });

@@ -9,13 +9,13 @@ import { verifyPgImport } from './import-digest.js';
 import { isUnavailable } from './unavailable.js';
 
 /**
- * BulkImport.durable: a write, committed synchronously. A transaction that wrote no WAL commits
- * without waiting for a flush even with synchronous_commit on (an xid alone is not enough); one that
- * did waits until the WAL is on disk up to its commit record, past every commit before it.
+ * BulkImport.durable: a transaction that writes, committed synchronously. One that wrote no WAL
+ * commits without waiting for a flush even with synchronous_commit on (an xid alone is not enough);
+ * one that did waits until the WAL is on disk up to its commit record, past every commit before it.
+ * A row written and removed in one transaction (one simple query): nothing is left behind.
  */
-const DURABLE_KEY = 'bulk_import_durable';
-const MARK_DURABLE = `INSERT INTO core_info (key, value) VALUES ('${DURABLE_KEY}', to_jsonb(now()::text))
-  ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()`;
+const FLUSH_IMPORTS = `INSERT INTO core_info (key, value) VALUES ('bulk_import_flush', 'true'::jsonb) ON CONFLICT (key) DO NOTHING;
+  DELETE FROM core_info WHERE key = 'bulk_import_flush'`;
 
 /** UserDataStore on PostgreSQL: each call takes a connection of its own for its transaction. */
 export class PgUserDataStore implements UserDataStore {
@@ -65,7 +65,7 @@ export class PgUserDataStore implements UserDataStore {
    * Defers the events indexes while a whole-core restore fills an empty database (bulk-import.ts),
    * and lets each import commit without waiting for its WAL flush: a thousand users' commits each
    * waited for an fsync, 1.4 s of a 22 s restore at 1,000 users (docs/benchmarks.md). `durable`
-   * then makes all of them durable at once (MARK_DURABLE).
+   * then makes all of them durable at once (FLUSH_IMPORTS).
    */
   async beginBulkImport(): Promise<BulkImport> {
     const client = await this.connect();
@@ -75,20 +75,19 @@ export class PgUserDataStore implements UserDataStore {
       client.release();
     }
     this.bulk = { asyncCommit: true };
-    const durable = async (sql = MARK_DURABLE): Promise<void> => {
+    const durable = async (): Promise<void> => {
       const c = await this.connect();
       try {
-        await c.query(sql);
+        await c.query(FLUSH_IMPORTS);
       } finally {
         c.release();
       }
     };
     return {
-      durable: () => durable(),
+      durable,
       finish: async () => {
         this.bulk = null;
         await durable();
-        await durable(`DELETE FROM core_info WHERE key = '${DURABLE_KEY}'`);
         // Two connections for the index builds, which share both cores, and a third that fills
         // event_streams beside them (bulk-import.ts); the data tools' pool has 6.
         const first = await this.connect();
