@@ -76,7 +76,7 @@ export const USAGE = `bench/run [options]
 export class UsageError extends Error {}
 
 /** `--core-env KEY=VALUE` (repeatable): only HOMECORE_* keys, the core's own settings. */
-function coreEnv(pairs: readonly string[]): Record<string, string> {
+export function coreEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
   for (const pair of pairs) {
     const eq = pair.indexOf('=');

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { coreEnv } from './args.ts';
 import { releaseCore, startCore, stopCore, type StartedCore } from './core.ts';
 import { writeSyntheticBackup } from './synthetic-backup.ts';
 
@@ -23,6 +24,8 @@ const { values } = parseArgs({
   options: {
     users: { type: 'string', default: '40' }, events: { type: 'string', default: '2500' }, 'attachments-mb': { type: 'string', default: '200' },
     backup: { type: 'string' }, dist: { type: 'string' }, set: { type: 'string', multiple: true, default: [] }, 'no-rebuild': { type: 'boolean' }, keep: { type: 'string' },
+    // --core-env HOMECORE_…=value (repeatable): a setting of the started core, e.g. one the server reads only at its start.
+    'core-env': { type: 'string', multiple: true, default: [] },
   },
 });
 const dist = resolve(values.dist ?? join(ROOT, 'dist'));
@@ -214,7 +217,7 @@ async function main(): Promise<void> {
     log(`writing a synthetic backup into ${parent}`);
     dir = await writeSyntheticBackup({ users: Number(values.users), events: Number(values.events), attachmentsMb: Number(values['attachments-mb']), dist, parent });
   }
-  const core = await startCore({ root: dirname(dist), apiWorkers: 1, logLevel: 'warn', pgStats: false, audit: null });
+  const core = await startCore({ root: dirname(dist), apiWorkers: 1, logLevel: 'warn', pgStats: false, audit: null, extraEnv: coreEnv(values['core-env']) });
   try {
     if (values.set.length > 0) {
       const su = new pg.Client({ ...core.pg, user: 'postgres', password: core.superuserPassword(), database: 'postgres' });
