@@ -3,7 +3,7 @@
  * events, attachments), runs bin/backup on it, then bin/restore into a second fresh core, and reports
  * users/s, events/s and MB/s each way. Runs as TypeScript through Node 22's type stripping.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -36,11 +36,13 @@ const USAGE = `bench/backup [options]
   --synthetic            seed the source core by restoring a backup written straight in bin/backup's format
                          (bench/src/synthetic-backup.ts: --users × --events and --attachments-mb, in a minute);
                          that first restore (by the first build) is measured and reported too
+  --cold                 drop the page cache (root: sync, then /proc/sys/vm/drop_caches) right before each measured
+                         restore, which then reads the backup from disk, as a restore of last night's backup does
 `;
 
 interface Options {
   users: number; events: number; attachmentsMb: number; compress: boolean; passphrase: boolean; out: string | null;
-  dists: string[]; rounds: number; keepBackup: string | null; fromBackup: string | null; synthetic: boolean;
+  dists: string[]; rounds: number; keepBackup: string | null; fromBackup: string | null; synthetic: boolean; cold: boolean;
 }
 
 function options(argv: string[]): Options | 'help' {
@@ -49,7 +51,8 @@ function options(argv: string[]): Options | 'help' {
     options: {
       users: { type: 'string' }, events: { type: 'string' }, 'attachments-mb': { type: 'string' }, compress: { type: 'boolean' },
       passphrase: { type: 'boolean' }, out: { type: 'string' }, dists: { type: 'string' }, rounds: { type: 'string' },
-      'keep-backup': { type: 'string' }, 'from-backup': { type: 'string' }, synthetic: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      'keep-backup': { type: 'string' }, 'from-backup': { type: 'string' }, synthetic: { type: 'boolean' }, cold: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help === true) return 'help';
@@ -63,7 +66,18 @@ function options(argv: string[]): Options | 'help' {
     compress: values.compress === true, passphrase: values.passphrase === true, out: values.out ?? null,
     dists: (values.dists ?? join(ROOT, 'dist')).split(',').map((d) => resolve(d)), rounds: Math.max(1, n(values.rounds, 1)),
     keepBackup: values['keep-backup'] ?? null, fromBackup: values['from-backup'] ?? null, synthetic: values.synthetic === true,
+    cold: values.cold === true,
   };
+}
+
+/** --cold: the backup's files (and everything else) out of the page cache; refuses loudly when not permitted. */
+function dropPageCache(): void {
+  execFileSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+  } catch (err) {
+    throw new Error(`--cold needs root to write /proc/sys/vm/drop_caches: ${(err as Error).message}`);
+  }
 }
 
 async function seedUser(core: StartedCore, username: string, events: number, attachBytes: number): Promise<void> {
@@ -229,6 +243,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < o.rounds; round += 1) {
     for (const [i, dist] of o.dists.entries()) {
       const target = await freshCore(dirname(dist));
+      if (o.cold) dropPageCache();
       const run = await runBin(target, dist, 'restore.js', [...(o.passphrase ? ['--passphrase-file', passFile] : []), dirs[i] ?? '']);
       await stopCore(target, true);
       restores[i]?.push(run);
@@ -262,7 +277,8 @@ async function main(): Promise<void> {
     `# Backup and restore, ${result.startedAt}`, '',
     `${users} users, ${events} events, ${manifest.totals.attachments ?? 0} attachments, ${result.storedMB} MB stored` +
       `${o.compress ? ', compressed' : ''}${o.passphrase ? ', encrypted' : ''}; load ${loadBefore.join(' ')} before, ${result.loadAtEnd.join(' ')} after.` +
-      `${o.rounds > 1 ? ` Median of ${o.rounds} rounds, builds alternating.` : ''}`, '',
+      `${o.rounds > 1 ? ` Median of ${o.rounds} rounds, builds alternating.` : ''}` +
+      `${o.cold ? ' Page cache dropped before each restore (--cold).' : ''}`, '',
     '| build | | seconds | users/s | events/s | MB/s | CPU s of the command | events per CPU s | CPU s of PostgreSQL | every round (s) |', '|---|---|---|---|---|---|---|---|---|---|',
     ...builds.flatMap((b) => (['backup', 'restore'] as const).map((k) =>
       `| ${b.dist} | ${k} | ${row(b[k])} |`)),
