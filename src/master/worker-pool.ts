@@ -7,6 +7,7 @@ import { projectRoot } from '../util/project-root.js';
 import { ConnectionBroker } from './connection-broker.js';
 import { isWorkerMessage, type CoreState, type MasterToWorker, type WorkerRole } from '../notifications/ipc.js';
 import { ChangeRouting } from './change-routing.js';
+import { ListenerBroadcast, type ListenerTarget } from './listener-broadcast.js';
 import { workerExecArgv, workerMemoryEnv } from './worker-memory.js';
 import type { ChangeMessage } from '../notifications/messages.js';
 
@@ -37,6 +38,7 @@ export class WorkerPool {
   private readonly roles = new Map<WorkerRole, RoleState>();
   private readonly workers = new Map<number, WorkerInfo>();
   private readonly routing = new ChangeRouting();
+  private readonly listeners: ListenerBroadcast;
   private readonly log: Logger;
   private state: CoreState = { draining: false, failedRoles: [], starting: true };
   private shuttingDown = false;
@@ -53,6 +55,7 @@ export class WorkerPool {
   ) {
     this.log = logger.child({ component: 'workers' });
     this.broker = new ConnectionBroker(config.cluster.connectionQueue, logger);
+    this.listeners = new ListenerBroadcast(() => this.loadedTargets(), this.log);
     const c = config.cluster;
     const wanted: [WorkerRole, number][] = [
       ['api', c.apiWorkers],
@@ -79,7 +82,11 @@ export class WorkerPool {
         return;
       }
       if (message.type === 'listen') {
-        this.routing.listen(worker.id, message.username, message.on);
+        this.onListen(worker, message.username, message.on, message.id);
+        return;
+      }
+      if (message.type === 'listeners-ack') {
+        this.listeners.acked(worker.id, message.seq);
         return;
       }
       if (message.type === 'conn-ack') {
@@ -91,6 +98,8 @@ export class WorkerPool {
       if (message.type === 'loaded') {
         info.loaded = true;
         this.log.debug({ workerRole: info.role, childPid: worker.process.pid }, 'worker loaded');
+        // Before it serves: which users' changes it must send (src/master/listener-broadcast.ts).
+        this.send(worker, this.listeners.snapshot());
         if (this.serving) this.send(worker, { type: 'serve' });
         return;
       }
@@ -109,6 +118,26 @@ export class WorkerPool {
     for (const w of Object.values(cluster.workers ?? {})) {
       if (w !== undefined && this.routing.wants(w.id, this.workers.get(w.id)?.role, message)) this.send(w, m);
     }
+  }
+
+  private onListen(worker: Worker, username: string, on: boolean, ackId: number | undefined): void {
+    const change = this.routing.listen(worker.id, username, on);
+    if (!on) {
+      if (change === 'last') this.listeners.withdraw([username]);
+      return;
+    }
+    const told = this.listeners.announce(username);
+    if (ackId !== undefined) void told.then(() => this.send(worker, { type: 'listen-ack', id: ackId }));
+  }
+
+  /** Workers that have loaded (and so were given the listener list): every later change of it goes to them. */
+  private loadedTargets(): ListenerTarget[] {
+    const out: ListenerTarget[] = [];
+    for (const [id, info] of this.workers) {
+      const w = cluster.workers?.[id];
+      if (info.loaded && w?.isConnected() === true) out.push({ id, send: (m) => this.send(w, m) });
+    }
+    return out;
   }
 
   private portOf(role: WorkerRole): number {
@@ -172,7 +201,8 @@ export class WorkerPool {
   private onExit(worker: Worker, code: number | null, signal: string | null): void {
     const info = this.workers.get(worker.id);
     this.workers.delete(worker.id);
-    this.routing.forget(worker.id);
+    this.listeners.withdraw(this.routing.forget(worker.id));
+    this.listeners.gone(worker.id);
     this.broker.workerGone(worker.id);
     if (info === undefined || this.shuttingDown) return;
     const r = this.roles.get(info.role);

@@ -65,6 +65,8 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
   const users = io.of(/^\/.+$/);
   users.use((socket, next) => {
     handshake(services, socket)
+      // Connected only once the whole core sends this user's changes here (SocketSessions.announce).
+      .then(() => sessions.announce(socket.data.user.username))
       .then(
         () => next(),
         (err: unknown) => next(connectError(err)),

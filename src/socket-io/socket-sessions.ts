@@ -11,6 +11,8 @@ type Verdict = { ok: true; expires: number | null } | { ok: false; refusal: ApiE
 
 /** Longest delay setTimeout honours; later expiries are left to the periodic sweep. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** How long an announced user without a socket yet stays listened (a handshake that never connected). */
+const ANNOUNCE_GRACE_MS = 10_000;
 
 /**
  * The sockets this worker holds, by user: change messages from the bus go to every socket of the
@@ -20,6 +22,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
  */
 export class SocketSessions {
   private readonly byUser = new Map<string, Set<UserSocket>>();
+  /** Users announced for a socket still in its handshake: dropped if none connects in time. */
+  private readonly announced = new Map<string, { told: Promise<void>; timer: NodeJS.Timeout }>();
   private readonly expiryTimers = new Map<UserSocket, NodeJS.Timeout>();
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -40,6 +44,25 @@ export class SocketSessions {
     this.sweepTimer.unref();
   }
 
+  /**
+   * Called by the handshake before a socket of `username` connects: resolves once every worker of
+   * the core sends that user's changes and the master relays them here (NotificationBus.listen), so
+   * a change the client makes as soon as it is connected reaches its socket.
+   */
+  announce(username: string): Promise<void> {
+    if (this.byUser.has(username)) return Promise.resolve();
+    const known = this.announced.get(username);
+    if (known !== undefined) return known.told;
+    const timer = setTimeout(() => {
+      this.announced.delete(username);
+      if (!this.byUser.has(username)) void this.services.bus.listen(username, false);
+    }, ANNOUNCE_GRACE_MS);
+    timer.unref();
+    const told = this.services.bus.listen(username, true);
+    this.announced.set(username, { told, timer });
+    return told;
+  }
+
   /** A socket that passed the handshake; `expires` = its access's expiry (seconds) or null. */
   add(socket: UserSocket, expires: number | null): void {
     const username = socket.data.user.username;
@@ -47,8 +70,11 @@ export class SocketSessions {
     if (set === undefined) {
       set = new Set();
       this.byUser.set(username, set);
-      // Before this socket hears anything: from now on the master relays this user's changes here.
-      this.services.bus.listen(username, true);
+      const announced = this.announced.get(username);
+      this.announced.delete(username);
+      clearTimeout(announced?.timer);
+      // Not announced (no handshake went through announce): from now on, at least.
+      if (announced === undefined) void this.services.bus.listen(username, true);
     }
     set.add(socket);
     this.count += 1;
@@ -67,7 +93,7 @@ export class SocketSessions {
     if (set?.delete(socket) === true) this.count -= 1;
     if (set?.size === 0) {
       this.byUser.delete(username);
-      this.services.bus.listen(username, false);
+      void this.services.bus.listen(username, false);
     }
     clearTimeout(this.expiryTimers.get(socket));
     this.expiryTimers.delete(socket);
@@ -150,6 +176,8 @@ export class SocketSessions {
     clearInterval(this.sweepTimer);
     for (const timer of this.expiryTimers.values()) clearTimeout(timer);
     this.expiryTimers.clear();
+    for (const a of this.announced.values()) clearTimeout(a.timer);
+    this.announced.clear();
     this.byUser.clear();
     this.count = 0;
   }

@@ -42,7 +42,8 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     platformDb: withLeaderGrace(() => platform.isReady(timeout), config.health.platformDbLeaderGraceMs),
   };
   const readiness = new Readiness({ coreState: () => state, dependencies, cacheMs: config.health.cacheMs });
-  const bus = NotificationBus.forProcess();
+  // Clones share every change through the master (src/master/clone-changes.ts), listened or not.
+  const bus = NotificationBus.forProcess({ relayAll: config.core.cloneId !== null });
   // Every role serves authenticated routes (API, series, previews): same services, same rules.
   // service.eventTypesSource, read before serving; a failing source falls back to the bundled copy.
   const eventTypes = await loadEventTypes(config, logger);
@@ -88,6 +89,13 @@ export async function runWorker(role: WorkerRole): Promise<void> {
     } else if (m.type === 'state') state = m.state;
     else if (m.type === 'serve') serve();
     else if (m.type === 'notify') bus.deliver(m.message);
+    else if (m.type === 'listeners') {
+      bus.setListened(m.usernames, m.on, m.reset);
+      if (m.seq !== undefined) {
+        const ack: WorkerToMaster = { type: 'listeners-ack', seq: m.seq };
+        process.send?.(ack);
+      }
+    } else if (m.type === 'listen-ack') bus.listenAcked(m.id);
     else void close('master asked', 0);
   });
   // If the master dies (kill -9), Node's cluster code exits this worker on IPC disconnect by itself:

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { io, type Socket } from 'socket.io-client';
+import { Agent, request } from 'undici';
 import pryv from 'pryv';
 import extendPryvSocketIO from '@pryv/socket.io';
 import extendPryvMonitor from '@pryv/monitor';
@@ -86,6 +87,41 @@ describe('Socket.IO across API workers', () => {
     );
     expect(ack[0]).toBeNull();
     await Promise.all(again);
+  }, 60_000);
+
+  it('a lone socket hears writes made right after it connects through either worker, and again after a reconnect', async () => {
+    // Workers send the master only changes of users some worker holds a socket of (issue #10): a
+    // socket connects once every worker knows, so no write after its connect is skipped.
+    const { username, conn } = await newUser();
+    await conn.apiOne('streams.create', { id: 'lone', name: 'Lone' }, 'stream');
+    const writeOnNewConnection = async (content: string): Promise<void> => {
+      // A new connection each time: the master hands connections to the workers in turn.
+      const agent = new Agent();
+      try {
+        const res = await request(`${core.urls.api}/${username}/events`, {
+          method: 'POST',
+          dispatcher: agent,
+          headers: { authorization: conn.token, 'content-type': 'application/json' },
+          body: JSON.stringify({ streamIds: ['lone'], type: 'note/txt', content }),
+        });
+        expect(res.statusCode).toBe(201);
+        await res.body.dump();
+      } finally {
+        await agent.close();
+      }
+    };
+    for (const round of [1, 2]) {
+      const [socket] = await openSockets(username, conn.token, 1);
+      if (socket === undefined) throw new Error('no socket');
+      for (let i = 0; i < 4; i++) {
+        const heard = next(socket, 'eventsChanged');
+        await writeOnNewConnection(`round ${round} write ${i}`);
+        await heard;
+      }
+      socket.close();
+      // Its worker withdraws the user; writes meanwhile are not relayed to anyone, and succeed.
+      await writeOnNewConnection(`round ${round} unheard`);
+    }
   }, 60_000);
 
   it('revoking an access disconnects its sockets on every worker within 1 s', async () => {

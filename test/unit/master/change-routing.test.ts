@@ -30,4 +30,22 @@ describe('ChangeRouting (which workers the master relays a change to)', () => {
     r.forget(2);
     expect(r.wants(2, 'api', events('bob'))).toBe(false);
   });
+
+  it('says when a user gets its first listener and loses its last, a worker exit included', () => {
+    const r = new ChangeRouting();
+    expect(r.listen(1, 'alice', true)).toBe('first');
+    expect(r.listen(1, 'alice', true)).toBe(null);
+    expect(r.listen(2, 'alice', true)).toBe(null);
+    expect(r.listen(2, 'bob', true)).toBe('first');
+    expect(r.listenedUsers().sort()).toEqual(['alice', 'bob']);
+    expect(r.listen(1, 'alice', false)).toBe(null);
+    expect(r.listen(1, 'alice', false)).toBe(null);
+    expect(r.isListened('alice')).toBe(true);
+    expect(r.forget(2).sort()).toEqual(['alice', 'bob']);
+    expect(r.listenedUsers()).toEqual([]);
+    expect(r.listen(3, 'carol', false)).toBe(null);
+    expect(r.listen(3, 'carol', true)).toBe('first');
+    expect(r.listen(3, 'carol', false)).toBe('last');
+    expect(r.isListened('carol')).toBe(false);
+  });
 });
