@@ -45,7 +45,7 @@ export async function previewsRoutes(app: FastifyInstance, opts: { services: Ser
     if (picture === null) return reply.code(204).send();
     const file = await previews.get(picture, desired);
     reply.headers({ 'content-type': 'image/jpeg', 'content-length': String(file.size), 'cache-control': 'private' });
-    return reply.send(file.stream);
+    return reply.send(file.body);
   };
   app.get('/:username/events/:id', serve);
   app.get('/:username/events/:id.jpg', serve);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, rmdir, stat, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve, sep } from 'node:path';
 import type { Config } from '../config/index.js';
 import type { DerivedFiles } from '../storage/files/attachment-files.js';
@@ -8,7 +8,9 @@ import type { DerivedFiles } from '../storage/files/attachment-files.js';
  * Preview files on disk (Pryv API §7): `{cacheDir}/{userId}/{eventId}/{modified}_{w}x{h}.jpg`. The
  * event's `modified` is part of the name, so an updated event can never be served a stale preview,
  * and no extended attributes are needed (NAS and tmpfs mounts often lack them). "Last used" is the
- * file's mtime, set on every hit: atime is unreliable (noatime mounts).
+ * file's mtime, set on a hit when it is older than a tenth of the clean-up age (a file used
+ * all the time is never older than that, so never cleaned up, for one write to the disk per
+ * tenth instead of one per hit): atime is unreliable (noatime mounts).
  */
 
 const SEGMENT = /^[a-z0-9][a-z0-9-]{0,99}$/;
@@ -26,6 +28,12 @@ export interface PreviewKey {
   modified: number;
   width: number;
   height: number;
+}
+
+/** A preview file held open: a clean-up running meanwhile cannot pull it from under its reader. */
+export interface OpenPreview {
+  handle: FileHandle;
+  size: number;
 }
 
 export class PreviewCache implements DerivedFiles {
@@ -53,15 +61,27 @@ export class PreviewCache implements DerivedFiles {
     return join(this.dirOf(k.userId, k.eventId), `${PreviewCache.versionOf(k.modified)}_${w}x${h}.jpg`);
   }
 
-  /** The cached preview's path (its last use set to now), or null. */
-  async get(k: PreviewKey): Promise<string | null> {
-    const path = this.pathOf(k);
-    const now = new Date();
+  /**
+   * The cached preview opened for reading, or null. Its last use is set to now when older than
+   * `touchAfterMs` (PreviewCache's comment). The caller closes the handle.
+   */
+  async open(k: PreviewKey, touchAfterMs: number): Promise<OpenPreview | null> {
+    let handle: FileHandle;
     try {
-      await utimes(path, now, now);
-      return path;
+      handle = await open(this.pathOf(k), 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+    try {
+      const st = await handle.stat();
+      if (Date.now() - st.mtimeMs > touchAfterMs) {
+        const now = new Date();
+        await handle.utimes(now, now);
+      }
+      return { handle, size: st.size };
+    } catch (err) {
+      await handle.close();
       throw err;
     }
   }

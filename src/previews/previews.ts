@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { errors } from '../errors/index.js';
-import type { PreviewCache, PreviewKey } from './preview-cache.js';
+import type { OpenPreview, PreviewCache, PreviewKey } from './preview-cache.js';
 import { imageSize, renderJpeg, type RenderLimits } from './render.js';
-import { previewSize, type Desired } from './sizing.js';
+import { previewSize, type Desired, type Size } from './sizing.js';
 
 /** A readable picture event's attached file: what a preview is made from. */
 export interface PreviewSource {
@@ -17,41 +17,72 @@ export interface PreviewSource {
 }
 
 export interface PreviewFile {
-  stream: Readable;
+  /** The whole file when it is small (every preview, ≤ 1024 px a side), else a stream of it. */
+  body: Buffer | Readable;
   size: number;
 }
 
+export interface PreviewLimits extends RenderLimits {
+  maxInputBytes: number;
+  /** previews.cacheMaxAgeSeconds: a cached file used within a tenth of it is not touched again. */
+  cacheMaxAgeSeconds: number;
+}
+
+/** Sources whose displayed size is remembered (about 100 bytes each). */
+const MAX_KNOWN_SOURCES = 10_000;
+/** Read whole and sent as one buffer up to this size; streamed above. */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
 /**
- * Event previews, produced in the previews worker only: size
- * the preview from the source's header, serve it from the cache or render it once (concurrent
- * requests for the same preview share one conversion).
+ * Event previews, produced in the previews worker only: size the preview from the source's header,
+ * serve it from the cache or render it once (concurrent requests for the same preview share one
+ * conversion). A cache hit costs two file operations and a read (issue #10: it was seven, and a
+ * header parse by sharp, 1.5 ms of CPU per preview): the source's displayed size is remembered per
+ * source file and event version (an attached file never changes under its path; a changed event
+ * has a new `modified`), and the cached file's last use is set only when it is getting old.
  */
 export class Previews {
   private readonly inflight = new Map<string, Promise<string>>();
+  /** `{source}\0{modified}` → displayed size; oldest entry dropped first when full. */
+  private readonly sourceSizes = new Map<string, Size>();
+  private readonly touchAfterMs: number;
 
   constructor(
     readonly cache: PreviewCache,
-    private readonly limits: RenderLimits & { maxInputBytes: number },
-  ) {}
+    private readonly limits: PreviewLimits,
+  ) {
+    this.touchAfterMs = (limits.cacheMaxAgeSeconds * 1000) / 10;
+  }
 
-  /** The preview of a picture's attached file, as a JPEG stream (src/api/events/preview-source.ts checks access). */
+  /** The preview of a picture's attached file, as a JPEG (src/api/events/preview-source.ts checks access). */
   async get(picture: PreviewSource, desired: Desired): Promise<PreviewFile> {
+    const size = previewSize(await this.sourceSize(picture), desired);
+    const key: PreviewKey = { userId: picture.userId, eventId: picture.eventId, modified: picture.modified, ...size };
+    // Opened before answering: a clean-up running now cannot pull the file from under the response.
+    const file = (await this.cache.open(key, this.touchAfterMs)) ?? (await this.rendered(key, picture.source));
+    return readOut(file);
+  }
+
+  private async sourceSize(picture: PreviewSource): Promise<Size> {
+    const id = `${picture.source}\0${picture.modified}`;
+    const known = this.sourceSizes.get(id);
+    if (known !== undefined) return known;
     const { source } = picture;
     const bytes = (await stat(source).catch(() => null))?.size;
     if (bytes === undefined) throw errors.corruptedData('The attached file is missing.', { reason: 'unreadable' });
     if (bytes > this.limits.maxInputBytes) {
       throw errors.corruptedData('The image is too large to preview.', { reason: 'too-large', limit: this.limits.maxInputBytes });
     }
-    const size = previewSize(await imageSize(source, this.limits), desired);
-    const key: PreviewKey = { userId: picture.userId, eventId: picture.eventId, modified: picture.modified, ...size };
-    const path = (await this.cache.get(key)) ?? (await this.render(key, source));
-    // Opened before answering: a clean-up running now cannot pull the file from under the response.
-    const handle = await open(path, 'r');
-    const { size: length } = await handle.stat();
-    return { stream: createReadStream(path, { fd: handle }), size: length };
+    const size = await imageSize(source, this.limits);
+    if (this.sourceSizes.size >= MAX_KNOWN_SOURCES) {
+      const oldest = this.sourceSizes.keys().next();
+      if (oldest.done !== true) this.sourceSizes.delete(oldest.value);
+    }
+    this.sourceSizes.set(id, size);
+    return size;
   }
 
-  private render(key: PreviewKey, source: string): Promise<string> {
+  private async rendered(key: PreviewKey, source: string): Promise<OpenPreview> {
     const id = this.cache.pathOf(key);
     let job = this.inflight.get(id);
     if (job === undefined) {
@@ -60,6 +91,28 @@ export class Previews {
         .finally(() => this.inflight.delete(id));
       this.inflight.set(id, job);
     }
-    return job;
+    await job;
+    // Just written, so in use: not touched.
+    const file = await this.cache.open(key, Number.POSITIVE_INFINITY);
+    if (file === null) throw new Error('a preview was removed right after it was rendered');
+    return file;
+  }
+}
+
+/** The open file's bytes, whole when small (one read, then closed), else as a stream that closes it. */
+async function readOut(file: OpenPreview): Promise<PreviewFile> {
+  const { handle, size } = file;
+  if (size > MAX_BUFFERED_BYTES) return { body: createReadStream('', { fd: handle }), size };
+  try {
+    const body = Buffer.allocUnsafe(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(body, filled, size - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return { body: filled === size ? body : body.subarray(0, filled), size: filled };
+  } finally {
+    await handle.close();
   }
 }

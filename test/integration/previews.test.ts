@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDeflate, crc32 } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
@@ -164,6 +164,28 @@ describe('previews', () => {
     expect(now).toHaveLength(1);
     expect(now[0]).not.toBe(mine[0]);
     expect(readFileSync(now[0] ?? '').equals(after.rawPayload)).toBe(true);
+  });
+
+  it('a hit keeps a file in use from the clean-up: its last use is set once it is a tenth of the clean-up age old', async () => {
+    const event = await picture(await sharp({ create: { width: 300, height: 200, channels: 3, background: '#0000ff' } }).png().toBuffer());
+    expect((await preview(`/events/${event.id}?w=256`)).statusCode).toBe(200);
+    const [file] = cacheFiles().filter((f) => f.includes(event.id));
+    if (file === undefined) throw new Error('no cached preview');
+    const maxAgeMs = t.config.previews.cacheMaxAgeSeconds * 1000;
+    // Used a twentieth of the age ago: a hit leaves it (one write per tenth, not per hit).
+    const recent = new Date(Date.now() - maxAgeMs / 20);
+    utimesSync(file, recent, recent);
+    expect((await preview(`/events/${event.id}?w=256`)).statusCode).toBe(200);
+    expect(Math.abs(statSync(file).mtimeMs - recent.getTime())).toBeLessThan(1000);
+    // Past the clean-up age: a hit marks it used now, and the clean-up keeps it.
+    const old = new Date(Date.now() - maxAgeMs - 60_000);
+    utimesSync(file, old, old);
+    const hit = await preview(`/events/${event.id}?w=256`);
+    expect(hit.statusCode).toBe(200);
+    expect(hit.headers['content-length']).toBe(String(statSync(file).size));
+    expect(Date.now() - statSync(file).mtimeMs).toBeLessThan(10_000);
+    await previews.inject({ method: 'POST', url: '/clean-up-cache', headers: { authorization: t.services.secrets.adminAccessKey } });
+    expect(cacheFiles()).toContain(file);
   });
 
   it('refuses a decompression bomb with 422 and goes on serving', async () => {
