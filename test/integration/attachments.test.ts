@@ -152,6 +152,23 @@ describe('events.getAttachment', () => {
     expect(res.rawPayload.equals(PNGISH)).toBe(true);
   });
 
+  it('answers a download from the worker\'s cached stream tree, with the header as with a readToken', async () => {
+    // The user lookup returns the streams version (issue #10): without it, every download loaded the
+    // user's whole tree. Engines without streams versions load it every time (docs/mongodb.md#guarantees).
+    const versioned = t.services.stores.users.getWithStreamsVersion !== undefined;
+    const trees = t.services.streamTrees;
+    const byHeader = () => t.app.inject({ method: 'GET', url: url(`/events/${event.id}/${file().id}`), headers: { authorization: tokens['P'] ?? '' } });
+    const byReadToken = () => t.app.inject({ method: 'GET', url: url(`/events/${event.id}/${file().id}?readToken=${encodeURIComponent(file().readToken)}`) });
+    expect((await byHeader()).statusCode).toBe(200);
+    for (const download of [byHeader, byReadToken, byHeader]) {
+      const [hits, loads] = [trees.hits, trees.loads];
+      const res = await download();
+      expect(res.statusCode).toBe(200);
+      expect(res.rawPayload.equals(PNGISH)).toBe(true);
+      expect([trees.hits, trees.loads]).toEqual(versioned ? [hits + 1, loads] : [hits, loads + 1]);
+    }
+  });
+
   it.each<[string, () => string, number]>([
     ['?auth= with a valid token', () => `?auth=${u.token}`, 401],
     ['?auth= next to a valid readToken', () => `?auth=${u.token}&readToken=${encodeURIComponent(file().readToken)}`, 401],

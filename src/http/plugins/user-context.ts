@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext, Services } from '../../api/context.js';
-import { resolveCaller, resolveUser } from '../../api/resolve-user.js';
+import { resolveCaller } from '../../api/resolve-user.js';
 import { authenticate } from '../../auth/authenticate.js';
 import { extractToken, type TokenSources } from '../../auth/extract-token.js';
 import { accessFromReadToken } from '../../auth/read-token.js';
@@ -132,14 +132,19 @@ async function downloaderContext(
   query: Record<string, unknown>,
   fileId: string,
 ): Promise<{ ctx: CallerContext; token: string | null }> {
-  const user = await resolveUser(services, input.username);
+  const readToken = query['readToken'];
+  // The Authorization header: the one-statement lookup of user, access and streams version, as
+  // for any call (issue #10: without the version, each download loaded the user's whole stream tree).
+  if (auth === undefined && readToken === undefined) {
+    return callerContext(services, { ...input, tokens: { authorization: input.tokens.authorization }, missing: errors.missingToken });
+  }
+  const { user, streamsVersion } = await resolveCaller(services, input.username);
   if (auth !== undefined) {
     throw errors.invalidAccessToken('Tokens in the URL are refused here: use "readToken" or the Authorization header.', { httpStatus: 401 });
   }
-  const readToken = query['readToken'];
-  if (readToken === undefined) return accessContext(services, user, { ...input, tokens: { authorization: input.tokens.authorization }, missing: errors.missingToken });
   if (typeof readToken !== 'string') throw errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
   const access = await accessFromReadToken(services, user, readToken, fileId);
-  const ctx = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
+  const ctx: CallerContext = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
+  if (streamsVersion !== undefined) ctx.streamsVersion = streamsVersion;
   return { ctx, token: null };
 }
