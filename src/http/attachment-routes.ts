@@ -11,14 +11,14 @@ export function contentDisposition(fileName: string): string {
   return `attachment; filename*=UTF-8''${encoded}`;
 }
 
-/** events.getAttachment: `GET /{username}/events/{id}/{fileId}[/{anyName}]`, the file's bytes streamed from disk. */
+/** events.getAttachment: `GET /{username}/events/{id}/{fileId}[/{anyName}]`, the file's bytes from disk (openAttachment). */
 export async function attachmentRoutes(app: FastifyInstance, opts: { services: Services }): Promise<void> {
   const { services } = opts;
   const contextOf = userContext(services);
   const download = async (req: Req, reply: FastifyReply): Promise<unknown> => {
     // Who downloads (Pryv API §3.2): `?readToken=` or the Authorization header, never `?auth=`.
     const { ctx } = await contextOf(req, reply, { methodId: 'events.getAttachment', record: true, downloadOf: req.params.fileId });
-    const { attachment, stream, size } = await openAttachment(ctx, req.params.id, req.params.fileId);
+    const { attachment, body, size } = await openAttachment(ctx, req.params.id, req.params.fileId);
     reply.headers({
       'content-type': attachment.type,
       'content-length': String(size),
@@ -29,7 +29,7 @@ export async function attachmentRoutes(app: FastifyInstance, opts: { services: S
       'cache-control': 'private',
     });
     if (attachment.integrity?.startsWith('sha256-') === true) reply.header('digest', `SHA-256=${attachment.integrity.slice('sha256-'.length)}`);
-    return reply.send(stream);
+    return reply.send(body);
   };
   app.get('/:username/events/:id/:fileId', download);
   app.get('/:username/events/:id/:fileId/:fileName', download);

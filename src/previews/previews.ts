@@ -1,7 +1,6 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { errors } from '../errors/index.js';
+import { fileBody, type FileBody } from '../util/file-body.js';
 import type { OpenPreview, PreviewCache, PreviewKey } from './preview-cache.js';
 import { imageSize, renderJpeg, type RenderLimits } from './render.js';
 import { previewSize, type Desired, type Size } from './sizing.js';
@@ -16,11 +15,8 @@ export interface PreviewSource {
   source: string;
 }
 
-export interface PreviewFile {
-  /** The whole file when it is small (every preview, ≤ 1024 px a side), else a stream of it. */
-  body: Buffer | Readable;
-  size: number;
-}
+/** The whole file when it is small (every preview, ≤ 1024 px a side), else a stream of it. */
+export type PreviewFile = FileBody;
 
 export interface PreviewLimits extends RenderLimits {
   maxInputBytes: number;
@@ -60,7 +56,7 @@ export class Previews {
     const key: PreviewKey = { userId: picture.userId, eventId: picture.eventId, modified: picture.modified, ...size };
     // Opened before answering: a clean-up running now cannot pull the file from under the response.
     const file = (await this.cache.open(key, this.touchAfterMs)) ?? (await this.rendered(key, picture.source));
-    return readOut(file);
+    return fileBody(file.handle, file.size, MAX_BUFFERED_BYTES);
   }
 
   private async sourceSize(picture: PreviewSource): Promise<Size> {
@@ -96,23 +92,5 @@ export class Previews {
     const file = await this.cache.open(key, Number.POSITIVE_INFINITY);
     if (file === null) throw new Error('a preview was removed right after it was rendered');
     return file;
-  }
-}
-
-/** The open file's bytes, whole when small (one read, then closed), else as a stream that closes it. */
-async function readOut(file: OpenPreview): Promise<PreviewFile> {
-  const { handle, size } = file;
-  if (size > MAX_BUFFERED_BYTES) return { body: createReadStream('', { fd: handle }), size };
-  try {
-    const body = Buffer.allocUnsafe(size);
-    let filled = 0;
-    while (filled < size) {
-      const { bytesRead } = await handle.read(body, filled, size - filled, filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    return { body: filled === size ? body : body.subarray(0, filled), size: filled };
-  } finally {
-    await handle.close();
   }
 }

@@ -1,9 +1,9 @@
-import type { Readable } from 'node:stream';
 import { newId } from '../../auth/crypto.js';
 import { readTokenFor } from '../../auth/read-token.js';
 import type { Attachment, Event } from '../../domain/types.js';
 import { errors } from '../../errors/index.js';
 import type { RequestContext } from '../context.js';
+import type { FileBody } from '../../util/file-body.js';
 import { forbidden, loadScope } from '../stream-scope.js';
 
 /**
@@ -61,17 +61,23 @@ export function docWithReadTokens(ctx: RequestContext, doc: string, hasAttachmen
 }
 
 /**
+ * Files up to this size are read whole and answered as one buffer (util/file-body.ts: fewer calls
+ * through libuv's pool than a stream); larger ones are streamed, so memory stays bounded.
+ */
+const MAX_BUFFERED_DOWNLOAD = 1024 * 1024;
+
+/**
  * events.getAttachment (§3.2): the file of an event the caller may read. The file id must be one of
  * the event's attachments, so the path is built from stored ids only, never from the URL.
  */
-export async function openAttachment(ctx: RequestContext, eventId: string, fileId: string): Promise<{ attachment: Attachment; stream: Readable; size: number }> {
+export async function openAttachment(ctx: RequestContext, eventId: string, fileId: string): Promise<{ attachment: Attachment } & FileBody> {
   const { user, logic } = await loadScope(ctx);
   const event = await ctx.services.stores.events.get(user.id, eventId);
   if (event === null) throw errors.unknownResource('event', eventId);
   if (!event.streamIds.some((s) => logic.canReadEvents(s))) throw forbidden(`Reading event "${eventId}" is forbidden.`);
   const attachment = event.attachments?.find((a) => a.id === fileId);
   if (attachment === undefined) throw errors.unknownResource('attachment', fileId);
-  const file = await ctx.services.attachments.open(user.id, event.id, attachment.id);
+  const file = await ctx.services.attachments.open(user.id, event.id, attachment.id, MAX_BUFFERED_DOWNLOAD);
   if (file === null) {
     ctx.services.logger.error({ eventId, fileId }, 'attached file missing on disk');
     throw errors.unknownResource('attachment', fileId);

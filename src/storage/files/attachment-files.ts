@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { type FileHandle, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Config } from '../../config/index.js';
+import { fileBody, type FileBody } from '../../util/file-body.js';
 
 /**
  * Attached files on disk (Pryv API §2.2, issue #4): `{dir}/{userId}/{eventId}/{fileId}`, nothing
@@ -160,8 +161,8 @@ export class AttachmentFiles {
     await Promise.all(staged.map((s) => rm(s.stagingPath, { force: true })));
   }
 
-  /** The file as a stream with its size, or null if it is not on disk. */
-  async open(userId: string, eventId: string, fileId: string): Promise<{ stream: Readable; size: number } | null> {
+  /** The file's bytes (whole up to `maxBuffered` bytes, else a stream) with its size, or null if it is not on disk. */
+  async open(userId: string, eventId: string, fileId: string, maxBuffered = 0): Promise<FileBody | null> {
     const path = this.pathOf(userId, eventId, fileId);
     let handle: FileHandle;
     try {
@@ -170,9 +171,14 @@ export class AttachmentFiles {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
     }
-    // Size from the open handle, so it describes exactly the bytes the stream will read.
-    const { size } = await handle.stat();
-    return { stream: createReadStream(path, { fd: handle, start: 0 }), size };
+    try {
+      // Size from the open handle, so it describes exactly the bytes read.
+      const { size } = await handle.stat();
+      return await fileBody(handle, size, maxBuffered);
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      throw err;
+    }
   }
 
   /** One file; the event's derived files go too (previews are remade on demand). */
