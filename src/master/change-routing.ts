@@ -41,15 +41,6 @@ export class ChangeRouting {
     return [...(users ?? [])].filter((u) => this.dropListener(u));
   }
 
-  /** Users some worker listens to. */
-  listenedUsers(): string[] {
-    return [...this.listeners.keys()];
-  }
-
-  isListened(username: string): boolean {
-    return this.listeners.has(username);
-  }
-
   wants(workerId: number, role: WorkerRole | undefined, m: ChangeMessage): boolean {
     return role === 'api' && this.listening.get(workerId)?.has(m.username) === true;
   }
