@@ -15,9 +15,6 @@ export interface PreviewSource {
   source: string;
 }
 
-/** The whole file when it is small (every preview, ≤ 1024 px a side), else a stream of it. */
-export type PreviewFile = FileBody;
-
 export interface PreviewLimits extends RenderLimits {
   maxInputBytes: number;
   /** previews.cacheMaxAgeSeconds: a cached file used within a tenth of it is not touched again. */
@@ -26,8 +23,6 @@ export interface PreviewLimits extends RenderLimits {
 
 /** Sources whose displayed size is remembered (about 100 bytes each). */
 const MAX_KNOWN_SOURCES = 10_000;
-/** Read whole and sent as one buffer up to this size; streamed above. */
-const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 /**
  * Event previews, produced in the previews worker only: size the preview from the source's header,
@@ -51,12 +46,12 @@ export class Previews {
   }
 
   /** The preview of a picture's attached file, as a JPEG (src/api/events/preview-source.ts checks access). */
-  async get(picture: PreviewSource, desired: Desired): Promise<PreviewFile> {
+  async get(picture: PreviewSource, desired: Desired): Promise<FileBody> {
     const size = previewSize(await this.sourceSize(picture), desired);
     const key: PreviewKey = { userId: picture.userId, eventId: picture.eventId, modified: picture.modified, ...size };
     // Opened before answering: a clean-up running now cannot pull the file from under the response.
     const file = (await this.cache.open(key, this.touchAfterMs)) ?? (await this.rendered(key, picture.source));
-    return fileBody(file.handle, file.size, MAX_BUFFERED_BYTES);
+    return fileBody(file.handle, file.size);
   }
 
   private async sourceSize(picture: PreviewSource): Promise<Size> {

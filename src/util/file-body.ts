@@ -8,6 +8,9 @@ export interface FileBody {
   size: number;
 }
 
+/** Files up to this size are answered as one buffer (every preview, ≤ 1024 px a side; most attachments). */
+export const MAX_BUFFERED_FILE_BYTES = 1024 * 1024;
+
 /**
  * The bytes of an open file of `size` bytes (taken from the handle's own stat, so it describes the
  * bytes read): up to `maxBuffered`, read whole (usually one read) and the handle closed; above, a
@@ -15,7 +18,7 @@ export interface FileBody {
  * asynchronous call through libuv's pool (50–100 µs of CPU each on the benchmark VM,
  * docs/benchmarks.md): for a 100 KB file, four calls instead of two.
  */
-export async function fileBody(handle: FileHandle, size: number, maxBuffered: number): Promise<FileBody> {
+export async function fileBody(handle: FileHandle, size: number, maxBuffered = MAX_BUFFERED_FILE_BYTES): Promise<FileBody> {
   if (size > maxBuffered) return { body: createReadStream('', { fd: handle, start: 0 }), size };
   try {
     const body = Buffer.allocUnsafe(size);

@@ -61,12 +61,6 @@ export function docWithReadTokens(ctx: RequestContext, doc: string, hasAttachmen
 }
 
 /**
- * Files up to this size are read whole and answered as one buffer (util/file-body.ts: fewer calls
- * through libuv's pool than a stream); larger ones are streamed, so memory stays bounded.
- */
-const MAX_BUFFERED_DOWNLOAD = 1024 * 1024;
-
-/**
  * events.getAttachment (§3.2): the file of an event the caller may read. The file id must be one of
  * the event's attachments, so the path is built from stored ids only, never from the URL.
  */
@@ -77,7 +71,7 @@ export async function openAttachment(ctx: RequestContext, eventId: string, fileI
   if (!event.streamIds.some((s) => logic.canReadEvents(s))) throw forbidden(`Reading event "${eventId}" is forbidden.`);
   const attachment = event.attachments?.find((a) => a.id === fileId);
   if (attachment === undefined) throw errors.unknownResource('attachment', fileId);
-  const file = await ctx.services.attachments.open(user.id, event.id, attachment.id, MAX_BUFFERED_DOWNLOAD);
+  const file = await ctx.services.attachments.open(user.id, event.id, attachment.id);
   if (file === null) {
     ctx.services.logger.error({ eventId, fileId }, 'attached file missing on disk');
     throw errors.unknownResource('attachment', fileId);

@@ -161,8 +161,8 @@ export class AttachmentFiles {
     await Promise.all(staged.map((s) => rm(s.stagingPath, { force: true })));
   }
 
-  /** The file's bytes (whole up to `maxBuffered` bytes, else a stream) with its size, or null if it is not on disk. */
-  async open(userId: string, eventId: string, fileId: string, maxBuffered = 0): Promise<FileBody | null> {
+  /** The file's bytes (whole when small, else a stream: util/file-body.ts) with its size, or null if it is not on disk. */
+  async open(userId: string, eventId: string, fileId: string): Promise<FileBody | null> {
     const path = this.pathOf(userId, eventId, fileId);
     let handle: FileHandle;
     try {
@@ -174,7 +174,7 @@ export class AttachmentFiles {
     try {
       // Size from the open handle, so it describes exactly the bytes read.
       const { size } = await handle.stat();
-      return await fileBody(handle, size, maxBuffered);
+      return await fileBody(handle, size);
     } catch (err) {
       await handle.close().catch(() => undefined);
       throw err;
