@@ -99,8 +99,8 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=120s --retries=3 \
 # of drainMs + shutdownTimeoutMs + PostgreSQL and rqlited stops (`--stop-timeout 45`).
 STOPSIGNAL SIGTERM
 # Arguments after the image name go to the master, e.g. `--config /etc/homecore/core.yml`.
-# --max-semi-space-size=2: the master's small young generation (MASTER_NODE_FLAGS, src/master/worker-memory.ts).
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=2", "/app/dist/bin/master.js"]
+# The master's own V8 flags (MASTER_NODE_FLAGS, src/master/worker-memory.ts).
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=2", "--optimize-for-size", "/app/dist/bin/master.js"]
 CMD []
 
 LABEL org.opencontainers.image.title="homecore" \

@@ -79,7 +79,7 @@ function spawnMaster(core: StartedCore, root: string): ChildProcess {
   Object.assign(env, core.env);
   // detached: its own process group, so a stop reaches sidecars and workers even if the master dies.
   // As bin/master launches it (MASTER_NODE_FLAGS in src/master/worker-memory.ts): its RSS is measured.
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', '--optimize-for-size', join(root, 'dist', 'bin', 'master.js')], { cwd: root, env, detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   if (child.pid === undefined) throw new Error('could not spawn the master');
   core.masterPid = child.pid;

@@ -9,9 +9,9 @@ import type { Config } from '../config/index.js';
  * by default: an operator short of memory turns it on (config/default.yml, docs/config.md).
  */
 export function workerExecArgv(memory: Config['cluster']['workerMemory'], inherited: readonly string[]): string[] {
-  // The master's own young-generation size (MASTER_NODE_FLAGS) is not the workers': theirs is V8's
-  // default unless cluster.workerMemory says otherwise. Other flags (--cpu-prof…) pass on.
-  const flags = inherited.filter((f) => !isSemiSpaceFlag(f));
+  // The master's own V8 flags (MASTER_NODE_FLAGS) are not the workers': theirs are V8's defaults
+  // unless cluster.workerMemory says otherwise. Other flags (--cpu-prof…) pass on.
+  const flags = inherited.filter((f) => !isMasterOnlyFlag(f));
   if (memory.heapGrowingPercent > 0) flags.push(`--heap-growing-percent=${memory.heapGrowingPercent}`);
   if (memory.maxSemiSpaceMb > 0) flags.push(`--max-semi-space-size=${memory.maxSemiSpaceMb}`);
   return flags;
@@ -24,12 +24,18 @@ export function workerMemoryEnv(memory: Config['cluster']['workerMemory']): Reco
 
 /**
  * V8 flags the launchers give the master itself (bin/master, the image's entrypoint, the tests' and
- * benches' spawns). The master supervises and relays: a 2 MB young generation instead of V8's up to
- * 3 × 16 MB keeps start-up garbage from holding its RSS at about 115 MB until the memory reducer runs
- * (89–91 MB with it; ≤ 100 MB is issue #10's goal; docs/benchmarks.md#worker-memory).
+ * benches' spawns). The master supervises and relays, at well under 1 % of a core under load, so its
+ * heap is sized for memory, not speed (issue #10: ≤ 100 MB; docs/benchmarks.md#worker-memory):
+ * - a 2 MB young generation instead of V8's up to 3 × 16 MB keeps start-up garbage from holding its
+ *   RSS at about 115 MB until the memory reducer runs (89–91 MB with it);
+ * - `--optimize-for-size` lets its old generation grow by 2 MB between full collections instead of 8:
+ *   the garbage of its heartbeats (platform DB and PostgreSQL checks every 2 s) otherwise took its RSS
+ *   from 94 to 102–108 MB over a full bench run; 93–96.5 MB with it.
  */
-export const MASTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+export const MASTER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--optimize-for-size'];
 
-function isSemiSpaceFlag(flag: string): boolean {
-  return flag.replaceAll('_', '-').startsWith('--max-semi-space-size');
+/** A flag MASTER_NODE_FLAGS sets, whatever its value or spelling (`_` or `-`). */
+function isMasterOnlyFlag(flag: string): boolean {
+  const name = flag.replaceAll('_', '-').split('=')[0];
+  return MASTER_NODE_FLAGS.some((f) => f.split('=')[0] === name);
 }

@@ -90,7 +90,7 @@ describe('Docker image', () => {
 
     const pid1 = Number(await first.inspect('{{.State.Pid}}'));
     const cmd = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-    expect(cmd(pid1)).toBe('/usr/bin/tini -- node --max-semi-space-size=2 /app/dist/bin/master.js');
+    expect(cmd(pid1)).toBe('/usr/bin/tini -- node --max-semi-space-size=2 --optimize-for-size /app/dist/bin/master.js');
     const children = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).filter((d) => {
       try {
         return readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.split(' ')[1] === String(pid1);
@@ -98,7 +98,7 @@ describe('Docker image', () => {
         return false;
       }
     });
-    expect(children.map((d) => cmd(Number(d)))).toEqual(['node --max-semi-space-size=2 /app/dist/bin/master.js']);
+    expect(children.map((d) => cmd(Number(d)))).toEqual(['node --max-semi-space-size=2 --optimize-for-size /app/dist/bin/master.js']);
 
     await first.waitHealth('healthy', 2 * MINUTES);
     const { stdout, stderr } = await first.logs();

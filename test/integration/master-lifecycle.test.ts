@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueCoreCertificate } from '../../src/cluster/pki.js';
+import { MASTER_NODE_FLAGS } from '../../src/master/worker-memory.js';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { boundPorts, isRunning, startCore, type CoreProcess } from '../helpers/core-process.js';
@@ -63,10 +64,10 @@ describe('master lifecycle', { concurrent: false, shuffle: false }, () => {
 
     const pids = c.workerPids();
     expect({ api: pids.api.length, hfs: pids.hfs.length, previews: pids.previews.length }).toEqual({ api: 2, hfs: 1, previews: 1 });
-    // The master's small young generation (MASTER_NODE_FLAGS) is its own, not the workers'.
+    // The master's own V8 flags (MASTER_NODE_FLAGS) are its own, not the workers'.
     const args = (pid: number): string[] => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    expect(args(c.pid)).toContain('--max-semi-space-size=2');
-    for (const pid of Object.values(pids).flat()) expect(args(pid).filter((a) => a.includes('semi-space'))).toEqual([]);
+    expect(args(c.pid)).toEqual(expect.arrayContaining([...MASTER_NODE_FLAGS]));
+    for (const pid of Object.values(pids).flat()) expect(args(pid).filter((a) => MASTER_NODE_FLAGS.includes(a) || a.includes('semi-space'))).toEqual([]);
     // /ready 200 only once the core is flagged available: placement takes a registration at once.
     const hostings = await c.status(c.ports.api, '/reg/hostings');
     expect(JSON.stringify(hostings.body)).toMatch(/"available":true/);

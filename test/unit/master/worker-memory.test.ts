@@ -7,9 +7,9 @@ import { projectRoot } from '../../../src/util/project-root.js';
 const defaults = { heapGrowingPercent: 0, maxSemiSpaceMb: 0, mallocArenaMax: 0 };
 
 describe('worker memory flags', () => {
-  it("workers do not inherit the master's small young generation; other flags pass on", () => {
-    const inherited = [...MASTER_NODE_FLAGS, '--cpu-prof', '--max_semi_space_size=4'];
-    expect(workerExecArgv(defaults, inherited)).toEqual(['--cpu-prof']);
+  it("workers do not inherit the master's own V8 flags, whatever their spelling; other flags pass on", () => {
+    const inherited = [...MASTER_NODE_FLAGS, '--cpu-prof', '--max_semi_space_size=4', '--optimize_for_size', '--max-semi-space-size-x'];
+    expect(workerExecArgv(defaults, inherited)).toEqual(['--cpu-prof', '--max-semi-space-size-x']);
   });
 
   it('cluster.workerMemory adds its own flags and environment', () => {
