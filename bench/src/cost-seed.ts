@@ -31,12 +31,15 @@ export async function seedCostUser(core: StartedCore, prefix: string): Promise<C
   const restricted = field<string>(acc, 'access', 'token');
   const writable = ['t0', 't0-c0', 'f0', 'f1'];
   const status = async (p: ReturnType<typeof call>): Promise<number> => (await p).status;
+  let created = 0;
   const kinds = new Map<string, Send>([
     ['events.create personal', (i) => status(call('POST', `${base}events`, { token, body: { streamIds: [streamOf(i)], type: 'mass/kg', content: i } }))],
     ['events.get personal', () => status(call('GET', `${base}events`, { token }))],
     ['events.create restricted', (i) => status(call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } }))],
     ['events.get restricted', () => status(call('GET', `${base}events`, { token: restricted }))],
     ['streams.update personal', (i) => status(call('PUT', `${base}streams/${streamOf(i)}`, { token, body: { name: `renamed-${i}` } }))],
+    // Root streams with names never used before: the caller's i repeats across rounds and warm-ups.
+    ['streams.create personal', () => status(call('POST', `${base}streams`, { token, body: { name: `created-${(created += 1)}` } }))],
   ]);
   return { username, token, kinds };
 }

@@ -98,6 +98,10 @@ describe.each(engines)('streams store: $name', (fixture) => {
     const after = await stores.streams.deletionsSince(U, 0);
     expect(after.slice(before.length).sort((x, y) => x.id.localeCompare(y.id))).toEqual([{ id: 't', deleted: 100 }, { id: 't1', deleted: 100 }]);
     expect(await stores.streams.deletionsSince(U, 100)).toEqual([]);
+    // A re-creation refused (a sibling has the name) keeps the deletion: clients syncing still see it.
+    await stores.streams.create(U, stream('taken', { name: 'Taken' }));
+    await expect(stores.streams.create(U, stream('t1', { name: 'Taken' }))).rejects.toMatchObject({ name: 'DuplicateKeyError', key: 'name' });
+    expect((await stores.streams.deletionsSince(U, 0)).map((d) => d.id)).toContain('t1');
     // Its name is free again, and re-creating an id drops its deletion.
     await stores.streams.create(U, stream('t', { name: 'T' }));
     expect((await stores.streams.deletionsSince(U, 0)).map((d) => d.id)).not.toContain('t');
