@@ -32,6 +32,10 @@ export async function seedCostUser(core: StartedCore, prefix: string): Promise<C
   const writable = ['t0', 't0-c0', 'f0', 'f1'];
   const status = async (p: ReturnType<typeof call>): Promise<number> => (await p).status;
   let created = 0;
+  const newName = (): string => {
+    created += 1;
+    return `created-${created}`;
+  };
   const kinds = new Map<string, Send>([
     ['events.create personal', (i) => status(call('POST', `${base}events`, { token, body: { streamIds: [streamOf(i)], type: 'mass/kg', content: i } }))],
     ['events.get personal', () => status(call('GET', `${base}events`, { token }))],
@@ -39,7 +43,7 @@ export async function seedCostUser(core: StartedCore, prefix: string): Promise<C
     ['events.get restricted', () => status(call('GET', `${base}events`, { token: restricted }))],
     ['streams.update personal', (i) => status(call('PUT', `${base}streams/${streamOf(i)}`, { token, body: { name: `renamed-${i}` } }))],
     // Root streams with names never used before: the caller's i repeats across rounds and warm-ups.
-    ['streams.create personal', () => status(call('POST', `${base}streams`, { token, body: { name: `created-${(created += 1)}` } }))],
+    ['streams.create personal', () => status(call('POST', `${base}streams`, { token, body: { name: newName() } }))],
   ]);
   return { username, token, kinds };
 }
