@@ -60,16 +60,17 @@ export interface RequestContext {
   user: User | null;
   /**
    * The path user's streams version as this call's user lookup read it: loadScope reuses the
-   * worker's tree while it is current. Absent where the context outlives one call (a socket, the
-   * calls of a batch): those load the tree each time.
+   * worker's tree while it is current. A Socket.IO call reads it again, like a request. Absent for
+   * the calls of a batch (its own stream writes come after the lookup: registry.ts reads it again
+   * per call) and on engines that keep no version: those load the tree each time.
    */
   streamsVersion?: number;
   /**
    * Whether the path user had an active webhook as this call's user lookup read it (issue #10): a
    * change made with `false` is not queued for webhooks, which saves a statement per write. Read
    * before the change, so a webhook created or reactivated by a call answered before this one
-   * started is seen. Absent (queued as always) where the context outlives one call (a socket, the
-   * calls of a batch, which may create a webhook themselves) or the engine does not tell.
+   * started is seen. A Socket.IO call reads it again, like a request. Absent (queued as always) for
+   * the calls of a batch (which may create a webhook themselves) or when the engine does not tell.
    */
   hasWebhooks?: boolean;
   /** The caller's access; null for public methods called without a token. */

@@ -1,11 +1,13 @@
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
-import type { Services } from '../api/context.js';
+import type { RequestContext, Services } from '../api/context.js';
+import { resolveCaller } from '../api/resolve-user.js';
 import { collect, toApiError, type CallContext, type MethodRegistry } from '../api/registry.js';
 import { authenticate } from '../auth/authenticate.js';
 import { ApiError, errors } from '../errors/index.js';
 import { meta } from '../domain/meta.js';
+import type { User } from '../domain/types.js';
 import { callerContext, withAccess } from '../http/plugins/user-context.js';
 import type { ClientToServerEvents, InterServerEvents, MethodAck, ServerToClientEvents, SocketData, UserSocket } from './socket-events.js';
 import { SocketSessions } from './socket-sessions.js';
@@ -91,13 +93,15 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
     const userAgent = firstString(socket.handshake.headers['user-agent']) ?? null;
     const ctx: CallContext = { ...baseCtx, user, callerId, origin, referer, clientAddress: socket.handshake.address, userAgent, transport: 'socket.io' };
     try {
-      // Each call authenticates like an HTTP request (its access read from the store).
-      const access = await authenticate(services, user, token).catch((err: unknown) => {
-        // The token no longer works: answer, then close (the ack is flushed before the close).
+      // Each call authenticates like an HTTP request, in the same one statement: the user, the
+      // token's access and the streams version, so the worker's cached stream tree serves the call
+      // instead of a whole load of the user's streams each time (issue #10).
+      const caller = await socketCaller(services, user, token).catch((err: unknown) => {
+        // The token or the user no longer works: answer, then close (the ack is flushed before the close).
         if (err instanceof ApiError) setImmediate(() => socket.disconnect(true));
         throw err;
       });
-      const call = { ...ctx, access };
+      const call = { ...ctx, ...caller };
       let result: unknown;
       if (method === 'callBatch') result = await registry.callBatch(call, params, config.limits.batchMaxCalls);
       else if (SUBSCRIPTION_METHODS.has(method)) result = await subscriptionCall({ ...call, methodId: method }, socket.data.scopes, method, params);
@@ -114,6 +118,18 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
     sessions.close();
     io.engine.close();
   });
+}
+
+/** One socket call's user, access, streams version and webhook flag, as an HTTP request reads them (callerContext). */
+async function socketCaller(services: Services, user: User, token: string): Promise<Pick<RequestContext, 'user' | 'access' | 'streamsVersion' | 'hasWebhooks'>> {
+  const found = await resolveCaller(services, user.username, services.vault.lookupHashes(token));
+  const access = await authenticate(services, found.user, token, found.access === undefined ? {} : { stored: found.access });
+  return {
+    user: found.user,
+    access,
+    ...(found.streamsVersion === undefined ? {} : { streamsVersion: found.streamsVersion }),
+    ...(found.hasWebhooks === undefined ? {} : { hasWebhooks: found.hasWebhooks }),
+  };
 }
 
 /** Handshake (Pryv API §1.2, §6): the namespace's last segment is the user, the token as over HTTP. */

@@ -133,6 +133,28 @@ describe('Socket.IO method calls (socket.io-client)', () => {
     }
   });
 
+  it("serves calls from the worker's cached stream tree, and sees a stream written over HTTP meanwhile", async () => {
+    const u = await t.createUser();
+    const socket = await connectUser(u);
+    expect((await call(socket, 'streams.create', { id: 'cached', name: 'Cached' }))[0]).toBeNull();
+    // The first call after the write brings the tree up to date; the next ones reuse it.
+    await call(socket, 'streams.get', {});
+    const trees = t.services.streamTrees;
+    const [hits, loads] = [trees.hits, trees.loads];
+    for (let i = 0; i < 3; i++) {
+      const [err, res] = await call(socket, i === 1 ? 'events.get' : 'streams.get', {});
+      expect(err).toBeNull();
+      if (i !== 1) expect(((res?.['streams'] ?? []) as { id: string }[]).map((x) => x.id)).toContain('cached');
+    }
+    // Engines without streams versions (MongoDB) load the tree for every call, over HTTP too.
+    const versioned = t.services.stores.users.getWithStreamsVersion !== undefined;
+    expect([trees.hits - hits, trees.loads - loads]).toEqual(versioned ? [3, 0] : [0, 3]);
+    // A stream created through another path moves the version: the next socket call sees it.
+    expect((await http(u, u.token, 'POST', '/streams', { id: 'over-http', name: 'Over HTTP' })).statusCode).toBe(201);
+    const [, after] = await call(socket, 'streams.get', {});
+    expect(((after?.['streams'] ?? []) as { id: string }[]).map((x) => x.id)).toEqual(expect.arrayContaining(['cached', 'over-http']));
+  });
+
   it('answers errors as ({error, meta}): validation, unknown method, malformed subscribe', async () => {
     const u = await t.createUser();
     const socket = await connectUser(u);
