@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Event } from '../../../src/domain/types.js';
 import type { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
 import type { PgEventsStore } from '../../../src/storage/engines/postgresql/events-store.js';
-import { CHUNK_POINTS, type PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
+import { CHUNK_POINTS, PgSeriesStore } from '../../../src/storage/engines/postgresql/series-store.js';
 import { MissingReferenceError } from '../../../src/storage/interfaces/errors.js';
 import type { SeriesRange } from '../../../src/storage/interfaces/series-store.js';
 import { seriesStoreFixture } from './series-store-fixture.js';
@@ -148,6 +148,39 @@ describe('PgSeriesStore', () => {
     expect(await chunks('gone')).toEqual([]);
     await events.create(USER, holder('gone'));
     expect(await read('gone')).toEqual([]);
+  });
+
+  it('reads and counts through named statements whose generic plan PostgreSQL keeps (planned once per connection)', async () => {
+    if ((await chunks('append')).length === 0) await store.write(USER, [write('append', Array.from({ length: 3 * CHUNK_POINTS }, (_, i) => i), 0)]);
+    // One connection, so its prepared statements can be read back from it.
+    const client = await engine.pool.connect();
+    try {
+      const oneConnection = new PgSeriesStore(client);
+      const holderFacts = { type: 'series:mass/kg', time: 0, streamIds: ['s'] };
+      const drain = async (range: SeriesRange): Promise<number> => {
+        let n = 0;
+        for await (const piece of oneConnection.read(USER, 'append', range)) n += piece.length;
+        return n;
+      };
+      for (let i = 0; i < 8; i += 1) {
+        // Different values each time: a plan that depended on them would be planned again.
+        expect(await drain({ from: i, to: 2990 - i })).toBeGreaterThan(0);
+        expect(await drain({ from: i, to: null, holder: holderFacts })).toBeGreaterThan(0);
+        // Edges cut inside the first and last chunks, more than maxPoints by chunk sizes: counted exactly.
+        expect(await drain({ from: 10 + i, to: 2990 - i, maxPoints: 2990 })).toBeGreaterThan(0);
+      }
+      const { rows } = await client.query<{ name: string; generic_plans: string; custom_plans: string }>(
+        "SELECT name, generic_plans, custom_plans FROM pg_prepared_statements WHERE name LIKE 'series-%' ORDER BY name",
+      );
+      const plans = Object.fromEntries(rows.map((r) => [r.name, { generic: Number(r.generic_plans), custom: Number(r.custom_plans) }]));
+      for (const name of ['series-count', 'series-read-first', 'series-read-first-holder']) {
+        expect(plans[name], name).toBeDefined();
+        // PostgreSQL tries custom plans for the first five executions, then keeps the generic one.
+        expect(plans[name]?.generic, name).toBeGreaterThanOrEqual(3);
+      }
+    } finally {
+      client.release();
+    }
   });
 
   it('a write for a holder that no longer exists fails with MissingReferenceError, writing nothing', async () => {

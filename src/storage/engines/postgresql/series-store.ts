@@ -35,6 +35,36 @@ function chunkParams(chunks: Chunk[]): [number[], number[], number[], string[]] 
   return [chunks.map((c) => c.tMin), chunks.map((c) => c.tMax), chunks.map((c) => c.rows.length), chunks.map((c) => c.rows.join(','))];
 }
 
+/**
+ * One batch of a series read: the chunks overlapping [from, to) after `after` (null: the first
+ * batch, which starts at the chunk holding `from` and carries the holder check when there is one).
+ * Named, so PostgreSQL plans each of the three shapes once per connection instead of on every read
+ * (0.19 ms of planning for 0.11 ms of execution per 1,000-point read, pg_stat_statements): whatever
+ * the values, the one good plan is a walk of the primary key (user, event, t_min), so the generic
+ * plan is that one. The LIMIT is our constant, written as a number (as a parameter a generic plan
+ * estimates it at a tenth of the table's rows).
+ */
+function readStatement(userId: string, eventId: string, from: number, to: number, after: number | null, check: HolderFacts | undefined): { name: string; text: string; values: unknown[] } {
+  const values: unknown[] = [userId, eventId, from, to];
+  let columns = 't_min, t_max, n, points';
+  let where = 'user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
+  if (after === null) {
+    // Start at the chunk holding `from` (chunks are disjoint): an index seek, not a scan from 0.
+    where += ` AND t_min >= coalesce((SELECT t_min FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $3
+                                      ORDER BY t_min DESC LIMIT 1), '-Infinity'::float8)`;
+  } else {
+    values.push(after);
+    where += ' AND t_min > $5';
+  }
+  if (check !== undefined) {
+    // The holder check rides on the first query as an InitPlan (run once; the chunk scan keeps its plan).
+    columns += `, (SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(values.length + 1)})) AS ok`;
+    values.push(...holderParams(check));
+  }
+  const name = `series-read-${after === null ? 'first' : 'next'}${check === undefined ? '' : '-holder'}`;
+  return { name, text: `SELECT ${columns} FROM series_chunks WHERE ${where} ORDER BY t_min LIMIT ${READ_BATCH}`, values };
+}
+
 /** Stored chunk text → its rows as [deltaTime, JSON text]. */
 function parseRows(points: string): [number, string][] {
   return (JSON.parse(`[${points}]`) as unknown[][]).map((r) => [Number(r[0]), JSON.stringify(r)]);
@@ -139,24 +169,9 @@ export class PgSeriesStore implements SeriesStore {
     const to = range.to ?? Number.POSITIVE_INFINITY;
     let after: number | null = null;
     for (;;) {
-      const params: unknown[] = [userId, eventId, from, to, READ_BATCH];
-      let sql = 'SELECT t_min, t_max, n, points FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4';
-      if (after === null) {
-        // Start at the chunk holding `from` (chunks are disjoint): an index seek, not a scan from 0.
-        sql += ` AND t_min >= coalesce((SELECT t_min FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_min <= $3
-                                        ORDER BY t_min DESC LIMIT 1), '-Infinity'::float8)`;
-      } else {
-        params.push(after);
-        sql += ' AND t_min > $6';
-      }
       const check = after === null ? range.holder : undefined;
-      if (check !== undefined) {
-        // The holder check rides on the first query as an InitPlan (run once; the chunk scan keeps its plan).
-        params.push(...holderParams(check));
-        sql = sql.replace('SELECT t_min, t_max, n, points', `SELECT t_min, t_max, n, points, (SELECT EXISTS (SELECT 1 FROM events e WHERE ${holderMatch(6)})) AS ok`);
-      }
       const { rows } = await guardAvailability(() =>
-        this.db.query<{ ok?: boolean; t_min: number; t_max: number; n: number; points: string }>(`${sql} ORDER BY t_min LIMIT $5`, params),
+        this.db.query<{ ok?: boolean; t_min: number; t_max: number; n: number; points: string }>(readStatement(userId, eventId, from, to, after, check)),
       );
       if (check !== undefined && (rows[0]?.ok ?? (await this.holderMatches(userId, eventId, check))) !== true) throw new StaleHolderError(eventId);
       if (after === null && range.maxPoints !== undefined && range.maxPoints !== null) {
@@ -186,12 +201,14 @@ export class PgSeriesStore implements SeriesStore {
     const upper = first.reduce((sum, r) => sum + num(r.n), 0);
     if (first.length < READ_BATCH && upper <= max) return;
     const { rows } = await guardAvailability(() =>
-      this.db.query<{ inner: string | null; edges: string[] | null }>(
-        `SELECT sum(n) FILTER (WHERE t_min >= $3 AND t_max < $4) AS inner,
-                array_agg(points) FILTER (WHERE NOT (t_min >= $3 AND t_max < $4)) AS edges
-         FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4`,
-        [userId, eventId, from, to],
-      ),
+      // Named, as the reads are (readStatement): one plan, the primary key's range.
+      this.db.query<{ inner: string | null; edges: string[] | null }>({
+        name: 'series-count',
+        text: `SELECT sum(n) FILTER (WHERE t_min >= $3 AND t_max < $4) AS inner,
+                      array_agg(points) FILTER (WHERE NOT (t_min >= $3 AND t_max < $4)) AS edges
+               FROM series_chunks WHERE user_id = $1 AND event_id = $2 AND t_max >= $3 AND t_min < $4`,
+        values: [userId, eventId, from, to],
+      }),
     );
     const row = rows[0];
     let count = Number(row?.inner ?? 0);
