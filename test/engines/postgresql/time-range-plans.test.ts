@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createLogger } from '../../../src/logging/logger.js';
 import { PostgresEngine } from '../../../src/storage/engines/postgresql/engine.js';
-import { batchStatement, whereClause } from '../../../src/storage/engines/postgresql/events-read-statement.js';
+import { batchStatement, readStatement, whereClause } from '../../../src/storage/engines/postgresql/events-read-statement.js';
 import { PgUsersStore } from '../../../src/storage/engines/postgresql/users-store.js';
 import type { EventsQuery } from '../../../src/storage/interfaces/events-store.js';
 import { createTestDatabase } from '../../helpers/pg-database.js';
@@ -25,6 +25,14 @@ const TO = FROM + 86_400;
 
 interface PlanNode { 'Node Type': string; 'Index Name'?: string; 'Rows Removed by Filter'?: number; 'Actual Rows': number; Plans?: PlanNode[] }
 const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+
+/** The same read as the store sends it (readStatement: homecore_events_time_range for this shape) and as the general statement. */
+function bothWays(from: number, to: number | null, limit: number, now: number): [{ name?: string; text: string; values: unknown[] }, { text: string; values: unknown[] }] {
+  const query: EventsQuery = { streams: null, types: null, fromTime: from, toTime: to, running: null, state: 'default', modifiedSince: null, sortAscending: false, skip: 0, limit };
+  const where = whereClause(USER, query, now);
+  const batch = { last: null, size: limit, offset: 0 };
+  return [readStatement(USER, query, where, batch, now), batchStatement(where, query, batch)];
+}
 
 function statement(now: number): { text: string; values: unknown[] } {
   const query: EventsQuery = {
@@ -84,6 +92,47 @@ describe('time-range reads (PostgreSQL)', () => {
     const st = statement(FROM - 1);
     const { rows } = await engine.pool.query<{ id: string }>(st.text, st.values);
     expect(rows.map((r) => r.id)).not.toContain('running');
+  });
+
+  it('a personal time range goes through homecore_events_time_range, with the rows and order of the general statement', async () => {
+    const cases: [number, number | null, number, number][] = [
+      [FROM, TO, 1000, 2e9], // the window, the long period and the running event
+      [FROM, TO, 1000, FROM - 1], // "now" before the window: no running event
+      [FROM, TO, 10, 2e9], // a page of it
+      [FROM, null, 50, 2e9], // no toTime
+      [0, null, 20, 2e9], // everything, newest 20
+      [TO + 1e7, null, 1000, 2e9], // after every event but the running one
+    ];
+    for (const [from, to, limit, now] of cases) {
+      const [viaFunction, general] = bothWays(from, to, limit, now);
+      expect(viaFunction.text).toContain('homecore_events_time_range');
+      const a = await engine.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(viaFunction);
+      const b = await engine.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(general.text, general.values);
+      expect(a.rows, JSON.stringify({ from, to, limit, now })).toEqual(b.rows);
+    }
+    // Any other shape keeps the general statement (here: oldest first).
+    const query: EventsQuery = { streams: null, types: null, fromTime: FROM, toTime: TO, running: null, state: 'default', modifiedSince: null, sortAscending: true, skip: 0, limit: 10 };
+    expect(readStatement(USER, query, whereClause(USER, query, 2e9), { last: null, size: 10, offset: 0 }, 2e9).text).not.toContain('homecore_events_time_range');
+  });
+
+  it('homecore_events_time_range walks back from toTime: a wide range with a small limit reads a few pages, on every call', async () => {
+    const client = await engine.pool.connect();
+    try {
+      for (let i = 0; i < 8; i += 1) {
+        // The whole history, newest 20: a plan reading the range then sorting it would touch every page.
+        const [st] = bothWays(i, null, 20, 2e9);
+        const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: { 'Shared Hit Blocks': number; 'Shared Read Blocks': number } }] }>(
+          `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${st.text}`,
+          st.values,
+        );
+        const plan = rows[0]?.['QUERY PLAN'][0].Plan;
+        // The first call also reads the catalogs to plan (about 300 pages here); the user's 100,000
+        // events take about 2,000 pages, the 20 newest and their index pages about 30.
+        if (i > 0) expect((plan?.['Shared Hit Blocks'] ?? 0) + (plan?.['Shared Read Blocks'] ?? 0)).toBeLessThan(100);
+      }
+    } finally {
+      client.release();
+    }
   });
 
   it('reads about the window, not every older event of the user', async () => {

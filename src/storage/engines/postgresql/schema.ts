@@ -10,6 +10,7 @@ import { EVENT_COLUMNS_MIGRATION } from './event-columns-migration.js';
 import { SERIES_GROUP_MIGRATION } from './series-group-migration.js';
 import { EVENT_STREAMS_MIGRATION } from './event-streams-migration.js';
 import { STREAMS_DELTA_MIGRATION } from './streams-delta-migration.js';
+import { TIME_RANGE_READ_MIGRATION } from './time-range-read-migration.js';
 
 export interface PgMigration {
   version: number;
@@ -335,6 +336,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   SERIES_GROUP_MIGRATION,
   EVENT_STREAMS_MIGRATION,
   STREAMS_DELTA_MIGRATION,
+  TIME_RANGE_READ_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */
