@@ -212,7 +212,7 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     ['the latest events looked through first', { streams: [{ any: DENSE, all: [], not: [] }], userStreamCount: STREAMS }, /^events-recent-walk-/],
     ['no filter but the state', { streams: null }, /^events-plain-/],
   ];
-  it('names the read with no filter but the state, and no other general read', () => {
+  it('names the read with no filter but the state and the time range alone, and no other general read', () => {
     const named = (over: Partial<EventsQuery>, b: BatchWindow = { last: null, size: 20, offset: 0 }): string | undefined =>
       readStatement(USER, query(over), whereClause(USER, query(over), 2e9), b, 2e9).name;
     expect(named({ streams: null })).toBe('events-plain-default-DESC-20');
@@ -223,7 +223,11 @@ describe('stream-filtered reads (PostgreSQL)', () => {
     expect(named({ streams: null, types: { exact: ['note/txt'], prefixes: [] } })).toBeUndefined();
     expect(named({ streams: null, modifiedSince: 1 })).toBeUndefined();
     expect(named({ streams: null, running: true })).toBeUndefined();
-    expect(named({ streams: null, fromTime: 1 })).toBeUndefined();
+    // A time range alone, newest first, goes through homecore_events_time_range (time-range-plans.test.ts);
+    // oldest first, or a later batch, it stays the general statement.
+    expect(named({ streams: null, fromTime: 1 })).toBe('events-time-range');
+    expect(named({ streams: null, fromTime: 1, sortAscending: true })).toBeUndefined();
+    expect(named({ streams: null, fromTime: 1 }, { last: { time: 5, id: 'x' }, size: 20, offset: 0 })).toBeUndefined();
   });
 
   it("plans the read with no filter as the user's time order, whatever the user", async () => {
