@@ -1,7 +1,7 @@
 import { errors, type ApiError } from '../errors/index.js';
 import type { User } from '../domain/types.js';
 import { USERNAME_PATTERN } from '../domain/username.js';
-import type { Services } from './context.js';
+import type { RequestContext, Services } from './context.js';
 import type { StoredAccess } from '../storage/interfaces/accesses-store.js';
 import { findAccess } from '../auth/authenticate.js';
 
@@ -26,6 +26,18 @@ export interface Caller {
   access?: StoredAccess | null;
   /** Whether the user had an active webhook when looked up (engines that tell: PostgreSQL's getCaller). */
   hasWebhooks?: boolean;
+}
+
+/**
+ * The facts a lookup read that hold for its own call only (RequestContext.streamsVersion,
+ * hasWebhooks), as context fields: HTTP calls, downloads and each Socket.IO call take them from
+ * their own lookup; a batch's calls read the version again (registry.ts).
+ */
+export function callFacts(c: Pick<Caller, 'streamsVersion' | 'hasWebhooks'>): Pick<RequestContext, 'streamsVersion' | 'hasWebhooks'> {
+  return {
+    ...(c.streamsVersion === undefined ? {} : { streamsVersion: c.streamsVersion }),
+    ...(c.hasWebhooks === undefined ? {} : { hasWebhooks: c.hasWebhooks }),
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Server } from 'socket.io';
 import type { RequestContext, Services } from '../api/context.js';
-import { resolveCaller } from '../api/resolve-user.js';
+import { callFacts, resolveCaller } from '../api/resolve-user.js';
 import { collect, toApiError, type CallContext, type MethodRegistry } from '../api/registry.js';
 import { authenticate } from '../auth/authenticate.js';
 import { ApiError, errors } from '../errors/index.js';
@@ -124,12 +124,7 @@ export function attachSocketServer(app: FastifyInstance, services: Services, reg
 async function socketCaller(services: Services, user: User, token: string): Promise<Pick<RequestContext, 'user' | 'access' | 'streamsVersion' | 'hasWebhooks'>> {
   const found = await resolveCaller(services, user.username, services.vault.lookupHashes(token));
   const access = await authenticate(services, found.user, token, found.access === undefined ? {} : { stored: found.access });
-  return {
-    user: found.user,
-    access,
-    ...(found.streamsVersion === undefined ? {} : { streamsVersion: found.streamsVersion }),
-    ...(found.hasWebhooks === undefined ? {} : { hasWebhooks: found.hasWebhooks }),
-  };
+  return { user: found.user, access, ...callFacts(found) };
 }
 
 /** Handshake (Pryv API §1.2, §6): the namespace's last segment is the user, the token as over HTTP. */

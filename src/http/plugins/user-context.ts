@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { RequestContext, Services } from '../../api/context.js';
-import { resolveCaller } from '../../api/resolve-user.js';
+import { callFacts, resolveCaller } from '../../api/resolve-user.js';
 import { authenticate } from '../../auth/authenticate.js';
 import { extractToken, type TokenSources } from '../../auth/extract-token.js';
 import { accessFromReadToken } from '../../auth/read-token.js';
@@ -46,11 +46,10 @@ export interface CallerContext extends RequestContext {
 export async function callerContext(services: Services, input: CallerInput): Promise<{ ctx: CallerContext; token: string | null }> {
   // The token's lookup hashes go with the user lookup: one statement for user, access and streams version.
   const token = extractToken(input.tokens);
-  const { user, streamsVersion, access, hasWebhooks } = await resolveCaller(services, input.username, token === null ? undefined : services.vault.lookupHashes(token.token));
-  const found = await accessContext(services, user, input, access);
-  // For this call only: a context kept longer (Socket.IO) must drop it (RequestContext.streamsVersion).
-  if (streamsVersion !== undefined) found.ctx.streamsVersion = streamsVersion;
-  if (hasWebhooks !== undefined) found.ctx.hasWebhooks = hasWebhooks;
+  const caller = await resolveCaller(services, input.username, token === null ? undefined : services.vault.lookupHashes(token.token));
+  const found = await accessContext(services, caller.user, input, caller.access);
+  // For this call only: the Socket.IO handshake keeps the user and token, not these.
+  Object.assign(found.ctx, callFacts(caller));
   return found;
 }
 
@@ -138,13 +137,13 @@ async function downloaderContext(
   if (auth === undefined && readToken === undefined) {
     return callerContext(services, { ...input, tokens: { authorization: input.tokens.authorization }, missing: errors.missingToken });
   }
-  const { user, streamsVersion } = await resolveCaller(services, input.username);
+  const caller = await resolveCaller(services, input.username);
+  const { user } = caller;
   if (auth !== undefined) {
     throw errors.invalidAccessToken('Tokens in the URL are refused here: use "readToken" or the Authorization header.', { httpStatus: 401 });
   }
   if (typeof readToken !== 'string') throw errors.invalidAccessToken('Invalid read token.', { httpStatus: 401 });
   const access = await accessFromReadToken(services, user, readToken, fileId);
-  const ctx: CallerContext = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId };
-  if (streamsVersion !== undefined) ctx.streamsVersion = streamsVersion;
+  const ctx: CallerContext = { services, user, access, callerId: null, origin: input.origin, referer: input.referer, clientAddress: input.clientAddress, userAgent: input.userAgent ?? null, methodId: input.methodId, ...callFacts(caller) };
   return { ctx, token: null };
 }

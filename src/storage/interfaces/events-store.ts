@@ -61,7 +61,7 @@ export interface EventsStore {
   /** Throws DuplicateKeyError('id'). Answers the event as stored (with `integrity` per policy). */
   create(userId: string, event: Event): Promise<Event>;
   /**
-   * Several new events in one write (a batch call's events.create, issue #10), all or none: any
+   * Several new events in one write (a batch call's events.create, issue #10), all or none: one
    * taken id fails the whole write with DuplicateKeyError('id') (which one is not said) and nothing
    * is written. The ids must differ from each other. Answers the events as stored, in order.
    * Optional: without it, callers create the events one by one.
