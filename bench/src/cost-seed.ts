@@ -39,6 +39,8 @@ export async function seedCostUser(core: StartedCore, prefix: string): Promise<C
   const kinds = new Map<string, Send>([
     ['events.create personal', (i) => status(call('POST', `${base}events`, { token, body: { streamIds: [streamOf(i)], type: 'mass/kg', content: i } }))],
     ['events.get personal', () => status(call('GET', `${base}events`, { token }))],
+    // 100 of the seeded events (the 2nd to the 101st newest); later creates are newer than toTime.
+    ['events.get range personal', () => status(call('GET', `${base}events?fromTime=${now - 100.5 * 60}&toTime=${now - 30}`, { token }))],
     ['events.create restricted', (i) => status(call('POST', `${base}events`, { token: restricted, body: { streamIds: [writable[i % writable.length] ?? 'f0'], type: 'mass/kg', content: i } }))],
     ['events.get restricted', () => status(call('GET', `${base}events`, { token: restricted }))],
     ['streams.update personal', (i) => status(call('PUT', `${base}streams/${streamOf(i)}`, { token, body: { name: `renamed-${i}` } }))],

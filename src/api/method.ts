@@ -42,7 +42,8 @@ export function defineMethod<P extends TSchema, R>(def: MethodDef<P, R>): Method
 
 /**
  * A result streamed to HTTP clients (events.get): `head` keys first, then each array key written
- * item by item. Batch and socket calls collect it into a plain object.
+ * item by item. Batch and socket calls collect it into a plain object. An item is an object, or
+ * JSON text written as is: one item, or several comma-joined (a store's run of events).
  */
 export interface StreamedResult {
   kind: 'streamed';

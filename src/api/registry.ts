@@ -229,14 +229,17 @@ export async function collect(result: unknown, maxItems: number): Promise<unknow
   const out: Record<string, unknown[]> = {};
   for (const a of (result as StreamedResult).arrays) {
     const items: unknown[] = [];
-    // Stores may yield stored JSON text (written as-is over HTTP); batch/socket callers get objects.
+    // Stores may yield stored JSON text, one item or several comma-joined (written as is over
+    // HTTP); batch/socket callers get objects.
     for await (const item of a.items) {
-      if (items.length >= maxItems) {
-        throw errors.tooManyResults(`More than ${maxItems} items: use paging (skip/limit) or a plain HTTP call, which streams.`, {
-          data: { limit: maxItems },
-        });
+      for (const one of typeof item === 'string' ? (JSON.parse(`[${item}]`) as unknown[]) : [item]) {
+        if (items.length >= maxItems) {
+          throw errors.tooManyResults(`More than ${maxItems} items: use paging (skip/limit) or a plain HTTP call, which streams.`, {
+            data: { limit: maxItems },
+          });
+        }
+        items.push(one);
       }
-      items.push(typeof item === 'string' ? (JSON.parse(item) as unknown) : item);
     }
     out[a.key] = items;
   }

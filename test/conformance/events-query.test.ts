@@ -192,3 +192,36 @@ describe.each(engines)('events.get deletions and paging: $name', (fixture) => {
     expect((await ids(stores, U, { ...big, sortAscending: false, limit: 3 }))).toEqual(['m1049', 'm1048', 'm1047']);
   });
 });
+
+describe.each(engines)('findJson with attachments among the events: $name', (fixture) => {
+  const A = 'user-att';
+  const s = freshStores(fixture, [user(A)]);
+  const withFile = (id: string, time: number): Event =>
+    event(id, { time, type: 'picture/attached', attachments: [{ id: `f-${id}`, fileName: `${id}.png`, type: 'image/png', size: 3 }] });
+  // Oldest first: attached at the start, two attached in a row in the middle, attached at the end.
+  const EVENTS: Event[] = [
+    withFile('p1', 10), event('n2', { time: 20 }), event('n3', { time: 30 }), withFile('p4', 40), withFile('p5', 50),
+    event('n6', { time: 60 }), withFile('p7', 70),
+  ];
+  const ORDER = EVENTS.map((e) => e.id);
+  beforeAll(async () => {
+    for (const e of EVENTS) await s.get().events.create(A, e);
+  });
+
+  it('each event with attachments comes alone and flagged, the others in order around it', async () => {
+    for (const sortAscending of [true, false]) {
+      const want = sortAscending ? ORDER : [...ORDER].reverse();
+      const json = await jsonIds(s.get(), A, query({ sortAscending }));
+      expect(json.map((j) => j.id)).toEqual(want);
+      expect(json.filter((j) => j.hasAttachments).map((j) => j.id)).toEqual(want.filter((id) => id.startsWith('p')));
+      expect(await ids(s.get(), A, query({ sortAscending }))).toEqual(want);
+    }
+  });
+
+  it('an event with attachments comes as stored, every other one too', async () => {
+    const docs: Event[] = [];
+    for await (const j of s.get().events.findJson(A, query({ sortAscending: true, skip: 2, limit: 4 }))) docs.push(...(JSON.parse(`[${j.doc}]`) as Event[]));
+    expect(docs.map((d) => d.id)).toEqual(['n3', 'p4', 'p5', 'n6']);
+    for (const d of docs) expect(d).toEqual(await s.get().events.get(A, d.id));
+  });
+});

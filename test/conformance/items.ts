@@ -1,4 +1,4 @@
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { Access, Event, Stream, User } from '../../src/domain/types.js';
 import type { EventDeletion, EventsQuery, EventsStorePolicy } from '../../src/storage/interfaces/events-store.js';
 import type { Stores } from '../../src/storage/interfaces/stores.js';
@@ -42,7 +42,12 @@ export async function ids(stores: Stores, userId: string, q: EventsQuery): Promi
 
 export async function jsonIds(stores: Stores, userId: string, q: EventsQuery): Promise<{ id: string; hasAttachments: boolean }[]> {
   const out: { id: string; hasAttachments: boolean }[] = [];
-  for await (const e of stores.events.findJson(userId, q)) out.push({ id: (JSON.parse(e.doc) as Event).id, hasAttachments: e.hasAttachments });
+  for await (const e of stores.events.findJson(userId, q)) {
+    // A piece is one event or (none with attachments) several joined by commas.
+    const events = JSON.parse(`[${e.doc}]`) as Event[];
+    if (e.hasAttachments) expect(events).toHaveLength(1);
+    for (const ev of events) out.push({ id: ev.id, hasAttachments: e.hasAttachments });
+  }
   return out;
 }
 

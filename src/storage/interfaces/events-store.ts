@@ -5,9 +5,13 @@ import type { Event, ItemDeletion } from '../../domain/types.js';
 // The query shape is the domain's (domain/events-query.ts builds it): storage sits below domain.
 export type { EventsQuery };
 
-/** A stored event as its API JSON text. */
+/**
+ * Stored events as their API JSON text: one event, or several consecutive ones joined by commas
+ * (only when none has attachments; `[${doc}]` is always a JSON array of events).
+ */
 export interface EventJson {
   doc: string;
+  /** `doc` is one event, with attachments. */
   hasAttachments: boolean;
 }
 
@@ -46,9 +50,10 @@ export interface EventsStore {
   /** Streams the matching events in order, without loading them all in memory. */
   find(userId: string, query: EventsQuery): AsyncIterable<Event>;
   /**
-   * Same as `find`, but each event as its API JSON text, so events.get can write it to the response
-   * without a parse/serialize round trip. Attachments carry no per-access `readToken` here:
-   * `hasAttachments` tells which events need them added (the others are written as they are).
+   * Same as `find`, but as API JSON text, so events.get can write it to the response without a
+   * parse/serialize round trip; an engine may yield runs of events without attachments as one
+   * piece (EventJson). Attachments carry no per-access `readToken` here: `hasAttachments` tells
+   * which events need them added (the others are written as they are).
    */
   findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson>;
   deletionsSince(userId: string, since: number): AsyncIterable<EventDeletion>;

@@ -59,7 +59,7 @@ async function expected(q: EventsQuery): Promise<string[]> {
 
 async function found(q: EventsQuery): Promise<string[]> {
   const ids: string[] = [];
-  for await (const e of store.findJson(USER, q)) ids.push((JSON.parse(e.doc) as { id: string }).id);
+  for await (const e of store.findJson(USER, q)) ids.push(...(JSON.parse(`[${e.doc}]`) as { id: string }[]).map((x) => x.id));
   return ids;
 }
 

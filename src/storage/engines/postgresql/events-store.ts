@@ -11,7 +11,7 @@ import { inTransaction, type Db } from './db.js';
 import { deleteWithPolicy, forgetVersions, keepVersion, toDeletion, versionsOf } from './event-versions.js';
 import { insertEventRows } from './events-insert-many.js';
 import type { BatchWindow } from './stream-indexed-read.js';
-import { READ_BATCH as BATCH, readStatement, whereClause } from './events-read-statement.js';
+import { batchPieces, joinedStatement, READ_BATCH as BATCH, readStatement, whereClause, type JoinedBatch } from './events-read-statement.js';
 
 /**
  * Layout (migrations 3–4, 8–10): each event is one row holding its exact API JSON in `doc` plus the columns
@@ -77,12 +77,13 @@ export class PgEventsStore implements EventsStore {
   }
 
   async *find(userId: string, query: EventsQuery): AsyncIterable<Event> {
-    for await (const { doc } of this.findJson(userId, query)) yield parseDoc(doc);
+    for await (const { doc } of this.findJson(userId, query)) yield* JSON.parse(`[${doc}]`) as Event[];
   }
 
   /**
    * Keyset batches on (time, id) rather than a server-side cursor: no connection stays pinned while
-   * a slow client reads the response, and each batch is one indexed range scan.
+   * a slow client reads the response, and each batch is one indexed range scan, answered as one
+   * row of joined docs (joinedStatement).
    */
   async *findJson(userId: string, query: EventsQuery): AsyncIterable<EventJson> {
     const now = Date.now() / 1000;
@@ -93,14 +94,17 @@ export class PgEventsStore implements EventsStore {
     while (remaining > 0) {
       const size = Math.min(BATCH, remaining);
       const b: BatchWindow = { last, size, offset };
-      const st = readStatement(userId, query, where, b, now);
-      const { rows } = await this.pool.query<{ id: string; time: number; doc: string; has_attachments: boolean }>(st);
+      // Within the limit another batch may follow this one: the keys of its last row are needed.
+      const more = remaining > size;
+      const st = joinedStatement(readStatement(userId, query, where, b, now), query.sortAscending, more);
+      const { rows } = await this.pool.query<JoinedBatch>(st);
       offset = 0;
-      for (const r of rows) yield { doc: r.doc, hasAttachments: r.has_attachments };
-      const tail = rows[rows.length - 1];
-      if (rows.length < size || tail === undefined) return;
-      remaining -= rows.length;
-      last = { time: num(tail.time), id: tail.id };
+      const batch = rows[0];
+      if (batch === undefined) return;
+      for (const piece of batchPieces(batch)) yield piece;
+      if (!more || batch.n < size || batch.last_time === undefined || batch.last_id === undefined) return;
+      remaining -= batch.n;
+      last = { time: num(batch.last_time), id: batch.last_id };
     }
   }
 
