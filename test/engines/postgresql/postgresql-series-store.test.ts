@@ -67,7 +67,7 @@ function prng(seed: number): () => number {
 }
 
 beforeAll(async () => {
-  ({ engine, store, events, drop } = await seriesStoreFixture(services, { id: USER, username: 'series-user' }, ['append', 'model', 'small', 'conc', 'conc2', 'edges', 'gone'].map((id) => holder(id))));
+  ({ engine, store, events, drop } = await seriesStoreFixture(services, { id: USER, username: 'series-user' }, ['append', 'model', 'small', 'tiers', 'conc', 'conc2', 'edges', 'gone'].map((id) => holder(id))));
 });
 afterAll(async () => {
   await engine?.close();
@@ -89,6 +89,29 @@ describe('PgSeriesStore', () => {
     for (let i = 0; i < 50; i += 1) await store.write(USER, [write('small', [i * 2, i * 2 + 1], i)]);
     expect(await chunks('small')).toEqual([{ t_min: 0, t_max: 99, n: 100 }]);
     expect((await read('small')).map((p) => p[0])).toEqual(Array.from({ length: 100 }, (_, i) => i));
+  });
+
+  it('appends small writes into small chunks, ten of which become one: no append rewrites a big chunk', async () => {
+    const small = CHUNK_POINTS / 10;
+    const sizes: number[][] = [];
+    for (let w = 0; w < 301; w += 1) {
+      await store.write(USER, [write('tiers', Array.from({ length: 10 }, (_, i) => w * 10 + i), w)]);
+      sizes.push((await chunks('tiers')).map((c) => c.n));
+    }
+    // Every chunk is small, or a merge of ten small ones; a big one never grows afterwards.
+    for (const list of sizes) for (const n of list) expect(n <= small || n === CHUNK_POINTS).toBe(true);
+    for (let w = 1; w < sizes.length; w += 1) {
+      const [before, after] = [sizes[w - 1] ?? [], sizes[w] ?? []];
+      before.forEach((n, i) => {
+        if (n === CHUNK_POINTS) expect(after[i]).toBe(CHUNK_POINTS);
+      });
+    }
+    // 3,010 points: two merged chunks, ten full small ones waiting for the next write, and its own.
+    expect(sizes.at(-2)).toEqual([CHUNK_POINTS, CHUNK_POINTS, ...Array.from({ length: 10 }, () => small)]);
+    expect(sizes.at(-1)).toEqual([CHUNK_POINTS, CHUNK_POINTS, CHUNK_POINTS, 10]);
+    expect((await read('tiers')).map((p) => p[0])).toEqual(Array.from({ length: 3010 }, (_, i) => i));
+    expect((await read('tiers', { from: 995, to: 2005 })).map((p) => p[0])).toEqual(Array.from({ length: 1010 }, (_, i) => 995 + i));
+    await expectInvariants('tiers', 3010);
   });
 
   it('matches a plain model under random overlapping, interleaved and gap writes', async () => {

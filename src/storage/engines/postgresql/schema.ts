@@ -10,6 +10,7 @@ import { EVENT_COLUMNS_MIGRATION } from './event-columns-migration.js';
 import { SERIES_GROUP_MIGRATION } from './series-group-migration.js';
 import { EVENT_STREAMS_MIGRATION } from './event-streams-migration.js';
 import { STREAMS_DELTA_MIGRATION } from './streams-delta-migration.js';
+import { SERIES_TIERED_APPEND_MIGRATION } from './series-tiered-append-migration.js';
 import { TIME_RANGE_READ_MIGRATION } from './time-range-read-migration.js';
 
 export interface PgMigration {
@@ -337,6 +338,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   EVENT_STREAMS_MIGRATION,
   STREAMS_DELTA_MIGRATION,
   TIME_RANGE_READ_MIGRATION,
+  SERIES_TIERED_APPEND_MIGRATION,
 ];
 
 /** The highest version, not the last one: parallel branches append 14, 15 and 16 in any order. */
