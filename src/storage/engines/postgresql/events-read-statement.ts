@@ -165,9 +165,12 @@ export interface JoinedBatch {
   /** The docs of the events with attachments, in order; null when there are none. */
   attached: string[] | null;
   n: number;
-  /** The keyset position of the batch's last row: asked for only when another batch may follow (null when empty). */
-  last_time?: number;
-  last_id?: string;
+  /**
+   * The keyset position of the batch's last row, asked for only when another batch may follow.
+   * NULL only for an empty batch, which ends the read before they are looked at (findJson).
+   */
+  last_time?: number | null;
+  last_id?: string | null;
 }
 
 /** Stands for an event with attachments in `joined`: JSON text never holds a raw control character. */

@@ -102,9 +102,10 @@ export class PgEventsStore implements EventsStore {
       const batch = rows[0];
       if (batch === undefined) return;
       for (const piece of batchPieces(batch)) yield piece;
-      if (!more || batch.n < size || batch.last_time === undefined || batch.last_id === undefined) return;
+      const { last_time: time, last_id: id } = batch;
+      if (!more || batch.n < size || typeof id !== 'string' || time === undefined || time === null) return;
       remaining -= batch.n;
-      last = { time: num(batch.last_time), id: batch.last_id };
+      last = { time: num(time), id };
     }
   }
 

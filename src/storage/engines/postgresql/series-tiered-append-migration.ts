@@ -44,9 +44,8 @@ export const SERIES_TIERED_APPEND_MIGRATION: PgMigration = {
       SELECT c.t_min, c.t_max, c.n INTO v_min, v_max, v_n FROM series_chunks c
         WHERE c.user_id = p_user AND c.event_id = p_event AND c.t_min <= v_hi
         ORDER BY c.t_min DESC LIMIT 1;
-      IF NOT FOUND THEN
-        v_n := NULL;
-      ELSIF v_max >= v_lo THEN
+      -- No chunk before: SELECT INTO left v_min, v_max and v_n NULL, which the tests below read as such.
+      IF v_max >= v_lo THEN
         RETURN false;
       END IF;
       IF v_n IS NOT NULL AND cardinality(p_n) = 1 AND v_n + p_n[1] <= v_small THEN
